@@ -1,0 +1,70 @@
+/**
+ * GPU models: memory as the driver reports it (nvidia-smi `memory.total`, MiB), never the marketing
+ * size, because that is what the engines divide up. Compute capability decides which precisions run.
+ */
+
+export type GpuModelName =
+  | "T4"
+  | "V100-SXM2-16GB"
+  | "A10G"
+  | "L4"
+  | "L40S"
+  | "A100-SXM4-40GB"
+  | "A100-SXM4-80GB"
+  | "H100-SXM5-80GB";
+
+export interface GpuModel {
+  readonly name: GpuModelName;
+  /** The name `nvidia-smi --query-gpu=name` prints; the host verification compares against it. */
+  readonly nvidiaSmiName: string;
+  /** `nvidia-smi --query-gpu=memory.total` in MiB. */
+  readonly memoryMiB: number;
+  /** CUDA compute capability: bf16 needs >= 8.0, fp8 needs >= 8.9 (Ada/Hopper). */
+  readonly computeCapability: number;
+  readonly source: string;
+}
+
+const SMI_LOGS = "public nvidia-smi logs collected in shared/data/instances.json";
+
+export const GPU_MODELS: Readonly<Record<GpuModelName, GpuModel>> = {
+  T4: { name: "T4", nvidiaSmiName: "Tesla T4", memoryMiB: 15360, computeCapability: 7.5, source: `${SMI_LOGS} ('NVIDIA T4, 15360 MiB')` },
+  "V100-SXM2-16GB": {
+    name: "V100-SXM2-16GB",
+    nvidiaSmiName: "Tesla V100-SXM2-16GB",
+    memoryMiB: 16384,
+    computeCapability: 7.0,
+    source: "AWS P3 launch blog (16 GiB per GPU); shared/data/instances.json p3.2xlarge",
+  },
+  A10G: { name: "A10G", nvidiaSmiName: "NVIDIA A10G", memoryMiB: 23028, computeCapability: 8.6, source: `${SMI_LOGS} ('NVIDIA A10G, 23028 MiB')` },
+  L4: { name: "L4", nvidiaSmiName: "NVIDIA L4", memoryMiB: 23034, computeCapability: 8.9, source: `${SMI_LOGS} ('NVIDIA L4, 23034 MiB')` },
+  L40S: { name: "L40S", nvidiaSmiName: "NVIDIA L40S", memoryMiB: 46068, computeCapability: 8.9, source: `${SMI_LOGS} ('NVIDIA L40S, 46068 MiB')` },
+  "A100-SXM4-40GB": {
+    name: "A100-SXM4-40GB",
+    nvidiaSmiName: "NVIDIA A100-SXM4-40GB",
+    memoryMiB: 40960,
+    computeCapability: 8.0,
+    source: "shared/data/instances.json p4d.24xlarge (vram_per_gpu_nvidia_smi_mib 40960)",
+  },
+  "A100-SXM4-80GB": {
+    name: "A100-SXM4-80GB",
+    nvidiaSmiName: "NVIDIA A100-SXM4-80GB",
+    memoryMiB: 81920,
+    computeCapability: 8.0,
+    source: `${SMI_LOGS} (A100-80GB 81920 MiB)`,
+  },
+  "H100-SXM5-80GB": {
+    name: "H100-SXM5-80GB",
+    nvidiaSmiName: "NVIDIA H100 80GB HBM3",
+    memoryMiB: 81559,
+    computeCapability: 9.0,
+    source: `${SMI_LOGS} ('NVIDIA H100 80GB HBM3, 81559 MiB')`,
+  },
+};
+
+export const GPU_MODEL_NAMES = Object.keys(GPU_MODELS) as GpuModelName[];
+
+/** Case-insensitive lookup, as the estimate CLI and stack config promise. */
+export function findGpuModel(name: string): GpuModel | undefined {
+  const wanted = name.toLowerCase();
+  return GPU_MODEL_NAMES.map((n) => GPU_MODELS[n]).find((g) => g.name.toLowerCase() === wanted);
+}

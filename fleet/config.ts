@@ -1,0 +1,367 @@
+/**
+ * Stack config validation. Every mistake is reported before any resource is registered, each naming
+ * the config key, the bad value and what is allowed. Pure: the stack program and the offline plan
+ * both feed it the raw values they read.
+ */
+import { GPU_MODEL_NAMES, GpuModelName, findGpuModel } from "./catalog/gpus";
+import { INSTANCE_TYPES, findInstanceType } from "./catalog/instances";
+import { Engine, MODELS, findModel } from "./catalog/models";
+import { PRECISIONS, Precision, isPrecision } from "./catalog/precision";
+
+export const NAMESPACE = "gpu-fleet";
+const key = (k: string) => `${NAMESPACE}:${k}`;
+
+export interface ExistingMachine {
+  readonly address: string;
+  readonly user: string;
+  readonly port: number;
+  readonly gpu: GpuModelName;
+  readonly gpuCount: number;
+  /** Where model caches and databases live on that machine (it has no separate EBS volume). */
+  readonly dataDir: string;
+}
+
+export interface HostConfig {
+  readonly name: string;
+  /** A catalog instance type, "auto", or undefined for an existing machine. */
+  readonly instanceType?: string;
+  readonly existing?: ExistingMachine;
+  /** CIDRs allowed to reach SSH (22) on an EC2 host; none by default. */
+  readonly sshAllowedCidrs: readonly string[];
+  readonly rootVolumeSizeGiB: number;
+  readonly dataVolumeSizeGiB: number;
+  /** Address service ports bind to: "private" (the host's primary private IPv4) or a literal IPv4. */
+  readonly bindAddress: string;
+}
+
+export interface ServiceConfig {
+  readonly name: string;
+  readonly model: string;
+  readonly host: string;
+  readonly gpus?: readonly number[];
+  readonly tensorParallel?: number;
+  readonly precision?: Precision;
+  readonly maxModelLen?: number;
+  readonly gpuMemoryUtilization?: number;
+  readonly engine?: Engine;
+  readonly port?: number;
+  readonly image?: string;
+}
+
+/** A secret config value as seen offline: present (encrypted), missing, or — wrongly — plaintext. */
+export type SecretState = "secret" | "missing" | "plaintext";
+
+export interface StackConfig {
+  readonly hosts: readonly HostConfig[];
+  readonly services: readonly ServiceConfig[];
+  readonly ngcApiKey: SecretState;
+  readonly safetyMarginFraction: number;
+  readonly maxHourlyUsd?: number;
+}
+
+/** Raw values as read from Pulumi config (objects already parsed from YAML/JSON). */
+export interface RawStackConfig {
+  readonly hosts?: unknown;
+  readonly services?: unknown;
+  readonly ngcApiKey: SecretState;
+  readonly safetyMarginFraction?: unknown;
+  readonly maxHourlyUsd?: unknown;
+}
+
+export class ConfigError extends Error {
+  constructor(readonly problems: readonly string[]) {
+    super(problems.join("\n"));
+    this.name = "ConfigError";
+  }
+}
+
+const NAME_PATTERN = /^[a-z][a-z0-9-]{0,30}$/;
+const IPV4 = /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/;
+const CIDR = /^(.+)\/(\d{1,2})$/;
+const HOSTNAME = /^[a-zA-Z0-9]([a-zA-Z0-9.-]{0,251}[a-zA-Z0-9])?$/;
+const LINUX_USER = /^[a-z_][a-z0-9_-]{0,31}$/;
+const HOST_KEYS = ["name", "instanceType", "existing", "sshAllowedCidrs", "rootVolumeSizeGiB", "dataVolumeSizeGiB", "bindAddress"];
+const EXISTING_KEYS = ["address", "user", "port", "gpu", "gpuCount", "dataDir"];
+const SERVICE_KEYS = ["name", "model", "host", "gpus", "tensorParallel", "precision", "maxModelLen", "gpuMemoryUtilization", "engine", "port", "image"];
+const ENGINES: readonly Engine[] = ["vllm", "trtllm", "fixed"];
+
+const show = (v: unknown) => (typeof v === "string" ? `"${v}"` : JSON.stringify(v) ?? String(v));
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
+const isInt = (v: unknown): v is number => typeof v === "number" && Number.isInteger(v);
+
+/** Lists the device ids of a host in words: "GPU 0 only", "GPUs 0-7". */
+export function describeDevices(count: number): string {
+  return count === 1 ? "GPU 0 only" : `GPUs 0-${count - 1}`;
+}
+
+class Problems {
+  readonly list: string[] = [];
+  add(path: string, message: string) {
+    this.list.push(`${path}: ${message}`);
+  }
+}
+
+function unknownKeys(p: Problems, path: string, value: Record<string, unknown>, allowed: readonly string[]) {
+  for (const k of Object.keys(value)) {
+    if (!allowed.includes(k)) p.add(`${path}.${k}`, `unknown setting; allowed: ${allowed.join(", ")}`);
+  }
+}
+
+function positiveInt(p: Problems, path: string, value: unknown, fallback: number, min = 1, max = Number.MAX_SAFE_INTEGER): number {
+  if (value === undefined) return fallback;
+  if (!isInt(value) || value < min || value > max) {
+    p.add(path, `${show(value)} is not allowed; expected a whole number from ${min} to ${max}`);
+    return fallback;
+  }
+  return value;
+}
+
+function validateExisting(p: Problems, path: string, raw: unknown): ExistingMachine | undefined {
+  if (!isObject(raw)) {
+    p.add(path, `${show(raw)} is not allowed; expected { address, user, gpu, gpuCount }`);
+    return undefined;
+  }
+  unknownKeys(p, path, raw, EXISTING_KEYS);
+  const { address, user, gpu, gpuCount } = raw;
+  let ok = true;
+  if (typeof address !== "string" || !(IPV4.test(address) || HOSTNAME.test(address))) {
+    p.add(`${path}.address`, `${show(address)} is not allowed; expected an IPv4 address or a host name`);
+    ok = false;
+  }
+  if (typeof user !== "string" || !LINUX_USER.test(user)) {
+    p.add(`${path}.user`, `${show(user)} is not allowed; expected a Linux user name`);
+    ok = false;
+  }
+  const gpuModel = typeof gpu === "string" ? findGpuModel(gpu) : undefined;
+  if (!gpuModel) {
+    p.add(`${path}.gpu`, `unknown GPU ${show(gpu)}; known: ${GPU_MODEL_NAMES.join(", ")}`);
+    ok = false;
+  }
+  const count = positiveInt(p, `${path}.gpuCount`, gpuCount ?? null, 0, 1, 16);
+  const port = positiveInt(p, `${path}.port`, raw.port, 22, 1, 65535);
+  const dataDir = raw.dataDir ?? "/data";
+  if (typeof dataDir !== "string" || !/^\/[A-Za-z0-9._/-]*$/.test(dataDir)) {
+    p.add(`${path}.dataDir`, `${show(dataDir)} is not allowed; expected an absolute path of letters, digits, . _ - /`);
+    ok = false;
+  }
+  if (!ok || count === 0 || !gpuModel) return undefined;
+  return { address: address as string, user: user as string, port, gpu: gpuModel.name, gpuCount: count, dataDir: dataDir as string };
+}
+
+function validCidr(value: unknown): boolean {
+  if (typeof value !== "string") return false;
+  const m = CIDR.exec(value);
+  return !!m && IPV4.test(m[1]) && Number(m[2]) <= 32;
+}
+
+function validateHost(p: Problems, i: number, raw: unknown): HostConfig | undefined {
+  const path = key(`hosts[${i}]`);
+  if (!isObject(raw)) {
+    p.add(path, `${show(raw)} is not allowed; expected a host { name, instanceType } or { name, existing }`);
+    return undefined;
+  }
+  unknownKeys(p, path, raw, HOST_KEYS);
+  const { name, instanceType, existing } = raw;
+  if (typeof name !== "string" || !NAME_PATTERN.test(name)) {
+    p.add(`${path}.name`, `${show(name)} is not allowed; expected lower-case letters, digits and "-", starting with a letter, at most 31 characters`);
+  }
+  if (instanceType !== undefined && existing !== undefined) {
+    p.add(path, "set either instanceType (an EC2 instance) or existing (a machine reached over SSH), not both");
+  } else if (instanceType === undefined && existing === undefined) {
+    p.add(path, "set instanceType (an EC2 instance type from the catalog, or \"auto\") or existing { address, user, gpu, gpuCount }");
+  }
+  if (instanceType !== undefined && !(instanceType === "auto" || (typeof instanceType === "string" && findInstanceType(instanceType)))) {
+    p.add(`${path}.instanceType`, `unknown instance type ${show(instanceType)}; allowed: auto, ${INSTANCE_TYPES.map((t) => t.name).join(", ")}`);
+  }
+  const machine = existing !== undefined ? validateExisting(p, `${path}.existing`, existing) : undefined;
+
+  const cidrs = raw.sshAllowedCidrs ?? [];
+  if (!Array.isArray(cidrs)) p.add(`${path}.sshAllowedCidrs`, `${show(cidrs)} is not allowed; expected a list of IPv4 CIDRs`);
+  const sshAllowedCidrs = Array.isArray(cidrs) ? cidrs : [];
+  sshAllowedCidrs.forEach((c, j) => {
+    if (!validCidr(c)) p.add(`${path}.sshAllowedCidrs[${j}]`, `${show(c)} is not an IPv4 CIDR such as 203.0.113.7/32`);
+  });
+  const rootVolumeSizeGiB = positiveInt(p, `${path}.rootVolumeSizeGiB`, raw.rootVolumeSizeGiB, 100, 30, 16384);
+  const dataVolumeSizeGiB = positiveInt(p, `${path}.dataVolumeSizeGiB`, raw.dataVolumeSizeGiB, 500, 50, 65536);
+  const bindAddress = raw.bindAddress ?? "private";
+  if (typeof bindAddress !== "string" || !(bindAddress === "private" || IPV4.test(bindAddress))) {
+    p.add(`${path}.bindAddress`, `${show(bindAddress)} is not allowed; expected "private" or an IPv4 address`);
+  } else if (bindAddress === "0.0.0.0") {
+    p.add(`${path}.bindAddress`, `"0.0.0.0" would expose every service on all interfaces; expected "private" or a specific IPv4 address`);
+  }
+  if (typeof name !== "string") return undefined;
+  return {
+    name,
+    instanceType: typeof instanceType === "string" ? instanceType : undefined,
+    existing: machine,
+    sshAllowedCidrs: sshAllowedCidrs.filter((c): c is string => typeof c === "string"),
+    rootVolumeSizeGiB,
+    dataVolumeSizeGiB,
+    bindAddress: typeof bindAddress === "string" ? bindAddress : "private",
+  };
+}
+
+/** GPU model and device count of a host whose type is known (not "auto"). */
+export function hostGpus(host: HostConfig): { gpu: GpuModelName; gpuCount: number; label: string } | undefined {
+  if (host.existing) return { gpu: host.existing.gpu, gpuCount: host.existing.gpuCount, label: `existing ${host.existing.gpu} ×${host.existing.gpuCount}` };
+  const type = host.instanceType ? findInstanceType(host.instanceType) : undefined;
+  return type ? { gpu: type.gpu, gpuCount: type.gpuCount, label: type.name } : undefined;
+}
+
+function validateService(p: Problems, i: number, raw: unknown, hosts: readonly HostConfig[]): ServiceConfig | undefined {
+  const path = key(`services[${i}]`);
+  if (!isObject(raw)) {
+    p.add(path, `${show(raw)} is not allowed; expected a service { name, model, host }`);
+    return undefined;
+  }
+  unknownKeys(p, path, raw, SERVICE_KEYS);
+  const { name, model, host, gpus, tensorParallel, precision, maxModelLen, gpuMemoryUtilization, engine, port, image } = raw;
+  let ok = true;
+  if (typeof name !== "string" || !NAME_PATTERN.test(name)) {
+    p.add(`${path}.name`, `${show(name)} is not allowed; expected lower-case letters, digits and "-", starting with a letter, at most 31 characters`);
+    ok = false;
+  }
+  const spec = typeof model === "string" ? findModel(model) : undefined;
+  if (!spec) {
+    p.add(`${path}.model`, `unknown model ${show(model)}; known: ${MODELS.map((m) => m.id).join(", ")}`);
+    ok = false;
+  }
+  const hostConfig = typeof host === "string" ? hosts.find((h) => h.name === host) : undefined;
+  if (!hostConfig) {
+    p.add(`${path}.host`, `unknown host ${show(host)}; defined hosts: ${hosts.map((h) => h.name).join(", ") || "none"}`);
+    ok = false;
+  }
+  const devices = hostConfig ? hostGpus(hostConfig) : undefined;
+  let gpuList: number[] | undefined;
+  if (gpus !== undefined) {
+    if (!Array.isArray(gpus) || gpus.length === 0) {
+      p.add(`${path}.gpus`, `${show(gpus)} is not allowed; expected a non-empty list of device ids such as [0] or [2, 3]`);
+      ok = false;
+    } else {
+      gpuList = [];
+      gpus.forEach((d, j) => {
+        if (!isInt(d) || d < 0) {
+          p.add(`${path}.gpus[${j}]`, `${show(d)} is not a device id; expected a whole number from 0`);
+          ok = false;
+        } else if (devices && d >= devices.gpuCount) {
+          p.add(`${path}.gpus[${j}]`, `device ${d} does not exist on host "${hostConfig!.name}" (${devices.label} has ${describeDevices(devices.gpuCount)})`);
+          ok = false;
+        } else if (gpuList!.includes(d)) {
+          p.add(`${path}.gpus[${j}]`, `device ${d} is listed twice`);
+          ok = false;
+        } else gpuList!.push(d);
+      });
+    }
+  }
+  if (tensorParallel !== undefined) {
+    if (!isInt(tensorParallel) || tensorParallel < 1 || tensorParallel > 16) {
+      p.add(`${path}.tensorParallel`, `${show(tensorParallel)} is not allowed; expected a whole number from 1 to 16`);
+      ok = false;
+    } else if (Array.isArray(gpus) && gpus.length !== tensorParallel) {
+      p.add(`${path}.tensorParallel`, `${tensorParallel} does not match the ${gpus.length} pinned device(s) in gpus; tensor parallelism equals the number of pinned devices`);
+      ok = false;
+    }
+  }
+  const tp = gpuList?.length ?? (isInt(tensorParallel) ? tensorParallel : 1);
+  if (spec && spec.attentionHeads % tp !== 0) {
+    p.add(`${path}.gpus`, `${spec.id} has ${spec.attentionHeads} attention heads, which ${tp} GPUs cannot split evenly; use a tensor parallelism that divides ${spec.attentionHeads}`);
+    ok = false;
+  }
+  if (precision !== undefined && !isPrecision(precision)) {
+    p.add(`${path}.precision`, `${show(precision)} is not allowed; expected one of ${PRECISIONS.join(", ")}`);
+    ok = false;
+  }
+  if (maxModelLen !== undefined) {
+    const limit = spec?.maxContextTokens ?? Number.MAX_SAFE_INTEGER;
+    if (!isInt(maxModelLen) || maxModelLen < 1 || maxModelLen > limit) {
+      p.add(`${path}.maxModelLen`, `${show(maxModelLen)} is not allowed; expected a whole number from 1 to ${limit}${spec ? ` (${spec.id}'s maximum context)` : ""}`);
+      ok = false;
+    }
+  }
+  if (gpuMemoryUtilization !== undefined && !(typeof gpuMemoryUtilization === "number" && gpuMemoryUtilization > 0 && gpuMemoryUtilization <= 1)) {
+    p.add(`${path}.gpuMemoryUtilization`, `${show(gpuMemoryUtilization)} is not allowed; expected a fraction greater than 0 and at most 1, such as 0.9`);
+    ok = false;
+  }
+  if (engine !== undefined && !(ENGINES as readonly unknown[]).includes(engine)) {
+    p.add(`${path}.engine`, `${show(engine)} is not allowed; expected one of ${ENGINES.join(", ")}`);
+    ok = false;
+  } else if (engine !== undefined && spec && (engine === "fixed") !== (spec.engine === "fixed")) {
+    p.add(`${path}.engine`, `${show(engine)} cannot serve ${spec.id} (a ${spec.kind} model); expected ${spec.engine === "fixed" ? "fixed" : "vllm or trtllm"}`);
+    ok = false;
+  }
+  if (port !== undefined && (!isInt(port) || port < 1024 || port > 65535)) {
+    p.add(`${path}.port`, `${show(port)} is not allowed; expected a port from 1024 to 65535`);
+    ok = false;
+  }
+  if (image !== undefined && (typeof image !== "string" || !/^[a-z0-9][a-z0-9._/:@-]*$/.test(image))) {
+    p.add(`${path}.image`, `${show(image)} is not allowed; expected a container image reference such as nvcr.io/nim/meta/llama-3.1-8b-instruct:1.3.3`);
+    ok = false;
+  }
+  if (!ok) return undefined;
+  return {
+    name: name as string,
+    model: model as string,
+    host: host as string,
+    gpus: gpuList,
+    tensorParallel: tp,
+    precision: precision as Precision | undefined,
+    maxModelLen: maxModelLen as number | undefined,
+    gpuMemoryUtilization: gpuMemoryUtilization as number | undefined,
+    engine: engine as Engine | undefined,
+    port: port as number | undefined,
+    image: image as string | undefined,
+  };
+}
+
+/** Throws a ConfigError listing every problem, or returns the typed config. */
+export function validateStackConfig(raw: RawStackConfig): StackConfig {
+  const p = new Problems();
+  const hostList = raw.hosts ?? [];
+  if (!Array.isArray(hostList) || hostList.length === 0) {
+    p.add(key("hosts"), `${show(raw.hosts)} is not allowed; expected a non-empty list of hosts`);
+  }
+  const hosts: HostConfig[] = [];
+  (Array.isArray(hostList) ? hostList : []).forEach((h, i) => {
+    const host = validateHost(p, i, h);
+    if (!host) return;
+    if (hosts.some((o) => o.name === host.name)) p.add(key(`hosts[${i}].name`), `duplicate host name "${host.name}"; host names must be unique`);
+    else hosts.push(host);
+  });
+
+  const serviceList = raw.services ?? [];
+  if (!Array.isArray(serviceList)) p.add(key("services"), `${show(raw.services)} is not allowed; expected a list of services`);
+  const services: ServiceConfig[] = [];
+  (Array.isArray(serviceList) ? serviceList : []).forEach((s, i) => {
+    const service = validateService(p, i, s, hosts);
+    if (!service) return;
+    if (services.some((o) => o.name === service.name)) {
+      p.add(key(`services[${i}].name`), `duplicate service name "${service.name}"; service names must be unique`);
+      return;
+    }
+    const clash = service.port !== undefined && services.find((o) => o.host === service.host && o.port === service.port);
+    if (clash) p.add(key(`services[${i}].port`), `port ${service.port} is already used by service "${clash.name}" on host "${service.host}"`);
+    services.push(service);
+  });
+
+  const needsNgcKey = services.some((s) => findModel(s.model)?.serving.nim && !s.image);
+  if (raw.ngcApiKey === "plaintext") {
+    p.add(key("ngcApiKey"), "is stored in plain text; set it with `pulumi config set --secret gpu-fleet:ngcApiKey <key>`");
+  } else if (raw.ngcApiKey === "missing" && needsNgcKey) {
+    p.add(key("ngcApiKey"), "is required to pull NIM containers from nvcr.io; set it with `pulumi config set --secret gpu-fleet:ngcApiKey <key>`");
+  }
+
+  let safetyMarginFraction = 0.05;
+  if (raw.safetyMarginFraction !== undefined) {
+    const v = raw.safetyMarginFraction;
+    if (typeof v !== "number" || v < 0 || v >= 0.5) p.add(key("safetyMarginFraction"), `${show(v)} is not allowed; expected a fraction from 0 to below 0.5, such as 0.05`);
+    else safetyMarginFraction = v;
+  }
+  let maxHourlyUsd: number | undefined;
+  if (raw.maxHourlyUsd !== undefined) {
+    const v = raw.maxHourlyUsd;
+    if (typeof v !== "number" || !(v > 0)) p.add(key("maxHourlyUsd"), `${show(v)} is not allowed; expected a positive number of US dollars per hour`);
+    else maxHourlyUsd = v;
+  }
+  if (p.list.length > 0) throw new ConfigError(p.list);
+  return { hosts, services, ngcApiKey: raw.ngcApiKey, safetyMarginFraction, maxHourlyUsd };
+}

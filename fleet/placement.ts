@@ -1,0 +1,49 @@
+/**
+ * Automatic placement: services without `gpus` get devices whose headroom holds their reservation.
+ * Pinned services never move. Deterministic: the same fleet always gives the same map.
+ */
+
+export interface PlacementRequest {
+  readonly service: string;
+  readonly tensorParallel: number;
+  readonly reservedMiBPerGpu: number;
+}
+
+export type PlacementResult =
+  | { readonly ok: true; readonly gpus: ReadonlyMap<string, readonly number[]> }
+  | { readonly ok: false; readonly service: string; readonly reason: string };
+
+/**
+ * Largest first (tensor-parallel groups, then reservation, then name), each onto the devices with the
+ * least headroom that still hold it (best fit), which keeps whole GPUs free for later large services.
+ * On one host every device shares the same interconnect, so any set of devices is as good for tensor
+ * parallelism as any other; PCIe-only hosts are flagged by an advisory check, not by placement.
+ */
+export function placeServices(headroomMiB: readonly number[], requests: readonly PlacementRequest[]): PlacementResult {
+  const headroom = [...headroomMiB];
+  const order = [...requests].sort(
+    (a, b) =>
+      b.tensorParallel - a.tensorParallel ||
+      b.reservedMiBPerGpu - a.reservedMiBPerGpu ||
+      (a.service < b.service ? -1 : a.service > b.service ? 1 : 0),
+  );
+  const placed = new Map<string, number[]>();
+  for (const req of order) {
+    const candidates = headroom
+      .map((free, index) => ({ free, index }))
+      .filter((d) => d.free >= req.reservedMiBPerGpu)
+      .sort((a, b) => a.free - b.free || a.index - b.index);
+    if (candidates.length < req.tensorParallel) {
+      const best = Math.max(...headroom);
+      return {
+        ok: false,
+        service: req.service,
+        reason: `needs ${req.tensorParallel} GPU(s) with ${req.reservedMiBPerGpu.toLocaleString("en-US")} MiB free each; ${candidates.length} have that much (most free on one GPU: ${best.toLocaleString("en-US")} MiB)`,
+      };
+    }
+    const devices = candidates.slice(0, req.tensorParallel).map((d) => d.index).sort((a, b) => a - b);
+    for (const d of devices) headroom[d] -= req.reservedMiBPerGpu;
+    placed.set(req.service, devices);
+  }
+  return { ok: true, gpus: placed };
+}
