@@ -127,13 +127,14 @@ export function estimate(input: EstimateInput): Estimate {
 
   const kvBudgetMiB = reservedMiBPerGpu - weightsMiBPerGpu - overheadMiB;
   let maxContextTokens: number;
-  if (kvBudgetMiB <= 0) maxContextTokens = 0;
-  else if (kvPerGpu === 0) maxContextTokens = model.maxContextTokens;
+  // An encoder keeps no KV cache: weights and overhead filling the reservation exactly still fit.
+  if (kvPerGpu === 0) maxContextTokens = kvBudgetMiB >= 0 ? model.maxContextTokens : 0;
+  else if (kvBudgetMiB <= 0) maxContextTokens = 0;
   else {
     const tokens = Math.floor((kvBudgetMiB * MIB) / kvPerGpu);
     maxContextTokens = Math.min(model.maxContextTokens, Math.floor(tokens / KV_BLOCK_TOKENS) * KV_BLOCK_TOKENS);
   }
-  const fits = kvBudgetMiB > 0 && maxContextTokens >= requestedContextTokens;
+  const fits = maxContextTokens > 0 && maxContextTokens >= requestedContextTokens;
 
   const needs = `weights ${fmt(weightsMiBPerGpu)} MiB + overhead ${fmt(overheadMiB)} MiB + KV ${fmt(needForContextMiB(requestedContextTokens))} MiB for ${fmt(requestedContextTokens)} tokens`;
   let reason: string;
