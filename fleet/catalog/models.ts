@@ -32,6 +32,9 @@ export interface ServingImage {
   readonly healthPath: string;
   /** True for NVIDIA NIM containers (NGC_API_KEY, /opt/nim/.cache, NIM_* settings). */
   readonly nim: boolean;
+  /** For engines other than NIM: the Hugging Face repository they load, and extra flags. */
+  readonly modelRepo?: string;
+  readonly extraArgs?: readonly string[];
 }
 
 export interface ModelSpec {
@@ -68,7 +71,14 @@ const nimImage = (repo: string): ServingImage => ({
   nim: true,
 });
 // Models without a NIM run on vLLM's OpenAI-compatible server (same API, /health for readiness).
-const VLLM_IMAGE: ServingImage = { image: "vllm/vllm-openai:v0.8.5", containerPort: 8000, healthPath: "/health", nim: false };
+const vllmImage = (modelRepo: string, extraArgs: string[] = []): ServingImage => ({
+  image: "vllm/vllm-openai:v0.8.5",
+  containerPort: 8000,
+  healthPath: "/health",
+  nim: false,
+  modelRepo,
+  extraArgs,
+});
 
 /** Untied token embeddings + LM head of a decoder: vocab × hidden × 2. */
 const untiedEmbeddings = (vocab: number, hidden: number) => vocab * hidden * 2;
@@ -269,7 +279,13 @@ export const MODELS: readonly ModelSpec[] = [
     engine: "fixed",
     embeddingDim: 384,
     optimizedProfiles: [],
-    serving: { image: "ghcr.io/huggingface/text-embeddings-inference:1.5", containerPort: 80, healthPath: "/health", nim: false },
+    serving: {
+      image: "ghcr.io/huggingface/text-embeddings-inference:1.5",
+      containerPort: 80,
+      healthPath: "/health",
+      nim: false,
+      modelRepo: "sentence-transformers/all-MiniLM-L6-v2",
+    },
     source: "huggingface.co/sentence-transformers/all-MiniLM-L6-v2 config.json (hidden 384, 6 layers, 12 heads, max_pos 512); params computed",
   },
   {
@@ -286,7 +302,7 @@ export const MODELS: readonly ModelSpec[] = [
     defaultPrecision: "fp16",
     engine: "vllm",
     optimizedProfiles: [],
-    serving: VLLM_IMAGE,
+    serving: vllmImage("microsoft/DialoGPT-medium"),
     source: "github.com/RahulSChand/gpu_poor public/all_configs.json (n_embd 1024, n_head 16, n_layer 24, vocab 50257); params computed (GPT-2 medium)",
     uncertain: "n_positions 1024 is the GPT-2 default",
   },
@@ -303,7 +319,7 @@ export const MODELS: readonly ModelSpec[] = [
     defaultPrecision: "bf16",
     engine: "vllm",
     optimizedProfiles: [],
-    serving: VLLM_IMAGE,
+    serving: vllmImage("rednote-hilab/dots.ocr", ["--trust-remote-code"]),
     source:
       "github.com/rednote-hilab/dots.ocr README ('3B': 1.2B vision encoder + 1.7B Qwen2-style LM: 28 layers, 12 heads, 2 KV heads, head_dim 128) and demo/launch_model_vllm.sh (vLLM, --gpu-memory-utilization 0.9, TP 1)",
     uncertain: "LM dims from a third-party port's DotsOCRConfig; total params rounded ('3B')",

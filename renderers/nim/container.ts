@@ -1,0 +1,162 @@
+/**
+ * Start and stop scripts for one model container pinned to explicit GPUs. The start script is
+ * idempotent (a running container with the same spec is left alone), checks the host's GPUs against
+ * the plan before starting anything, and waits for readiness with a bound, showing the container's
+ * logs when it gives up.
+ */
+import { ScriptOptions, scriptPrelude, shQuote, specHash } from "../shell";
+
+export interface ContainerSpec {
+  readonly service: string;
+  readonly host: string;
+  readonly image: string;
+  /** NIM images come from nvcr.io and need the NGC key to pull and to download models. */
+  readonly nim: boolean;
+  readonly containerPort: number;
+  readonly hostPort: number;
+  readonly healthPath: string;
+  /** "private" binds to the host's primary private IPv4; otherwise a literal address. */
+  readonly bindAddress: string;
+  readonly gpus: readonly number[];
+  /** Non-secret environment (NIM_TENSOR_PARALLEL_SIZE, NIM_MAX_MODEL_LEN, …). */
+  readonly env: Readonly<Record<string, string>>;
+  /** Arguments after the image (engines other than NIM take their settings as flags). */
+  readonly args: readonly string[];
+  /** Host path of the 0600 env file with secrets (NGC_API_KEY), if the container needs one. */
+  readonly secretEnvFile?: string;
+  /** Model cache on the data volume, mounted at `cacheMount` in the container. */
+  readonly cacheDir: string;
+  readonly cacheMount: string;
+  readonly shmSize: string;
+  /** Cold NIM caches download tens of GB: the default bound is 40 minutes. */
+  readonly readyTimeoutSeconds: number;
+  readonly preflight: {
+    readonly nvidiaSmiName: string;
+    readonly memoryMiB: number;
+    readonly reservedMiBPerGpu: number;
+  };
+}
+
+export const DEFAULT_READY_TIMEOUT_SECONDS = 2400;
+
+export function containerName(service: string): string {
+  return `gpu-fleet-${service}`;
+}
+
+/** What defines the container: any change here replaces it. */
+export function containerSpecHash(spec: ContainerSpec): string {
+  const { readyTimeoutSeconds: _timeout, ...defining } = spec;
+  return specHash(defining);
+}
+
+/** The `--gpus` value Docker wants for explicit devices: the inner double quotes are required. */
+export function gpusFlag(gpus: readonly number[]): string {
+  return `"device=${gpus.join(",")}"`;
+}
+
+function resolveBindAddress(bindAddress: string): string {
+  if (bindAddress !== "private") return `bind=${shQuote(bindAddress)}`;
+  // The primary private IPv4: never 0.0.0.0, so ports are not published on every interface.
+  return `bind="$(hostname -I 2>/dev/null | tr ' ' '\\n' | grep -E '^(10|172\\.(1[6-9]|2[0-9]|3[01])|192\\.168)\\.' | head -n1 || true)"
+[ -n "$bind" ] || fail "no private IPv4 address found to bind the service port to"`;
+}
+
+export function renderContainerStartScript(spec: ContainerSpec, options: ScriptOptions = {}): string {
+  const name = containerName(spec.service);
+  const hash = containerSpecHash(spec);
+  const { nvidiaSmiName, memoryMiB, reservedMiBPerGpu } = spec.preflight;
+  const runArgs = [
+    "-d",
+    `--name ${shQuote(name)}`,
+    `--label ${shQuote(`gpu-fleet.spec=${hash}`)}`,
+    `--label ${shQuote(`gpu-fleet.service=${spec.service}`)}`,
+    "--restart unless-stopped",
+    `--gpus ${shQuote(gpusFlag(spec.gpus))}`,
+    `--shm-size ${shQuote(spec.shmSize)}`,
+    ...(spec.secretEnvFile ? [`--env-file ${shQuote(spec.secretEnvFile)}`] : []),
+    ...Object.entries(spec.env).map(([k, v]) => `-e ${shQuote(`${k}=${v}`)}`),
+    `-v ${shQuote(`${spec.cacheDir}:${spec.cacheMount}`)}`,
+    `-p "$bind:${spec.hostPort}:${spec.containerPort}"`,
+    shQuote(spec.image),
+    ...spec.args.map(shQuote),
+  ];
+  const pull = spec.nim && spec.secretEnvFile
+    ? `# nvcr.io needs the NGC key to pull. A throw-away Docker config keeps the login out of ~/.docker,
+# and the key goes from the 0600 env file to docker's stdin, never onto a command line.
+# NGC's registry user name is the literal string $oauthtoken.
+# shellcheck disable=SC2016
+ngc_user='$oauthtoken'
+docker_config="$(as_root mktemp -d)"
+trap 'as_root rm -rf "$docker_config"' EXIT
+as_root sed -n 's/^NGC_API_KEY=//p' ${shQuote(spec.secretEnvFile)} | as_root env DOCKER_CONFIG="$docker_config" docker login nvcr.io --username "$ngc_user" --password-stdin >/dev/null \\
+  || fail "docker login to nvcr.io failed: check gpu-fleet:ngcApiKey"
+as_root env DOCKER_CONFIG="$docker_config" docker pull -q "$image" >/dev/null || fail "cannot pull $image"`
+    : `as_root docker pull -q "$image" >/dev/null || fail "cannot pull $image"`;
+
+  return `${scriptPrelude(`start ${spec.service} on host "${spec.host}" pinned to GPU ${spec.gpus.join(",")}`, options)}name=${shQuote(name)}
+image=${shQuote(spec.image)}
+spec_hash=${shQuote(hash)}
+${resolveBindAddress(spec.bindAddress)}
+health_url="http://$bind:${spec.hostPort}${spec.healthPath}"
+
+show_logs() { log "last lines of $name:"; as_root docker logs --tail 100 "$name" >&2 2>&1 || true; }
+
+wait_ready() {
+  local deadline=$(( $(date +%s) + ${spec.readyTimeoutSeconds} ))
+  until curl -fsS -o /dev/null --max-time 5 "$health_url"; do
+    if [ "$(as_root docker inspect --format '{{.State.Running}}' "$name" 2>/dev/null)" != "true" ]; then
+      show_logs; fail "$name stopped before it became ready"
+    fi
+    if [ "$(date +%s)" -ge "$deadline" ]; then
+      show_logs; fail "$name not ready at $health_url after ${spec.readyTimeoutSeconds}s"
+    fi
+    sleep 5
+  done
+  log "$name ready at $health_url"
+}
+
+current="$(as_root docker inspect --format '{{index .Config.Labels "gpu-fleet.spec"}}' "$name" 2>/dev/null || true)"
+running="$(as_root docker inspect --format '{{.State.Running}}' "$name" 2>/dev/null || true)"
+if [ "$current" = "$spec_hash" ] && [ "$running" = "true" ]; then
+  log "unchanged: $name already runs spec $spec_hash"
+  wait_ready
+  exit 0
+fi
+
+# Preflight: the pinned GPUs must be the planned model, with the planned reservation free.
+as_root docker rm -f "$name" >/dev/null 2>&1 || true
+report="$(nvidia-smi --query-gpu=index,name,memory.total,memory.used --format=csv,noheader,nounits)" || fail "nvidia-smi cannot query the GPUs"
+pinned=(${spec.gpus.join(" ")})
+for gpu in "\${pinned[@]}"; do
+  line="$(printf '%s\\n' "$report" | awk -F', ' -v g="$gpu" '$1 == g')"
+  [ -n "$line" ] || fail "preflight: GPU $gpu does not exist on this host"
+  IFS=, read -r _ gpu_name total used <<< "$line"
+  gpu_name="\${gpu_name# }"; total="\${total// /}"; used="\${used// /}"
+  [ "$gpu_name" = ${shQuote(nvidiaSmiName)} ] || fail "preflight: GPU $gpu is \\"$gpu_name\\"; the plan expects \\"${nvidiaSmiName}\\""
+  free=$(( total - used ))
+  if [ "$free" -lt ${reservedMiBPerGpu} ]; then
+    fail "preflight: GPU $gpu has $free MiB free ($total MiB total, $used MiB used); ${spec.service} needs ${reservedMiBPerGpu} MiB (plan: ${memoryMiB} MiB GPU)"
+  fi
+done
+
+as_root install -d -m 0755 ${shQuote(spec.cacheDir)}
+${pull}
+as_root docker run ${runArgs.join(" \\\n  ")} >/dev/null || { show_logs; fail "docker run failed for $name"; }
+log "started $name ($spec_hash) on GPU ${spec.gpus.join(",")}"
+wait_ready
+`;
+}
+
+export function renderContainerStopScript(service: string, options: ScriptOptions = {}): string {
+  const name = containerName(service);
+  return `${scriptPrelude(`stop ${service}`, options)}name=${shQuote(name)}
+if as_root docker inspect "$name" >/dev/null 2>&1; then
+  as_root docker rm -f "$name" >/dev/null
+  log "removed $name (its model cache stays on the data volume)"
+else
+  log "unchanged: $name does not exist"
+fi
+`;
+}
+
+
