@@ -110,7 +110,8 @@ export function estimate(input: EstimateInput): Estimate {
   const kvPerGpu = kvBytesPerTokenPerGpu(model, tensorParallel);
   const overheadMiB = ENGINE_OVERHEAD_MIB[engine];
   const requestedContextTokens = input.maxModelLen ?? model.maxContextTokens;
-  const needForContextMiB = (tokens: number) => Math.ceil((tokens * kvPerGpu) / MIB);
+  // The KV cache is allocated in whole blocks, so a context needs its token count rounded up to a block.
+  const needForContextMiB = (tokens: number) => Math.ceil((Math.ceil(tokens / KV_BLOCK_TOKENS) * KV_BLOCK_TOKENS * kvPerGpu) / MIB);
   const needMiB = weightsMiBPerGpu + overheadMiB + needForContextMiB(requestedContextTokens);
 
   let reservedMiBPerGpu: number;
