@@ -67,7 +67,7 @@ export const ALERT_POLICY = {
  * as labels so alerts can name them).
  */
 export function renderPlanRecordingRules(input: ResolvedObservabilityInput): RuleFile<RecordingRule> {
-  const rules: RecordingRule[] = plannedGpuReservations(input).flatMap((g) => [
+  const rules: RecordingRule[] = plannedGpuReservations(input).flatMap((g): RecordingRule[] => [
     {
       record: RECORDED.plannedReservationMiB,
       expr: `vector(${g.reservedMiB})`,

@@ -1,0 +1,285 @@
+import { describe, expect, it } from "vitest";
+import { parse } from "yaml";
+import {
+  ALERT,
+  RULE_FILES,
+  RULE_TEST_FILE,
+  buildAlertRuleTests,
+  renderAlertRuleTests,
+  renderAlertRules,
+  renderPlanRecordingRules,
+  renderPrometheusConfig,
+  resolveObservabilityInput,
+  ruleFileToYaml,
+  type ObservabilityInput,
+} from "../../renderers/observability";
+import { a100Input, ALL_INPUTS, devInput, fixtureInput } from "./fixtures";
+import { runTool, writeTree } from "./tools";
+
+interface RenderedRules {
+  readonly config: string;
+  readonly plan: string;
+  readonly alerts: string;
+  readonly tests: string;
+}
+
+function renderRules(input: ObservabilityInput): RenderedRules {
+  const resolved = resolveObservabilityInput(input);
+  return {
+    config: renderPrometheusConfig(resolved),
+    plan: ruleFileToYaml(renderPlanRecordingRules(resolved)),
+    alerts: ruleFileToYaml(renderAlertRules(resolved)),
+    tests: renderAlertRuleTests(resolved),
+  };
+}
+
+/** Writes prometheus.yml, both rule files and the unit tests as Prometheus would see them. */
+function writeRules(r: RenderedRules): string {
+  return writeTree({ "prometheus.yml": r.config, [RULE_FILES.plan]: r.plan, [RULE_FILES.alerts]: r.alerts, [RULE_TEST_FILE]: r.tests });
+}
+
+function promtoolTest(r: RenderedRules) {
+  return runTool("promtool", ["test", "rules", RULE_TEST_FILE], writeRules(r));
+}
+
+/** Replaces text that must be present, so a mutation can never silently miss. */
+function mutate(text: string, from: string, to: string): string {
+  expect(text).toContain(from);
+  return text.split(from).join(to);
+}
+
+describe("plan recording rules", () => {
+  it("records the dev stack's one reservation and its plan info", () => {
+    expect(renderRules(devInput).plan).toBe(
+      [
+        "groups:",
+        "  - name: gpu-fleet-plan",
+        "    rules:",
+        "      - record: gpu_fleet:planned_reservation_mib",
+        "        expr: vector(20725)",
+        "        labels:",
+        "          host: gpu0",
+        '          gpu: "0"',
+        "          services: llm",
+        "      - record: gpu_fleet:gpu_plan_info",
+        "        expr: vector(1)",
+        "        labels:",
+        "          host: gpu0",
+        '          gpu: "0"',
+        "          services: llm",
+        "          model: A10G",
+        '          memory_mib: "23028"',
+        '          reserved_mib: "20725"',
+        "",
+      ].join("\n"),
+    );
+  });
+
+  it("records every GPU of the 8× A100 node, spare GPUs at 0 MiB", () => {
+    const rules = renderPlanRecordingRules(resolveObservabilityInput(a100Input)).groups[0].rules.filter(
+      (r) => r.record === "gpu_fleet:planned_reservation_mib",
+    );
+    expect(rules.map((r) => [r.labels?.gpu, r.expr, r.labels?.services])).toEqual([
+      ["0", "vector(16384)", "asr"],
+      ["1", "vector(8192)", "embed"],
+      ["2", "vector(73728)", "llm"],
+      ["3", "vector(73728)", "llm"],
+      ["4", "vector(12288)", "ocr"],
+      ["5", "vector(0)", "none"],
+      ["6", "vector(0)", "none"],
+      ["7", "vector(0)", "none"],
+    ]);
+  });
+
+  it("sums two services sharing one GPU and names both", () => {
+    const rules = renderPlanRecordingRules(resolveObservabilityInput(fixtureInput)).groups[0].rules;
+    expect(rules.filter((r) => r.record === "gpu_fleet:planned_reservation_mib")).toEqual([
+      { record: "gpu_fleet:planned_reservation_mib", expr: "vector(20725)", labels: { host: "gpu0", gpu: "0", services: "llm" } },
+      { record: "gpu_fleet:planned_reservation_mib", expr: "vector(10240)", labels: { host: "gpu1", gpu: "0", services: "embed,rerank" } },
+      { record: "gpu_fleet:planned_reservation_mib", expr: "vector(0)", labels: { host: "gpu1", gpu: "1", services: "none" } },
+    ]);
+  });
+});
+
+describe("alert rules", () => {
+  it("renders each alert's exact expression, duration and severity", () => {
+    const rules = renderAlertRules(resolveObservabilityInput(devInput)).groups[0].rules;
+    expect(rules.map((r) => [r.alert, r.for ?? null, r.labels.severity])).toEqual([
+      [ALERT.gpuMemoryHigh, "5m", "warning"],
+      [ALERT.gpuTemperatureHigh, "2m", "critical"],
+      [ALERT.nimNotReady, "2m", "critical"],
+      [ALERT.vectorizerStalled, null, "warning"],
+      [ALERT.gpuMemoryAboveReservation, "5m", "critical"],
+    ]);
+    expect(rules.map((r) => r.expr)).toEqual([
+      "(100 * DCGM_FI_DEV_FB_USED / (DCGM_FI_DEV_FB_USED + DCGM_FI_DEV_FB_FREE) > 85) * on(host, gpu) group_left(services) gpu_fleet:gpu_plan_info or on(host, gpu) (100 * DCGM_FI_DEV_FB_USED / (DCGM_FI_DEV_FB_USED + DCGM_FI_DEV_FB_FREE) > 85)",
+      "(DCGM_FI_DEV_GPU_TEMP > 83) * on(host, gpu) group_left(services) gpu_fleet:gpu_plan_info or on(host, gpu) (DCGM_FI_DEV_GPU_TEMP > 83)",
+      'up{job="nim"} == 0',
+      '(last_over_time(gpu_fleet_vectorizer_chunks_total{job="vectorizer"}[1h]) - last_over_time(gpu_fleet_vectorizer_chunks_done_total{job="vectorizer"}[1h]) > 0) and on(host, service) (time() - last_over_time(gpu_fleet_vectorizer_last_progress_timestamp_seconds{job="vectorizer"}[1h]) > 900)',
+      "(DCGM_FI_DEV_FB_USED > on(host, gpu) group_left() (gpu_fleet:planned_reservation_mib + 256)) * on(host, gpu) group_left(services, reserved_mib) gpu_fleet:gpu_plan_info",
+    ]);
+  });
+
+  it("takes the stall time and reservation tolerance from the input", () => {
+    const rules = renderAlertRules(resolveObservabilityInput({ ...devInput, vectorizerStallMinutes: 30, reservationToleranceMiB: 0 })).groups[0].rules;
+    expect(rules.find((r) => r.alert === ALERT.vectorizerStalled)?.expr).toContain("> 1800)");
+    expect(rules.find((r) => r.alert === ALERT.gpuMemoryAboveReservation)?.expr).toBe(
+      "(DCGM_FI_DEV_FB_USED > on(host, gpu) group_left() gpu_fleet:planned_reservation_mib) * on(host, gpu) group_left(services, reserved_mib) gpu_fleet:gpu_plan_info",
+    );
+  });
+
+  it("gives every alert a summary and a description naming the host", () => {
+    for (const rule of renderAlertRules(resolveObservabilityInput(devInput)).groups[0].rules) {
+      expect(rule.annotations.summary).toContain("{{ $labels.host }}");
+      expect(rule.annotations.description).toContain("{{ $labels.host }}");
+      expect(rule.annotations.summary).toMatch(/\{\{ \$labels\.(gpu|service) \}\}/);
+    }
+  });
+});
+
+describe.each(Object.entries(ALL_INPUTS))("promtool on the %s input", (_name, input) => {
+  const rendered = renderRules(input);
+
+  it("accepts prometheus.yml with both rule files found", () => {
+    const result = runTool("promtool", ["check", "config", "prometheus.yml"], writeRules(rendered));
+    expect(result.output).toContain("SUCCESS: 2 rule files found");
+    expect(result.status).toBe(0);
+  });
+
+  it("accepts both rule files", () => {
+    const dir = writeRules(rendered);
+    const result = runTool("promtool", ["check", "rules", RULE_FILES.plan, RULE_FILES.alerts], dir);
+    const planRuleCount = 2 * input.hosts.reduce((n, h) => n + h.gpus.length, 0);
+    expect(result.output).toContain(`SUCCESS: ${planRuleCount} rules found`);
+    expect(result.output).toContain("SUCCESS: 5 rules found");
+    expect(result.status).toBe(0);
+  });
+
+  it("passes every unit test: each alert fires when it should and stays silent when it should not", () => {
+    const result = promtoolTest(rendered);
+    expect(result.output).toContain("SUCCESS");
+    expect(result.status).toBe(0);
+  });
+});
+
+describe("the promtool unit tests catch broken rules", () => {
+  const rendered = renderRules(fixtureInput);
+
+  it.each([
+    ["memory threshold raised from 85% to 95%", "> 85)", "> 95)", "GpuMemoryHigh: GPU 0 of gpu0 at 86.0% fires after 5m"],
+    ["memory for: doubled", "for: 5m\n        labels:\n          severity: warning", "for: 10m\n        labels:\n          severity: warning", "GpuMemoryHigh: GPU 0 of gpu0 at 86.0% fires after 5m"],
+    ["temperature compared with >= instead of >", "DCGM_FI_DEV_GPU_TEMP > 83", "DCGM_FI_DEV_GPU_TEMP >= 83", "at exactly 83 °C stays silent"],
+    ["NIM alert without for:", "for: 2m\n        labels:\n          severity: critical\n        annotations:\n          summary: NIM", "labels:\n          severity: critical\n        annotations:\n          summary: NIM", "NimNotReady: llm down fires after 2m"],
+    ["stall read from the live gauge, so a crashed vectorizer goes quiet", "time() - last_over_time(gpu_fleet_vectorizer_last_progress_timestamp_seconds{job=\"vectorizer\"}[1h])", "time() - gpu_fleet_vectorizer_last_progress_timestamp_seconds{job=\"vectorizer\"}", "stopped reporting with work left fires"],
+    ["reservation compared one-to-one, losing DCGM's labels", "on(host, gpu) group_left() (", "on(host, gpu) (", "GpuMemoryAboveReservation: every GPU of gpu0 1 MiB above plan"],
+    ["GPUs missing from the plan hidden", " or on(host, gpu) (100 * DCGM_FI_DEV_FB_USED", " and on(host, gpu) (100 * DCGM_FI_DEV_FB_USED", "(not in the plan) at 86.0% fires after 5m"],
+  ])("alert rules with %s fail", (_what, from, to, failingTest) => {
+    const result = promtoolTest({ ...rendered, alerts: mutate(rendered.alerts, from, to) });
+    expect(result.status).toBe(1);
+    expect(result.output).toContain("FAILED");
+    expect(result.output).toContain(failingTest);
+  });
+
+  it("a plan reservation off by one MiB fails the recording and the over-reservation tests", () => {
+    const result = promtoolTest({ ...rendered, plan: mutate(rendered.plan, "vector(10240)", "vector(10241)") });
+    expect(result.status).toBe(1);
+    // promtool names a failing PromQL test by its expression, and shows the value it got.
+    expect(result.output).toContain('expr: "gpu_fleet:planned_reservation_mib{host=\\"gpu1\\"}"');
+    expect(result.output).toContain('got: {__name__="gpu_fleet:planned_reservation_mib", gpu="0", host="gpu1", services="embed,rerank"} 1.0241E+04');
+    expect(result.output).toContain("GpuMemoryAboveReservation: every GPU of gpu1 1 MiB above plan + 256 MiB fires after 5m");
+  });
+
+  it("a deliberately wrong expected annotation fails", () => {
+    const tests = mutate(rendered.tests, "summary: GPU 0 on gpu0 is at 84 °C", "summary: GPU 0 on gpu0 is at 85 °C");
+    const result = promtoolTest({ ...rendered, tests });
+    expect(result.status).toBe(1);
+    expect(result.output).toContain("GpuTemperatureHigh: GPU 0 of gpu0 at 84 °C fires after 2m");
+  });
+});
+
+describe("generated unit tests", () => {
+  it("cover every alert, before and at its for: duration, and the silent side of each threshold", () => {
+    const file = buildAlertRuleTests(resolveObservabilityInput(devInput));
+    expect(file.rule_files).toEqual(["rules/gpu-fleet-plan.rules.yml", "rules/gpu-fleet-alerts.rules.yml"]);
+    expect(file.tests.map((t) => t.name)).toEqual([
+      "GpuMemoryHigh: GPU 0 of gpu0 at 86.0% fires after 5m",
+      "GpuMemoryHigh: GPU 0 of gpu0 at 84.0% stays silent",
+      "GpuMemoryHigh: GPU 1 of gpu0 (not in the plan) at 86.0% fires after 5m",
+      "GpuMemoryHigh: GPU 1 of gpu0 (not in the plan) at 84.0% stays silent",
+      "GpuTemperatureHigh: GPU 0 of gpu0 at 84 °C fires after 2m",
+      "GpuTemperatureHigh: GPU 0 of gpu0 at exactly 83 °C stays silent",
+      "gpu_fleet:planned_reservation_mib: every GPU of gpu0 records the plan",
+      "GpuMemoryAboveReservation: every GPU of gpu0 1 MiB above plan + 256 MiB fires after 5m",
+      "GpuMemoryAboveReservation: every GPU of gpu0 at exactly plan + 256 MiB stays silent",
+      "NimNotReady: llm down fires after 2m",
+      "NimNotReady: llm up, with one failed scrape, stays silent",
+      "VectorizerStalled: vectorizer without progress for more than 15m fires",
+      "VectorizerStalled: vectorizer that stopped reporting with work left fires",
+      "VectorizerStalled: vectorizer making progress stays silent",
+      "VectorizerStalled: vectorizer finished stays silent",
+    ]);
+    const memory = file.tests[0];
+    expect(memory.input_series).toEqual([
+      {
+        series:
+          'DCGM_FI_DEV_FB_USED{job="dcgm", instance="10.0.1.10:9400", host="gpu0", service="dcgm-exporter", gpu="0", UUID="GPU-test-gpu0-0", device="nvidia0", modelName="NVIDIA A10G"}',
+        values: "19805x10",
+      },
+      {
+        series:
+          'DCGM_FI_DEV_FB_FREE{job="dcgm", instance="10.0.1.10:9400", host="gpu0", service="dcgm-exporter", gpu="0", UUID="GPU-test-gpu0-0", device="nvidia0", modelName="NVIDIA A10G"}',
+        values: "3223x10",
+      },
+    ]);
+    expect(memory.alert_rule_test).toEqual([
+      { eval_time: "4m", alertname: "GpuMemoryHigh", exp_alerts: [] },
+      {
+        eval_time: "5m",
+        alertname: "GpuMemoryHigh",
+        exp_alerts: [
+          {
+            exp_labels: {
+              job: "dcgm",
+              instance: "10.0.1.10:9400",
+              host: "gpu0",
+              service: "dcgm-exporter",
+              gpu: "0",
+              UUID: "GPU-test-gpu0-0",
+              device: "nvidia0",
+              modelName: "NVIDIA A10G",
+              services: "llm",
+              severity: "warning",
+            },
+            exp_annotations: {
+              summary: "GPU 0 on gpu0 uses 86.0% of its memory",
+              description: "GPU 0 (NVIDIA A10G) on host gpu0 has used more than 85% of its memory for 5m. Services planned on it: llm.",
+            },
+          },
+        ],
+      },
+    ]);
+    const overReservation = file.tests[7];
+    expect(overReservation.input_series.map((s) => s.values)).toEqual(["20982x10"]);
+    expect(overReservation.alert_rule_test?.[1].exp_alerts[0].exp_annotations).toEqual({
+      summary: "GPU 0 on gpu0 uses 20982 MiB, more than the 20725 MiB the plan reserved",
+      description:
+        "GPU 0 on host gpu0 has used 20982 MiB for 5m; the plan reserved 20725 MiB for: llm (tolerance 256 MiB). A service is using more than its budget, or something the plan does not know runs on this GPU; other services placed on it may fail to start.",
+    });
+  });
+
+  it("checks the over-reservation alert on all eight A100 GPUs, spare ones included", () => {
+    const file = parse(renderAlertRuleTests(resolveObservabilityInput(a100Input))) as ReturnType<typeof buildAlertRuleTests>;
+    const firing = file.tests.find((t) => t.name === "GpuMemoryAboveReservation: every GPU of dgx 1 MiB above plan + 256 MiB fires after 5m");
+    expect(firing?.input_series.map((s) => s.values)).toEqual(["16641x10", "8449x10", "73985x10", "73985x10", "12545x10", "257x10", "257x10", "257x10"]);
+    expect(firing?.alert_rule_test?.[1].exp_alerts.map((a) => [a.exp_labels.gpu, a.exp_labels.services, a.exp_labels.reserved_mib])).toEqual([
+      ["0", "asr", "16384"],
+      ["1", "embed", "8192"],
+      ["2", "llm", "73728"],
+      ["3", "llm", "73728"],
+      ["4", "ocr", "12288"],
+      ["5", "none", "0"],
+      ["6", "none", "0"],
+      ["7", "none", "0"],
+    ]);
+  });
+});
