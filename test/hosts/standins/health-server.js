@@ -1,0 +1,51 @@
+// TEST DOUBLE: the HTTP face of a stand-in NIM container, started (detached) by the stand-in `docker`
+// when a container publishes ports. Answers like NIM's health API:
+//   GET /v1/health/live   200 {"object":"health.response","message":"Service is live."}
+//   GET /v1/health/ready  200 {"object":"health.response","message":"Service is ready."} once readyAtMs has
+//                         passed; 503 {"object":"health.response","message":"Service is not ready."} before
+//                         (readyAtMs -1: never ready)
+//   GET /v1/models        200 {"object":"list","data":[{"id":<model>,"object":"model"}]}
+//   anything else         404
+// Exits at exitAtMs (a container that crashes) or on SIGTERM (docker stop / rm). Writes its pid to
+// pidFile only once every port listens, so `docker run` can wait for it.
+"use strict";
+const http = require("http");
+const fs = require("fs");
+
+const cfg = JSON.parse(process.argv[2]);
+const json = (res, code, body) => {
+  res.writeHead(code, { "content-type": "application/json" });
+  res.end(JSON.stringify(body));
+};
+const handler = (req, res) => {
+  const url = (req.url || "").split("?")[0];
+  if (req.method !== "GET") return json(res, 405, { detail: "Method Not Allowed" });
+  if (url === "/v1/health/live") return json(res, 200, { object: "health.response", message: "Service is live." });
+  if (url === "/v1/health/ready") {
+    const ready = cfg.readyAtMs !== -1 && Date.now() >= cfg.readyAtMs;
+    return ready
+      ? json(res, 200, { object: "health.response", message: "Service is ready." })
+      : json(res, 503, { object: "health.response", message: "Service is not ready." });
+  }
+  if (url === "/v1/models") return json(res, 200, { object: "list", data: [{ id: cfg.model, object: "model" }] });
+  return json(res, 404, { detail: "Not Found" });
+};
+
+let listening = 0;
+const servers = cfg.ports.map((port) => {
+  const s = http.createServer(handler);
+  s.on("error", (e) => {
+    process.stderr.write(`health-server: ${e.message}\n`);
+    process.exit(1);
+  });
+  s.listen(port, "0.0.0.0", () => {
+    if (++listening === cfg.ports.length) fs.writeFileSync(cfg.pidFile, `${process.pid}\n`, { mode: 0o666 });
+  });
+  return s;
+});
+const stop = () => {
+  for (const s of servers) s.close();
+  process.exit(0);
+};
+process.on("SIGTERM", stop);
+if (cfg.exitAtMs) setTimeout(stop, Math.max(0, cfg.exitAtMs - Date.now()));
