@@ -74,6 +74,17 @@ function chunkEnd(text: string, start: number, maxChars: number): number {
 }
 
 /**
+ * The next chunk repeats up to `overlap` characters of the previous one, starting at a word
+ * boundary so no chunk begins with half a word; it always moves forward, so chunking ends.
+ */
+function nextChunkStart(text: string, start: number, end: number, overlap: number): number {
+  if (overlap === 0) return end;
+  const from = Math.max(end - overlap, start + 1);
+  const space = text.slice(from, end).search(/\s/);
+  return space < 0 ? end : from + space + 1;
+}
+
+/**
  * Splits a document into chunks. Pure and deterministic: the same text always gives the same
  * chunks, which is what makes resuming and change detection work.
  */
@@ -89,7 +100,6 @@ export function* chunkDocument(source: string, rawText: string, options: Chunkin
       position += 1;
     }
     if (end >= text.length) break;
-    // Step back by the overlap but always move forward, so the loop ends for any input.
-    start = Math.max(end - options.overlapChars, start + 1);
+    start = nextChunkStart(text, start, end, options.overlapChars);
   }
 }
