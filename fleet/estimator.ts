@@ -92,9 +92,13 @@ export function chooseEngine(input: EstimateInput): { engine: Engine; profile: S
     return { engine, profile: "optimized-trtllm", note };
   }
   const others = model.optimizedProfiles.filter((p) => p.gpu === gpu.name);
+  // One clause per precision: H100 has fp8 and fp16 profiles, each at ×1 and ×2.
+  const byPrecision = [...new Set(others.map((p) => p.precision))].map(
+    (precision) => `optimized ${precision} profiles for ${gpu.name} need ${others.filter((p) => p.precision === precision).map((p) => `×${p.tensorParallel}`).join(" or ")}`,
+  );
   const note =
     others.length > 0
-      ? `generic vLLM profile (optimized ${others[0].precision} profiles for ${gpu.name} need ${others.map((p) => `×${p.tensorParallel}`).join(" or ")})`
+      ? `generic vLLM profile (${byPrecision.join("; ")})`
       : model.serving.nim
         ? `generic vLLM profile (no optimized profile for ${gpu.name})`
         : "vLLM";
