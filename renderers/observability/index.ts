@@ -4,8 +4,8 @@
 
 import { renderDashboards } from "./dashboards";
 import { renderGrafanaDashboardProvider, renderGrafanaDatasource } from "./grafana";
-import { renderPrometheusConfig, RULE_FILES } from "./prometheus";
-import { renderAlertRules, renderPlanRecordingRules, ruleFileToYaml } from "./rules";
+import { renderPrometheusConfig, RULE_FILE } from "./prometheus";
+import { renderRuleFile, ruleFileToYaml } from "./rules";
 import { renderAlertRuleTests, RULE_TEST_FILE } from "./ruletests";
 import { resolveObservabilityInput, type ObservabilityInput } from "./targets";
 
@@ -37,8 +37,7 @@ export function renderObservabilityFiles(input: ObservabilityInput): Record<stri
   const resolved = resolveObservabilityInput(input);
   const files: Record<string, string> = {
     [`${BUNDLE_DIRS.prometheus}/prometheus.yml`]: renderPrometheusConfig(resolved),
-    [`${BUNDLE_DIRS.prometheus}/${RULE_FILES.plan}`]: ruleFileToYaml(renderPlanRecordingRules(resolved)),
-    [`${BUNDLE_DIRS.prometheus}/${RULE_FILES.alerts}`]: ruleFileToYaml(renderAlertRules(resolved)),
+    [`${BUNDLE_DIRS.prometheus}/${RULE_FILE}`]: ruleFileToYaml(renderRuleFile(resolved)),
     [`${BUNDLE_DIRS.prometheus}/${RULE_TEST_FILE}`]: renderAlertRuleTests(resolved),
     [`${BUNDLE_DIRS.grafanaDatasources}/gpu-fleet.yml`]: renderGrafanaDatasource(resolved),
     [`${BUNDLE_DIRS.grafanaDashboardProviders}/gpu-fleet.yml`]: renderGrafanaDashboardProvider(),

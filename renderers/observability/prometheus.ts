@@ -3,11 +3,8 @@
 import { stringify } from "yaml";
 import { deriveScrapeJobs, JOB, prometheusListenAddress, type ResolvedObservabilityInput } from "./targets";
 
-/** Paths of the rule files relative to prometheus.yml; `promtool check config` resolves them so. */
-export const RULE_FILES = {
-  plan: "rules/gpu-fleet-plan.rules.yml",
-  alerts: "rules/gpu-fleet-alerts.rules.yml",
-} as const;
+/** Path of the rule file relative to prometheus.yml; `promtool check config` resolves it so. */
+export const RULE_FILE = "rules/gpu-fleet.rules.yml";
 
 /** Where the renderer expects Prometheus' files on the host (mounted at the same path in the container). */
 export const PROMETHEUS_CONFIG_DIR = "/etc/prometheus";
@@ -44,7 +41,7 @@ export function buildPrometheusConfig(input: ResolvedObservabilityInput): Promet
       evaluation_interval: interval,
       external_labels: { stack: input.stack },
     },
-    rule_files: [RULE_FILES.plan, RULE_FILES.alerts],
+    rule_files: [RULE_FILE],
     scrape_configs: deriveScrapeJobs(input).map((job) => {
       const config: ScrapeConfig = {
         job_name: job.job,

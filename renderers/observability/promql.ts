@@ -94,9 +94,9 @@ export function metricNamesInPromQL(expression: string): string[] {
         if (s[i] === "(") skipBalanced("(", ")");
       } else if (KEYWORDS.has(lower)) {
         // operator or modifier: nothing to record
-      } else if (s[i] === "(") {
-        // function or aggregation call; an aggregation may carry `by (...)` after its arguments,
-        // which the keyword branch handles when the loop reaches it.
+      } else if (s[i] === "(" || /^(by|without)\s*\(/i.test(s.slice(i))) {
+        // function or aggregation call; an aggregation may carry `by (...)` before or after its
+        // arguments, which the keyword branch skips when the loop reaches it.
       } else if (!names.includes(word)) {
         names.push(word);
       }

@@ -24,14 +24,13 @@ export interface AlertingRule {
   readonly annotations: { readonly summary: string; readonly description: string };
 }
 
-export interface RuleGroup<R> {
+export interface RuleGroup {
   readonly name: string;
-  readonly interval?: string;
-  readonly rules: readonly R[];
+  readonly rules: readonly (RecordingRule | AlertingRule)[];
 }
 
-export interface RuleFile<R> {
-  readonly groups: readonly RuleGroup<R>[];
+export interface RuleFile {
+  readonly groups: readonly RuleGroup[];
 }
 
 /** Recording-rule outputs; the catalog test counts these as known metric names. */
@@ -66,8 +65,8 @@ export const ALERT_POLICY = {
  * a spare GPU) and `gpu_fleet:gpu_plan_info` (value 1, carrying the services, model and reservation
  * as labels so alerts can name them).
  */
-export function renderPlanRecordingRules(input: ResolvedObservabilityInput): RuleFile<RecordingRule> {
-  const rules: RecordingRule[] = plannedGpuReservations(input).flatMap((g): RecordingRule[] => [
+export function renderPlanRecordingRules(input: ResolvedObservabilityInput): RecordingRule[] {
+  return plannedGpuReservations(input).flatMap((g): RecordingRule[] => [
     {
       record: RECORDED.plannedReservationMiB,
       expr: `vector(${g.reservedMiB})`,
@@ -86,7 +85,6 @@ export function renderPlanRecordingRules(input: ResolvedObservabilityInput): Rul
       },
     },
   ]);
-  return { groups: [{ name: "gpu-fleet-plan", rules }] };
 }
 
 // DCGM reports used and free framebuffer; their sum is the memory the driver lets processes use.
@@ -103,7 +101,7 @@ function withPlannedServices(condition: string): string {
 const SERVICES_SENTENCE =
   "{{ if $labels.services }}Services planned on it: {{ $labels.services }}.{{ else }}The plan has no entry for this GPU.{{ end }}";
 
-export function renderAlertRules(input: ResolvedObservabilityInput): RuleFile<AlertingRule> {
+export function renderAlertRules(input: ResolvedObservabilityInput): AlertingRule[] {
   const p = ALERT_POLICY;
   const stallSeconds = input.vectorizerStallMinutes * 60;
   const tolerance = input.reservationToleranceMiB;
@@ -168,10 +166,20 @@ export function renderAlertRules(input: ResolvedObservabilityInput): RuleFile<Al
       },
     },
   ];
-  return { groups: [{ name: "gpu-fleet-alerts", rules }] };
+  return rules;
+}
+
+/**
+ * One group: the plan's recording rules first, then the alerts. Rules of a group run in order at
+ * the same evaluation time, so every alert sees the current plan series; in separate groups an
+ * alert could be evaluated before the plan exists (at startup), fire without its `services` label,
+ * and restart its `for:` timer when the label appears.
+ */
+export function renderRuleFile(input: ResolvedObservabilityInput): RuleFile {
+  return { groups: [{ name: "gpu-fleet", rules: [...renderPlanRecordingRules(input), ...renderAlertRules(input)] }] };
 }
 
 /** YAML as Prometheus reads it; long expressions stay on one line so diffs stay readable. */
-export function ruleFileToYaml(file: RuleFile<RecordingRule> | RuleFile<AlertingRule>): string {
+export function ruleFileToYaml(file: RuleFile): string {
   return stringify(file, { lineWidth: 0 });
 }

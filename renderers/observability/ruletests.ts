@@ -9,7 +9,7 @@
 
 import { stringify } from "yaml";
 import { ALERT, ALERT_POLICY, RECORDED } from "./rules";
-import { RULE_FILES } from "./prometheus";
+import { RULE_FILE } from "./prometheus";
 import {
   JOB,
   plannedGpuReservations,
@@ -384,7 +384,7 @@ export function buildAlertRuleTests(input: ResolvedObservabilityInput): RuleTest
   }
   tests.push(...nimTests(input));
   tests.push(...vectorizerTests(input));
-  return { rule_files: [RULE_FILES.plan, RULE_FILES.alerts], evaluation_interval: "1m", tests };
+  return { rule_files: [RULE_FILE], evaluation_interval: "1m", tests };
 }
 
 export function renderAlertRuleTests(input: ResolvedObservabilityInput): string {

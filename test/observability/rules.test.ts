@@ -2,12 +2,13 @@ import { describe, expect, it } from "vitest";
 import { parse } from "yaml";
 import {
   ALERT,
-  RULE_FILES,
+  RULE_FILE,
   RULE_TEST_FILE,
   buildAlertRuleTests,
   renderAlertRuleTests,
   renderAlertRules,
   renderPlanRecordingRules,
+  renderRuleFile,
   renderPrometheusConfig,
   resolveObservabilityInput,
   ruleFileToYaml,
@@ -18,8 +19,7 @@ import { runTool, writeTree } from "./tools";
 
 interface RenderedRules {
   readonly config: string;
-  readonly plan: string;
-  readonly alerts: string;
+  readonly rules: string;
   readonly tests: string;
 }
 
@@ -27,15 +27,14 @@ function renderRules(input: ObservabilityInput): RenderedRules {
   const resolved = resolveObservabilityInput(input);
   return {
     config: renderPrometheusConfig(resolved),
-    plan: ruleFileToYaml(renderPlanRecordingRules(resolved)),
-    alerts: ruleFileToYaml(renderAlertRules(resolved)),
+    rules: ruleFileToYaml(renderRuleFile(resolved)),
     tests: renderAlertRuleTests(resolved),
   };
 }
 
-/** Writes prometheus.yml, both rule files and the unit tests as Prometheus would see them. */
+/** Writes prometheus.yml, the rule file and the unit tests as Prometheus would see them. */
 function writeRules(r: RenderedRules): string {
-  return writeTree({ "prometheus.yml": r.config, [RULE_FILES.plan]: r.plan, [RULE_FILES.alerts]: r.alerts, [RULE_TEST_FILE]: r.tests });
+  return writeTree({ "prometheus.yml": r.config, [RULE_FILE]: r.rules, [RULE_TEST_FILE]: r.tests });
 }
 
 function promtoolTest(r: RenderedRules) {
@@ -49,11 +48,11 @@ function mutate(text: string, from: string, to: string): string {
 }
 
 describe("plan recording rules", () => {
-  it("records the dev stack's one reservation and its plan info", () => {
-    expect(renderRules(devInput).plan).toBe(
+  it("records the dev stack's one reservation and its plan info, before the alerts in the same group", () => {
+    expect(renderRules(devInput).rules.split("      - alert: GpuMemoryHigh")[0]).toBe(
       [
         "groups:",
-        "  - name: gpu-fleet-plan",
+        "  - name: gpu-fleet",
         "    rules:",
         "      - record: gpu_fleet:planned_reservation_mib",
         "        expr: vector(20725)",
@@ -76,7 +75,7 @@ describe("plan recording rules", () => {
   });
 
   it("records every GPU of the 8× A100 node, spare GPUs at 0 MiB", () => {
-    const rules = renderPlanRecordingRules(resolveObservabilityInput(a100Input)).groups[0].rules.filter(
+    const rules = renderPlanRecordingRules(resolveObservabilityInput(a100Input)).filter(
       (r) => r.record === "gpu_fleet:planned_reservation_mib",
     );
     expect(rules.map((r) => [r.labels?.gpu, r.expr, r.labels?.services])).toEqual([
@@ -92,7 +91,7 @@ describe("plan recording rules", () => {
   });
 
   it("sums two services sharing one GPU and names both", () => {
-    const rules = renderPlanRecordingRules(resolveObservabilityInput(fixtureInput)).groups[0].rules;
+    const rules = renderPlanRecordingRules(resolveObservabilityInput(fixtureInput));
     expect(rules.filter((r) => r.record === "gpu_fleet:planned_reservation_mib")).toEqual([
       { record: "gpu_fleet:planned_reservation_mib", expr: "vector(20725)", labels: { host: "gpu0", gpu: "0", services: "llm" } },
       { record: "gpu_fleet:planned_reservation_mib", expr: "vector(10240)", labels: { host: "gpu1", gpu: "0", services: "embed,rerank" } },
@@ -103,7 +102,7 @@ describe("plan recording rules", () => {
 
 describe("alert rules", () => {
   it("renders each alert's exact expression, duration and severity", () => {
-    const rules = renderAlertRules(resolveObservabilityInput(devInput)).groups[0].rules;
+    const rules = renderAlertRules(resolveObservabilityInput(devInput));
     expect(rules.map((r) => [r.alert, r.for ?? null, r.labels.severity])).toEqual([
       [ALERT.gpuMemoryHigh, "5m", "warning"],
       [ALERT.gpuTemperatureHigh, "2m", "critical"],
@@ -121,7 +120,7 @@ describe("alert rules", () => {
   });
 
   it("takes the stall time and reservation tolerance from the input", () => {
-    const rules = renderAlertRules(resolveObservabilityInput({ ...devInput, vectorizerStallMinutes: 30, reservationToleranceMiB: 0 })).groups[0].rules;
+    const rules = renderAlertRules(resolveObservabilityInput({ ...devInput, vectorizerStallMinutes: 30, reservationToleranceMiB: 0 }));
     expect(rules.find((r) => r.alert === ALERT.vectorizerStalled)?.expr).toContain("> 1800)");
     expect(rules.find((r) => r.alert === ALERT.gpuMemoryAboveReservation)?.expr).toBe(
       "(DCGM_FI_DEV_FB_USED > on(host, gpu) group_left() gpu_fleet:planned_reservation_mib) * on(host, gpu) group_left(services, reserved_mib) gpu_fleet:gpu_plan_info",
@@ -129,7 +128,7 @@ describe("alert rules", () => {
   });
 
   it("gives every alert a summary and a description naming the host", () => {
-    for (const rule of renderAlertRules(resolveObservabilityInput(devInput)).groups[0].rules) {
+    for (const rule of renderAlertRules(resolveObservabilityInput(devInput))) {
       expect(rule.annotations.summary).toContain("{{ $labels.host }}");
       expect(rule.annotations.description).toContain("{{ $labels.host }}");
       expect(rule.annotations.summary).toMatch(/\{\{ \$labels\.(gpu|service) \}\}/);
@@ -140,18 +139,17 @@ describe("alert rules", () => {
 describe.each(Object.entries(ALL_INPUTS))("promtool on the %s input", (_name, input) => {
   const rendered = renderRules(input);
 
-  it("accepts prometheus.yml with both rule files found", () => {
+  it("accepts prometheus.yml with its rule file found", () => {
     const result = runTool("promtool", ["check", "config", "prometheus.yml"], writeRules(rendered));
-    expect(result.output).toContain("SUCCESS: 2 rule files found");
+    expect(result.output).toContain("SUCCESS: 1 rule files found");
     expect(result.status).toBe(0);
   });
 
-  it("accepts both rule files", () => {
+  it("accepts the rule file: two plan rules per GPU and five alerts", () => {
     const dir = writeRules(rendered);
-    const result = runTool("promtool", ["check", "rules", RULE_FILES.plan, RULE_FILES.alerts], dir);
+    const result = runTool("promtool", ["check", "rules", RULE_FILE], dir);
     const planRuleCount = 2 * input.hosts.reduce((n, h) => n + h.gpus.length, 0);
-    expect(result.output).toContain(`SUCCESS: ${planRuleCount} rules found`);
-    expect(result.output).toContain("SUCCESS: 5 rules found");
+    expect(result.output).toContain(`SUCCESS: ${planRuleCount + 5} rules found`);
     expect(result.status).toBe(0);
   });
 
@@ -174,14 +172,14 @@ describe("the promtool unit tests catch broken rules", () => {
     ["reservation compared one-to-one, losing DCGM's labels", "on(host, gpu) group_left() (", "on(host, gpu) (", "GpuMemoryAboveReservation: every GPU of gpu0 1 MiB above plan"],
     ["GPUs missing from the plan hidden", " or on(host, gpu) (100 * DCGM_FI_DEV_FB_USED", " and on(host, gpu) (100 * DCGM_FI_DEV_FB_USED", "(not in the plan) at 86.0% fires after 5m"],
   ])("alert rules with %s fail", (_what, from, to, failingTest) => {
-    const result = promtoolTest({ ...rendered, alerts: mutate(rendered.alerts, from, to) });
+    const result = promtoolTest({ ...rendered, rules: mutate(rendered.rules, from, to) });
     expect(result.status).toBe(1);
     expect(result.output).toContain("FAILED");
     expect(result.output).toContain(failingTest);
   });
 
   it("a plan reservation off by one MiB fails the recording and the over-reservation tests", () => {
-    const result = promtoolTest({ ...rendered, plan: mutate(rendered.plan, "vector(10240)", "vector(10241)") });
+    const result = promtoolTest({ ...rendered, rules: mutate(rendered.rules, "vector(10240)", "vector(10241)") });
     expect(result.status).toBe(1);
     // promtool names a failing PromQL test by its expression, and shows the value it got.
     expect(result.output).toContain('expr: "gpu_fleet:planned_reservation_mib{host=\\"gpu1\\"}"');
@@ -200,7 +198,7 @@ describe("the promtool unit tests catch broken rules", () => {
 describe("generated unit tests", () => {
   it("cover every alert, before and at its for: duration, and the silent side of each threshold", () => {
     const file = buildAlertRuleTests(resolveObservabilityInput(devInput));
-    expect(file.rule_files).toEqual(["rules/gpu-fleet-plan.rules.yml", "rules/gpu-fleet-alerts.rules.yml"]);
+    expect(file.rule_files).toEqual(["rules/gpu-fleet.rules.yml"]);
     expect(file.tests.map((t) => t.name)).toEqual([
       "GpuMemoryHigh: GPU 0 of gpu0 at 86.0% fires after 5m",
       "GpuMemoryHigh: GPU 0 of gpu0 at 84.0% stays silent",
