@@ -1,0 +1,389 @@
+/**
+ * The VRAM estimator against published measurements. vLLM's "Loading model weights took X GB" is
+ * torch memory after loading divided by 2^30 (GiB), and includes one rotary-embedding cos/sin cache
+ * buffer of max_position_embeddings × rotary_dim in the model dtype (vLLM RotaryEmbedding,
+ * shared by all layers through get_rope's cache). The estimator counts parameters only (the cache is
+ * within its engine overhead), so the logs are reproduced as weights + that buffer.
+ */
+import { describe, expect, it } from "vitest";
+import {
+  DEFAULT_GPU_MEMORY_UTILIZATION,
+  DEFAULT_TRTLLM_KV_FRACTION,
+  ENGINE_OVERHEAD_MIB,
+  GPU_MODELS,
+  GpuModelName,
+  KV_BLOCK_TOKENS,
+  MIB,
+  Precision,
+  chooseEngine,
+  estimate,
+  findModel,
+  kvBytesPerToken,
+  kvBytesPerTokenPerGpu,
+  weightsBytes,
+} from "../../fleet";
+
+const GIB = 2 ** 30;
+const model = (id: string) => findModel(id)!;
+const run = (id: string, gpu: GpuModelName, tensorParallel: number, precision: Precision, extra: { maxModelLen?: number; gpuMemoryUtilization?: number; engine?: "vllm" | "trtllm" | "fixed" } = {}) =>
+  estimate({ model: model(id), gpu: GPU_MODELS[gpu], tensorParallel, precision, ...extra });
+
+describe("weights reproduce vLLM startup logs", () => {
+  it.each([
+    // vllm-project/vllm#12330 (meta-llama/Meta-Llama-3-8B on one A100 40GB): "Loading model weights took 14.9595 GB".
+    // 2 × 8,030,261,248 B = 14.9575 GiB + rope cache 8,192 × 128 × 2 B (2 MiB) = 14.9595.
+    ["meta/llama3-8b-instruct", "bf16", 16_060_522_496, 8192, "14.9595"],
+    // vllm-project/vllm#7514 (Mistral-7B-Instruct-v0.3): "Loading model weights took 13.5083 GB".
+    // 2 × 7,248,023,552 B = 13.5005 GiB + rope cache 32,768 × 128 × 2 B (8 MiB) = 13.5083 (v0.2's
+    // 32,000-token vocabulary would give 13.4966: the log confirms v0.3's 32,768).
+    ["mistralai/mistral-7b-instruct-v0.3", "bf16", 14_496_047_104, 32768, "13.5083"],
+    // Public vLLM v0.6.3 benchmark_throughput log of meta-llama/Llama-2-7b-chat-hf (dtype float16,
+    // max_seq_len 4096): "Loading model weights took 12.5523 GB". 2 × 6,738,415,616 B = 12.5513 GiB + 1 MiB.
+    ["meta/llama-2-7b-chat", "fp16", 13_476_831_232, 4096, "12.5523"],
+  ] as const)("%s %s: %i bytes; + rope cache for %i positions = %s GiB", (id, precision, bytes, ropePositions, logged) => {
+    const m = model(id);
+    expect(weightsBytes(m, precision)).toBe(bytes);
+    expect(m.maxContextTokens).toBe(ropePositions);
+    const ropeCacheBytes = ropePositions * m.headDim * 2;
+    expect(((bytes + ropeCacheBytes) / GIB).toFixed(4)).toBe(logged);
+    expect(run(id, "A100-SXM4-80GB", 1, precision).weightsMiBPerGpu).toBe(Math.ceil(bytes / MIB));
+  });
+
+  it("Llama 3.1 8B has Llama 3 8B's parameters: the same 14.9575 GiB of BF16 weights (8,030,261,248 × 2 / 2^30)", () => {
+    // The 14.9595 log above is Llama 3 8B with its 8,192-position rope cache; Llama 3.1's cache covers
+    // 131,072 positions (32 MiB), which the 1,024 MiB engine overhead holds.
+    expect(weightsBytes(model("meta/llama-3.1-8b-instruct"), "bf16")).toBe(2 * 8_030_261_248);
+    expect((weightsBytes(model("meta/llama-3.1-8b-instruct"), "bf16") / GIB).toFixed(4)).toBe("14.9575");
+    expect(run("meta/llama-3.1-8b-instruct", "A10G", 1, "bf16").weightsMiBPerGpu).toBe(15317);
+  });
+
+  it("vllm#12330's KV cache: 5,691 blocks × 16 tokens × 131,072 B/token = 11.12 GiB, 11.12× concurrency at 8,192 tokens", () => {
+    // Same log: "the rest of the memory reserved for KV Cache is 11.12GiB", "# GPU blocks: 5691",
+    // "Maximum concurrency for 8192 tokens per request: 11.12x".
+    const perToken = kvBytesPerToken(model("meta/llama3-8b-instruct"));
+    expect(perToken).toBe(131072);
+    expect(((5691 * KV_BLOCK_TOKENS * perToken) / GIB).toFixed(2)).toBe("11.12");
+    expect(((5691 * KV_BLOCK_TOKENS) / 8192).toFixed(2)).toBe("11.12");
+  });
+
+  it("vllm#12330's reservation is total × gpu_memory_utilization: 39.50 GiB × 0.90 = 35.55 GiB", () => {
+    // "the current vLLM instance can use total_gpu_memory (39.50GiB) x gpu_memory_utilization (0.90) = 35.55GiB"
+    expect(DEFAULT_GPU_MEMORY_UTILIZATION).toBe(0.9);
+    expect((39.5 * DEFAULT_GPU_MEMORY_UTILIZATION).toFixed(2)).toBe("35.55");
+  });
+
+  it("Llama-2-7b log: 16-token blocks give its 78.85× concurrency (20,186 blocks at 4,096 tokens)", () => {
+    // Same Llama-2-7b-chat-hf log: "# GPU blocks: 20186", "Maximum concurrency for 4096 tokens per request: 78.85x".
+    expect(KV_BLOCK_TOKENS).toBe(16);
+    expect(((20186 * KV_BLOCK_TOKENS) / 4096).toFixed(2)).toBe("78.85");
+  });
+});
+
+describe("mixed-precision checkpoints", () => {
+  // github.com/llm-d/llm-d-benchmark config_explorer capacity_planner.py, model_params_by_dtype:
+  // {"BF16": 70553706496} or {"BF16": 2109382656, "F8_E4M3": 68451041280} (Llama 70B, BF16 and FP8).
+  const PUBLISHED_BF16 = 2_109_382_656;
+  const PUBLISHED_F8 = 68_451_041_280;
+
+  it("Llama 3.1 70B BF16 is 70,553,706,496 × 2 bytes = 134,571 MiB", () => {
+    expect(weightsBytes(model("meta/llama-3.1-70b-instruct"), "bf16")).toBe(141_107_412_992);
+    expect(run("meta/llama-3.1-70b-instruct", "H100-SXM5-80GB", 1, "bf16").weightsMiBPerGpu).toBe(134571);
+  });
+
+  it("Llama 3.1 70B FP8 keeps the published 2,109,382,656 BF16 parameters and stores the rest as F8", () => {
+    const m = model("meta/llama-3.1-70b-instruct");
+    expect(m.unquantizedParams).toBe(PUBLISHED_BF16);
+    expect(weightsBytes(m, "fp8")).toBe(PUBLISHED_BF16 * 2 + (m.params - PUBLISHED_BF16));
+    expect(weightsBytes(m, "fp8")).toBe(72_663_089_152);
+    expect(run("meta/llama-3.1-70b-instruct", "H100-SXM5-80GB", 1, "fp8").weightsMiBPerGpu).toBe(69297);
+  });
+
+  it("…which is 6,717,440 bytes (6.4 MiB) under the published FP8 checkpoint: its per-channel weight scales", () => {
+    // The published BF16 count includes one scale per output channel of every linear layer,
+    // 80 layers × (q 8192 + k 1024 + v 1024 + o 8192 + gate 28672 + up 28672 + down 8192) = 6,717,440,
+    // which the BF16 checkpoint (the catalog's params) does not have; the F8 count is every linear weight.
+    const m = model("meta/llama-3.1-70b-instruct");
+    const scales = 80 * (8192 + 1024 + 1024 + 8192 + 28672 + 28672 + 8192);
+    expect(scales).toBe(6_717_440);
+    expect(PUBLISHED_BF16 + PUBLISHED_F8 - m.params).toBe(scales);
+    expect(PUBLISHED_BF16 * 2 + PUBLISHED_F8 - weightsBytes(m, "fp8")).toBe(scales);
+    // Small against the 1,024 MiB engine overhead every estimate adds.
+    expect(scales / MIB).toBeLessThan(ENGINE_OVERHEAD_MIB.vllm / 100);
+  });
+});
+
+describe("weights by precision", () => {
+  // bf16/fp16 2 B, fp8 1 B, int4 0.5 B + one 16-bit scale per group of 128 = 0.515625 B; embeddings
+  // and LM head stay 16-bit. Encoders are never quantized (all parameters stay 16-bit).
+  it.each([
+    ["meta/llama-3.1-8b-instruct", 15317, 15317, 8661, 5437],
+    ["meta/llama-3.1-70b-instruct", 134571, 134571, 69297, 37681],
+    ["meta/llama-3.1-405b-instruct", 774104, 774104, 391060, 205524],
+    ["meta/llama-2-7b-chat", 12853, 12853, 6677, 3685],
+    ["mistralai/mistral-7b-instruct-v0.3", 13825, 13825, 7169, 3945],
+    ["rednote-hilab/dots.ocr", 5723, 5723, 3307, 2136],
+    ["microsoft/DialoGPT-medium", 677, 677, 388, 248],
+    ["nvidia/nv-embedqa-e5-v5", 640, 640, 640, 640],
+    ["nvidia/nv-rerankqa-mistral-4b-v3", 6907, 6907, 6907, 6907],
+    ["openai/whisper-large-v3", 2944, 2944, 2944, 2944],
+    ["sentence-transformers/all-MiniLM-L6-v2", 44, 44, 44, 44],
+  ] as const)("%s: bf16 %i, fp16 %i, fp8 %i, int4 %i MiB", (id, bf16, fp16, fp8, int4) => {
+    const mib = (p: Precision) => Math.ceil(weightsBytes(model(id), p) / MIB);
+    expect([mib("bf16"), mib("fp16"), mib("fp8"), mib("int4")]).toEqual([bf16, fp16, fp8, int4]);
+  });
+
+  it("Llama 3.1 8B int4 = 1,050,673,152 × 2 + 6,979,588,096 × 0.515625 bytes", () => {
+    expect(weightsBytes(model("meta/llama-3.1-8b-instruct"), "int4")).toBe(1_050_673_152 * 2 + 6_979_588_096 * 0.515625);
+  });
+
+  it.each([
+    [1, 15317],
+    [2, 7659],
+    [4, 3830],
+    [8, 1915],
+  ])("Llama 3.1 8B bf16 split over TP %i: %i MiB per GPU (rounded up)", (tp, mib) => {
+    expect(run("meta/llama-3.1-8b-instruct", "H100-SXM5-80GB", tp, "bf16").weightsMiBPerGpu).toBe(mib);
+  });
+});
+
+describe("KV cache bytes per token", () => {
+  it.each([
+    // 2 × layers × KV heads per GPU × head dim × 2 bytes; whole model first, then per GPU.
+    ["meta/llama-3.1-8b-instruct", 1, 131072, 131072],
+    ["meta/llama-3.1-8b-instruct", 2, 131072, 65536],
+    ["meta/llama-3.1-8b-instruct", 4, 131072, 32768],
+    ["meta/llama-3.1-8b-instruct", 8, 131072, 16384],
+    ["meta/llama-3.1-70b-instruct", 2, 327680, 163840],
+    ["meta/llama-3.1-70b-instruct", 8, 327680, 40960],
+    // 405B: 8 KV heads; at TP 8 one per GPU, and with more GPUs than KV heads vLLM replicates: still one.
+    ["meta/llama-3.1-405b-instruct", 16, 516096, 64512],
+    ["meta/llama-3.1-405b-instruct", 8, 516096, 64512],
+    ["rednote-hilab/dots.ocr", 1, 28672, 28672],
+    ["rednote-hilab/dots.ocr", 2, 28672, 14336],
+    ["rednote-hilab/dots.ocr", 4, 28672, 14336],
+    ["rednote-hilab/dots.ocr", 6, 28672, 14336],
+    // Llama 2 7B is MHA: 32 KV heads.
+    ["meta/llama-2-7b-chat", 1, 524288, 524288],
+    ["meta/llama-2-7b-chat", 4, 524288, 131072],
+    ["microsoft/DialoGPT-medium", 1, 98304, 98304],
+    ["openai/whisper-large-v3", 1, 163840, 163840],
+    // Encoders: no KV cache at any TP.
+    ["nvidia/nv-embedqa-e5-v5", 1, 0, 0],
+    ["nvidia/nv-embedqa-e5-v5", 2, 0, 0],
+    ["nvidia/nv-rerankqa-mistral-4b-v3", 1, 0, 0],
+    ["sentence-transformers/all-MiniLM-L6-v2", 1, 0, 0],
+  ] as const)("%s at TP %i: %i B/token for the model, %i B/token per GPU", (id, tp, whole, perGpu) => {
+    expect(kvBytesPerToken(model(id))).toBe(whole);
+    expect(kvBytesPerTokenPerGpu(model(id), tp)).toBe(perGpu);
+    expect(run(id, "A100-SXM4-80GB", tp, "fp16")).toMatchObject({ kvBytesPerToken: whole, kvBytesPerTokenPerGpu: perGpu });
+  });
+
+  it("does not change with the weights' precision (the KV cache stays 16-bit)", () => {
+    const perGpu = (["bf16", "fp16", "fp8", "int4"] as const).map((p) => run("meta/llama-3.1-8b-instruct", "H100-SXM5-80GB", 1, p).kvBytesPerToken);
+    expect(perGpu).toEqual([131072, 131072, 131072, 131072]);
+  });
+});
+
+describe("the engine's reservation", () => {
+  it.each([
+    // vLLM: floor(gpu_memory_utilization × driver-reported total) on every GPU of the instance.
+    ["A10G", undefined, 20725], // floor(0.9 × 23,028 = 20,725.2)
+    ["L4", undefined, 20730], // floor(0.9 × 23,034 = 20,730.6)
+    ["L40S", undefined, 41461], // floor(0.9 × 46,068 = 41,461.2)
+    ["A100-SXM4-40GB", undefined, 36864],
+    ["A100-SXM4-80GB", undefined, 73728],
+    ["H100-SXM5-80GB", undefined, 73403], // floor(0.9 × 81,559 = 73,403.1)
+    ["A10G", 0.5, 11514],
+    ["A10G", 0.95, 21876], // floor(21,876.6)
+    ["H100-SXM5-80GB", 0.3, 24467],
+  ] as const)("vLLM on %s at %s: %i MiB", (gpu, util, reserved) => {
+    const e = run("mistralai/mistral-7b-instruct-v0.3", gpu, 1, "fp16", { gpuMemoryUtilization: util });
+    expect(e.engine).toBe("vllm");
+    expect(e.reservedMiBPerGpu).toBe(reserved);
+  });
+
+  it("vLLM reserves the same fraction whatever the model needs (DialoGPT-medium and Llama 2 on one A10G)", () => {
+    expect(run("microsoft/DialoGPT-medium", "A10G", 1, "fp16").reservedMiBPerGpu).toBe(20725);
+    expect(run("meta/llama-2-7b-chat", "A10G", 1, "fp16").reservedMiBPerGpu).toBe(20725);
+  });
+
+  it.each([
+    // TensorRT-LLM: weights + overhead + free_gpu_memory_fraction (0.9) of what is left.
+    // A10G ×2 fp16 (NIM throughput profile): 7,659 + 1,024 + floor(0.9 × (23,028 − 7,659 − 1,024)) = 21,593.
+    [2, undefined, 7659, 21593],
+    // A10G ×4 (latency profile): 3,830 + 1,024 + floor(0.9 × 18,174 = 16,356.6) = 21,210.
+    [4, undefined, 3830, 21210],
+    // A lower KV fraction: 7,659 + 1,024 + floor(0.5 × 14,345) = 15,855.
+    [2, 0.5, 7659, 15855],
+  ] as const)("TensorRT-LLM on A10G ×%i at %s: weights %i, reserved %i MiB", (tp, fraction, weights, reserved) => {
+    expect(DEFAULT_TRTLLM_KV_FRACTION).toBe(0.9);
+    const e = run("meta/llama-3.1-8b-instruct", "A10G", tp, "fp16", { gpuMemoryUtilization: fraction });
+    expect(e).toMatchObject({ engine: "trtllm", profile: "optimized-trtllm", weightsMiBPerGpu: weights, overheadMiB: 1024, reservedMiBPerGpu: reserved });
+  });
+
+  it("a fixed encoder engine reserves weights + overhead + KV, or a cap when one is given", () => {
+    expect(run("nvidia/nv-embedqa-e5-v5", "A100-SXM4-80GB", 1, "fp16").reservedMiBPerGpu).toBe(640 + 1024);
+    // whisper: 2,944 + 1,024 + ceil(448 × 163,840 B) = 70 MiB.
+    expect(run("openai/whisper-large-v3", "A100-SXM4-80GB", 1, "fp16").reservedMiBPerGpu).toBe(4038);
+    expect(run("nvidia/nv-embedqa-e5-v5", "A100-SXM4-80GB", 1, "fp16", { gpuMemoryUtilization: 0.1 }).reservedMiBPerGpu).toBe(8192);
+  });
+
+  it("charges 1,024 MiB of engine overhead to every engine", () => {
+    expect(ENGINE_OVERHEAD_MIB).toEqual({ vllm: 1024, trtllm: 1024, fixed: 1024 });
+  });
+});
+
+describe("serving profile (NIM support matrix)", () => {
+  // docs.nvidia.com/nim/large-language-models/latest/support-matrix.html: Llama 3.1 8B Instruct's
+  // optimized FP16 profiles need 2× A10G (throughput) or 4× A10G (latency); on one A10G NIM falls back
+  // to a generic vLLM profile.
+  it.each([
+    ["A10G", "bf16", 1, undefined, "vllm", "generic-vllm", "generic vLLM profile (optimized fp16 profiles for A10G need ×2 or ×4)"],
+    ["A10G", "fp16", 2, undefined, "trtllm", "optimized-trtllm", "optimized TensorRT-LLM throughput profile (A10G ×2, fp16)"],
+    ["A10G", "bf16", 4, undefined, "trtllm", "optimized-trtllm", "optimized TensorRT-LLM latency profile (A10G ×4, fp16)"],
+    ["A10G", "fp16", 8, undefined, "vllm", "generic-vllm", "generic vLLM profile (optimized fp16 profiles for A10G need ×2 or ×4)"],
+    ["A10G", "fp16", 1, "trtllm", "trtllm", "optimized-trtllm", "TensorRT-LLM requested, but NIM ships no optimized profile for A10G ×1 fp16"],
+    ["H100-SXM5-80GB", "fp8", 1, undefined, "trtllm", "optimized-trtllm", "optimized TensorRT-LLM throughput profile (H100-SXM5-80GB ×1, fp8)"],
+    ["H100-SXM5-80GB", "int4", 1, undefined, "vllm", "generic-vllm", "generic vLLM profile (optimized fp8 profiles for H100-SXM5-80GB need ×1 or ×2; optimized fp16 profiles for H100-SXM5-80GB need ×1 or ×2)"],
+    ["A100-SXM4-80GB", "bf16", 2, undefined, "trtllm", "optimized-trtllm", "optimized TensorRT-LLM latency profile (A100-SXM4-80GB ×2, fp16)"],
+    ["L4", "bf16", 1, undefined, "vllm", "generic-vllm", "generic vLLM profile (no optimized profile for L4)"],
+  ] as const)("llama-3.1-8b on %s %s ×%i (engine %s) → %s, %s", (gpu, precision, tp, engine, chosen, profile, note) => {
+    const e = run("meta/llama-3.1-8b-instruct", gpu, tp, precision, { engine });
+    expect(e).toMatchObject({ engine: chosen, profile, profileNote: note });
+  });
+
+  it.each([
+    ["microsoft/DialoGPT-medium", "vllm", "generic-vllm", "vLLM"],
+    ["mistralai/mistral-7b-instruct-v0.3", "vllm", "generic-vllm", "generic vLLM profile (no optimized profile for A10G)"],
+    ["nvidia/nv-embedqa-e5-v5", "fixed", "fixed", "encoder engine: weights plus a fixed workspace"],
+    ["openai/whisper-large-v3", "fixed", "fixed", "encoder engine: weights plus a fixed workspace"],
+  ] as const)("%s → %s (%s): %s", (id, engine, profile, note) => {
+    expect(chooseEngine({ model: model(id), gpu: GPU_MODELS.A10G, tensorParallel: 1, precision: "fp16" })).toEqual({ engine, profile, note });
+  });
+});
+
+describe("the dev case: Llama 3.1 8B on one A10G, bf16", () => {
+  // 20,725 reserved − 15,317 weights − 1,024 overhead = 4,384 MiB of KV = 4,384 × 2^20 / 131,072 = 35,072 tokens.
+  it("does not fit the model's default 131,072-token context", () => {
+    const e = run("meta/llama-3.1-8b-instruct", "A10G", 1, "bf16");
+    expect(e).toEqual({
+      model: "meta/llama-3.1-8b-instruct",
+      gpu: "A10G",
+      precision: "bf16",
+      tensorParallel: 1,
+      engine: "vllm",
+      profile: "generic-vllm",
+      profileNote: "generic vLLM profile (optimized fp16 profiles for A10G need ×2 or ×4)",
+      weightsMiBPerGpu: 15317,
+      kvBytesPerToken: 131072,
+      kvBytesPerTokenPerGpu: 131072,
+      overheadMiB: 1024,
+      reservedMiBPerGpu: 20725,
+      maxContextTokens: 35072,
+      requestedContextTokens: 131072,
+      fits: false,
+      reason:
+        "does not fit: weights 15,317 MiB + overhead 1,024 MiB + KV 16,384 MiB for 131,072 tokens exceed the 20,725 MiB reservation per GPU, which holds 35,072 tokens; set maxModelLen <= 35,072 or use more GPUs",
+    });
+  });
+
+  it.each([
+    [8192, true, "fits: weights 15,317 MiB + overhead 1,024 MiB + KV 1,024 MiB for 8,192 tokens within the 20,725 MiB reservation per GPU (holds 35,072 tokens)"],
+    [35072, true, "fits: weights 15,317 MiB + overhead 1,024 MiB + KV 4,384 MiB for 35,072 tokens within the 20,725 MiB reservation per GPU (holds 35,072 tokens)"],
+    [
+      35073,
+      false,
+      "does not fit: weights 15,317 MiB + overhead 1,024 MiB + KV 4,386 MiB for 35,073 tokens exceed the 20,725 MiB reservation per GPU, which holds 35,072 tokens; set maxModelLen <= 35,072 or use more GPUs",
+    ],
+  ])("with maxModelLen %i: fits %s", (maxModelLen, fits, reason) => {
+    const e = run("meta/llama-3.1-8b-instruct", "A10G", 1, "bf16", { maxModelLen });
+    expect(e).toMatchObject({ fits, reason, maxContextTokens: 35072, requestedContextTokens: maxModelLen, reservedMiBPerGpu: 20725 });
+  });
+
+  it("fits the full context on two A10G with the optimized throughput profile", () => {
+    const e = run("meta/llama-3.1-8b-instruct", "A10G", 2, "bf16");
+    // KV budget 21,593 − 7,659 − 1,024 = 12,910 MiB at 65,536 B/token = 206,560 tokens, capped at 131,072.
+    expect(e).toMatchObject({ engine: "trtllm", reservedMiBPerGpu: 21593, maxContextTokens: 131072, fits: true });
+  });
+});
+
+describe("the largest context", () => {
+  it.each([
+    // Rounded down to whole 16-token KV blocks, capped at the model's maximum context.
+    // Mistral on A10G: (20,725 − 13,825 − 1,024) = 5,876 MiB / 131,072 B = 47,008 tokens → capped at 32,768.
+    ["mistralai/mistral-7b-instruct-v0.3", "A10G", 1, "bf16", undefined, 32768],
+    // Llama 2 on A10G: (20,725 − 12,853 − 1,024) = 6,848 MiB / 524,288 B = 13,696 tokens → capped at 4,096.
+    ["meta/llama-2-7b-chat", "A10G", 1, "fp16", undefined, 4096],
+    // Llama 2 on T4: (13,824 − 12,853 − 1,024) < 0: nothing left.
+    ["meta/llama-2-7b-chat", "T4", 1, "fp16", undefined, 0],
+    // Llama 3.1 8B on L4 at 0.5: 11,517 − 15,317 < 0.
+    ["meta/llama-3.1-8b-instruct", "L4", 1, "bf16", 0.5, 0],
+    // Llama 3.1 8B at 0.85 on A10G: floor(19,573.8) − 16,341 = 3,232 MiB → 25,856 tokens.
+    ["meta/llama-3.1-8b-instruct", "A10G", 1, "bf16", 0.85, 25856],
+    // Llama 3.1 70B bf16 on 2× A100 80GB: (73,728 − 67,286 − 1,024) = 5,418 MiB / 163,840 B = 34,675.2 → 34,672.
+    ["meta/llama-3.1-70b-instruct", "A100-SXM4-80GB", 2, "bf16", undefined, 34672],
+    // Llama 3.1 70B fp8 on 1× H100: (73,403 − 69,297 − 1,024) = 3,082 MiB / 327,680 B = 9,862.4 → 9,856.
+    ["meta/llama-3.1-70b-instruct", "H100-SXM5-80GB", 1, "fp8", undefined, 9856],
+    // Llama 3.1 405B fp8 on 8× H100: (73,403 − 48,883 − 1,024) = 23,496 MiB / 64,512 B = 381,904 tokens → capped.
+    ["meta/llama-3.1-405b-instruct", "H100-SXM5-80GB", 8, "fp8", undefined, 131072],
+  ] as const)("%s on %s ×%i %s (utilization %s): %i tokens", (id, gpu, tp, precision, util, tokens) => {
+    const e = run(id, gpu, tp, precision, { gpuMemoryUtilization: util });
+    expect(e.maxContextTokens).toBe(tokens);
+    expect(tokens % KV_BLOCK_TOKENS).toBe(0);
+  });
+
+  it("a model whose weights exceed the reservation says so and suggests more GPUs", () => {
+    // Llama 3.1 70B bf16 on one H100: 134,571 MiB of weights.
+    const e = run("meta/llama-3.1-70b-instruct", "H100-SXM5-80GB", 1, "bf16");
+    expect(e).toMatchObject({ fits: false, maxContextTokens: 0 });
+    expect(e.reason).toBe(
+      "does not fit: weights 134,571 MiB + overhead 1,024 MiB exceed the 73,403 MiB reservation per GPU; use more GPUs (tensor parallelism), a lower precision or a larger GPU",
+    );
+  });
+});
+
+describe("encoder models (no KV cache)", () => {
+  it.each([
+    ["nvidia/nv-embedqa-e5-v5", 640, 1664, 512],
+    ["nvidia/nv-rerankqa-mistral-4b-v3", 6907, 7931, 512],
+    ["sentence-transformers/all-MiniLM-L6-v2", 44, 1068, 512],
+  ] as const)("%s: weights %i MiB, reserves %i MiB, holds its %i-token maximum and fits", (id, weights, reserved, tokens) => {
+    const e = run(id, "A10G", 1, "fp16");
+    expect(e).toMatchObject({
+      engine: "fixed",
+      profile: "fixed",
+      weightsMiBPerGpu: weights,
+      kvBytesPerToken: 0,
+      kvBytesPerTokenPerGpu: 0,
+      overheadMiB: 1024,
+      reservedMiBPerGpu: reserved,
+      maxContextTokens: tokens,
+      requestedContextTokens: tokens,
+      fits: true,
+      reason: `fits: weights ${weights.toLocaleString("en-US")} MiB + overhead 1,024 MiB + KV 0 MiB for 512 tokens within the ${reserved.toLocaleString("en-US")} MiB reservation per GPU (holds 512 tokens)`,
+    });
+  });
+
+  it("does not fit a cap below weights + overhead", () => {
+    // 0.05 × 23,028 = 1,151 MiB < 7,931 MiB.
+    const e = run("nvidia/nv-rerankqa-mistral-4b-v3", "A10G", 1, "fp16", { gpuMemoryUtilization: 0.05 });
+    expect(e).toMatchObject({ reservedMiBPerGpu: 1151, maxContextTokens: 0, fits: false });
+    expect(e.reason).toBe(
+      "does not fit: weights 6,907 MiB + overhead 1,024 MiB exceed the 1,151 MiB reservation per GPU; use more GPUs (tensor parallelism), a lower precision or a larger GPU",
+    );
+  });
+
+  it("whisper's decoder cache is sized in whole 16-token blocks (maxModelLen 100 → 112 tokens, 18 MiB)", () => {
+    const e = run("openai/whisper-large-v3", "A10G", 1, "fp16", { maxModelLen: 100 });
+    expect(e).toMatchObject({ reservedMiBPerGpu: 2944 + 1024 + 18, maxContextTokens: 112, fits: true });
+  });
+});
+
+describe("determinism", () => {
+  it("gives the same estimate for the same input", () => {
+    const a = run("meta/llama-3.1-70b-instruct", "A100-SXM4-80GB", 2, "bf16", { maxModelLen: 32768 });
+    const b = run("meta/llama-3.1-70b-instruct", "A100-SXM4-80GB", 2, "bf16", { maxModelLen: 32768 });
+    expect(a).toEqual(b);
+    expect(a.fits).toBe(true);
+  });
+});
