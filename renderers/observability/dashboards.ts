@@ -1,7 +1,7 @@
 // The three Grafana dashboards: NIM, GPU and pipeline. Typed against @grafana/schema's Dashboard,
 // so tsc rejects a field Grafana does not know or a value of the wrong kind.
 
-import type { Dashboard, VariableModel } from "@grafana/schema";
+import type { Dashboard, GridPos, VariableModel } from "@grafana/schema";
 import { JOB, type ResolvedObservabilityInput } from "./targets";
 import { ALERT_POLICY, RECORDED } from "./rules";
 import { gridPositions, labelValuesVariable, promQuery, statPanel, timeSeriesPanel, type FleetPanel, type PrometheusQuery } from "./panels";
@@ -33,8 +33,10 @@ function dashboard(uid: string, title: string, description: string, variables: V
   };
 }
 
+type PanelBuilder = (id: number, pos: GridPos) => FleetPanel;
+
 /** Lays out panel builders in order, assigning ids and grid positions. */
-function layout(builders: ((id: number, pos: ReturnType<typeof gridPositions>[number]) => FleetPanel)[]): FleetPanel[] {
+function layout(builders: PanelBuilder[]): FleetPanel[] {
   const positions = gridPositions(builders.length);
   return builders.map((build, i) => build(i + 1, positions[i]));
 }
@@ -197,8 +199,9 @@ export function gpuDashboard(input: ResolvedObservabilityInput): FleetDashboard 
 export function pipelineDashboard(input: ResolvedObservabilityInput): FleetDashboard {
   const v = `job="${JOB.vectorizer}", service=~"$vectorizer"`;
   const i = `job="${JOB.iris}"`;
-  const variables = [labelValuesVariable("vectorizer", "service", `up{job="${JOB.vectorizer}"}`, "Vectorizer")];
-  const panels = layout([
+  const hasVectorizers = input.vectorizers.length > 0;
+  const variables = hasVectorizers ? [labelValuesVariable("vectorizer", "service", `up{job="${JOB.vectorizer}"}`, "Vectorizer")] : [];
+  const vectorizerPanels: PanelBuilder[] = [
     (id, pos) =>
       statPanel(id, pos, {
         title: "Progress",
@@ -253,6 +256,8 @@ export function pipelineDashboard(input: ResolvedObservabilityInput): FleetDashb
         thresholdLine: input.vectorizerStallMinutes * 60,
         queries: [promQuery("A", `time() - gpu_fleet_vectorizer_last_progress_timestamp_seconds{${v}}`, "{{service}}")],
       }),
+  ];
+  const irisPanels: PanelBuilder[] = [
     (id, pos) =>
       timeSeriesPanel(id, pos, {
         title: "IRIS vector store",
@@ -265,10 +270,18 @@ export function pipelineDashboard(input: ResolvedObservabilityInput): FleetDashb
           promQuery("C", `iris_cpu_usage{${i}}`, "{{service}} on {{host}} CPU %"),
         ],
       }),
-  ]);
+  ];
+  // Panels only for exporters the stack runs: a panel over metrics nobody exports is empty by design.
+  const panels = layout([...(hasVectorizers ? vectorizerPanels : []), ...(input.iris.length > 0 ? irisPanels : [])]);
   return dashboard("gpu-fleet-pipeline", `gpu-fleet ${input.stack}: pipeline`, "Progress, rate and errors of the vectorization pipeline, and the health of the IRIS vector store.", variables, panels, input.stack);
 }
 
+/** The dashboards that have something to show for this stack: NIM if it runs a NIM, GPU if a host
+ *  has a GPU, pipeline if it runs a vectorizer or IRIS. */
 export function renderDashboards(input: ResolvedObservabilityInput): FleetDashboard[] {
-  return [nimDashboard(input), gpuDashboard(input), pipelineDashboard(input)];
+  const dashboards: FleetDashboard[] = [];
+  if (input.nimServices.length > 0) dashboards.push(nimDashboard(input));
+  if (input.hosts.some((h) => h.gpus.length > 0)) dashboards.push(gpuDashboard(input));
+  if (input.vectorizers.length > 0 || input.iris.length > 0) dashboards.push(pipelineDashboard(input));
+  return dashboards;
 }

@@ -62,6 +62,16 @@ export const METRIC_CATALOG: readonly CatalogMetric[] = [
   { name: "up", exporter: "prometheus", type: "gauge", unit: "boolean", help: "1 if the last scrape of the target succeeded, else 0.", source: PROMETHEUS_UP },
 ];
 
+/** The Prometheus job that scrapes each exporter (see targets.ts); `up` exists for every job. */
+export const EXPORTER_JOB: Record<Exporter, string | null> = {
+  "dcgm-exporter": "dcgm",
+  "nim-llm": "nim",
+  "node-exporter": "node",
+  iris: "iris",
+  vectorizer: "vectorizer",
+  prometheus: null,
+};
+
 // A histogram is exposed as three series families; queries read those, not the base name.
 const HISTOGRAM_SUFFIXES = ["_bucket", "_sum", "_count"] as const;
 
