@@ -94,7 +94,9 @@ export async function runIngest(options: IngestOptions, deps: IngestDeps): Promi
     const dimension = await probeDimension(embedder, options, existingDimension, store.identity);
     embedder.dimension = dimension;
     summary.dimension = dimension;
-    if (existingDimension === null) await store.ensureSchema(dimension);
+    // Always, not only for a new table: a run killed halfway through creating the schema left
+    // the table without its indexes, and every statement in it is idempotent.
+    await store.ensureSchema(dimension);
   } else {
     summary.dimension = existingDimension;
   }
