@@ -1,0 +1,113 @@
+/**
+ * npm run plan -- <stack|path> [--json] [--out DIR] [--format text|md]
+ *
+ * Plans a stack offline: validates its config, evaluates the real stack program under Pulumi's mock
+ * runtime in preview mode, runs the policies over what it registered, and prints the GPU map.
+ * Exit 0: fine; 1: a mandatory check failed; 2: invalid input (nothing registered).
+ */
+import * as pulumi from "@pulumi/pulumi";
+import { ConfigError, planFleet } from "../fleet";
+import { collectArtifacts, writeArtifacts } from "../plan/artifacts";
+import { previewProgram } from "../plan/mockPreview";
+import { buildReport, renderMarkdown, renderText } from "../plan/report";
+import { StackFileError, readStackFile } from "../plan/stackFile";
+import { ledgerViolations } from "../plan/violations";
+
+const USAGE = "usage: npm run plan -- <stack|path> [--json] [--out DIR] [--format text|md]";
+
+interface Args {
+  readonly target: string;
+  readonly json: boolean;
+  readonly out?: string;
+  readonly format: "text" | "md";
+}
+
+class UsageError extends Error {}
+
+export function parseArgs(argv: readonly string[]): Args {
+  let target: string | undefined;
+  let json = false;
+  let out: string | undefined;
+  let format: "text" | "md" = "text";
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    if (a === "--json") json = true;
+    else if (a === "--out") {
+      out = argv[++i];
+      if (!out) throw new UsageError("--out needs a directory");
+    } else if (a === "--format") {
+      const f = argv[++i];
+      if (f !== "text" && f !== "md") throw new UsageError(`--format ${f ?? ""}: expected text or md`);
+      format = f;
+    } else if (a.startsWith("--")) throw new UsageError(`unknown option ${a}`);
+    else if (target === undefined) target = a;
+    else throw new UsageError(`unexpected argument ${a}`);
+  }
+  if (!target) throw new UsageError("missing the stack name or config path");
+  return { target, json, out, format };
+}
+
+async function main(argv: readonly string[]): Promise<number> {
+  let args: Args;
+  try {
+    args = parseArgs(argv);
+  } catch (e) {
+    if (e instanceof UsageError) {
+      process.stderr.write(`${e.message}\n${USAGE}\n`);
+      return 2;
+    }
+    throw e;
+  }
+  let file;
+  try {
+    file = readStackFile(args.target);
+  } catch (e) {
+    if (e instanceof StackFileError) {
+      process.stderr.write(`${e.message}\n`);
+      return 2;
+    }
+    throw e;
+  }
+
+  // Validate before the program runs: invalid input registers nothing.
+  pulumi.runtime.setAllConfig(file.config, file.secretKeys);
+  const { loadStackConfig } = await import("../stacks/config");
+  let stack;
+  try {
+    stack = loadStackConfig();
+  } catch (e) {
+    if (e instanceof ConfigError) {
+      process.stderr.write(`invalid stack config ${file.path}:\n${e.problems.map((p) => `  ${p}`).join("\n")}\n`);
+      return 2;
+    }
+    throw e;
+  }
+  const plan = planFleet(stack);
+
+  const { deployFleet, stackOutputs } = await import("../stacks/fleet");
+  const preview = await previewProgram(() => stackOutputs(deployFleet()), {
+    project: "gpu-fleet",
+    stack: file.stack,
+    config: file.config,
+    secretKeys: file.secretKeys,
+  });
+  if (preview.duplicates.length > 0) {
+    process.stderr.write(`duplicate resource names (the Pulumi engine rejects these): ${preview.duplicates.join(", ")}\n`);
+    return 1;
+  }
+  const violations = ledgerViolations(preview.resources, stack.maxHourlyUsd);
+  const report = buildReport(file.stack, plan, preview.resources, violations);
+
+  if (args.out) writeArtifacts(args.out, [...collectArtifacts(preview.resources), { path: "plan.json", content: JSON.stringify(report, null, 2) + "\n" }]);
+  if (args.json) process.stdout.write(JSON.stringify(report, null, 2) + "\n");
+  else process.stdout.write(args.format === "md" ? renderMarkdown(report) : renderText(report, file.path));
+  return violations.some((v) => v.enforcement === "mandatory") ? 1 : 0;
+}
+
+main(process.argv.slice(2)).then(
+  (code) => process.exit(code),
+  (e) => {
+    process.stderr.write(`plan failed: ${(e as Error).stack ?? e}\n`);
+    process.exit(1);
+  },
+);

@@ -1,0 +1,238 @@
+/**
+ * GpuHost: a GPU machine ready for NIM containers — an EC2 instance from the catalog, or an existing
+ * machine reached over SSH. It prepares the host (driver, NVIDIA Container Toolkit, data volume),
+ * verifies that nvidia-smi reports the GPUs the catalog promises, and writes the host's GPU ledger,
+ * which the policy pack reads and the container preflight obeys.
+ */
+import * as aws from "@pulumi/aws";
+import * as command from "@pulumi/command";
+import * as pulumi from "@pulumi/pulumi";
+import { DLAMI_SSM_PARAMETER, PlannedHost, findInstanceType, serializeLedger } from "../fleet";
+import { renderCloudInit } from "../renderers/host/cloudInit";
+import { renderLedgerRemoveScript, renderLedgerWriteScript } from "../renderers/host/ledgerFile";
+import { renderProvisionScript } from "../renderers/host/provision";
+import { renderGpuVerifyScript } from "../renderers/host/verifyGpus";
+import { DEFAULT_HOST_PATHS, HostPaths } from "../renderers/shell";
+
+export interface GpuHostArgs {
+  /** The host as the fleet plan placed it (`planFleet(config).hosts[i]`): GPUs, ledger, settings. */
+  readonly plan: PlannedHost;
+  /** Private key Pulumi's SSH commands authenticate with. Pass a secret. */
+  readonly sshPrivateKey: pulumi.Input<string>;
+  /** EC2 only: the public half, registered as the instance's key pair. */
+  readonly sshPublicKey?: pulumi.Input<string>;
+  /** EC2 only: AMI to boot. Default: the latest Deep Learning Base OSS NVIDIA driver GPU AMI (Ubuntu 22.04) from its public SSM parameter. */
+  readonly amiId?: pulumi.Input<string>;
+  /** EC2 only: zone of the instance and its data volume; both must share it. Default: `<aws:region>a`. */
+  readonly availabilityZone?: string;
+  /** EC2 only: subnet in that zone. Default: the zone's default subnet of the default VPC. */
+  readonly subnetId?: pulumi.Input<string>;
+  /** EC2 only: VPC of the security group. Default: the default VPC. */
+  readonly vpcId?: pulumi.Input<string>;
+  /** EC2 only: keep the data volume (model caches, databases) when the stack is destroyed. Default: true. */
+  readonly retainDataVolumeOnDelete?: boolean;
+  /** EC2 only: the AMI's login user. Default: "ubuntu". */
+  readonly sshUser?: string;
+  /** Where gpu-fleet keeps its files on the host. Default: /etc/gpu-fleet and the data volume at /data. */
+  readonly paths?: HostPaths;
+  readonly tags?: Readonly<Record<string, string>>;
+}
+
+export interface GpuInventoryEntry {
+  readonly index: number;
+  readonly model: string;
+  readonly memoryMiB: number;
+}
+
+const SSH_PORT = 22;
+
+export class GpuHost extends pulumi.ComponentResource {
+  /** SSH connection other components run their commands over (secret: it holds the private key). */
+  public readonly connection: pulumi.Output<command.types.input.remote.ConnectionArgs>;
+  /** The address services on this host are reached at from inside the network. */
+  public readonly privateAddress: pulumi.Output<string>;
+  /** Every GPU of the host, as planned and verified. */
+  public readonly gpus: GpuInventoryEntry[];
+  public readonly plan: PlannedHost;
+  public readonly paths: HostPaths;
+  /** Resources a workload must wait for: the host is prepared, its GPUs verified, its ledger written. */
+  public readonly ready: pulumi.Resource[];
+  public readonly instanceId: pulumi.Output<string> | undefined;
+  public readonly dataVolumeId: pulumi.Output<string> | undefined;
+
+  constructor(name: string, args: GpuHostArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("gpu-fleet:index:GpuHost", name, {}, opts);
+    validateGpuHostArgs(name, args);
+    const { plan } = args;
+    this.plan = plan;
+    // An existing machine keeps its data where its config says; an EC2 host mounts its volume at /data.
+    this.paths = args.paths ?? { ...DEFAULT_HOST_PATHS, dataDir: plan.config.existing?.dataDir ?? DEFAULT_HOST_PATHS.dataDir };
+    this.gpus = plan.ledger.map((g) => ({ index: g.index, model: g.model, memoryMiB: g.memoryMiB }));
+
+    let dependsOn: pulumi.Resource[] = [];
+    if (plan.kind === "ec2") {
+      const ec2 = this.createEc2Host(name, args);
+      this.connection = pulumi.secret({
+        host: args.plan.config.sshAllowedCidrs.length > 0 ? ec2.instance.publicIp : ec2.instance.privateIp,
+        port: SSH_PORT,
+        user: args.sshUser ?? "ubuntu",
+        privateKey: args.sshPrivateKey,
+        // A new instance takes minutes to accept SSH: retry for up to 10 minutes.
+        dialErrorLimit: 60,
+        perDialTimeout: 10,
+      }) as pulumi.Output<command.types.input.remote.ConnectionArgs>;
+      this.privateAddress = ec2.instance.privateIp;
+      this.instanceId = ec2.instance.id;
+      this.dataVolumeId = ec2.dataVolume.id;
+      dependsOn = [ec2.attachment];
+    } else {
+      const machine = plan.config.existing!;
+      this.connection = pulumi.secret({
+        host: machine.address,
+        port: machine.port,
+        user: machine.user,
+        privateKey: args.sshPrivateKey,
+      }) as pulumi.Output<command.types.input.remote.ConnectionArgs>;
+      this.privateAddress = pulumi.output(machine.address);
+      this.instanceId = undefined;
+      this.dataVolumeId = undefined;
+    }
+
+    const scriptOptions = { paths: this.paths };
+    const provision = new command.remote.Command(
+      `${name}-provision`,
+      {
+        connection: this.connection,
+        create: renderProvisionScript({ host: plan.name, dataVolume: plan.kind === "ec2" ? "ebs" : "directory" }, scriptOptions),
+        // Re-prepare when the machine behind the host changes.
+        triggers: this.instanceId ? [this.instanceId] : [],
+      },
+      { parent: this, dependsOn },
+    );
+    const verify = new command.remote.Command(
+      `${name}-verify-gpus`,
+      {
+        connection: this.connection,
+        create: renderGpuVerifyScript(
+          { host: plan.name, nvidiaSmiName: plan.gpu.nvidiaSmiName, gpuCount: plan.gpuCount, memoryMiB: plan.gpu.memoryMiB },
+          scriptOptions,
+        ),
+        triggers: this.instanceId ? [this.instanceId] : [],
+      },
+      { parent: this, dependsOn: [provision] },
+    );
+    // The ledger is a plain input of a real resource so the policy pack can read it.
+    const ledger = new command.remote.Command(
+      `${name}-ledger`,
+      {
+        connection: this.connection,
+        create: renderLedgerWriteScript(plan.name, scriptOptions),
+        delete: renderLedgerRemoveScript(plan.name, scriptOptions),
+        stdin: serializeLedger(plan.ledgerDocument),
+        triggers: this.instanceId ? [this.instanceId] : [],
+      },
+      { parent: this, dependsOn: [verify] },
+    );
+    this.ready = [provision, verify, ledger];
+
+    this.registerOutputs({
+      connection: this.connection,
+      privateAddress: this.privateAddress,
+      gpus: this.gpus,
+      instanceId: this.instanceId,
+      dataVolumeId: this.dataVolumeId,
+    });
+  }
+
+  private createEc2Host(name: string, args: GpuHostArgs) {
+    const { plan } = args;
+    const type = findInstanceType(plan.instanceType!)!;
+    const tags = { ...args.tags, "gpu-fleet:host": plan.name };
+    const region = aws.config.region;
+    const availabilityZone = args.availabilityZone ?? `${region}a`;
+
+    const securityGroup = new aws.ec2.SecurityGroup(
+      `${name}-sg`,
+      {
+        description: `gpu-fleet host ${plan.name}: SSH from the allowed CIDRs only; service ports are bound privately`,
+        vpcId: args.vpcId,
+        ingress: plan.config.sshAllowedCidrs.length
+          ? [{ description: "SSH", protocol: "tcp", fromPort: SSH_PORT, toPort: SSH_PORT, cidrBlocks: [...plan.config.sshAllowedCidrs] }]
+          : [],
+        // Outbound: image pulls from nvcr.io and model downloads from NGC.
+        egress: [{ description: "all outbound", protocol: "-1", fromPort: 0, toPort: 0, cidrBlocks: ["0.0.0.0/0"] }],
+        tags,
+      },
+      { parent: this },
+    );
+    const role = new aws.iam.Role(
+      `${name}-role`,
+      {
+        description: `gpu-fleet host ${plan.name}`,
+        assumeRolePolicy: JSON.stringify({
+          Version: "2012-10-17",
+          Statement: [{ Effect: "Allow", Principal: { Service: "ec2.amazonaws.com" }, Action: "sts:AssumeRole" }],
+        }),
+        tags,
+      },
+      { parent: this },
+    );
+    // Session Manager access, so operators reach the host without opening SSH to the internet.
+    new aws.iam.RolePolicyAttachment(
+      `${name}-ssm-core`,
+      { role: role.name, policyArn: "arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore" },
+      { parent: this },
+    );
+    const profile = new aws.iam.InstanceProfile(`${name}-profile`, { role: role.name, tags }, { parent: this });
+    const keyPair = new aws.ec2.KeyPair(`${name}-key`, { publicKey: args.sshPublicKey!, tags }, { parent: this });
+    const ami = args.amiId ?? aws.ssm.getParameterOutput({ name: DLAMI_SSM_PARAMETER }, { parent: this }).value;
+
+    const instance = new aws.ec2.Instance(
+      `${name}-instance`,
+      {
+        ami,
+        instanceType: type.name,
+        availabilityZone,
+        subnetId: args.subnetId,
+        vpcSecurityGroupIds: [securityGroup.id],
+        iamInstanceProfile: profile.name,
+        keyName: keyPair.keyName,
+        // IMDSv2 only; hop limit 2 lets containers on the host reach the metadata service.
+        metadataOptions: { httpEndpoint: "enabled", httpTokens: "required", httpPutResponseHopLimit: 2 },
+        rootBlockDevice: { volumeSize: plan.config.rootVolumeSizeGiB, volumeType: "gp3", encrypted: true, deleteOnTermination: true },
+        userData: renderCloudInit({ host: plan.name, gpuModel: plan.gpu.name, gpuCount: plan.gpuCount }),
+        userDataReplaceOnChange: true,
+        tags: { ...tags, Name: `gpu-fleet-${plan.name}` },
+      },
+      // A new AMI release must not replace a running GPU host on the next `pulumi up`.
+      { parent: this, ignoreChanges: args.amiId ? [] : ["ami"] },
+    );
+    // Model caches and databases live on their own volume: it outlives instance replacement.
+    const dataVolume = new aws.ebs.Volume(
+      `${name}-data`,
+      { availabilityZone, size: plan.config.dataVolumeSizeGiB, type: "gp3", encrypted: true, tags: { ...tags, Name: `gpu-fleet-${plan.name}-data` } },
+      { parent: this, retainOnDelete: args.retainDataVolumeOnDelete ?? true },
+    );
+    const attachment = new aws.ec2.VolumeAttachment(
+      `${name}-data-attachment`,
+      { deviceName: "/dev/sdf", instanceId: instance.id, volumeId: dataVolume.id, stopInstanceBeforeDetaching: true },
+      { parent: this },
+    );
+    return { instance, dataVolume, attachment };
+  }
+}
+
+/** Exact, early errors for arguments that cannot make a host. */
+export function validateGpuHostArgs(name: string, args: GpuHostArgs): void {
+  const where = `GpuHost "${name}"`;
+  if (args.plan.kind === "ec2") {
+    if (args.sshPublicKey === undefined) {
+      throw new Error(`${where}: sshPublicKey is required for an EC2 host (gpu-fleet:sshPublicKey); it is registered as the instance's key pair`);
+    }
+    if (!args.plan.instanceType) {
+      throw new Error(`${where}: the plan has no instance type; instanceType "auto" found nothing that holds the host's services`);
+    }
+  } else if (args.amiId !== undefined || args.subnetId !== undefined || args.availabilityZone !== undefined) {
+    throw new Error(`${where}: amiId, subnetId and availabilityZone apply to EC2 hosts only; host "${args.plan.name}" is an existing machine`);
+  }
+}

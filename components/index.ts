@@ -1,0 +1,3 @@
+/** gpu-fleet components, importable by other Pulumi programs. */
+export * from "./gpuHost";
+export * from "./nimService";

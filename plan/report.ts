@@ -1,0 +1,182 @@
+/**
+ * What the offline plan prints: the JSON contract of DESIGN.md, text for people with the GPU map
+ * drawn as bars, and Markdown for a pull-request comment.
+ */
+import type { FleetPlan, PlannedHost } from "../fleet";
+import type { RegisteredResource } from "./mockPreview";
+
+export interface Violation {
+  readonly policy: string;
+  readonly enforcement: "mandatory" | "advisory";
+  readonly message: string;
+  readonly resource: string | null;
+}
+
+export interface PlanReport {
+  readonly stack: string;
+  readonly hourlyUsd: number;
+  readonly hosts: {
+    name: string;
+    kind: "ec2" | "existing";
+    instanceType: string | null;
+    hourlyUsd: number | null;
+    gpuCount: number;
+    interconnect: string;
+    instanceChoice?: PlannedHost["instanceChoice"];
+    gpus: { index: number; model: string; memoryMiB: number; usableMiB: number; reservedMiB: number; reservations: { service: string; reservedMiB: number }[] }[];
+  }[];
+  readonly services: {
+    name: string;
+    model: string;
+    host: string;
+    gpus: number[];
+    placedBy: "config" | "planner";
+    tensorParallel: number;
+    precision: string;
+    engine: string;
+    profile: string;
+    profileNote: string;
+    maxModelLen: number;
+    gpuMemoryUtilization: number | null;
+    reservedMiBPerGpu: number;
+    hostPort: number;
+    image: string;
+    fits: boolean;
+    estimate: { weightsMiBPerGpu: number; kvBytesPerToken: number; overheadMiB: number; maxContextTokens: number };
+  }[];
+  readonly resources: { type: string; name: string; parent: string | null }[];
+  readonly violations: Violation[];
+}
+
+export function buildReport(stack: string, plan: FleetPlan, resources: readonly RegisteredResource[], violations: readonly Violation[]): PlanReport {
+  return {
+    stack,
+    hourlyUsd: plan.hourlyUsd,
+    hosts: plan.hosts.map((h) => ({
+      name: h.name,
+      kind: h.kind,
+      instanceType: h.instanceType,
+      hourlyUsd: h.hourlyUsd,
+      gpuCount: h.gpuCount,
+      interconnect: h.interconnect,
+      ...(h.instanceChoice ? { instanceChoice: h.instanceChoice } : {}),
+      gpus: h.ledger.map((g) => ({
+        index: g.index,
+        model: g.model,
+        memoryMiB: g.memoryMiB,
+        usableMiB: g.usableMiB,
+        reservedMiB: g.reservedMiB,
+        reservations: g.reservations.map((r) => ({ service: r.service, reservedMiB: r.reservedMiB })),
+      })),
+    })),
+    services: plan.services.map((s) => ({
+      name: s.name,
+      model: s.model,
+      host: s.host,
+      gpus: [...s.gpus],
+      placedBy: s.placedBy,
+      tensorParallel: s.tensorParallel,
+      precision: s.precision,
+      engine: s.estimate.engine,
+      profile: s.estimate.profile,
+      profileNote: s.estimate.profileNote,
+      maxModelLen: s.maxModelLen,
+      gpuMemoryUtilization: s.gpuMemoryUtilization,
+      reservedMiBPerGpu: s.reservedMiBPerGpu,
+      hostPort: s.hostPort,
+      image: s.serving.image,
+      fits: s.estimate.fits,
+      estimate: {
+        weightsMiBPerGpu: s.estimate.weightsMiBPerGpu,
+        kvBytesPerToken: s.estimate.kvBytesPerToken,
+        overheadMiB: s.estimate.overheadMiB,
+        maxContextTokens: s.estimate.maxContextTokens,
+      },
+    })),
+    resources: resources.map((r) => ({ type: r.type, name: r.name, parent: r.parent })),
+    violations: [...violations],
+  };
+}
+
+const fmt = (n: number) => n.toLocaleString("en-US");
+const BAR_WIDTH = 40;
+
+/**
+ * One GPU as a bar of BAR_WIDTH cells over its whole memory: each service's reservation in its own
+ * fill, `·` usable headroom, `|` where usable memory ends, `!` reservations past it.
+ */
+export function gpuBar(memoryMiB: number, usableMiB: number, reservations: readonly { reservedMiB: number }[]): string {
+  const fills = ["█", "▓", "▒", "▚", "▞"];
+  const cell = memoryMiB / BAR_WIDTH;
+  const usableCells = Math.floor(usableMiB / cell);
+  const cells: string[] = [];
+  let used = 0;
+  reservations.forEach((r, i) => {
+    const end = Math.round((used + r.reservedMiB) / cell);
+    while (cells.length < Math.min(end, BAR_WIDTH)) cells.push(cells.length >= usableCells ? "!" : fills[i % fills.length]);
+    used += r.reservedMiB;
+  });
+  while (cells.length < BAR_WIDTH) cells.push(cells.length >= usableCells ? " " : "·");
+  const overflow = used > memoryMiB ? "!!" : "";
+  return `[${cells.slice(0, usableCells).join("")}|${cells.slice(usableCells).join("")}]${overflow}`;
+}
+
+function hostHeading(h: PlanReport["hosts"][number]): string {
+  const g = h.gpus[0];
+  const what = h.kind === "ec2" ? `ec2 ${h.instanceType}` : "existing machine";
+  const price = h.hourlyUsd === null ? "" : `, $${h.hourlyUsd.toFixed(3)}/h`;
+  return `host ${h.name} — ${what} (${h.gpuCount} × ${g?.model ?? "?"}, ${fmt(g?.memoryMiB ?? 0)} MiB each, ${h.interconnect})${price}`;
+}
+
+export function renderText(report: PlanReport, source: string): string {
+  const lines: string[] = [];
+  lines.push(`gpu-fleet plan — stack ${report.stack} (${source})`);
+  lines.push(`on-demand cost: $${report.hourlyUsd.toFixed(3)}/h`);
+  for (const h of report.hosts) {
+    lines.push("", hostHeading(h));
+    if (h.instanceChoice) {
+      lines.push(`  instanceType auto → ${h.instanceChoice.chosen ?? "nothing fits"}`);
+      for (const r of h.instanceChoice.rejected) lines.push(`    rejected ${r.instanceType}: ${r.reason}`);
+    }
+    for (const g of h.gpus) {
+      const who = g.reservations.length ? g.reservations.map((r) => `${r.service} ${fmt(r.reservedMiB)}`).join(" + ") : "spare";
+      lines.push(`  GPU ${g.index} ${gpuBar(g.memoryMiB, g.usableMiB, g.reservations)} ${fmt(g.reservedMiB)}/${fmt(g.usableMiB)} MiB  ${who}`);
+    }
+  }
+  lines.push("", "services");
+  for (const s of report.services) {
+    lines.push(`  ${s.name}: ${s.model} on ${s.host} GPU [${s.gpus.join(", ")}]${s.placedBy === "planner" ? " (placed by the planner)" : ""}, TP ${s.tensorParallel}, ${s.precision}, port ${s.hostPort}`);
+    lines.push(`    ${s.profileNote}`);
+    lines.push(
+      `    weights ${fmt(s.estimate.weightsMiBPerGpu)} MiB/GPU + overhead ${fmt(s.estimate.overheadMiB)} MiB, KV ${fmt(s.estimate.kvBytesPerToken)} B/token; reserves ${fmt(s.reservedMiBPerGpu)} MiB/GPU, holds ${fmt(s.estimate.maxContextTokens)} tokens; maxModelLen ${fmt(s.maxModelLen)} ${s.fits ? "fits" : "DOES NOT FIT"}`,
+    );
+  }
+  const counts = new Map<string, number>();
+  for (const r of report.resources) counts.set(r.type, (counts.get(r.type) ?? 0) + 1);
+  lines.push("", `resources: ${report.resources.length} (${[...counts].map(([t, n]) => `${n} ${t}`).join(", ")})`);
+  lines.push("", report.violations.length ? "policy violations:" : "policy violations: none");
+  for (const v of report.violations) lines.push(`  [${v.enforcement}] ${v.policy}${v.resource ? ` (${v.resource})` : ""}: ${v.message}`);
+  return lines.join("\n") + "\n";
+}
+
+/** The GPU distribution map as a Markdown table per host, for a pull-request comment. */
+export function renderMarkdown(report: PlanReport): string {
+  const lines: string[] = [`## gpu-fleet plan: \`${report.stack}\``, "", `On-demand cost: **$${report.hourlyUsd.toFixed(3)}/h**`];
+  for (const h of report.hosts) {
+    lines.push("", `### ${hostHeading(h)}`, "", "| GPU | Service | Model | Reserved MiB | Usable MiB | Headroom MiB |", "|---|---|---|---:|---:|---:|");
+    for (const g of h.gpus) {
+      const services = g.reservations.map((r) => `${r.service} (${fmt(r.reservedMiB)})`).join(", ") || "spare";
+      const models = [...new Set(g.reservations.map((r) => report.services.find((s) => s.name === r.service)?.model ?? "?"))].join(", ") || "—";
+      const headroom = g.usableMiB - g.reservedMiB;
+      lines.push(`| ${g.index} | ${services} | ${models} | ${fmt(g.reservedMiB)} | ${fmt(g.usableMiB)} | ${headroom < 0 ? `**${fmt(headroom)}**` : fmt(headroom)} |`);
+    }
+  }
+  lines.push("", "### Services", "", "| Service | Host | GPUs | TP | Precision | Profile | Max context | Fits |", "|---|---|---|---:|---|---|---:|---|");
+  for (const s of report.services) {
+    lines.push(`| ${s.name} | ${s.host} | ${s.gpus.join(", ")} | ${s.tensorParallel} | ${s.precision} | ${s.profileNote} | ${fmt(s.maxModelLen)} of ${fmt(s.estimate.maxContextTokens)} | ${s.fits ? "yes" : "**no**"} |`);
+  }
+  lines.push("", `### Policy violations`, "");
+  if (report.violations.length === 0) lines.push("None.");
+  for (const v of report.violations) lines.push(`- **${v.enforcement}** \`${v.policy}\`${v.resource ? ` (${v.resource})` : ""}: ${v.message}`);
+  return lines.join("\n") + "\n";
+}

@@ -1,0 +1,76 @@
+/**
+ * Reads the stack's `gpu-fleet:*` config the way the Pulumi runtime holds it and validates it with
+ * the fleet model, before any resource is registered.
+ */
+import * as pulumi from "@pulumi/pulumi";
+import { ConfigError, NAMESPACE, RawStackConfig, SecretState, StackConfig, validateStackConfig } from "../fleet";
+
+/** The SDK tracks which config keys were set with --secret; its typings do not export the check. */
+const runtimeConfig = require("@pulumi/pulumi/runtime/config") as { isConfigSecret(key: string): boolean };
+
+function secretState(key: string): SecretState {
+  const full = `${NAMESPACE}:${key}`;
+  if (pulumi.runtime.getConfig(full) === undefined) return "missing";
+  return runtimeConfig.isConfigSecret(full) ? "secret" : "plaintext";
+}
+
+function parsed(config: pulumi.Config, key: string): unknown {
+  const text = config.get(key);
+  if (text === undefined) return undefined;
+  try {
+    return JSON.parse(text);
+  } catch {
+    // Scalars such as maxHourlyUsd: 5 arrive as JSON; anything else is kept as the string it is.
+    return text;
+  }
+}
+
+export function readRawStackConfig(): RawStackConfig {
+  const config = new pulumi.Config(NAMESPACE);
+  return {
+    hosts: parsed(config, "hosts"),
+    services: parsed(config, "services"),
+    ngcApiKey: secretState("ngcApiKey"),
+    safetyMarginFraction: parsed(config, "safetyMarginFraction"),
+    maxHourlyUsd: parsed(config, "maxHourlyUsd"),
+  };
+}
+
+const SSH_PUBLIC_KEY = /^(ssh-ed25519|ssh-rsa|ecdsa-sha2-nistp(256|384|521)) [A-Za-z0-9+/=]+( .*)?$/;
+
+/**
+ * SSH access problems: Pulumi's commands need the private key (secret); EC2 key pairs need the public
+ * key. `stack` is undefined when the fleet settings were invalid: then only what can be judged alone is.
+ */
+export function accessConfigProblems(stack: StackConfig | undefined): string[] {
+  const config = new pulumi.Config(NAMESPACE);
+  const problems: string[] = [];
+  const howToSet = "set it with `cat key | pulumi config set --secret gpu-fleet:sshPrivateKey`";
+  const sshPrivateKey = secretState("sshPrivateKey");
+  if (sshPrivateKey === "missing") problems.push(`${NAMESPACE}:sshPrivateKey: is required to run commands on the hosts over SSH; ${howToSet}`);
+  if (sshPrivateKey === "plaintext") problems.push(`${NAMESPACE}:sshPrivateKey: is stored in plain text; ${howToSet}`);
+  const sshPublicKey = config.get("sshPublicKey");
+  if (sshPublicKey === undefined) {
+    if (stack?.hosts.some((h) => !h.existing)) {
+      problems.push(`${NAMESPACE}:sshPublicKey: is required for EC2 hosts (registered as their key pair); expected an OpenSSH public key such as "ssh-ed25519 AAAA… user"`);
+    }
+  } else if (!SSH_PUBLIC_KEY.test(sshPublicKey)) {
+    problems.push(`${NAMESPACE}:sshPublicKey: "${sshPublicKey.slice(0, 24)}" is not an OpenSSH public key; expected "ssh-ed25519 AAAA…", "ssh-rsa AAAA…" or "ecdsa-sha2-nistp256 AAAA…"`);
+  }
+  return problems;
+}
+
+/** Every config problem at once, fleet settings first, or the validated config. */
+export function loadStackConfig(): StackConfig {
+  const problems: string[] = [];
+  let stack: StackConfig | undefined;
+  try {
+    stack = validateStackConfig(readRawStackConfig());
+  } catch (e) {
+    if (!(e instanceof ConfigError)) throw e;
+    problems.push(...e.problems);
+  }
+  problems.push(...accessConfigProblems(stack));
+  if (problems.length > 0 || !stack) throw new ConfigError(problems);
+  return stack;
+}
