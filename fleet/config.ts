@@ -286,7 +286,7 @@ function validateService(p: Problems, i: number, raw: unknown, hosts: readonly H
     p.add(`${path}.engine`, `${show(engine)} is not allowed; expected one of ${ENGINES.join(", ")}`);
     ok = false;
   } else if (engine !== undefined && spec && (engine === "fixed") !== (spec.engine === "fixed")) {
-    p.add(`${path}.engine`, `${show(engine)} cannot serve ${spec.id} (a ${spec.kind} model); expected ${spec.engine === "fixed" ? "fixed" : "vllm or trtllm"}`);
+    p.add(`${path}.engine`, `${show(engine)} cannot serve ${spec.id} (kind: ${spec.kind}); expected ${spec.engine === "fixed" ? "fixed" : "vllm or trtllm"}`);
     ok = false;
   }
   if (port !== undefined && (!isInt(port) || port < 1024 || port > 65535)) {
