@@ -230,7 +230,8 @@ export class TestHost {
     }
     for (const tool of ["docker", "nvidia-smi"]) {
       const file = path.join(d, "bin", tool);
-      fs.writeFileSync(file, `#!${node}\n// TEST DOUBLE, see ${path.join(d, "lib", tool + ".js")}\nrequire(${JSON.stringify(path.join(d, "lib", tool + ".js"))});\n`);
+      // "--": Node 20 would otherwise take a later `--env-file x` (docker's flag) as its own option
+      fs.writeFileSync(file, `#!${node} --\n// TEST DOUBLE, see ${path.join(d, "lib", tool + ".js")}\nrequire(${JSON.stringify(path.join(d, "lib", tool + ".js"))});\n`);
       fs.chmodSync(file, 0o755);
     }
     const state = path.join(d, "state");
@@ -337,10 +338,12 @@ export class TestHost {
           return false;
         }
       })();
-      execFileSync("/bin/sh", ["-eu", "-c", userSetup.join("\n")]);
+      // /run/sshd: sshd's privilege separation directory, which Debian's service unit normally creates
+      execFileSync("/bin/sh", ["-eu", "-c", ["install -d -m 0755 /run/sshd", ...userSetup].join("\n")]);
       this.createdUser = !existed;
       // sshd stops when our stdin closes, so a crashed test run leaves no sshd behind
-      this.proc = spawn("/bin/sh", ["-c", `${SSHD} -D -e -f ${d}/sshd_config & pid=$!; cat >/dev/null; kill $pid`], { stdio: ["pipe", "pipe", "pipe"] });
+      // (and the wrapper ends when sshd does, so a failed start is seen at once)
+      this.proc = spawn("/bin/sh", ["-c", `exec 3<&0; ${SSHD} -D -e -f ${d}/sshd_config & pid=$!; (cat <&3 >/dev/null; kill $pid 2>/dev/null) & exec 3<&-; wait $pid`], { stdio: ["pipe", "pipe", "pipe"] });
     }
     const proc = this.proc;
     this.exited = new Promise((resolve) => proc.on("exit", () => resolve()));

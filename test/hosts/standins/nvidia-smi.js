@@ -175,15 +175,16 @@ function table(gpus, inv) {
   const line = "+---------------------------------------------------------------------------------------+\n";
   let out = `${new Date().toUTCString()}\n`;
   out += line;
-  out += `| NVIDIA-SMI ${inv.driverVersion.padEnd(22)}Driver Version: ${inv.driverVersion.padEnd(13)}CUDA Version: ${inv.cudaVersion.padEnd(9)}|\n`;
+  out += `| NVIDIA-SMI ${inv.driverVersion.padEnd(23)}Driver Version: ${inv.driverVersion.padEnd(13)}CUDA Version: ${inv.cudaVersion.padEnd(9)}|\n`;
   out += "|-----------------------------------------+----------------------+----------------------+\n";
   out += "| GPU  Name                 Persistence-M | Bus-Id        Disp.A | Volatile Uncorr. ECC |\n";
   out += "| Fan  Temp   Perf          Pwr:Usage/Cap |         Memory-Usage | GPU-Util  Compute M. |\n";
   out += "|=========================================+======================+======================|\n";
+  // three cells of 41, 22 and 22 characters between "|", as the 535 driver's table
+  const row = (a, b, c) => `|${a.padEnd(41).slice(0, 41)}|${b.padStart(22).slice(0, 22)}|${c.padStart(22).slice(0, 22)}|\n`;
   for (const g of gpus) {
-    out += `| ${String(g.index).padStart(3)}  ${g.name.padEnd(25).slice(0, 25)}      On  | ${g.busId} Off |                    0 |\n`;
-    const mem = `${g.memoryUsedMiB}MiB / ${g.memoryTotalMiB}MiB`;
-    out += `| N/A   ${String(g.temperatureC).padStart(2)}C    P0              60W / 300W | ${mem.padStart(20)} | ${(g.utilizationPct + "%").padStart(6)}      Default |\n`;
+    out += row(` ${String(g.index).padStart(3)}  ${g.name.padEnd(25).slice(0, 25)}     On`, `${g.busId} Off `, "0 ");
+    out += row(` N/A   ${String(g.temperatureC).padStart(2)}C    P0              60W / 400W`, `${g.memoryUsedMiB}MiB / ${g.memoryTotalMiB}MiB `, `${(g.utilizationPct + "%").padStart(4)}      Default `);
     out += "+-----------------------------------------+----------------------+----------------------+\n";
   }
   return out;
