@@ -1,7 +1,7 @@
 // Grafana provisioning files: the Prometheus datasource and the dashboard provider.
 // Format: https://grafana.com/docs/grafana/latest/administration/provisioning/
 
-import { stringify } from "yaml";
+import { toYaml } from "./yaml";
 import { PROMETHEUS_DATASOURCE_UID } from "./panels";
 import { bindAddress, type ResolvedObservabilityInput } from "./targets";
 
@@ -17,7 +17,7 @@ export function prometheusUrlForGrafana(input: ResolvedObservabilityInput): stri
 }
 
 export function renderGrafanaDatasource(input: ResolvedObservabilityInput): string {
-  return stringify(
+  return toYaml(
     {
       apiVersion: 1,
       datasources: [
@@ -34,12 +34,11 @@ export function renderGrafanaDatasource(input: ResolvedObservabilityInput): stri
         },
       ],
     },
-    { lineWidth: 0 },
   );
 }
 
 export function renderGrafanaDashboardProvider(): string {
-  return stringify(
+  return toYaml(
     {
       apiVersion: 1,
       providers: [
@@ -56,6 +55,5 @@ export function renderGrafanaDashboardProvider(): string {
         },
       ],
     },
-    { lineWidth: 0 },
   );
 }

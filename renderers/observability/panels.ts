@@ -54,8 +54,8 @@ export function promQuery(refId: string, expr: string, legendFormat: string): Pr
   return { refId, datasource: PROMETHEUS_DATASOURCE, expr, legendFormat, range: true, instant: false };
 }
 
-export type TimeSeriesPanel = Panel<TimeSeriesOptions, GraphFieldConfig & Record<string, unknown>> & { type: "timeseries"; targets: PrometheusQuery[] };
-export type StatPanel = Panel<StatOptions, Record<string, unknown>> & { type: "stat"; targets: PrometheusQuery[] };
+export type TimeSeriesPanel = Omit<Panel<TimeSeriesOptions, GraphFieldConfig & Record<string, unknown>>, "targets"> & { type: "timeseries"; targets: PrometheusQuery[] };
+export type StatPanel = Omit<Panel<StatOptions, Record<string, unknown>>, "targets"> & { type: "stat"; targets: PrometheusQuery[] };
 export type FleetPanel = TimeSeriesPanel | StatPanel;
 
 function asPanelOptions<T extends object>(options: T): Record<string, unknown> {

@@ -1,6 +1,6 @@
 // prometheus.yml and the Prometheus command line, derived from the input.
 
-import { stringify } from "yaml";
+import { toYaml } from "./yaml";
 import { deriveScrapeJobs, JOB, prometheusListenAddress, type ResolvedObservabilityInput } from "./targets";
 
 /** Path of the rule file relative to prometheus.yml; `promtool check config` resolves it so. */
@@ -61,7 +61,7 @@ export function buildPrometheusConfig(input: ResolvedObservabilityInput): Promet
 }
 
 export function renderPrometheusConfig(input: ResolvedObservabilityInput): string {
-  return stringify(buildPrometheusConfig(input), { lineWidth: 0 });
+  return toYaml(buildPrometheusConfig(input));
 }
 
 /**

@@ -6,7 +6,7 @@
 // system makes. Thresholds for memory (85 %) and temperature (83 °C) come from the 8× A100 design
 // the project replaces (DESIGN.md, system 4).
 
-import { stringify } from "yaml";
+import { toYaml } from "./yaml";
 import { JOB, plannedGpuReservations, type ResolvedObservabilityInput } from "./targets";
 
 export interface RecordingRule {
@@ -181,5 +181,5 @@ export function renderRuleFile(input: ResolvedObservabilityInput): RuleFile {
 
 /** YAML as Prometheus reads it; long expressions stay on one line so diffs stay readable. */
 export function ruleFileToYaml(file: RuleFile): string {
-  return stringify(file, { lineWidth: 0 });
+  return toYaml(file);
 }

@@ -7,7 +7,7 @@
 // plan's recording rules are checked value by value for every GPU, and the over-reservation alert
 // fires for every GPU just above plan + tolerance and for none at plan + tolerance.
 
-import { stringify } from "yaml";
+import { toYaml } from "./yaml";
 import { ALERT, ALERT_POLICY, RECORDED } from "./rules";
 import { RULE_FILE } from "./prometheus";
 import {
@@ -388,5 +388,5 @@ export function buildAlertRuleTests(input: ResolvedObservabilityInput): RuleTest
 }
 
 export function renderAlertRuleTests(input: ResolvedObservabilityInput): string {
-  return stringify(buildAlertRuleTests(input), { lineWidth: 0 });
+  return toYaml(buildAlertRuleTests(input));
 }

@@ -24,3 +24,16 @@ export function writeTree(files: Record<string, string>, prefix = "gpu-fleet-obs
   }
   return root;
 }
+
+/**
+ * Runs `yamllint -d relaxed` and returns its status and every problem other than the line-length
+ * warnings our one-line PromQL and alert texts cause (see renderers/observability/yaml.ts).
+ */
+export function yamllintRelaxed(files: readonly string[], cwd: string): { status: number | null; problems: string[] } {
+  const result = runTool("yamllint", ["-d", "relaxed", "-f", "parsable", ...files], cwd);
+  const problems = result.output
+    .split("\n")
+    .filter((line) => line.trim() !== "")
+    .filter((line) => !/: \[warning\] line too long \(\d+ > 80 characters\) \(line-length\)$/.test(line));
+  return { status: result.status, problems };
+}
