@@ -47,6 +47,8 @@ interface DocumentInFlight {
   chunkCount: number;
   remaining: number;
   allQueued: boolean;
+  /** The checkpoint had a row for it at the start: the store may hold an older version. */
+  known: boolean;
   finishing: boolean;
 }
 
@@ -82,7 +84,7 @@ export async function runIngest(options: IngestOptions, deps: IngestDeps): Promi
     elapsedSeconds: 0,
   };
 
-  await reconcileCheckpoint(options, store, checkpoint, report);
+  const storeStartedEmpty = await reconcileCheckpoint(options, store, checkpoint, report);
 
   // Pass 1: count, so progress can show a total and an ETA. Streams; holds no document.
   const scan = await scanCorpus(options, checkpoint);
@@ -110,7 +112,9 @@ export async function runIngest(options: IngestOptions, deps: IngestDeps): Promi
     doc.finishing = true;
     // Checkpoint first, store second: a crash in between leaves the checkpoint lagging, never ahead.
     checkpoint.forgetChunksFrom(doc.source, doc.chunkCount);
-    summary.staleChunksDeleted += await store.deleteFromPosition(doc.source, doc.chunkCount);
+    // A document the checkpoint never saw, in a store this checkpoint has known since it was
+    // empty, has no rows beyond what this run wrote: skip one delete round trip per document.
+    if (doc.known || !storeStartedEmpty) summary.staleChunksDeleted += await store.deleteFromPosition(doc.source, doc.chunkCount);
     checkpoint.finishDocument(doc.source, doc.docHash, doc.chunkCount);
   };
   batches.onDocumentQueued = async (doc) => {
@@ -156,8 +160,11 @@ export async function runIngest(options: IngestOptions, deps: IngestDeps): Promi
 
   // Only a complete pass may conclude that a document left the corpus.
   for (const source of checkpoint.sourcesNotSeenIn(run)) {
-    checkpoint.forgetDocument(source);
+    // Chunk records go first (the checkpoint must never claim rows the store lacks); the document
+    // row goes last, so a crash in between still remembers that the store may hold its rows.
+    checkpoint.forgetChunksFrom(source, 0);
     summary.staleChunksDeleted += await store.deleteFromPosition(source, 0);
+    checkpoint.forgetDocument(source);
     summary.documentsRemoved += 1;
   }
 
@@ -172,23 +179,28 @@ export async function runIngest(options: IngestOptions, deps: IngestDeps): Promi
  * rows than the checkpoint says were written (the table was dropped or restored from an old
  * backup), its "done" marks are lies: start over. Re-embedding is safe, skipping is not.
  */
-async function reconcileCheckpoint(options: IngestOptions, store: Store, checkpoint: Checkpoint, report: (line: string) => void): Promise<void> {
+async function reconcileCheckpoint(options: IngestOptions, store: Store, checkpoint: Checkpoint, report: (line: string) => void): Promise<boolean> {
   const fingerprint = checkpointFingerprint(options, store.identity);
   const previous = checkpoint.getMeta("fingerprint");
+  const stored = await store.count();
+  let fresh = previous === undefined;
   if (previous !== undefined && previous !== fingerprint) {
     report("vectorizer: model, store or chunking changed since the last run; every chunk will be embedded again");
     checkpoint.reset();
+    fresh = true;
   } else {
     const recorded = checkpoint.doneChunkCount();
-    if (recorded > 0) {
-      const stored = await store.count();
-      if (stored < recorded) {
-        report(`vectorizer: the store holds ${stored} vectors but the checkpoint recorded ${recorded}; starting over`);
-        checkpoint.reset();
-      }
+    if (recorded > 0 && stored < recorded) {
+      report(`vectorizer: the store holds ${stored} vectors but the checkpoint recorded ${recorded}; starting over`);
+      checkpoint.reset();
+      fresh = true;
     }
   }
+  // "empty": the store was empty when this checkpoint started, so every row in it was written by
+  // runs this checkpoint recorded. Kept across runs; lost on any reset over a non-empty store.
+  if (fresh) checkpoint.setMeta("baseline", stored === 0 ? "empty" : "unknown");
   checkpoint.setMeta("fingerprint", fingerprint);
+  return checkpoint.getMeta("baseline") === "empty";
 }
 
 async function scanCorpus(options: IngestOptions, checkpoint: Checkpoint): Promise<{ chunks: number; pending: number }> {
@@ -256,7 +268,7 @@ function pendingBatches(options: IngestOptions, deps: IngestDeps, run: number, s
         continue;
       }
       checkpoint.beginDocument(item.source, docHash, run);
-      const doc: DocumentInFlight = { source: item.source, docHash, chunkCount: 0, remaining: 0, allQueued: false, finishing: false };
+      const doc: DocumentInFlight = { source: item.source, docHash, chunkCount: 0, remaining: 0, allQueued: false, finishing: false, known: state !== undefined };
       for (const chunk of chunkDocument(item.source, item.text, options.chunking)) {
         doc.chunkCount += 1;
         if (checkpoint.isChunkDone(chunk.chunkKey, chunk.contentHash)) {
