@@ -263,7 +263,13 @@ function validateService(p: Problems, i: number, raw: unknown, hosts: readonly H
     }
   }
   const tp = gpuList?.length ?? (isInt(tensorParallel) ? tensorParallel : 1);
-  if (spec && spec.attentionHeads % tp !== 0) {
+  // Check the head split only for a valid tensor parallelism: a bad device id or tensorParallel has its
+  // own message, and the devices left over (or 0) say nothing about the split the user meant.
+  const tpValid =
+    gpuList !== undefined
+      ? Array.isArray(gpus) && gpuList.length === gpus.length
+      : tensorParallel === undefined || (isInt(tensorParallel) && tensorParallel >= 1 && tensorParallel <= 16);
+  if (spec && tpValid && spec.attentionHeads % tp !== 0) {
     p.add(`${path}.gpus`, `${spec.id} has ${spec.attentionHeads} attention heads, which ${tp} GPUs cannot split evenly; use a tensor parallelism that divides ${spec.attentionHeads}`);
     ok = false;
   }
