@@ -234,18 +234,18 @@ export function pipelineDashboard(input: ResolvedObservabilityInput): FleetDashb
     (id, pos) =>
       timeSeriesPanel(id, pos, {
         title: "Rate",
-        description: "Chunks embedded and stored per second.",
+        description: "Chunks embedded and stored per second by the running process (chunks found already stored at start are not work).",
         unit: "suffix: chunks/s",
         min: 0,
-        queries: [promQuery("A", `sum by (service) (rate(gpu_fleet_vectorizer_chunks_done_total{${v}}[$__rate_interval]))`, "{{service}}")],
+        queries: [promQuery("A", `sum by (service) (rate(gpu_fleet_vectorizer_chunks_embedded_total{${v}}[$__rate_interval]))`, "{{service}}")],
       }),
     (id, pos) =>
       timeSeriesPanel(id, pos, {
         title: "Errors",
-        description: "Failed batches per interval; the pipeline retries them on its next run.",
+        description: "Errors per interval by kind: retry (an embedding request was retried), malformed (an input skipped), fatal (the run stopped).",
         unit: "short",
         min: 0,
-        queries: [promQuery("A", `sum by (service) (increase(gpu_fleet_vectorizer_errors_total{${v}}[$__rate_interval]))`, "{{service}}")],
+        queries: [promQuery("A", `sum by (service, kind) (increase(gpu_fleet_vectorizer_errors_total{${v}}[$__rate_interval]))`, "{{service}} {{kind}}")],
       }),
     (id, pos) =>
       timeSeriesPanel(id, pos, {

@@ -25,8 +25,9 @@ const NIM_LLM_METRICS = "https://docs.nvidia.com/nim/large-language-models/lates
 const NODE_EXPORTER = "https://github.com/prometheus/node_exporter#enabled-by-default";
 // InterSystems IRIS /api/monitor/metrics, "Metric Descriptions".
 const IRIS_MONITOR = "https://docs.intersystems.com/irislatest/csp/docbook/DocBook.UI.Page.cls?KEY=GCM_rest";
-// Our own vectorizer program exposes these names (contract agreed for issue 5).
-const VECTORIZER = "vectorizer/ (gpu-fleet vectorization pipeline, Prometheus /metrics)";
+// Our own vectorization pipeline: METRIC_NAMES and renderMetrics in vectorizer/progress.ts (served on
+// /metrics when started with --metrics-port).
+const VECTORIZER = "vectorizer/progress.ts";
 // Prometheus adds `up` to every scrape.
 const PROMETHEUS_UP = "https://prometheus.io/docs/concepts/jobs_instances/#automatically-generated-labels-and-time-series";
 
@@ -54,10 +55,11 @@ export const METRIC_CATALOG: readonly CatalogMetric[] = [
   { name: "iris_process_count", exporter: "iris", type: "gauge", unit: "processes", help: "Number of active InterSystems IRIS processes.", source: IRIS_MONITOR },
   { name: "iris_cpu_usage", exporter: "iris", type: "gauge", unit: "percent", help: "Percent of CPU usage by all programs on the operating system.", source: IRIS_MONITOR },
 
-  { name: "gpu_fleet_vectorizer_chunks_done_total", exporter: "vectorizer", type: "counter", unit: "chunks", help: "Chunks embedded and stored, including those restored from the checkpoint at start.", source: VECTORIZER },
-  { name: "gpu_fleet_vectorizer_chunks_total", exporter: "vectorizer", type: "gauge", unit: "chunks", help: "Chunks known to the pipeline (the work to do).", source: VECTORIZER },
-  { name: "gpu_fleet_vectorizer_errors_total", exporter: "vectorizer", type: "counter", unit: "errors", help: "Batches that failed.", source: VECTORIZER },
-  { name: "gpu_fleet_vectorizer_last_progress_timestamp_seconds", exporter: "vectorizer", type: "gauge", unit: "unix seconds", help: "When the last batch was stored.", source: VECTORIZER },
+  { name: "gpu_fleet_vectorizer_chunks_total", exporter: "vectorizer", type: "counter", unit: "chunks", help: "Chunks found in the corpus by this run's scan (the work to do).", source: VECTORIZER },
+  { name: "gpu_fleet_vectorizer_chunks_done_total", exporter: "vectorizer", type: "counter", unit: "chunks", help: "Chunks whose vectors are in the store: present at start plus written by this run.", source: VECTORIZER },
+  { name: "gpu_fleet_vectorizer_chunks_embedded_total", exporter: "vectorizer", type: "counter", unit: "chunks", help: "Chunks embedded and written by this process (the rate of work; done_total jumps at start by what was already stored).", source: VECTORIZER },
+  { name: "gpu_fleet_vectorizer_errors_total", exporter: "vectorizer", type: "counter", unit: "errors", help: "Errors by kind (label kind: retry, malformed, fatal).", source: VECTORIZER },
+  { name: "gpu_fleet_vectorizer_last_progress_timestamp_seconds", exporter: "vectorizer", type: "gauge", unit: "unix seconds", help: "Unix time of the run's start or of the last batch written to the store.", source: VECTORIZER },
 
   { name: "up", exporter: "prometheus", type: "gauge", unit: "boolean", help: "1 if the last scrape of the target succeeded, else 0.", source: PROMETHEUS_UP },
 ];
