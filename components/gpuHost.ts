@@ -61,8 +61,9 @@ export class GpuHost extends pulumi.ComponentResource {
   public readonly dataVolumeId: pulumi.Output<string> | undefined;
 
   constructor(name: string, args: GpuHostArgs, opts?: pulumi.ComponentResourceOptions) {
-    super("gpu-fleet:index:GpuHost", name, {}, opts);
+    // Validate before super(): a rejected component registers nothing, not even itself.
     validateGpuHostArgs(name, args);
+    super("gpu-fleet:index:GpuHost", name, {}, opts);
     const { plan } = args;
     this.plan = plan;
     // An existing machine keeps its data where its config says; an EC2 host mounts its volume at /data.

@@ -36,8 +36,9 @@ export class NimService extends pulumi.ComponentResource {
   public readonly ready: pulumi.Resource[];
 
   constructor(name: string, args: NimServiceArgs, opts?: pulumi.ComponentResourceOptions) {
-    super("gpu-fleet:index:NimService", name, {}, opts);
+    // Validate before super(): a rejected component registers nothing, not even itself.
     validateNimServiceArgs(name, args);
+    super("gpu-fleet:index:NimService", name, {}, opts);
     const { host, service } = args;
     const spec = containerSpecFor(service, host.plan, { paths: host.paths, readyTimeoutSeconds: args.readyTimeoutSeconds });
 

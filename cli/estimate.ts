@@ -1,0 +1,116 @@
+/**
+ * npm run estimate -- --model M --gpu G [--tp N] [--precision P] [--max-model-len L]
+ *                     [--gpu-memory-utilization U] [--engine vllm|trtllm] [--json]
+ *
+ * What one model needs and reserves on one kind of GPU. Exit 0 with an answer (`fits` says whether it
+ * fits), 2 on invalid input.
+ */
+import {
+  Engine,
+  GPU_MODEL_NAMES,
+  MIN_COMPUTE_CAPABILITY,
+  MODELS,
+  PRECISIONS,
+  estimate,
+  findGpuModel,
+  findModel,
+  isPrecision,
+} from "../fleet";
+
+const USAGE =
+  "usage: npm run estimate -- --model M --gpu G [--tp N] [--precision P] [--max-model-len L] [--gpu-memory-utilization U] [--engine vllm|trtllm] [--json]";
+
+export class EstimateUsageError extends Error {}
+
+const OPTIONS = ["--model", "--gpu", "--tp", "--precision", "--max-model-len", "--gpu-memory-utilization", "--engine"];
+
+function wholeNumber(flag: string, value: string, min: number, max: number): number {
+  const n = Number(value);
+  if (!/^\d+$/.test(value) || n < min || n > max) throw new EstimateUsageError(`${flag} ${value}: expected a whole number from ${min} to ${max}`);
+  return n;
+}
+
+export function runEstimate(argv: readonly string[]): { output: Record<string, unknown>; text: string } {
+  const values = new Map<string, string>();
+  let json = false;
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    if (a === "--json") json = true;
+    else if (OPTIONS.includes(a)) {
+      const v = argv[++i];
+      if (v === undefined) throw new EstimateUsageError(`${a} needs a value`);
+      values.set(a, v);
+    } else throw new EstimateUsageError(`unknown argument ${a}`);
+  }
+  const modelId = values.get("--model");
+  const gpuName = values.get("--gpu");
+  if (!modelId) throw new EstimateUsageError("--model is required");
+  if (!gpuName) throw new EstimateUsageError("--gpu is required");
+  const model = findModel(modelId);
+  if (!model) throw new EstimateUsageError(`--model ${modelId}: unknown model; known: ${MODELS.map((m) => m.id).join(", ")}`);
+  const gpu = findGpuModel(gpuName);
+  if (!gpu) throw new EstimateUsageError(`--gpu ${gpuName}: unknown GPU; known: ${GPU_MODEL_NAMES.join(", ")}`);
+  const tp = values.has("--tp") ? wholeNumber("--tp", values.get("--tp")!, 1, 16) : 1;
+  if (model.attentionHeads % tp !== 0) throw new EstimateUsageError(`--tp ${tp}: ${model.id} has ${model.attentionHeads} attention heads, which ${tp} GPUs cannot split evenly`);
+  const precisionArg = values.get("--precision");
+  if (precisionArg !== undefined && !isPrecision(precisionArg)) throw new EstimateUsageError(`--precision ${precisionArg}: expected one of ${PRECISIONS.join(", ")}`);
+  const precision = precisionArg ?? (model.defaultPrecision === "bf16" && gpu.computeCapability < MIN_COMPUTE_CAPABILITY.bf16 ? "fp16" : model.defaultPrecision);
+  if (gpu.computeCapability < MIN_COMPUTE_CAPABILITY[precision]) {
+    throw new EstimateUsageError(`--precision ${precision}: ${gpu.name} (compute capability ${gpu.computeCapability.toFixed(1)}) does not support it; ${precision} needs ${MIN_COMPUTE_CAPABILITY[precision].toFixed(1)}`);
+  }
+  const maxModelLen = values.has("--max-model-len") ? wholeNumber("--max-model-len", values.get("--max-model-len")!, 1, model.maxContextTokens) : undefined;
+  let gpuMemoryUtilization: number | undefined;
+  if (values.has("--gpu-memory-utilization")) {
+    const raw = values.get("--gpu-memory-utilization")!;
+    gpuMemoryUtilization = Number(raw);
+    if (!/^(0?\.\d+|1(\.0+)?)$/.test(raw) || gpuMemoryUtilization <= 0) throw new EstimateUsageError(`--gpu-memory-utilization ${raw}: expected a fraction greater than 0 and at most 1`);
+  }
+  const engineArg = values.get("--engine");
+  if (engineArg !== undefined && engineArg !== "vllm" && engineArg !== "trtllm") throw new EstimateUsageError(`--engine ${engineArg}: expected vllm or trtllm`);
+  if (engineArg !== undefined && model.engine === "fixed") throw new EstimateUsageError(`--engine ${engineArg}: ${model.id} is a ${model.kind} model served by a fixed-memory engine`);
+
+  const e = estimate({ model, gpu, tensorParallel: tp, precision, maxModelLen, gpuMemoryUtilization, engine: engineArg as Engine | undefined });
+  const output = {
+    model: e.model,
+    gpu: e.gpu,
+    precision: e.precision,
+    tensorParallel: e.tensorParallel,
+    engine: e.engine,
+    profile: e.profile,
+    profileNote: e.profileNote,
+    weightsMiBPerGpu: e.weightsMiBPerGpu,
+    kvBytesPerToken: e.kvBytesPerToken,
+    kvBytesPerTokenPerGpu: e.kvBytesPerTokenPerGpu,
+    overheadMiB: e.overheadMiB,
+    reservedMiBPerGpu: e.reservedMiBPerGpu,
+    gpuMemoryMiB: gpu.memoryMiB,
+    maxContextTokens: e.maxContextTokens,
+    requestedContextTokens: e.requestedContextTokens,
+    fits: e.fits,
+    reason: e.reason,
+  };
+  const text = json
+    ? JSON.stringify(output, null, 2) + "\n"
+    : [
+        `${e.model} on ${e.tensorParallel} × ${e.gpu} (${gpu.memoryMiB.toLocaleString("en-US")} MiB each), ${e.precision}`,
+        `  ${e.profileNote}`,
+        `  weights ${e.weightsMiBPerGpu.toLocaleString("en-US")} MiB/GPU, overhead ${e.overheadMiB.toLocaleString("en-US")} MiB, KV ${e.kvBytesPerToken.toLocaleString("en-US")} B/token (${e.kvBytesPerTokenPerGpu.toLocaleString("en-US")} per GPU)`,
+        `  reserves ${e.reservedMiBPerGpu.toLocaleString("en-US")} MiB/GPU; the largest context that fits: ${e.maxContextTokens.toLocaleString("en-US")} tokens`,
+        `  ${e.reason}`,
+        "",
+      ].join("\n");
+  return { output, text };
+}
+
+if (require.main === module) {
+  try {
+    process.stdout.write(runEstimate(process.argv.slice(2)).text);
+    process.exit(0);
+  } catch (e) {
+    if (e instanceof EstimateUsageError) {
+      process.stderr.write(`${e.message}\n${USAGE}\n`);
+      process.exit(2);
+    }
+    throw e;
+  }
+}

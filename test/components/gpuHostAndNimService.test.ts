@@ -1,0 +1,288 @@
+import * as pulumi from "@pulumi/pulumi";
+import { beforeAll, describe, expect, it } from "vitest";
+import { MockRecorder, isSecretInput, isSecretOutput, promiseOf, settle, setupMocks } from "../helpers/pulumiMocks";
+import type { FleetPlan } from "../../fleet";
+
+// Modules that read config or create resources are imported after the mocks are set (STYLE.md).
+let mocks: MockRecorder;
+let fleet: typeof import("../../fleet");
+let components: typeof import("../../components");
+let renderers: {
+  cloudInit: typeof import("../../renderers/host/cloudInit");
+  provision: typeof import("../../renderers/host/provision");
+  verify: typeof import("../../renderers/host/verifyGpus");
+  container: typeof import("../../renderers/nim/container");
+  serviceSpec: typeof import("../../renderers/nim/serviceSpec");
+};
+
+const NGC_KEY = "nvapi-TEST0000000000000000000000000000000000000000000000000000000000";
+const PRIVATE_KEY = "-----BEGIN OPENSSH PRIVATE KEY-----\nTESTPRIVATEKEYMATERIAL\n-----END OPENSSH PRIVATE KEY-----\n";
+const PUBLIC_KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIPhjx41j38SIf/NTOUkyzEGUZYrW8dyb/uVzQoBdlwNC test";
+
+function devPlan(): FleetPlan {
+  return fleet.planFleet(
+    fleet.validateStackConfig({
+      ngcApiKey: "secret",
+      hosts: [{ name: "gpu0", instanceType: "g5.xlarge" }],
+      services: [{ name: "llm", model: "meta/llama-3.1-8b-instruct", host: "gpu0", gpus: [0], maxModelLen: 8192 }],
+    }),
+  );
+}
+
+beforeAll(async () => {
+  pulumi.runtime.setConfig("aws:region", "us-east-1");
+  mocks = await setupMocks();
+  fleet = await import("../../fleet");
+  components = await import("../../components");
+  renderers = {
+    cloudInit: await import("../../renderers/host/cloudInit"),
+    provision: await import("../../renderers/host/provision"),
+    verify: await import("../../renderers/host/verifyGpus"),
+    container: await import("../../renderers/nim/container"),
+    serviceSpec: await import("../../renderers/nim/serviceSpec"),
+  };
+});
+
+describe("GpuHost and NimService on the dev plan (g5.xlarge, llama-3.1-8b-instruct on GPU 0)", () => {
+  let host: import("../../components").GpuHost;
+  let llm: import("../../components").NimService;
+  let plan: FleetPlan;
+
+  beforeAll(async () => {
+    plan = devPlan();
+    host = new components.GpuHost("gpu0", { plan: plan.hosts[0], sshPrivateKey: pulumi.secret(PRIVATE_KEY), sshPublicKey: PUBLIC_KEY });
+    llm = new components.NimService("llm", { host, service: plan.services[0], ngcApiKey: pulumi.secret(NGC_KEY) });
+    await promiseOf(llm.endpoint);
+    await settle();
+  });
+
+  it("registers exactly these children", () => {
+    expect(mocks.registrations.map((r) => `${r.type} ${r.name}`).sort()).toEqual(
+      [
+        "gpu-fleet:index:GpuHost gpu0",
+        "aws:ec2/securityGroup:SecurityGroup gpu0-sg",
+        "aws:iam/role:Role gpu0-role",
+        "aws:iam/rolePolicyAttachment:RolePolicyAttachment gpu0-ssm-core",
+        "aws:iam/instanceProfile:InstanceProfile gpu0-profile",
+        "aws:ec2/keyPair:KeyPair gpu0-key",
+        "aws:ec2/instance:Instance gpu0-instance",
+        "aws:ebs/volume:Volume gpu0-data",
+        "aws:ec2/volumeAttachment:VolumeAttachment gpu0-data-attachment",
+        "command:remote:Command gpu0-provision",
+        "command:remote:Command gpu0-verify-gpus",
+        "command:remote:Command gpu0-ledger",
+        "gpu-fleet:index:NimService llm",
+        "command:remote:Command llm-ngc-key",
+        "command:remote:Command llm-container",
+      ].sort(),
+    );
+  });
+
+  it("boots the instance with IMDSv2 only, an encrypted root volume and the cloud-init user data", () => {
+    const instance = mocks.byName("gpu0-instance").inputs;
+    expect(instance.instanceType).toBe("g5.xlarge");
+    expect(instance.ami).toBe("ami-0123456789abcdef0");
+    expect(instance.availabilityZone).toBe("us-east-1a");
+    expect(instance.metadataOptions).toEqual({ httpEndpoint: "enabled", httpTokens: "required", httpPutResponseHopLimit: 2 });
+    expect(instance.rootBlockDevice).toEqual({ volumeSize: 100, volumeType: "gp3", encrypted: true, deleteOnTermination: true });
+    expect(instance.userData).toBe(renderers.cloudInit.renderCloudInit({ host: "gpu0", gpuModel: "A10G", gpuCount: 1 }));
+    expect(instance.userDataReplaceOnChange).toBe(true);
+    expect(instance.keyName).toBe("gpu0-key-kp");
+    expect(instance.iamInstanceProfile).toBe("gpu0-profile-profile");
+    expect(instance.tags).toEqual({ "gpu-fleet:host": "gpu0", Name: "gpu-fleet-gpu0" });
+  });
+
+  it("keeps data on a separate encrypted volume in the instance's zone, attached as /dev/sdf", () => {
+    expect(mocks.byName("gpu0-data").inputs).toEqual({
+      availabilityZone: "us-east-1a",
+      size: 500,
+      type: "gp3",
+      encrypted: true,
+      tags: { "gpu-fleet:host": "gpu0", Name: "gpu-fleet-gpu0-data" },
+    });
+    expect(mocks.byName("gpu0-data-attachment").inputs).toEqual({
+      deviceName: "/dev/sdf",
+      instanceId: "gpu0-instance-id",
+      volumeId: "gpu0-data-id",
+      stopInstanceBeforeDetaching: true,
+    });
+  });
+
+  it("opens no SSH by default and lets everything out", () => {
+    const sg = mocks.byName("gpu0-sg").inputs;
+    expect(sg.ingress).toEqual([]);
+    expect(sg.egress).toEqual([{ description: "all outbound", protocol: "-1", fromPort: 0, toPort: 0, cidrBlocks: ["0.0.0.0/0"] }]);
+  });
+
+  it("registers the key pair from the public key and gives the role Session Manager access only", () => {
+    expect(mocks.byName("gpu0-key").inputs).toEqual({ publicKey: PUBLIC_KEY, tags: { "gpu-fleet:host": "gpu0" } });
+    expect(mocks.byName("gpu0-ssm-core").inputs).toEqual({ role: "gpu0-role-role", policyArn: "arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore" });
+    expect(JSON.parse(mocks.byName("gpu0-role").inputs.assumeRolePolicy)).toEqual({
+      Version: "2012-10-17",
+      Statement: [{ Effect: "Allow", Principal: { Service: "ec2.amazonaws.com" }, Action: "sts:AssumeRole" }],
+    });
+  });
+
+  it("runs the rendered provisioning and GPU verification scripts over a secret SSH connection to the private IP", () => {
+    const provision = mocks.byName("gpu0-provision").inputs;
+    expect(provision.create).toBe(renderers.provision.renderProvisionScript({ host: "gpu0", dataVolume: "ebs" }));
+    expect(isSecretInput(provision.connection)).toBe(true);
+    expect(provision.connection.value).toEqual({
+      host: "10.0.1.23",
+      port: 22,
+      user: "ubuntu",
+      privateKey: PRIVATE_KEY,
+      dialErrorLimit: 60,
+      perDialTimeout: 10,
+    });
+    expect(provision.triggers).toEqual(["gpu0-instance-id"]);
+    expect(mocks.byName("gpu0-verify-gpus").inputs.create).toBe(
+      renderers.verify.renderGpuVerifyScript({ host: "gpu0", nvidiaSmiName: "NVIDIA A10G", gpuCount: 1, memoryMiB: 23028 }),
+    );
+  });
+
+  it("writes the host ledger as the plain stdin of a real resource, where policies can read it", () => {
+    const ledger = JSON.parse(mocks.byName("gpu0-ledger").inputs.stdin);
+    expect(ledger.kind).toBe("gpu-fleet/host-ledger");
+    expect(ledger.gpus).toEqual([
+      { index: 0, model: "A10G", memoryMiB: 23028, usableMiB: 21876, reservedMiB: 20725, headroomMiB: 1151, reservations: [{ service: "llm", reservedMiB: 20725 }] },
+    ]);
+    expect(ledger.services).toEqual([
+      {
+        name: "llm",
+        model: "meta/llama-3.1-8b-instruct",
+        gpus: [0],
+        tensorParallel: 1,
+        precision: "bf16",
+        engine: "vllm",
+        gpuMemoryUtilization: 0.9,
+        reservedMiBPerGpu: 20725,
+        weightsMiBPerGpu: 15317,
+        overheadMiB: 1024,
+        kvBytesPerTokenPerGpu: 131072,
+        maxModelLen: 8192,
+      },
+    ]);
+  });
+
+  it("delivers the NGC key only as secret stdin, as the env file line", () => {
+    const key = mocks.byName("llm-ngc-key").inputs;
+    expect(isSecretInput(key.stdin)).toBe(true);
+    expect(key.stdin.value).toBe(`NGC_API_KEY=${NGC_KEY}\n`);
+    expect(key.create).toContain("target='/etc/gpu-fleet/nim/llm.env'");
+    expect(key.create).toContain("as_root install -m 0600");
+  });
+
+  it("never puts the NGC key or the private key into any other input", () => {
+    for (const r of mocks.registrations) {
+      const visible = JSON.stringify(r.inputs, (_k, v) => (isSecretInput(v) ? "[secret]" : v));
+      expect(visible, `${r.type} ${r.name}`).not.toContain(NGC_KEY);
+      expect(visible, `${r.type} ${r.name}`).not.toContain("TESTPRIVATEKEYMATERIAL");
+    }
+  });
+
+  it("starts the container pinned to GPU 0 with the plan's settings, and re-runs only when the spec changes", () => {
+    const container = mocks.byName("llm-container").inputs;
+    const spec = renderers.serviceSpec.containerSpecFor(plan.services[0], plan.hosts[0]);
+    expect(container.create).toBe(renderers.container.renderContainerStartScript(spec));
+    expect(container.delete).toBe(renderers.container.renderContainerStopScript("llm"));
+    expect(container.create).toContain(`--gpus '"device=0"'`);
+    expect(container.create).toContain(`-e 'NIM_TENSOR_PARALLEL_SIZE=1'`);
+    expect(container.create).toContain(`-e 'NIM_MAX_MODEL_LEN=8192'`);
+    expect(container.create).toContain(`-e 'NIM_GPU_MEMORY_UTILIZATION=0.9'`);
+    expect(container.create).toContain(`-v '/data/nim-cache/llm:/opt/nim/.cache'`);
+    expect(container.create).toContain(`-p "$bind:8000:8000"`);
+    expect(container.create).toContain(`--env-file '/etc/gpu-fleet/nim/llm.env'`);
+    expect(container.create).toContain("2400");
+    expect(container.triggers).toEqual([renderers.container.containerSpecHash(spec), "llm-ngc-key-id"]);
+  });
+
+  it("exposes the endpoint, the GPU inventory and a secret connection", async () => {
+    expect(await promiseOf(llm.endpoint)).toBe("http://10.0.1.23:8000");
+    expect(llm.gpus).toEqual([0]);
+    expect(llm.tensorParallel).toBe(1);
+    expect(llm.reservedMiBPerGpu).toBe(20725);
+    expect(host.gpus).toEqual([{ index: 0, model: "A10G", memoryMiB: 23028 }]);
+    expect(await isSecretOutput(host.connection)).toBe(true);
+  });
+});
+
+describe("validation before anything is registered", () => {
+  it.each([
+    [
+      "an EC2 host without a public key",
+      () => new components.GpuHost("bad0", { plan: devPlan().hosts[0], sshPrivateKey: pulumi.secret(PRIVATE_KEY) }),
+      `GpuHost "bad0": sshPublicKey is required for an EC2 host (gpu-fleet:sshPublicKey); it is registered as the instance's key pair`,
+    ],
+    [
+      "a NIM without an NGC key",
+      () => {
+        const plan = devPlan();
+        const host = new components.GpuHost("ok0", { plan: plan.hosts[0], sshPrivateKey: pulumi.secret(PRIVATE_KEY), sshPublicKey: PUBLIC_KEY });
+        return new components.NimService("nokey", { host, service: plan.services[0] });
+      },
+      `NimService "nokey": ngcApiKey is required to pull nvcr.io/nim/meta/llama-3.1-8b-instruct:latest; set gpu-fleet:ngcApiKey with \`pulumi config set --secret\``,
+    ],
+    [
+      "a readiness bound under 30 minutes",
+      () => {
+        const plan = devPlan();
+        const host = new components.GpuHost("ok1", { plan: plan.hosts[0], sshPrivateKey: pulumi.secret(PRIVATE_KEY), sshPublicKey: PUBLIC_KEY });
+        return new components.NimService("quick", { host, service: plan.services[0], ngcApiKey: pulumi.secret(NGC_KEY), readyTimeoutSeconds: 600 });
+      },
+      `NimService "quick": readyTimeoutSeconds 600 is too short; expected a whole number of seconds >= 1800 (cold NIM caches download tens of GB)`,
+    ],
+  ])("rejects %s", async (_what, build, message) => {
+    expect(build).toThrow(message);
+    await settle();
+    expect(mocks.registrations.filter((r) => ["bad0", "nokey", "quick"].some((n) => r.name === n || r.name.startsWith(`${n}-`)))).toEqual([]);
+  });
+
+  it("rejects a service planned on another host", () => {
+    const plan = fleet.planFleet(
+      fleet.validateStackConfig({
+        ngcApiKey: "secret",
+        hosts: [
+          { name: "gpu1", instanceType: "g5.xlarge" },
+          { name: "gpu2", instanceType: "g5.xlarge" },
+        ],
+        services: [{ name: "emb", model: "nvidia/nv-embedqa-e5-v5", host: "gpu2", gpus: [0] }],
+      }),
+    );
+    const host = new components.GpuHost("gpu1", { plan: plan.hosts[0], sshPrivateKey: pulumi.secret(PRIVATE_KEY), sshPublicKey: PUBLIC_KEY });
+    expect(() => new components.NimService("emb", { host, service: plan.services[0], ngcApiKey: pulumi.secret(NGC_KEY) })).toThrow(
+      `NimService "emb": service "emb" is planned on host "gpu2", not on "gpu1"`,
+    );
+  });
+});
+
+describe("an existing machine reached over SSH", () => {
+  it("creates no cloud resources, connects to its address and keeps data in its data directory", async () => {
+    const plan = fleet.planFleet(
+      fleet.validateStackConfig({
+        ngcApiKey: "secret",
+        hosts: [{ name: "dgx", existing: { address: "10.0.0.5", user: "ubuntu", gpu: "A100-SXM4-80GB", gpuCount: 8, dataDir: "/srv/gpu-fleet" } }],
+        services: [{ name: "chat", model: "meta/llama-3.1-8b-instruct", host: "dgx", gpus: [2, 3] }],
+      }),
+    );
+    const dgx = new components.GpuHost("dgx", { plan: plan.hosts[0], sshPrivateKey: pulumi.secret(PRIVATE_KEY) });
+    const chat = new components.NimService("chat", { host: dgx, service: plan.services[0], ngcApiKey: pulumi.secret(NGC_KEY) });
+    expect(await promiseOf(chat.endpoint)).toBe("http://10.0.0.5:8000");
+    await settle();
+    expect(mocks.registrations.filter((r) => r.name.startsWith("dgx") || r.name.startsWith("chat")).map((r) => r.name).sort()).toEqual(
+      ["chat", "chat-container", "chat-ngc-key", "dgx", "dgx-ledger", "dgx-provision", "dgx-verify-gpus"].sort(),
+    );
+    const provision = mocks.byName("dgx-provision").inputs;
+        // The provider's defaults (10 dial attempts of 15 s) apply: the machine is already up.
+    expect(provision.connection.value).toEqual({ host: "10.0.0.5", port: 22, user: "ubuntu", privateKey: PRIVATE_KEY, dialErrorLimit: 10, perDialTimeout: 15 });
+    expect(provision.create).toBe(renderers.provision.renderProvisionScript({ host: "dgx", dataVolume: "directory" }, { paths: { configDir: "/etc/gpu-fleet", dataDir: "/srv/gpu-fleet" } }));
+    const container = mocks.byName("chat-container").inputs.create as string;
+    expect(container).toContain(`--gpus '"device=2,3"'`);
+    expect(container).toContain(`-e 'NIM_TENSOR_PARALLEL_SIZE=2'`);
+    expect(container).toContain(`-e 'NCCL_DEBUG=WARN'`);
+    expect(container).toContain(`--shm-size '16g'`);
+    expect(container).toContain(`-v '/srv/gpu-fleet/nim-cache/chat:/opt/nim/.cache'`);
+    // An optimized TensorRT-LLM profile takes no gpu_memory_utilization.
+    expect(container).not.toContain("NIM_GPU_MEMORY_UTILIZATION");
+  });
+});
