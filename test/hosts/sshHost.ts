@@ -38,6 +38,10 @@ export const TEST_USER = "gpufleet-test";
 const STANDINS = path.join(__dirname, "standins");
 const SSHD = "/usr/sbin/sshd";
 const NS_PORT = 22;
+/** The stand-ins (standins/<tool>.js), all TEST DOUBLES */
+const TOOLS = ["docker", "nvidia-smi", "nvidia-ctk", "systemctl", "cloud-init"];
+/** namespaces mode: the host's private address (a veth in its network namespace), what `hostname -I` prints */
+export const PRIVATE_ADDRESS = "10.77.0.10";
 
 export interface GpuSpec {
   /** as nvidia-smi prints it, e.g. "NVIDIA A10G", "NVIDIA A100-SXM4-80GB", "NVIDIA H100 80GB HBM3" */
@@ -95,6 +99,8 @@ export interface TestHostOptions {
   preloadedImages?: string[];
   /** passwordless sudo for the test user (default true; namespaces mode only) */
   sudo?: boolean;
+  /** the stand-in Docker daemon already has the "nvidia" runtime (default true, as on NVIDIA's AMIs) */
+  nvidiaRuntime?: boolean;
   /** test user in the `docker` group (default true) */
   dockerGroup?: boolean;
   /** sshd AcceptEnv patterns (default Debian/Ubuntu's: LANG LC_*) */
@@ -177,6 +183,8 @@ export class TestHost {
   /** where the harness keeps its files; the same path inside the test host */
   readonly dir: string;
   readonly isolation: "namespaces" | "none";
+  /** the address `hostname -I` gives on the host (namespaces: a private 10.x address; none: 127.0.0.1) */
+  readonly privateAddress: string;
   private port = 0;
   private proc: ChildProcess | null = null;
   /** pid (in our PID namespace) of the namespace's first process; its /proc entry reaches the host's files */
@@ -190,6 +198,7 @@ export class TestHost {
   private constructor(dir: string, isolation: "namespaces" | "none", opts: TestHostOptions) {
     this.dir = dir;
     this.isolation = isolation;
+    this.privateAddress = isolation === "namespaces" ? PRIVATE_ADDRESS : "127.0.0.1";
     this.opts = opts;
   }
 
@@ -228,7 +237,7 @@ export class TestHost {
       fs.copyFileSync(process.execPath, node);
       fs.chmodSync(node, 0o755);
     }
-    for (const tool of ["docker", "nvidia-smi"]) {
+    for (const tool of TOOLS) {
       const file = path.join(d, "bin", tool);
       // "--": Node 20 would otherwise take a later `--env-file x` (docker's flag) as its own option
       fs.writeFileSync(file, `#!${node} --\n// TEST DOUBLE, see ${path.join(d, "lib", tool + ".js")}\nrequire(${JSON.stringify(path.join(d, "lib", tool + ".js"))});\n`);
@@ -238,6 +247,7 @@ export class TestHost {
     const writeState = (name: string, value: unknown) => fs.writeFileSync(path.join(state, name), JSON.stringify(value, null, 2) + "\n", { mode: 0o666 });
     writeState("gpus.json", this.inventory(opts.gpus ?? { gpus: [] }));
     writeState("images.json", opts.images ?? {});
+    writeState("daemon.json", { nvidiaRuntime: opts.nvidiaRuntime ?? true });
     writeState("registry.json", Object.fromEntries(Object.entries(opts.registries ?? {}).map(([r, c]) => [r, { sha256: sha256(`${c.username}:${c.password}`) }])));
     fs.writeFileSync(path.join(state, "docker", "images"), (opts.preloadedImages ?? []).map((i) => i + "\n").join(""), { mode: 0o666 });
     for (const f of ["calls.log", "ps-snapshots.log"]) fs.writeFileSync(path.join(state, f), "", { mode: 0o666 });
@@ -301,6 +311,11 @@ export class TestHost {
         "# runs as PID 1 of fresh net/mount/pid namespaces (see sshHost.ts)",
         "set -eu",
         "ip link set lo up",
+        // a private address like an EC2 instance's, for scripts that bind to "the private IPv4"
+        `ip link add eth0 type veth peer name eth0-peer`,
+        `ip addr add ${PRIVATE_ADDRESS}/24 dev eth0`,
+        "ip link set eth0-peer up",
+        "ip link set eth0 up",
         `mount -t tmpfs -o mode=0755 gpufleet-host ${d}/ns`,
         `mkdir ${d}/ns/upper ${d}/ns/work ${root}`,
         `mount -t overlay overlay -o lowerdir=/,upperdir=${d}/ns/upper,workdir=${d}/ns/work ${root}`,
@@ -312,8 +327,7 @@ export class TestHost {
         ...userSetup,
         sudo ? `printf '%s\\n' '${TEST_USER} ALL=(ALL) NOPASSWD:ALL' > /etc/sudoers.d/${TEST_USER}; chmod 0440 /etc/sudoers.d/${TEST_USER}` : "true",
         // sudo's secure_path has /usr/local/bin first: put the stand-ins there too (overlay only)
-        `ln -sf ${d}/bin/docker /usr/local/bin/docker`,
-        `ln -sf ${d}/bin/nvidia-smi /usr/local/bin/nvidia-smi`,
+        ...TOOLS.map((tool) => `ln -sf ${d}/bin/${tool} /usr/local/bin/${tool}`),
         "SETUP",
         // baseline of the writable layer, so changedFiles() reports only what came after
         `(cd ${d}/ns/upper && find . -mindepth 1 | sort > ${d}/ns/baseline)`,

@@ -353,7 +353,7 @@ function startHealthServer(c, b) {
   const readyAtMs = b.neverReady ? -1 : Date.now() + (b.readyAfterMs || 0);
   const child = childProcess.spawn(process.execPath, [
     path.join(__dirname, "health-server.js"),
-    JSON.stringify({ ports: c.ports.map((p) => p.hostPort), readyAtMs, exitAtMs: c.crashAtMs, pidFile, model: b.model || c.image }),
+    JSON.stringify({ ports: c.ports.map((p) => ({ port: p.hostPort, address: p.hostIp || "0.0.0.0" })), readyAtMs, exitAtMs: c.crashAtMs, pidFile, model: b.model || c.image }),
   ], { detached: true, stdio: "ignore" });
   child.unref();
   // wait (max 5 s) until it listens, so a health check right after `docker run` gets an answer
@@ -568,7 +568,19 @@ function goString(v) {
 }
 function renderTemplate(format, obj) {
   const f = format.replace(/\\t/g, "\t").replace(/\\n/g, "\n");
-  return f.replace(/\{\{\s*(json\s+|lower\s+|upper\s+)?(\.[A-Za-z0-9_.]*)\s*\}\}/g, (_m, fn, p) => {
+  // {{index .Config.Labels "key"}}: a missing key gives the map's zero value, "" for labels
+  const indexed = f.replace(/\{\{\s*index\s+(\.[A-Za-z0-9_.]*)\s+"([^"]*)"\s*\}\}/g, (_m, p, key) => {
+    const map = lookup(obj, p);
+    return map && typeof map === "object" && key in map ? goString(map[key]) : "";
+  });
+  return indexed.replace(/\{\{\s*(json\s+|lower\s+|upper\s+)?(\.[A-Za-z0-9_.]*)\s*\}\}/g, (_m, fn, p) => {
+    const v = lookup(obj, p);
+    if (fn && fn.trim() === "json") return JSON.stringify(v);
+    const s = goString(v);
+    return fn && fn.trim() === "lower" ? s.toLowerCase() : fn && fn.trim() === "upper" ? s.toUpperCase() : s;
+  });
+}
+function lookup(obj, p) {
     let v = obj;
     for (const key of p.split(".").filter(Boolean)) {
       if (v === null || typeof v !== "object" || !(key in v)) {
@@ -576,10 +588,7 @@ function renderTemplate(format, obj) {
       }
       v = v[key];
     }
-    if (fn && fn.trim() === "json") return JSON.stringify(v);
-    const s = goString(v);
-    return fn && fn.trim() === "lower" ? s.toLowerCase() : fn && fn.trim() === "upper" ? s.toUpperCase() : s;
-  });
+    return v;
 }
 function renderList(format, rows, headers) {
   if (format.startsWith("table ")) {
@@ -604,7 +613,9 @@ function imageList() {
 function hasImage(image) {
   return imageList().includes(image);
 }
+// like the real CLI: $DOCKER_CONFIG/config.json, else $HOME/.docker/config.json
 function dockerConfigPath() {
+  if (process.env.DOCKER_CONFIG) return path.join(process.env.DOCKER_CONFIG, "config.json");
   return path.join(process.env.HOME || os.userInfo().homedir, ".docker", "config.json");
 }
 function pullImage(image, write) {
@@ -630,10 +641,10 @@ function pullImage(image, write) {
   }
 }
 function pull(args) {
-  const { positional } = parseFlags("pull", args, specOf([["-q|--quiet", "bool"], ["--platform", "string"]]));
+  const { flags, positional } = parseFlags("pull", args, specOf([["-q|--quiet", "bool"], ["--platform", "string"]]));
   if (positional.length !== 1) throw usage("pull", '"docker pull" requires exactly 1 argument.');
   const image = normaliseImage(positional[0]);
-  pullImage(image, out);
+  pullImage(image, flags["--quiet"] ? () => {} : out);
   out(`${image}\n`);
   return 0;
 }

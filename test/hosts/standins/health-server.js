@@ -7,7 +7,7 @@
 //   GET /v1/models        200 {"object":"list","data":[{"id":<model>,"object":"model"}]}
 //   anything else         404
 // Exits at exitAtMs (a container that crashes) or on SIGTERM (docker stop / rm). Writes its pid to
-// pidFile only once every port listens, so `docker run` can wait for it.
+// pidFile only once every port listens (on the address docker -p gave, 0.0.0.0 by default), so `docker run` can wait for it.
 "use strict";
 const http = require("http");
 const fs = require("fs");
@@ -32,13 +32,13 @@ const handler = (req, res) => {
 };
 
 let listening = 0;
-const servers = cfg.ports.map((port) => {
+const servers = cfg.ports.map(({ port, address }) => {
   const s = http.createServer(handler);
   s.on("error", (e) => {
     process.stderr.write(`health-server: ${e.message}\n`);
     process.exit(1);
   });
-  s.listen(port, "0.0.0.0", () => {
+  s.listen(port, address, () => {
     if (++listening === cfg.ports.length) fs.writeFileSync(cfg.pidFile, `${process.pid}\n`, { mode: 0o666 });
   });
   return s;
