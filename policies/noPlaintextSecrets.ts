@@ -18,10 +18,10 @@ const NGC_VARIABLES = ["NGC_API_KEY", "ngcApiKey"];
 const PASSWORD_VARIABLES = ["ISC_PASSWORD", "GF_SECURITY_ADMIN_PASSWORD"];
 
 const NGC_ADVICE =
-  'deliver the key only as the stdin of a "<host>-ngc-key" command from the secret gpu-fleet:ngcApiKey, and read it on the host from the 0600 file that command writes';
-const PASSWORD_ADVICE = 'deliver it only as the stdin of a "<name>-password" command from a secret config value, and read it from the 0600 file that command writes';
+  "deliver the key only on the stdin of a *-ngc-key command, from the secret gpu-fleet:ngcApiKey, and read it on the host from the 0600 file that command writes";
+const PASSWORD_ADVICE = "deliver it only on the stdin of a *-password command, from a secret config value, and read it on the host from the 0600 file that command writes";
 
-/** Something a secret looks like: what to call it and what to do instead. Never the secret itself. */
+/** Something a secret looks like: what the input does ("sets NGC_API_KEY to a literal value") and what to do instead. Never the secret itself. */
 interface Leak {
   readonly what: string;
   readonly advice: string;
@@ -37,7 +37,8 @@ const LEGACY_KEY_PLAINTEXT = /^[a-z0-9]{16,40}:[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{
  * substitution), a backtick or `-` (the next flag): `NGC_API_KEY="$(cat /run/ngc.key)"` is fine.
  */
 const LITERAL = `(["']?)[^\\s"'$\`-]`;
-const assignment = (name: string) => new RegExp(`(?<![A-Za-z0-9_{$])${name}\\s*(?:=|:\\s)\\s*${LITERAL}`);
+/** Not after a letter, `{`/`$` (a variable reference) or `^` (a pattern: sed 's/^NGC_API_KEY=//p' reads the env file). */
+const assignment = (name: string) => new RegExp(`(?<![A-Za-z0-9_{$^])${name}\\s*(?:=|:\\s)\\s*${LITERAL}`);
 const PASSWORD_FLAG = new RegExp(`--password(?:=|\\s+)${LITERAL}`);
 const DOCKER_LOGIN_P = new RegExp(`\\bdocker\\s+login\\b[^\\n;&|]*?\\s-p(?:=|\\s+)${LITERAL}`);
 
@@ -48,12 +49,12 @@ export function isLegacyNgcKey(token: string): boolean {
 /** The leaks in one string input. */
 export function leaksInText(text: string): Leak[] {
   const leaks: Leak[] = [];
-  if (NVAPI_KEY.test(text)) leaks.push({ what: "an NGC API key (nvapi-…)", advice: NGC_ADVICE });
-  if ((text.match(BASE64_TOKEN) ?? []).some(isLegacyNgcKey)) leaks.push({ what: "a legacy NGC API key (base64)", advice: NGC_ADVICE });
-  for (const name of NGC_VARIABLES) if (assignment(name).test(text)) leaks.push({ what: `${name} set to a literal value`, advice: NGC_ADVICE });
-  for (const name of PASSWORD_VARIABLES) if (assignment(name).test(text)) leaks.push({ what: `${name} set to a literal value`, advice: PASSWORD_ADVICE });
-  if (PASSWORD_FLAG.test(text)) leaks.push({ what: "a literal --password argument", advice: PASSWORD_ADVICE });
-  if (DOCKER_LOGIN_P.test(text)) leaks.push({ what: "a literal docker login -p password", advice: PASSWORD_ADVICE });
+  if (NVAPI_KEY.test(text)) leaks.push({ what: "holds an NGC API key (nvapi-…) in plain text", advice: NGC_ADVICE });
+  if ((text.match(BASE64_TOKEN) ?? []).some(isLegacyNgcKey)) leaks.push({ what: "holds a legacy NGC API key (base64) in plain text", advice: NGC_ADVICE });
+  for (const name of NGC_VARIABLES) if (assignment(name).test(text)) leaks.push({ what: `sets ${name} to a literal value`, advice: NGC_ADVICE });
+  for (const name of PASSWORD_VARIABLES) if (assignment(name).test(text)) leaks.push({ what: `sets ${name} to a literal value`, advice: PASSWORD_ADVICE });
+  if (PASSWORD_FLAG.test(text)) leaks.push({ what: "passes a literal --password", advice: PASSWORD_ADVICE });
+  if (DOCKER_LOGIN_P.test(text)) leaks.push({ what: "passes a literal password to docker login -p", advice: PASSWORD_ADVICE });
   return leaks;
 }
 
@@ -61,8 +62,8 @@ const isLiteral = (v: unknown): boolean => typeof v === "string" && v.length > 0
 
 /** A variable name that holds a secret, in an environment map ({ NAME: value }) or list ({ name, value }). */
 function secretVariable(name: string): Leak | undefined {
-  if (NGC_VARIABLES.includes(name)) return { what: `${name} set to a literal value`, advice: NGC_ADVICE };
-  if (PASSWORD_VARIABLES.includes(name)) return { what: `${name} set to a literal value`, advice: PASSWORD_ADVICE };
+  if (NGC_VARIABLES.includes(name)) return { what: `sets ${name} to a literal value`, advice: NGC_ADVICE };
+  if (PASSWORD_VARIABLES.includes(name)) return { what: `sets ${name} to a literal value`, advice: PASSWORD_ADVICE };
   return undefined;
 }
 
@@ -105,7 +106,7 @@ export function plaintextSecretViolations(resource: PlainResource): string[] {
       const id = `${path}\n${leak.advice}`;
       if (seen.has(id)) continue;
       seen.add(id);
-      messages.push(`resource "${resource.name}" (${resource.type}) input ${path} contains ${leak.what} in plain text; ${leak.advice}`);
+      messages.push(`resource "${resource.name}" (${resource.type}) input ${path} ${leak.what}; ${leak.advice}`);
     }
   }
   return messages;
