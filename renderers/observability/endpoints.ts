@@ -2,7 +2,24 @@
 // reach them. Both are private by default (bound to 127.0.0.1 on the observability host); the
 // way in is an SSH tunnel, never a public port.
 
-import { bindAddress, hostByName, resolveObservabilityInput, type ObservabilityInput } from "./targets";
+import { checkPort, DEFAULT_GRAFANA_PORT, DEFAULT_PROMETHEUS_PORT } from "./targets";
+
+/**
+ * What the endpoints need. An ObservabilityInput fits; addresses may be left out because the
+ * offline plan runs in preview, where an EC2 instance's IP is not known yet.
+ */
+export interface EndpointsInput {
+  readonly hosts: readonly {
+    readonly name: string;
+    readonly address?: string;
+    readonly sshAddress?: string;
+    readonly sshUser?: string;
+  }[];
+  readonly observabilityHost?: string;
+  readonly prometheusPort?: number;
+  readonly grafanaPort?: number;
+  readonly bind?: "loopback" | "private";
+}
 
 export interface ObservabilityEndpoint {
   readonly name: "prometheus" | "grafana";
@@ -20,21 +37,31 @@ export interface ObservabilityEndpoint {
 
 const DEFAULT_SSH_USER = "ubuntu";
 
-export function observabilityEndpoints(input: ObservabilityInput): ObservabilityEndpoint[] {
-  const resolved = resolveObservabilityInput(input);
-  const host = hostByName(resolved, resolved.observabilityHost);
-  const bind = bindAddress(resolved);
-  const user = host.sshUser ?? DEFAULT_SSH_USER;
-  const endpoint = (name: ObservabilityEndpoint["name"], port: number, path: string): ObservabilityEndpoint => ({
+export function observabilityEndpoints(input: EndpointsInput): ObservabilityEndpoint[] {
+  if (input.hosts.length === 0) throw new Error("observability: at least one host is required.");
+  const hostName = input.observabilityHost ?? input.hosts[0].name;
+  const host = input.hosts.find((h) => h.name === hostName);
+  if (host === undefined) {
+    throw new Error(`observability: observabilityHost "${hostName}" is not in hosts (${input.hosts.map((h) => h.name).join(", ")}).`);
+  }
+  const prometheusPort = input.prometheusPort ?? DEFAULT_PROMETHEUS_PORT;
+  const grafanaPort = input.grafanaPort ?? DEFAULT_GRAFANA_PORT;
+  checkPort("prometheus", prometheusPort);
+  checkPort("grafana", grafanaPort);
+  // Unknown until the instance exists: say which address goes there rather than inventing one.
+  const privateAddress = host.address ?? `<private address of ${host.name}>`;
+  const bind = (input.bind ?? "loopback") === "loopback" ? "127.0.0.1" : privateAddress;
+  const sshTarget = `${host.sshUser ?? DEFAULT_SSH_USER}@${host.sshAddress ?? host.address ?? `<address of ${host.name}>`}`;
+  const endpoint = (name: ObservabilityEndpoint["name"], port: number): ObservabilityEndpoint => ({
     name,
     host: host.name,
     bindAddress: bind,
     port,
-    url: `http://${bind}:${port}${path}`,
-    sshTunnel: `ssh -N -L ${port}:${bind}:${port} ${user}@${host.address}`,
-    localUrl: `http://localhost:${port}${path}`,
+    url: `http://${bind}:${port}/`,
+    sshTunnel: `ssh -N -L ${port}:${bind}:${port} ${sshTarget}`,
+    localUrl: `http://localhost:${port}/`,
   });
-  return [endpoint("prometheus", resolved.prometheusPort, "/"), endpoint("grafana", resolved.grafanaPort, "/")];
+  return [endpoint("prometheus", prometheusPort), endpoint("grafana", grafanaPort)];
 }
 
 /** The endpoints as lines for the plan's text output. */

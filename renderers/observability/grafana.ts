@@ -57,3 +57,26 @@ export function renderGrafanaDashboardProvider(): string {
     },
   );
 }
+
+/** Where the component mounts the Grafana admin password file (a Pulumi secret, mode 0600). */
+export const GRAFANA_ADMIN_PASSWORD_FILE = "/run/secrets/grafana-admin-password";
+
+/**
+ * Environment of the Grafana container. Settings are GF_<SECTION>_<KEY>; the admin password is
+ * read from a file (`__FILE` suffix, supported by Grafana's Docker image) so the secret never
+ * appears in `docker inspect` or in a Pulumi resource input.
+ * https://grafana.com/docs/grafana/latest/setup-grafana/configure-docker/
+ */
+export function grafanaEnvironment(input: ResolvedObservabilityInput, adminPasswordFile: string = GRAFANA_ADMIN_PASSWORD_FILE): Record<string, string> {
+  return {
+    GF_SERVER_HTTP_ADDR: bindAddress(input),
+    GF_SERVER_HTTP_PORT: String(input.grafanaPort),
+    GF_SECURITY_ADMIN_USER: "admin",
+    GF_SECURITY_ADMIN_PASSWORD__FILE: adminPasswordFile,
+    GF_USERS_ALLOW_SIGN_UP: "false",
+    GF_AUTH_ANONYMOUS_ENABLED: "false",
+    // A private monitoring host has no business phoning home.
+    GF_ANALYTICS_REPORTING_ENABLED: "false",
+    GF_ANALYTICS_CHECK_FOR_UPDATES: "false",
+  };
+}

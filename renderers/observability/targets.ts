@@ -24,6 +24,8 @@ export interface HostInput {
   readonly name: string;
   /** Address Prometheus reaches the host's exporters at (private IP or DNS name). */
   readonly address: string;
+  /** Address operators SSH to (a public IP when SSH is open to them). Default: `address`. */
+  readonly sshAddress?: string;
   /** Login user for the SSH tunnel hint. Default: `ubuntu` (the user of Ubuntu AMIs). */
   readonly sshUser?: string;
   /** Empty for a host without GPUs: it gets node exporter but no DCGM exporter. */
@@ -140,7 +142,7 @@ function checkAddress(what: string, address: string): void {
   }
 }
 
-function checkPort(what: string, port: number): void {
+export function checkPort(what: string, port: number): void {
   if (!Number.isInteger(port) || port < 1 || port > 65535) {
     throw new Error(`observability: ${what} port ${port} must be an integer from 1 to 65535.`);
   }
@@ -165,6 +167,7 @@ export function resolveObservabilityInput(input: ObservabilityInput): ResolvedOb
   for (const host of input.hosts) {
     checkName("host name", host.name);
     checkAddress(`host "${host.name}"`, host.address);
+    if (host.sshAddress !== undefined) checkAddress(`host "${host.name}" SSH`, host.sshAddress);
     if (hostNames.has(host.name)) {
       throw new Error(`observability: host "${host.name}" is listed twice.`);
     }

@@ -48,7 +48,29 @@ describe("observabilityEndpoints", () => {
     );
   });
 
-  it("validates the input first", () => {
-    expect(() => observabilityEndpoints({ ...devInput, observabilityHost: "nope" })).toThrow('observability: observabilityHost "nope" is not in hosts (gpu0).');
+  it("tunnels through the SSH address when it differs from the private one", () => {
+    const [prometheus] = observabilityEndpoints({ hosts: [{ name: "gpu0", address: "10.0.1.10", sshAddress: "54.1.2.3" }] });
+    expect(prometheus.sshTunnel).toBe("ssh -N -L 9090:127.0.0.1:9090 ubuntu@54.1.2.3");
+  });
+
+  it("names the missing address in preview, when an EC2 instance's IP is not known yet", () => {
+    expect(observabilityEndpoints({ hosts: [{ name: "gpu0" }] })[1]).toEqual({
+      name: "grafana",
+      host: "gpu0",
+      bindAddress: "127.0.0.1",
+      port: 3000,
+      url: "http://127.0.0.1:3000/",
+      sshTunnel: "ssh -N -L 3000:127.0.0.1:3000 ubuntu@<address of gpu0>",
+      localUrl: "http://localhost:3000/",
+    });
+    expect(observabilityEndpoints({ hosts: [{ name: "gpu0" }], bind: "private" })[0].url).toBe("http://<private address of gpu0>:9090/");
+  });
+
+  it.each<[string, Parameters<typeof observabilityEndpoints>[0], string]>([
+    ["an unknown observability host", { ...devInput, observabilityHost: "nope" }, 'observability: observabilityHost "nope" is not in hosts (gpu0).'],
+    ["no hosts", { hosts: [] }, "observability: at least one host is required."],
+    ["a Grafana port out of range", { ...devInput, grafanaPort: 0 }, "observability: grafana port 0 must be an integer from 1 to 65535."],
+  ])("rejects %s", (_what, input, message) => {
+    expect(() => observabilityEndpoints(input)).toThrow(new Error(message));
   });
 });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { renderGrafanaDashboardProvider, renderGrafanaDatasource, resolveObservabilityInput } from "../../renderers/observability";
+import { grafanaEnvironment, renderGrafanaDashboardProvider, renderGrafanaDatasource, resolveObservabilityInput } from "../../renderers/observability";
 import { devInput } from "./fixtures";
 import { writeTree, yamllintRelaxed } from "./tools";
 
@@ -39,6 +39,21 @@ providers:
       path: /var/lib/grafana/dashboards/gpu-fleet
       foldersFromFilesStructure: false
 `);
+  });
+
+  it("runs Grafana on the private bind address, with the admin password read from a file", () => {
+    expect(grafanaEnvironment(resolveObservabilityInput(devInput))).toEqual({
+      GF_SERVER_HTTP_ADDR: "127.0.0.1",
+      GF_SERVER_HTTP_PORT: "3000",
+      GF_SECURITY_ADMIN_USER: "admin",
+      GF_SECURITY_ADMIN_PASSWORD__FILE: "/run/secrets/grafana-admin-password",
+      GF_USERS_ALLOW_SIGN_UP: "false",
+      GF_AUTH_ANONYMOUS_ENABLED: "false",
+      GF_ANALYTICS_REPORTING_ENABLED: "false",
+      GF_ANALYTICS_CHECK_FOR_UPDATES: "false",
+    });
+    const env = grafanaEnvironment(resolveObservabilityInput({ ...devInput, bind: "private", grafanaPort: 3300 }), "/secrets/pw");
+    expect([env.GF_SERVER_HTTP_ADDR, env.GF_SERVER_HTTP_PORT, env.GF_SECURITY_ADMIN_PASSWORD__FILE]).toEqual(["10.0.1.10", "3300", "/secrets/pw"]);
   });
 
   it("passes yamllint -d relaxed", () => {
