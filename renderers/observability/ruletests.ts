@@ -104,21 +104,30 @@ function dcgmLabels(input: ResolvedObservabilityInput, host: HostInput, gpu: num
   };
 }
 
-function gpuMemoryTests(input: ResolvedObservabilityInput, host: HostInput, gpu: PlannedGpuReservation | undefined, index: number, model: string, memoryMiB: number): RuleTestGroup[] {
+/** A GPU as the memory test sees it; `services` is undefined for a GPU the plan does not list. */
+interface GpuUnderTest {
+  readonly index: number;
+  readonly model: string;
+  readonly memoryMiB: number;
+  readonly services: string | undefined;
+}
+
+function gpuMemoryTests(input: ResolvedObservabilityInput, host: HostInput, gpu: GpuUnderTest): RuleTestGroup[] {
   const p = ALERT_POLICY;
+  const { index, model, memoryMiB } = gpu;
   const labels = dcgmLabels(input, host, index, model);
   const forMin = durationMinutes(p.gpuMemoryFor);
   const hotUsed = Math.ceil((memoryMiB * (p.gpuMemoryPercent + 1)) / 100);
   const safeUsed = Math.floor((memoryMiB * (p.gpuMemoryPercent - 1)) / 100);
   const percent = ((100 * hotUsed) / memoryMiB).toFixed(1);
   const expected: ExpectedAlert = {
-    exp_labels: { ...labels, ...(gpu ? { services: gpu.services } : {}), severity: "warning" },
+    exp_labels: { ...labels, ...(gpu.services !== undefined ? { services: gpu.services } : {}), severity: "warning" },
     exp_annotations: {
       summary: `GPU ${index} on ${host.name} uses ${percent}% of its memory`,
-      description: `GPU ${index} (NVIDIA ${model}) on host ${host.name} has used more than ${p.gpuMemoryPercent}% of its memory for ${p.gpuMemoryFor}. ${servicesSentence(gpu?.services)}`,
+      description: `GPU ${index} (NVIDIA ${model}) on host ${host.name} has used more than ${p.gpuMemoryPercent}% of its memory for ${p.gpuMemoryFor}. ${servicesSentence(gpu.services)}`,
     },
   };
-  const where = gpu ? `GPU ${index} of ${host.name}` : `GPU ${index} of ${host.name} (not in the plan)`;
+  const where = gpu.services !== undefined ? `GPU ${index} of ${host.name}` : `GPU ${index} of ${host.name} (not in the plan)`;
   const samples = forMin + 5;
   return [
     {
@@ -375,10 +384,10 @@ export function buildAlertRuleTests(input: ResolvedObservabilityInput): RuleTest
     const gpus = planned.filter((g) => g.host === host.name);
     if (gpus.length === 0) continue;
     const first = gpus[0];
-    tests.push(...gpuMemoryTests(input, host, first, first.gpu, first.model, first.memoryMiB));
+    tests.push(...gpuMemoryTests(input, host, { index: first.gpu, model: first.model, memoryMiB: first.memoryMiB, services: first.services }));
     // A GPU the plan does not list (index past the last planned one) still alerts, without services.
     const unplannedIndex = Math.max(...gpus.map((g) => g.gpu)) + 1;
-    tests.push(...gpuMemoryTests(input, host, undefined, unplannedIndex, first.model, first.memoryMiB));
+    tests.push(...gpuMemoryTests(input, host, { index: unplannedIndex, model: first.model, memoryMiB: first.memoryMiB, services: undefined }));
     tests.push(...gpuTemperatureTests(input, host, first));
     tests.push(...reservationTests(input, host, gpus));
   }
