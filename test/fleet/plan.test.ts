@@ -1,0 +1,448 @@
+/**
+ * planFleet end to end from validated stack config: the dev stack, a100 layouts on EC2 and on an
+ * existing machine, over-budget maps, instanceType "auto", cost and its advisory.
+ */
+import { describe, expect, it } from "vitest";
+import { FleetPlan, HostLedgerDocument, RawStackConfig, StackConfig, planFleet, validateStackConfig } from "../../fleet";
+
+const config = (raw: Record<string, unknown>): StackConfig => validateStackConfig({ ngcApiKey: "secret", ...raw } as RawStackConfig);
+const findings = (plan: FleetPlan) => plan.findings.map((f) => `${f.check} [${f.enforcement}] ${f.host}: ${f.message}`);
+/** index usable reserved headroom service:MiB,… — one line per GPU. */
+const gpuMap = (plan: FleetPlan, host = 0) =>
+  plan.hosts[host].ledger.map((g) => `${g.index} ${g.usableMiB} ${g.reservedMiB} ${g.headroomMiB} ${g.reservations.map((r) => `${r.service}:${r.reservedMiB}`).join(",")}`.trimEnd());
+
+// Pulumi.dev.yaml as issue 2 describes it: one g5.xlarge, Llama 3.1 8B on GPU 0 with an 8k context.
+const DEV_LLM = { name: "llm", model: "meta/llama-3.1-8b-instruct", host: "gpu0", gpus: [0], maxModelLen: 8192 };
+const DEV = { hosts: [{ name: "gpu0", instanceType: "g5.xlarge" }], services: [DEV_LLM] };
+
+describe("the dev stack", () => {
+  const plan = planFleet(config(DEV));
+
+  it("plans with no findings at $1.006/h", () => {
+    expect(plan.findings).toEqual([]);
+    expect(plan.hourlyUsd).toBe(1.006);
+  });
+
+  it("reserves floor(0.9 × 23,028) = 20,725 MiB of the 21,876 usable on GPU 0: 1,151 MiB headroom", () => {
+    expect(plan.hosts[0].ledger).toEqual([
+      { index: 0, model: "A10G", memoryMiB: 23028, usableMiB: 21876, reservedMiB: 20725, headroomMiB: 1151, reservations: [{ service: "llm", reservedMiB: 20725 }] },
+    ]);
+  });
+
+  it("describes the host", () => {
+    expect(plan.hosts[0]).toMatchObject({ name: "gpu0", kind: "ec2", instanceType: "g5.xlarge", hourlyUsd: 1.006, gpuCount: 1, interconnect: "single" });
+    expect(plan.hosts[0].gpu.name).toBe("A10G");
+    expect(plan.hosts[0].instanceChoice).toBeUndefined();
+  });
+
+  it("plans the service on the generic vLLM profile with an 8k context", () => {
+    const s = plan.services[0];
+    expect(s).toMatchObject({
+      name: "llm",
+      model: "meta/llama-3.1-8b-instruct",
+      kind: "llm",
+      host: "gpu0",
+      gpus: [0],
+      placedBy: "config",
+      tensorParallel: 1,
+      precision: "bf16",
+      maxModelLen: 8192,
+      gpuMemoryUtilization: 0.9,
+      reservedMiBPerGpu: 20725,
+      hostPort: 8000,
+    });
+    expect(s.serving.image).toBe("nvcr.io/nim/meta/llama-3.1-8b-instruct:latest");
+    expect(s.estimate).toMatchObject({
+      engine: "vllm",
+      profile: "generic-vllm",
+      profileNote: "generic vLLM profile (optimized fp16 profiles for A10G need ×2 or ×4)",
+      weightsMiBPerGpu: 15317,
+      kvBytesPerToken: 131072,
+      overheadMiB: 1024,
+      maxContextTokens: 35072,
+      fits: true,
+    });
+  });
+
+  it("writes this ledger document to the host", () => {
+    const expected: HostLedgerDocument = {
+      kind: "gpu-fleet/host-ledger",
+      version: 1,
+      host: "gpu0",
+      gpuModel: "A10G",
+      computeCapability: 8.6,
+      nvidiaSmiName: "NVIDIA A10G",
+      gpuCount: 1,
+      memoryMiB: 23028,
+      interconnect: "single",
+      safetyMarginFraction: 0.05,
+      hourlyUsd: 1.006,
+      services: [
+        {
+          name: "llm",
+          model: "meta/llama-3.1-8b-instruct",
+          gpus: [0],
+          tensorParallel: 1,
+          precision: "bf16",
+          engine: "vllm",
+          gpuMemoryUtilization: 0.9,
+          reservedMiBPerGpu: 20725,
+          weightsMiBPerGpu: 15317,
+          overheadMiB: 1024,
+          kvBytesPerTokenPerGpu: 131072,
+          maxModelLen: 8192,
+        },
+      ],
+      gpus: plan.hosts[0].ledger,
+    };
+    expect(plan.hosts[0].ledgerDocument).toEqual(expected);
+  });
+
+  it("without maxModelLen the model's 131,072-token default does not fit one A10G", () => {
+    const unbounded = planFleet(config({ ...DEV, services: [{ ...DEV_LLM, maxModelLen: undefined }] }));
+    expect(findings(unbounded)).toEqual([
+      'model-fits-reservation [mandatory] gpu0: service "llm" (meta/llama-3.1-8b-instruct) on host "gpu0" GPU 0 needs 32,725 MiB per GPU (weights 15,317 + overhead 1,024 + KV for 131,072 tokens 16,384) but its reservation is 20,725 MiB: over by 12,000 MiB; set maxModelLen <= 35,072 or give it more GPUs',
+    ]);
+    expect(unbounded.services[0].estimate.reason).toBe(
+      "does not fit: weights 15,317 MiB + overhead 1,024 MiB + KV 16,384 MiB for 131,072 tokens exceed the 20,725 MiB reservation per GPU, which holds 35,072 tokens; set maxModelLen <= 35,072 or use more GPUs",
+    );
+  });
+
+  it("with the planner placing the service, it lands on GPU 0 the same way", () => {
+    const placed = planFleet(config({ ...DEV, services: [{ ...DEV_LLM, gpus: undefined }] }));
+    expect(placed.services[0]).toMatchObject({ gpus: [0], placedBy: "planner", reservedMiBPerGpu: 20725 });
+    expect(gpuMap(placed)).toEqual(["0 21876 20725 1151 llm:20725"]);
+  });
+});
+
+// The layout of the documents we replace, on 8× A100 80GB, with models and precisions that fit:
+// ASR on GPU 0, embeddings + reranker on GPU 1, Llama 3.1 70B TP 2 on GPUs 2–3 with a 32k context,
+// OCR on GPU 4, GPUs 5–7 spare.
+const a100Services = (host: string, llm: Record<string, unknown> = { maxModelLen: 32768 }) => [
+  { name: "asr", model: "openai/whisper-large-v3", host, gpus: [0] },
+  { name: "embed", model: "nvidia/nv-embedqa-e5-v5", host, gpus: [1] },
+  { name: "rerank", model: "nvidia/nv-rerankqa-mistral-4b-v3", host, gpus: [1] },
+  { name: "llm", model: "meta/llama-3.1-70b-instruct", host, gpus: [2, 3], ...llm },
+  { name: "ocr", model: "rednote-hilab/dots.ocr", host, gpus: [4] },
+];
+const A100_MAP = [
+  // whisper 2,944 + 1,024 + 70 (448 tokens × 163,840 B) = 4,038
+  "0 77824 4038 73786 asr:4038",
+  // e5 640 + 1,024 = 1,664; reranker 6,907 + 1,024 = 7,931
+  "1 77824 9595 68229 embed:1664,rerank:7931",
+  // vLLM: floor(0.9 × 81,920) = 73,728 on each of its GPUs
+  "2 77824 73728 4096 llm:73728",
+  "3 77824 73728 4096 llm:73728",
+  "4 77824 73728 4096 ocr:73728",
+  "5 77824 0 77824",
+  "6 77824 0 77824",
+  "7 77824 0 77824",
+];
+const EXISTING_DGX = { name: "dgx", existing: { address: "10.0.0.5", user: "ubuntu", gpu: "A100-SXM4-80GB", gpuCount: 8 } };
+
+describe("a100 layouts", () => {
+  it("on a p4de.24xlarge: no findings, the GPU map above, $27.44705/h", () => {
+    const plan = planFleet(config({ hosts: [{ name: "node", instanceType: "p4de.24xlarge" }], services: a100Services("node") }));
+    expect(plan.findings).toEqual([]);
+    expect(gpuMap(plan)).toEqual(A100_MAP);
+    expect(plan.hourlyUsd).toBe(27.44705);
+    expect(plan.hosts[0]).toMatchObject({ kind: "ec2", instanceType: "p4de.24xlarge", interconnect: "nvswitch", gpuCount: 8 });
+    expect(plan.services.map((s) => [s.name, s.precision, s.estimate.engine, s.gpuMemoryUtilization, s.maxModelLen, s.estimate.maxContextTokens, s.hostPort])).toEqual([
+      ["asr", "fp16", "fixed", null, 448, 448, 8000],
+      ["embed", "fp16", "fixed", null, 512, 512, 8001],
+      ["rerank", "fp16", "fixed", null, 512, 512, 8002],
+      // (73,728 − 67,286 − 1,024) MiB / 163,840 B per token per GPU = 34,672 tokens.
+      ["llm", "bf16", "vllm", 0.9, 32768, 34672, 8003],
+      ["ocr", "bf16", "vllm", 0.9, 131072, 131072, 8004],
+    ]);
+  });
+
+  it("on an existing 8× A100 SXM machine: the same map, NVSwitch, no EC2 cost", () => {
+    const plan = planFleet(config({ hosts: [EXISTING_DGX], services: a100Services("dgx") }));
+    expect(plan.findings).toEqual([]);
+    expect(gpuMap(plan)).toEqual(A100_MAP);
+    expect(plan.hourlyUsd).toBe(0);
+    expect(plan.hosts[0]).toMatchObject({ kind: "existing", instanceType: null, hourlyUsd: null, interconnect: "nvswitch" });
+    expect(plan.hosts[0].ledgerDocument).toMatchObject({ hourlyUsd: null, nvidiaSmiName: "NVIDIA A100-SXM4-80GB", memoryMiB: 81920 });
+  });
+
+  it.each([
+    ["A10G", 4, "pcie"],
+    ["L40S", 1, "single"],
+    ["H100-SXM5-80GB", 8, "nvswitch"],
+  ])("an existing %s ×%i machine is taken as %s", (gpu, gpuCount, interconnect) => {
+    const plan = planFleet(config({ hosts: [{ name: "box", existing: { address: "box.internal", user: "ubuntu", gpu, gpuCount } }], services: [] }));
+    expect(plan.hosts[0]).toMatchObject({ interconnect, gpuCount });
+  });
+
+  it("the original map's LLM at its default 128k context does not fit two A100s", () => {
+    const plan = planFleet(config({ hosts: [{ name: "node", instanceType: "p4de.24xlarge" }], services: a100Services("node", {}) }));
+    expect(findings(plan)).toEqual([
+      'model-fits-reservation [mandatory] node: service "llm" (meta/llama-3.1-70b-instruct) on host "node" GPU 2, 3 needs 88,790 MiB per GPU (weights 67,286 + overhead 1,024 + KV for 131,072 tokens 20,480) but its reservation is 73,728 MiB: over by 15,062 MiB; set maxModelLen <= 34,672 or give it more GPUs',
+    ]);
+  });
+
+  it("the same services placed automatically keep four GPUs spare", () => {
+    const unpinned = a100Services("node").map(({ gpus, ...s }) => ({ ...s, tensorParallel: gpus.length }));
+    const plan = planFleet(config({ hosts: [{ name: "node", instanceType: "p4de.24xlarge" }], services: unpinned }));
+    expect(plan.findings).toEqual([]);
+    expect(plan.services.map((s) => [s.name, s.gpus, s.placedBy])).toEqual([
+      ["asr", [0], "planner"],
+      ["embed", [1], "planner"],
+      ["rerank", [3], "planner"],
+      ["llm", [0, 1], "planner"],
+      ["ocr", [2], "planner"],
+    ]);
+    expect(gpuMap(plan)).toEqual([
+      "0 77824 77766 58 asr:4038,llm:73728",
+      "1 77824 75392 2432 embed:1664,llm:73728",
+      "2 77824 73728 4096 ocr:73728",
+      "3 77824 7931 69893 rerank:7931",
+      "4 77824 0 77824",
+      "5 77824 0 77824",
+      "6 77824 0 77824",
+      "7 77824 0 77824",
+    ]);
+  });
+});
+
+describe("over-budget maps", () => {
+  it("two vLLM engines at 0.9 on one A10G: the budget and the fixed fractions both fail", () => {
+    const plan = planFleet(
+      config({ ...DEV, services: [DEV_LLM, { name: "chat", model: "mistralai/mistral-7b-instruct-v0.3", host: "gpu0", gpus: [0], maxModelLen: 8192 }] }),
+    );
+    expect(findings(plan)).toEqual([
+      'gpu-memory-budget [mandatory] gpu0: host "gpu0" GPU 0 (A10G) is over budget by 19,574 MiB: llm 20,725 MiB + chat 20,725 MiB = 41,450 MiB reserved, 21,876 MiB usable of 23,028 MiB',
+      'fixed-fraction-engines-fit [mandatory] gpu0: host "gpu0" GPU 0 (A10G): vLLM engines llm 0.9 + chat 0.9 reserve 1.80 of the GPU, more than the usable 0.95; they cannot all start (over by 19,574 MiB)',
+    ]);
+    expect(gpuMap(plan)).toEqual(["0 21876 41450 -19574 llm:20725,chat:20725"]);
+  });
+
+  it("explicit fractions that overflow a shared A100 by 1%", () => {
+    const plan = planFleet(
+      config({
+        hosts: [{ name: "node", instanceType: "p4de.24xlarge" }],
+        services: [
+          { name: "chat", model: "meta/llama-2-7b-chat", host: "node", gpus: [3], gpuMemoryUtilization: 0.5 },
+          { name: "small", model: "microsoft/DialoGPT-medium", host: "node", gpus: [3], gpuMemoryUtilization: 0.46 },
+        ],
+      }),
+    );
+    // floor(0.5 × 81,920) = 40,960 and floor(0.46 × 81,920) = 37,683.
+    expect(findings(plan)).toEqual([
+      'gpu-memory-budget [mandatory] node: host "node" GPU 3 (A100-SXM4-80GB) is over budget by 819 MiB: chat 40,960 MiB + small 37,683 MiB = 78,643 MiB reserved, 77,824 MiB usable of 81,920 MiB',
+      'fixed-fraction-engines-fit [mandatory] node: host "node" GPU 3 (A100-SXM4-80GB): vLLM engines chat 0.5 + small 0.46 reserve 0.96 of the GPU, more than the usable 0.95; they cannot all start (over by 820 MiB)',
+    ]);
+  });
+
+  it("a service the planner cannot place is named, with what it needs", () => {
+    const plan = planFleet(
+      config({ ...DEV, services: [{ ...DEV_LLM, gpus: undefined }, { ...DEV_LLM, name: "llm2", gpus: undefined }] }),
+    );
+    // When placement fails, no unpinned service gets devices, so each also fails the TP check
+    // ("pinned to 0 GPU(s)"), and "llm", which would have fit alone, is left off the map too.
+    expect(findings(plan)).toEqual([
+      'automatic-placement [mandatory] gpu0: service "llm2" cannot be placed on host "gpu0": needs 1 GPU(s) with 20,725 MiB free each; 0 have that much (most free on one GPU: 1,151 MiB)',
+      'tensor-parallel-matches-devices [mandatory] gpu0: service "llm" on host "gpu0" has tensor parallelism 1 but is pinned to 0 GPU(s) []; they must be equal',
+      'tensor-parallel-matches-devices [mandatory] gpu0: service "llm2" on host "gpu0" has tensor parallelism 1 but is pinned to 0 GPU(s) []; they must be equal',
+    ]);
+    expect(plan.services.map((s) => s.gpus)).toEqual([[], []]);
+    expect(gpuMap(plan)).toEqual(["0 21876 0 21876"]);
+  });
+
+  it("precisions the GPU cannot run, and TP over PCIe as an advisory", () => {
+    const plan = planFleet(
+      config({
+        hosts: [
+          { name: "t4", instanceType: "g4dn.xlarge" },
+          { name: "node", instanceType: "p4de.24xlarge" },
+          { name: "pcie", instanceType: "g5.12xlarge" },
+        ],
+        services: [
+          { name: "chat", model: "microsoft/DialoGPT-medium", host: "t4", gpus: [0], precision: "bf16", gpuMemoryUtilization: 0.5 },
+          { name: "llm", model: "meta/llama-3.1-8b-instruct", host: "node", gpus: [0], precision: "fp8" },
+          { name: "tp", model: "meta/llama-3.1-8b-instruct", host: "pcie", gpus: [0, 1] },
+        ],
+      }),
+    );
+    expect(findings(plan)).toEqual([
+      'precision-supported-by-gpu [mandatory] t4: service "chat" on host "t4" uses bf16, which T4 (compute capability 7.5) does not support; bf16 needs 8.0; use fp16',
+      'precision-supported-by-gpu [mandatory] node: service "llm" on host "node" uses fp8, which A100-SXM4-80GB (compute capability 8.0) does not support; fp8 needs 8.9',
+      'tensor-parallel-over-pcie [advisory] pcie: service "tp" on host "pcie" runs tensor parallelism 2 over PCIe-only A10G GPUs [0, 1]; all-reduce traffic will limit throughput (NVLink/NVSwitch hosts avoid this)',
+    ]);
+    // Two A10G run NIM's optimized TensorRT-LLM throughput profile: 7,659 + 1,024 + floor(0.9 × 14,345).
+    expect(plan.services[2]).toMatchObject({ reservedMiBPerGpu: 21593, gpuMemoryUtilization: null });
+    expect(plan.services[2].estimate.engine).toBe("trtllm");
+    expect(gpuMap(plan, 2)).toEqual(["0 21876 21593 283 tp:21593", "1 21876 21593 283 tp:21593", "2 21876 0 21876", "3 21876 0 21876"]);
+  });
+
+  it("a bf16 model on a T4 is served as fp16 unless bf16 is asked for", () => {
+    const plan = planFleet(config({ hosts: [{ name: "t4", instanceType: "g4dn.xlarge" }], services: [{ name: "ocr", model: "rednote-hilab/dots.ocr", host: "t4", maxModelLen: 8192 }] }));
+    expect(plan.services[0]).toMatchObject({ precision: "fp16", gpus: [0], reservedMiBPerGpu: 13824 });
+    expect(plan.findings).toEqual([]);
+  });
+});
+
+describe('instanceType "auto"', () => {
+  it("picks the cheapest type that holds the dev service: g6.xlarge (L4, $0.8048/h), after rejecting the T4", () => {
+    const plan = planFleet(config({ ...DEV, hosts: [{ name: "gpu0", instanceType: "auto" }] }));
+    expect(plan.findings).toEqual([]);
+    expect(plan.hourlyUsd).toBe(0.8048);
+    expect(plan.hosts[0]).toMatchObject({ instanceType: "g6.xlarge", hourlyUsd: 0.8048 });
+    expect(plan.hosts[0].instanceChoice).toEqual({
+      chosen: "g6.xlarge",
+      rejected: [
+        {
+          instanceType: "g4dn.xlarge",
+          // The T4 has no bf16: the model is served as fp16, and 15,317 MiB of weights exceed floor(0.9 × 15,360).
+          reason:
+            'service "llm" (meta/llama-3.1-8b-instruct) on host "gpu0" GPU 0 needs 17,365 MiB per GPU (weights 15,317 + overhead 1,024 + KV for 8,192 tokens 1,024) but its reservation is 13,824 MiB: over by 3,541 MiB; give it more GPUs, a lower precision or a larger GPU',
+        },
+      ],
+    });
+    // L4: floor(0.9 × 23,034) = 20,730 of floor(0.95 × 23,034) = 21,882.
+    expect(gpuMap(plan)).toEqual(["0 21882 20730 1152 llm:20730"]);
+  });
+
+  it("a 70B model at TP 2 needs a p4de.24xlarge; each cheaper type is rejected with its reason", () => {
+    const plan = planFleet(
+      config({ hosts: [{ name: "gpu0", instanceType: "auto" }], services: [{ name: "llm", model: "meta/llama-3.1-70b-instruct", host: "gpu0", tensorParallel: 2, maxModelLen: 32768 }] }),
+    );
+    const tooSmall = (reserved: string, over: string) =>
+      `service "llm" (meta/llama-3.1-70b-instruct) on host "gpu0" GPU 0, 1 needs 73,430 MiB per GPU (weights 67,286 + overhead 1,024 + KV for 32,768 tokens 5,120) but its reservation is ${reserved} MiB: over by ${over} MiB; give it more GPUs, a lower precision or a larger GPU`;
+    const oneGpu = 'service "llm" needs 2 GPUs; it has 1';
+    expect(plan.hosts[0].instanceChoice).toEqual({
+      chosen: "p4de.24xlarge",
+      rejected: [
+        // Cheapest first: $0.526, 0.8048, 1.006, 1.212, 1.861, 3.06, 5.672, 16.288, 21.957642.
+        { instanceType: "g4dn.xlarge", reason: oneGpu },
+        { instanceType: "g6.xlarge", reason: oneGpu },
+        { instanceType: "g5.xlarge", reason: oneGpu },
+        { instanceType: "g5.2xlarge", reason: oneGpu },
+        { instanceType: "g6e.xlarge", reason: oneGpu },
+        { instanceType: "p3.2xlarge", reason: oneGpu },
+        { instanceType: "g5.12xlarge", reason: tooSmall("20,725", "52,705") },
+        { instanceType: "g5.48xlarge", reason: tooSmall("20,725", "52,705") },
+        { instanceType: "p4d.24xlarge", reason: tooSmall("36,864", "36,566") },
+      ],
+    });
+    expect(plan.findings).toEqual([]);
+    expect(plan.services[0]).toMatchObject({ gpus: [0, 1], placedBy: "planner" });
+    expect(plan.hourlyUsd).toBe(27.44705);
+  });
+
+  it("a service pinned to GPU 3 rules out the single-GPU types", () => {
+    const plan = planFleet(config({ hosts: [{ name: "gpu0", instanceType: "auto" }], services: [{ name: "embed", model: "nvidia/nv-embedqa-e5-v5", host: "gpu0", gpus: [3] }] }));
+    const pinned = 'service "embed" is pinned to GPU 3; it has 1';
+    expect(plan.hosts[0].instanceChoice).toEqual({
+      chosen: "g5.12xlarge",
+      rejected: ["g4dn.xlarge", "g6.xlarge", "g5.xlarge", "g5.2xlarge", "g6e.xlarge", "p3.2xlarge"].map((instanceType) => ({ instanceType, reason: pinned })),
+    });
+    expect(gpuMap(plan)).toEqual(["0 21876 0 21876", "1 21876 0 21876", "2 21876 0 21876", "3 21876 1664 20212 embed:1664"]);
+  });
+
+  it("when nothing holds the services, the plan says so and shows the largest type's findings", () => {
+    const plan = planFleet(config({ hosts: [{ name: "gpu0", instanceType: "auto" }], services: [{ name: "llm", model: "meta/llama-3.1-405b-instruct", host: "gpu0", tensorParallel: 8 }] }));
+    expect(findings(plan)).toEqual([
+      'instance-type-auto [mandatory] gpu0: no catalog instance type holds the services of host "gpu0"; cheapest rejections: g4dn.xlarge (service "llm" needs 8 GPUs; it has 1); g6.xlarge (service "llm" needs 8 GPUs; it has 1); g5.xlarge (service "llm" needs 8 GPUs; it has 1)',
+      // 405B bf16 over 8 H100: 96,763 MiB of weights per GPU.
+      'model-fits-reservation [mandatory] gpu0: service "llm" (meta/llama-3.1-405b-instruct) on host "gpu0" GPU 0, 1, 2, 3, 4, 5, 6, 7 needs 105,851 MiB per GPU (weights 96,763 + overhead 1,024 + KV for 131,072 tokens 8,064) but its reservation is 73,403 MiB: over by 32,448 MiB; give it more GPUs, a lower precision or a larger GPU',
+    ]);
+    expect(plan.hosts[0].instanceChoice?.chosen).toBeNull();
+    expect(plan.hosts[0].instanceChoice?.rejected.map((r) => r.instanceType)).toEqual([
+      "g4dn.xlarge",
+      "g6.xlarge",
+      "g5.xlarge",
+      "g5.2xlarge",
+      "g6e.xlarge",
+      "p3.2xlarge",
+      "g5.12xlarge",
+      "g5.48xlarge",
+      "p4d.24xlarge",
+      "p4de.24xlarge",
+      "p5.48xlarge",
+    ]);
+    expect(plan.hosts[0].instanceType).toBe("p5.48xlarge");
+  });
+
+  it("the same 405B model at fp8 fits 8 H100 (p5.48xlarge)", () => {
+    const plan = planFleet(
+      config({ hosts: [{ name: "gpu0", instanceType: "auto" }], services: [{ name: "llm", model: "meta/llama-3.1-405b-instruct", host: "gpu0", tensorParallel: 8, precision: "fp8" }] }),
+    );
+    expect(plan.findings).toEqual([]);
+    expect(plan.hosts[0].instanceChoice?.chosen).toBe("p5.48xlarge");
+    // p4de (A100) is rejected for fp8, not for memory.
+    expect(plan.hosts[0].instanceChoice?.rejected.find((r) => r.instanceType === "p4de.24xlarge")?.reason).toBe(
+      'service "llm" on host "gpu0" uses fp8, which A100-SXM4-80GB (compute capability 8.0) does not support; fp8 needs 8.9',
+    );
+  });
+});
+
+describe("cost", () => {
+  const twoHosts = {
+    hosts: [{ name: "gpu0", instanceType: "g5.xlarge" }, { name: "node", instanceType: "p4de.24xlarge" }, EXISTING_DGX],
+    services: [DEV_LLM],
+  };
+
+  it("sums the on-demand price of every EC2 host; existing machines cost nothing here", () => {
+    // 1.006 + 27.44705 = 28.45305
+    const plan = planFleet(config(twoHosts));
+    expect(plan.hourlyUsd).toBe(28.45305);
+    expect(plan.hosts.map((h) => h.hourlyUsd)).toEqual([1.006, 27.44705, null]);
+    expect(plan.findings).toEqual([]);
+  });
+
+  it.each([
+    [20, ["maximum-hourly-cost [advisory] : the stack costs $28.453/h on demand, above the maximum of $20.000/h (gpu-fleet:maxHourlyUsd)"]],
+    [28.45305, []],
+    [30, []],
+  ])("with maxHourlyUsd %d", (maxHourlyUsd, expected) => {
+    expect(findings(planFleet(config({ ...twoHosts, maxHourlyUsd })))).toEqual(expected);
+  });
+
+  it("a cost advisory does not hide mandatory findings", () => {
+    const plan = planFleet(config({ ...DEV, services: [{ ...DEV_LLM, maxModelLen: undefined }], maxHourlyUsd: 0.5 }));
+    expect(plan.findings.map((f) => [f.check, f.enforcement])).toEqual([
+      ["model-fits-reservation", "mandatory"],
+      ["maximum-hourly-cost", "advisory"],
+    ]);
+  });
+});
+
+describe("ports, order and determinism", () => {
+  it("numbers host ports from 8000 per host, skipping ports set in config", () => {
+    const plan = planFleet(
+      config({
+        hosts: [{ name: "node", instanceType: "p4de.24xlarge" }, { name: "gpu0", instanceType: "g5.xlarge" }],
+        services: [
+          { name: "a", model: "nvidia/nv-embedqa-e5-v5", host: "node" },
+          { name: "b", model: "nvidia/nv-embedqa-e5-v5", host: "node", port: 8000 },
+          { name: "c", model: "nvidia/nv-embedqa-e5-v5", host: "node" },
+          { ...DEV_LLM },
+        ],
+      }),
+    );
+    expect(plan.services.map((s) => [s.name, s.host, s.hostPort])).toEqual([
+      ["a", "node", 8001],
+      ["b", "node", 8000],
+      ["c", "node", 8002],
+      ["llm", "gpu0", 8000],
+    ]);
+  });
+
+  it("lists services in config order whatever the host order", () => {
+    const plan = planFleet(
+      config({
+        hosts: [{ name: "node", instanceType: "p4de.24xlarge" }, { name: "gpu0", instanceType: "g5.xlarge" }],
+        services: [{ ...DEV_LLM }, { name: "embed", model: "nvidia/nv-embedqa-e5-v5", host: "node" }],
+      }),
+    );
+    expect(plan.services.map((s) => s.name)).toEqual(["llm", "embed"]);
+    expect(plan.hosts.map((h) => h.name)).toEqual(["node", "gpu0"]);
+  });
+
+  it("plans the same config the same way", () => {
+    const raw = { hosts: [{ name: "node", instanceType: "p4de.24xlarge" }], services: a100Services("node").map(({ gpus, ...s }) => ({ ...s, tensorParallel: gpus.length })) };
+    expect(planFleet(config(raw))).toEqual(planFleet(config(raw)));
+  });
+});
