@@ -127,6 +127,25 @@ export class Checkpoint {
     insertAll(chunks);
   }
 
+  /** One transaction: documents whose chunking started, and unchanged documents seen by this run. */
+  recordDocuments(begun: readonly { source: string; docHash: string }[], seen: readonly string[], run: number): void {
+    this.db.transaction(() => {
+      for (const doc of begun) this.statements.beginDocument.run(doc.source, doc.docHash, run);
+      for (const source of seen) this.statements.touchDocument.run(run, source);
+    })();
+  }
+
+  /**
+   * One transaction: chunks the store confirmed, and documents whose every chunk is now stored.
+   * Called only after the store write, so the checkpoint never runs ahead of the store.
+   */
+  recordProgress(chunks: readonly DoneChunk[], finished: readonly { source: string; docHash: string; chunkCount: number }[]): void {
+    this.db.transaction(() => {
+      for (const c of chunks) this.statements.upsertChunk.run(c.chunkKey, c.source, c.position, c.contentHash);
+      for (const d of finished) this.statements.finishDocument.run(d.chunkCount, d.source, d.docHash);
+    })();
+  }
+
   /** Positions at or past the new chunk count belong to an older, longer version of the document. */
   forgetChunksFrom(source: string, position: number): void {
     this.statements.forgetChunksFrom.run(source, position);

@@ -106,57 +106,66 @@ export async function runIngest(options: IngestOptions, deps: IngestDeps): Promi
   // Pass 2: embed and write what the checkpoint does not have.
   const run = checkpoint.startRun();
   progress.startWriting();
-  const batches = pendingBatches(options, deps, run, summary);
-  const finishDocument = async (doc: DocumentInFlight): Promise<void> => {
-    if (doc.finishing) return;
-    doc.finishing = true;
-    // Checkpoint first, store second: a crash in between leaves the checkpoint lagging, never ahead.
-    checkpoint.forgetChunksFrom(doc.source, doc.chunkCount);
-    // A document the checkpoint never saw, in a store this checkpoint has known since it was
-    // empty, has no rows beyond what this run wrote: skip one delete round trip per document.
-    if (doc.known || !storeStartedEmpty) summary.staleChunksDeleted += await store.deleteFromPosition(doc.source, doc.chunkCount);
-    checkpoint.finishDocument(doc.source, doc.docHash, doc.chunkCount);
+
+  /**
+   * Marks documents whose last chunk is stored as done, together with the batch's chunks, in one
+   * SQLite transaction. Documents that may have older rows beyond their new length get those
+   * deleted first: checkpoint records before store rows, so a crash leaves the checkpoint lagging.
+   */
+  const completeBatch = async (stored: readonly QueuedChunk[], documents: readonly DocumentInFlight[]): Promise<void> => {
+    for (const doc of documents) {
+      // A document the checkpoint never saw, in a store this checkpoint has known since it was
+      // empty, has no rows beyond what this run wrote: skip one delete round trip per document.
+      if (doc.known || !storeStartedEmpty) {
+        checkpoint.forgetChunksFrom(doc.source, doc.chunkCount);
+        summary.staleChunksDeleted += await store.deleteFromPosition(doc.source, doc.chunkCount);
+      }
+    }
+    checkpoint.recordProgress(
+      stored.map((q) => q.chunk),
+      documents.map((d) => ({ source: d.source, docHash: d.docHash, chunkCount: d.chunkCount })),
+    );
   };
-  batches.onDocumentQueued = async (doc) => {
-    if (doc.remaining === 0) await finishDocument(doc);
-  };
+  const queue = new BatchQueue<QueuedChunk[]>(options.concurrency);
+  const producer = produceBatches(options, deps, run, summary, queue, (doc) => completeBatch([], [doc]));
 
   let failure: unknown = null;
   const worker = async (): Promise<void> => {
     while (failure === null) {
-      let next: IteratorResult<QueuedChunk[], void>;
-      try {
-        next = await batches.iterator.next();
-      } catch (error) {
-        failure ??= error;
-        return;
-      }
-      if (next.done) return;
-      const batch = next.value;
+      const batch = await queue.take();
+      if (batch === null) return;
       try {
         const vectors = await embedder.embed(
           batch.map((q) => q.chunk.text),
           "passage",
         );
         await store.upsert(batch.map((q, i) => ({ ...q.chunk, embedding: vectors[i] })));
-        checkpoint.markChunksDone(batch.map((q) => q.chunk));
-        summary.embedded += batch.length;
-        progress.written(batch.length);
+        const completed: DocumentInFlight[] = [];
         for (const q of batch) {
           q.doc.remaining -= 1;
-          if (q.doc.remaining === 0 && q.doc.allQueued) await finishDocument(q.doc);
+          if (q.doc.remaining === 0 && q.doc.allQueued && !q.doc.finishing) {
+            q.doc.finishing = true;
+            completed.push(q.doc);
+          }
         }
+        await completeBatch(batch, completed);
+        summary.embedded += batch.length;
+        progress.written(batch.length);
       } catch (error) {
         failure ??= error;
+        queue.abort();
       }
     }
   };
-  try {
-    await Promise.all(Array.from({ length: options.concurrency }, () => worker()));
-    if (failure !== null) throw failure;
-  } finally {
-    await batches.iterator.return(undefined);
-  }
+  const producerDone = producer.then(
+    () => queue.close(),
+    (error) => {
+      failure ??= error;
+      queue.abort();
+    },
+  );
+  await Promise.all([...Array.from({ length: options.concurrency }, () => worker()), producerDone]);
+  if (failure !== null) throw failure;
 
   // Only a complete pass may conclude that a document left the corpus.
   for (const source of checkpoint.sourcesNotSeenIn(run)) {
@@ -238,55 +247,117 @@ async function probeDimension(embedder: EmbeddingClient, options: IngestOptions,
   return dimension;
 }
 
-interface PendingBatches {
-  iterator: AsyncGenerator<QueuedChunk[], void, undefined>;
-  onDocumentQueued: (doc: DocumentInFlight) => Promise<void>;
+/**
+ * A bounded hand-off between the corpus reader and the workers: the reader prepares the next
+ * batches while requests are in flight (so a worker never waits for chunking), and stops when
+ * `capacity` batches are ready, which bounds memory whatever the corpus size.
+ */
+export class BatchQueue<T> {
+  private readonly items: T[] = [];
+  private readonly takers: ((item: T | null) => void)[] = [];
+  private readonly putters: (() => void)[] = [];
+  private closed = false;
+
+  constructor(private readonly capacity: number) {}
+
+  /** Waits for room; returns false once the queue was aborted (the producer should stop). */
+  async put(item: T): Promise<boolean> {
+    while (!this.closed && this.items.length >= this.capacity && this.takers.length === 0) {
+      await new Promise<void>((resolve) => this.putters.push(resolve));
+    }
+    if (this.closed) return false;
+    const taker = this.takers.shift();
+    if (taker) taker(item);
+    else this.items.push(item);
+    return true;
+  }
+
+  /** The next item, or null when the queue is closed and drained, or aborted. */
+  async take(): Promise<T | null> {
+    const item = this.items.shift();
+    if (item !== undefined) {
+      this.putters.shift()?.();
+      return item;
+    }
+    if (this.closed) return null;
+    return new Promise<T | null>((resolve) => this.takers.push(resolve));
+  }
+
+  /** No more items will come; takers get what is left, then null. */
+  close(): void {
+    this.closed = true;
+    for (const taker of this.takers.splice(0)) taker(null);
+    for (const putter of this.putters.splice(0)) putter();
+  }
+
+  /** Stop everything now: pending items are dropped. */
+  abort(): void {
+    this.items.length = 0;
+    this.close();
+  }
 }
 
 /**
- * Batches of chunks still to embed, read lazily: the workers pull, so at most `concurrency`
- * batches plus the one being filled are in memory, whatever the corpus size.
+ * Reads the corpus and queues batches of chunks still to embed. Checkpoint writes about documents
+ * (begun, still present) are buffered and committed in one transaction before each batch is
+ * handed over: before any of its chunks can reach the store, as crash safety requires.
  */
-function pendingBatches(options: IngestOptions, deps: IngestDeps, run: number, summary: IngestSummary): PendingBatches {
+async function produceBatches(
+  options: IngestOptions,
+  deps: IngestDeps,
+  run: number,
+  summary: IngestSummary,
+  queue: BatchQueue<QueuedChunk[]>,
+  finishEmptyDocument: (doc: DocumentInFlight) => Promise<void>,
+): Promise<void> {
   const { checkpoint, progress, report } = deps;
-  const handle: PendingBatches = { iterator: undefined as never, onDocumentQueued: async () => undefined };
-  async function* generate(): AsyncGenerator<QueuedChunk[], void, undefined> {
-    let batch: QueuedChunk[] = [];
-    for await (const item of readCorpus(options.corpusDir)) {
-      if (item.kind === "malformed") {
-        summary.malformed += 1;
-        progress.error("malformed");
-        report(`vectorizer: skipped ${item.where}: ${item.reason}`);
-        continue;
-      }
-      summary.documents += 1;
-      const docHash = documentHash(item.text);
-      const state = checkpoint.document(item.source);
-      if (state?.status === "done" && state.docHash === docHash) {
-        checkpoint.touchDocument(item.source, run);
-        summary.alreadyDone += state.chunkCount;
-        continue;
-      }
-      checkpoint.beginDocument(item.source, docHash, run);
-      const doc: DocumentInFlight = { source: item.source, docHash, chunkCount: 0, remaining: 0, allQueued: false, finishing: false, known: state !== undefined };
-      for (const chunk of chunkDocument(item.source, item.text, options.chunking)) {
-        doc.chunkCount += 1;
-        if (checkpoint.isChunkDone(chunk.chunkKey, chunk.contentHash)) {
-          summary.alreadyDone += 1;
-          continue;
-        }
-        doc.remaining += 1;
-        batch.push({ chunk, doc });
-        if (batch.length === options.batchSize) {
-          yield batch;
-          batch = [];
-        }
-      }
-      doc.allQueued = true;
-      await handle.onDocumentQueued(doc);
+  let batch: QueuedChunk[] = [];
+  let begun: { source: string; docHash: string }[] = [];
+  let seen: string[] = [];
+  const flushDocuments = () => {
+    if (begun.length === 0 && seen.length === 0) return;
+    checkpoint.recordDocuments(begun, seen, run);
+    begun = [];
+    seen = [];
+  };
+  for await (const item of readCorpus(options.corpusDir)) {
+    if (item.kind === "malformed") {
+      summary.malformed += 1;
+      progress.error("malformed");
+      report(`vectorizer: skipped ${item.where}: ${item.reason}`);
+      continue;
     }
-    if (batch.length > 0) yield batch;
+    summary.documents += 1;
+    const docHash = documentHash(item.text);
+    const state = checkpoint.document(item.source);
+    if (state?.status === "done" && state.docHash === docHash) {
+      seen.push(item.source);
+      summary.alreadyDone += state.chunkCount;
+      continue;
+    }
+    begun.push({ source: item.source, docHash });
+    const doc: DocumentInFlight = { source: item.source, docHash, chunkCount: 0, remaining: 0, allQueued: false, finishing: false, known: state !== undefined };
+    for (const chunk of chunkDocument(item.source, item.text, options.chunking)) {
+      doc.chunkCount += 1;
+      if (checkpoint.isChunkDone(chunk.chunkKey, chunk.contentHash)) {
+        summary.alreadyDone += 1;
+        continue;
+      }
+      doc.remaining += 1;
+      batch.push({ chunk, doc });
+      if (batch.length === options.batchSize) {
+        flushDocuments();
+        if (!(await queue.put(batch))) return;
+        batch = [];
+      }
+    }
+    doc.allQueued = true;
+    if (doc.remaining === 0) {
+      doc.finishing = true;
+      flushDocuments();
+      await finishEmptyDocument(doc);
+    }
   }
-  handle.iterator = generate();
-  return handle;
+  flushDocuments();
+  if (batch.length > 0) await queue.put(batch);
 }

@@ -25,6 +25,11 @@ export interface EmbeddingServerOptions {
   faultFor?: (requestNumber: number, body: RecordedRequest["body"]) => Fault | null;
   /** Keep request bodies (off for benchmarks: they would hold every chunk). */
   record?: boolean;
+  /**
+   * Benchmarks: answer every request of n inputs with one prepared body of n vectors, so the
+   * server's own CPU does not compete with the client being measured on a 2-core machine.
+   */
+  preparedResponses?: boolean;
 }
 
 /**
@@ -78,6 +83,7 @@ export class EmbeddingServer {
     await new Promise<void>((resolve) => this.server?.close(() => resolve()) ?? resolve());
   }
 
+  private readonly prepared = new Map<number, string>();
   /** Total texts embedded successfully (probe included). */
   embeddedTexts = 0;
 
@@ -117,6 +123,22 @@ export class EmbeddingServer {
     if (fault?.kind === "dimension") dimension = fault.dimension;
 
     this.embeddedTexts += body.input.length;
+    if (this.options.preparedResponses && fault === null) {
+      let prepared = this.prepared.get(body.input.length);
+      if (prepared === undefined) {
+        const vector = fakeEmbedding("benchmark", dimension);
+        prepared = JSON.stringify({
+          object: "list",
+          model: body.model,
+          data: body.input.map((_, index) => ({ object: "embedding", index, embedding: vector })),
+          usage: { prompt_tokens: body.input.length, total_tokens: body.input.length },
+        });
+        this.prepared.set(body.input.length, prepared);
+      }
+      res.writeHead(200, { "content-type": "application/json", "content-length": Buffer.byteLength(prepared) });
+      res.end(prepared);
+      return;
+    }
     this.send(res, 200, {
       object: "list",
       model: body.model,
