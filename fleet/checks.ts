@@ -4,7 +4,7 @@
  * in a resource's inputs — one implementation, two callers.
  */
 import { MIN_COMPUTE_CAPABILITY } from "./catalog/precision";
-import { MIB } from "./estimator";
+import { KV_BLOCK_TOKENS, MIB } from "./estimator";
 import { HostLedgerDocument, LedgerService } from "./hostLedger";
 import { buildLedger, overBudgetGpus, overBudgetMessage } from "./ledger";
 
@@ -106,9 +106,13 @@ export function checkPrecision(doc: HostLedgerDocument): Finding[] {
     }));
 }
 
-/** Weights, engine overhead and the KV cache for one sequence of maxModelLen must fit the reservation. */
+/**
+ * Weights, engine overhead and the KV cache for one sequence of maxModelLen must fit the reservation.
+ * The cache is allocated in whole 16-token blocks, as the estimator counts it.
+ */
 export function serviceNeedMiB(s: LedgerService): number {
-  return s.weightsMiBPerGpu + s.overheadMiB + Math.ceil((s.maxModelLen * s.kvBytesPerTokenPerGpu) / MIB);
+  const tokens = Math.ceil(s.maxModelLen / KV_BLOCK_TOKENS) * KV_BLOCK_TOKENS;
+  return s.weightsMiBPerGpu + s.overheadMiB + Math.ceil((tokens * s.kvBytesPerTokenPerGpu) / MIB);
 }
 
 export function checkModelFits(doc: HostLedgerDocument): Finding[] {
