@@ -2,9 +2,14 @@
  * The checks of fleet/checks.ts on host ledger documents — what the policy pack reads from a
  * resource's inputs. A passing fixture (the dev stack's ledger), then one change per failing case.
  */
+import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import {
   CHECKS,
+  INSTANCE_TYPES,
+  MODELS,
+  planFleet,
+  validateStackConfig,
   COST_CHECK,
   HostLedgerDocument,
   LEDGER_KIND,
@@ -246,5 +251,63 @@ describe("the ledger document on the host", () => {
     ["broken JSON that mentions the kind", `{"kind":"${LEDGER_KIND}",`],
   ])("ignores %s", (_name, text) => {
     expect(parseLedger(text)).toBeUndefined();
+  });
+});
+
+describe("the checks agree with the estimator", () => {
+  it("a maxModelLen within a block of the limit fails the check, as it fails the estimate (whole 16-token blocks)", () => {
+    // floor(0.90004 × 23,028) = 20,726 MiB: 4,385 MiB of KV = 35,080 tokens, but only 2,192 whole
+    // blocks of 16 × 131,072 B = 35,072 tokens. vLLM needs whole blocks, so 35,080 cannot start.
+    const plan = planFleet(
+      validateStackConfig({
+        hosts: [{ name: "gpu0", instanceType: "g5.xlarge" }],
+        services: [{ name: "llm", model: "meta/llama-3.1-8b-instruct", host: "gpu0", gpus: [0], maxModelLen: 35080, gpuMemoryUtilization: 0.90004 }],
+        ngcApiKey: "secret",
+      }),
+    );
+    expect(plan.services[0].estimate).toMatchObject({ reservedMiBPerGpu: 20726, maxContextTokens: 35072, fits: false });
+    expect(messages(plan.findings)).toEqual([
+      'model-fits-reservation [mandatory] service "llm" (meta/llama-3.1-8b-instruct) on host "gpu0" GPU 0 needs 20,727 MiB per GPU (weights 15,317 + overhead 1,024 + KV for 35,080 tokens 4,386) but its reservation is 20,726 MiB: over by 1 MiB; set maxModelLen <= 35,072 or give it more GPUs',
+    ]);
+  });
+
+  // Any catalog model on any catalog instance at any valid TP and utilization, with a context either
+  // anywhere up to the model's maximum or within 24 tokens of what the reservation holds (the edge
+  // where rounding matters): the plan's model-fits-reservation finding appears exactly when the
+  // estimate says the service does not fit.
+  const serviceArb = fc
+    .record({
+      type: fc.constantFrom(...INSTANCE_TYPES),
+      model: fc.constantFrom(...MODELS),
+      tpExp: fc.integer({ min: 0, max: 3 }),
+      context: fc.oneof(fc.record({ fraction: fc.double({ min: 0, max: 1, noNaN: true }) }), fc.record({ edge: fc.integer({ min: -24, max: 24 }) })),
+      utilization: fc.option(fc.double({ min: 0.05, max: 1, noNaN: true }), { nil: undefined }),
+    })
+    .filter(({ type, model, tpExp }) => 2 ** tpExp <= type.gpuCount && model.attentionHeads % 2 ** tpExp === 0);
+
+  it("for every model, GPU, TP, context and utilization", () => {
+    let edges = 0;
+    fc.assert(
+      fc.property(serviceArb, ({ type, model, tpExp, context, utilization }) => {
+        const tp = 2 ** tpExp;
+        const plan = (maxModelLen: number) =>
+          planFleet(
+            validateStackConfig({
+              hosts: [{ name: "h", instanceType: type.name }],
+              services: [{ name: "s", model: model.id, host: "h", gpus: Array.from({ length: tp }, (_, i) => i), maxModelLen, gpuMemoryUtilization: utilization }],
+              ngcApiKey: "secret",
+            }),
+          );
+        const clamp = (n: number) => Math.min(model.maxContextTokens, Math.max(1, n));
+        const maxModelLen =
+          "fraction" in context ? clamp(Math.round(context.fraction * model.maxContextTokens)) : clamp(plan(1).services[0].estimate.maxContextTokens + context.edge);
+        if (!("fraction" in context)) edges++;
+        const planned = plan(maxModelLen);
+        const flagged = planned.findings.some((f) => f.check === "model-fits-reservation");
+        expect(flagged).toBe(!planned.services[0].estimate.fits);
+      }),
+      { numRuns: 600, seed: 20261125 },
+    );
+    expect(edges).toBeGreaterThan(100);
   });
 });
