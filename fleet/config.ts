@@ -280,7 +280,7 @@ function validateService(p: Problems, i: number, raw: unknown, hosts: readonly H
   if (maxModelLen !== undefined) {
     const limit = spec?.maxContextTokens ?? Number.MAX_SAFE_INTEGER;
     if (!isInt(maxModelLen) || maxModelLen < 1 || maxModelLen > limit) {
-      p.add(`${path}.maxModelLen`, `${show(maxModelLen)} is not allowed; expected a whole number from 1 to ${limit}${spec ? ` (${spec.id}'s maximum context)` : ""}`);
+      p.add(`${path}.maxModelLen`, `${show(maxModelLen)} is not allowed; expected a whole number from 1${spec ? ` to ${limit} (${spec.id}'s maximum context)` : ""}`);
       ok = false;
     }
   }
