@@ -279,6 +279,11 @@ describe("one message per mistake", () => {
       withService({ model: "meta/llama3-8b-instruct", maxModelLen: 16384 }),
       ["gpu-fleet:services[0].maxModelLen: 16384 is not allowed; expected a whole number from 1 to 8192 (meta/llama3-8b-instruct's maximum context)"],
     ],
+    [
+      "a zero context for an unknown model",
+      withService({ model: "meta/llama-4", maxModelLen: 0 }),
+      [`gpu-fleet:services[0].model: unknown model "meta/llama-4"; known: ${MODEL_IDS}`, "gpu-fleet:services[0].maxModelLen: 0 is not allowed; expected a whole number from 1"],
+    ],
     ["a context as text", withService({ maxModelLen: "8k" }), ['gpu-fleet:services[0].maxModelLen: "8k" is not allowed; expected a whole number from 1 to 131072 (meta/llama-3.1-8b-instruct\'s maximum context)']],
     ["a percentage for the utilization", withService({ gpuMemoryUtilization: 90 }), ["gpu-fleet:services[0].gpuMemoryUtilization: 90 is not allowed; expected a fraction greater than 0 and at most 1, such as 0.9"]],
     ["a zero utilization", withService({ gpuMemoryUtilization: 0 }), ["gpu-fleet:services[0].gpuMemoryUtilization: 0 is not allowed; expected a fraction greater than 0 and at most 1, such as 0.9"]],
