@@ -61,9 +61,20 @@ export const ALERT_POLICY = {
 } as const;
 
 /**
+ * Whether the 85 % memory alert means anything on this GPU. A vLLM-based NIM takes
+ * `gpu_memory_utilization × total` at start (0.9 by default: 20,725 of an A10G's 23,028 MiB), so
+ * a GPU the plan reserves at or above the threshold sits above it whenever it is healthy; there the
+ * alert would fire for as long as the service runs, and GpuMemoryAboveReservation is the check
+ * that says something is wrong.
+ */
+export function memoryAlertApplies(reservedMiB: number, memoryMiB: number): boolean {
+  return (100 * reservedMiB) / memoryMiB < ALERT_POLICY.gpuMemoryPercent;
+}
+
+/**
  * One constant series per GPU of the plan: `gpu_fleet:planned_reservation_mib` (MiB reserved, 0 for
  * a spare GPU) and `gpu_fleet:gpu_plan_info` (value 1, carrying the services, model and reservation
- * as labels so alerts can name them).
+ * as labels so alerts can name them, and `memory_alert` = enabled|disabled, see memoryAlertApplies).
  */
 export function renderPlanRecordingRules(input: ResolvedObservabilityInput): RecordingRule[] {
   return plannedGpuReservations(input).flatMap((g): RecordingRule[] => [
@@ -82,6 +93,8 @@ export function renderPlanRecordingRules(input: ResolvedObservabilityInput): Rec
         model: g.model,
         memory_mib: String(g.memoryMiB),
         reserved_mib: String(g.reservedMiB),
+        // Not on/off: YAML 1.1 readers take those for booleans.
+        memory_alert: memoryAlertApplies(g.reservedMiB, g.memoryMiB) ? "enabled" : "disabled",
       },
     },
   ]);
@@ -111,7 +124,12 @@ export function renderAlertRules(input: ResolvedObservabilityInput): AlertingRul
   const rules: AlertingRule[] = [
     {
       alert: ALERT.gpuMemoryHigh,
-      expr: withPlannedServices(`${GPU_MEMORY_PERCENT} > ${p.gpuMemoryPercent}`),
+      // GPUs of the plan where the threshold means something, with their services; GPUs the plan
+      // does not list at all, without. GPUs the plan fills past the threshold are left to
+      // GpuMemoryAboveReservation.
+      expr:
+        `(${GPU_MEMORY_PERCENT} > ${p.gpuMemoryPercent}) * on(host, gpu) group_left(services) ${RECORDED.gpuPlanInfo}{memory_alert="enabled"}` +
+        ` or on(host, gpu) ((${GPU_MEMORY_PERCENT} > ${p.gpuMemoryPercent}) unless on(host, gpu) ${RECORDED.gpuPlanInfo})`,
       for: p.gpuMemoryFor,
       labels: { severity: "warning" },
       annotations: {

@@ -8,7 +8,7 @@
 // fires for every GPU just above plan + tolerance and for none at plan + tolerance.
 
 import { toYaml } from "./yaml";
-import { ALERT, ALERT_POLICY, RECORDED } from "./rules";
+import { ALERT, ALERT_POLICY, memoryAlertApplies, RECORDED } from "./rules";
 import { RULE_FILE } from "./prometheus";
 import {
   JOB,
@@ -152,6 +152,25 @@ function gpuMemoryTests(input: ResolvedObservabilityInput, host: HostInput, gpu:
       alert_rule_test: [{ eval_time: minutes(samples), alertname: ALERT.gpuMemoryHigh, exp_alerts: [] }],
     },
   ];
+}
+
+/** A GPU the plan fills past the threshold (a vLLM NIM at 0.9): the memory alert stays silent there. */
+function gpuMemoryPreallocatedTest(input: ResolvedObservabilityInput, host: HostInput, gpu: PlannedGpuReservation): RuleTestGroup {
+  const p = ALERT_POLICY;
+  const labels = dcgmLabels(input, host, gpu.gpu, gpu.model);
+  const samples = durationMinutes(p.gpuMemoryFor) + 5;
+  // What such a GPU shows when healthy: its reservation in use.
+  const used = gpu.reservedMiB;
+  const planned = ((100 * gpu.reservedMiB) / gpu.memoryMiB).toFixed(1);
+  return {
+    name: `${ALERT.gpuMemoryHigh}: GPU ${gpu.gpu} of ${host.name}, reserved ${planned}% by the plan, stays silent at its reservation`,
+    interval: "1m",
+    input_series: [
+      { series: seriesText("DCGM_FI_DEV_FB_USED", labels), values: `${used}x${samples}` },
+      { series: seriesText("DCGM_FI_DEV_FB_FREE", labels), values: `${gpu.memoryMiB - used}x${samples}` },
+    ],
+    alert_rule_test: [{ eval_time: minutes(samples), alertname: ALERT.gpuMemoryHigh, exp_alerts: [] }],
+  };
 }
 
 function gpuTemperatureTests(input: ResolvedObservabilityInput, host: HostInput, gpu: PlannedGpuReservation): RuleTestGroup[] {
@@ -384,7 +403,12 @@ export function buildAlertRuleTests(input: ResolvedObservabilityInput): RuleTest
     const gpus = planned.filter((g) => g.host === host.name);
     if (gpus.length === 0) continue;
     const first = gpus[0];
-    tests.push(...gpuMemoryTests(input, host, { index: first.gpu, model: first.model, memoryMiB: first.memoryMiB, services: first.services }));
+    const alerting = gpus.find((g) => memoryAlertApplies(g.reservedMiB, g.memoryMiB));
+    if (alerting !== undefined) {
+      tests.push(...gpuMemoryTests(input, host, { index: alerting.gpu, model: alerting.model, memoryMiB: alerting.memoryMiB, services: alerting.services }));
+    }
+    const preallocated = gpus.find((g) => !memoryAlertApplies(g.reservedMiB, g.memoryMiB));
+    if (preallocated !== undefined) tests.push(gpuMemoryPreallocatedTest(input, host, preallocated));
     // A GPU the plan does not list (index past the last planned one) still alerts, without services.
     const unplannedIndex = Math.max(...gpus.map((g) => g.gpu)) + 1;
     tests.push(...gpuMemoryTests(input, host, { index: unplannedIndex, model: first.model, memoryMiB: first.memoryMiB, services: undefined }));

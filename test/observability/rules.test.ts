@@ -5,6 +5,7 @@ import {
   RULE_FILE,
   RULE_TEST_FILE,
   buildAlertRuleTests,
+  memoryAlertApplies,
   renderAlertRuleTests,
   renderAlertRules,
   renderPlanRecordingRules,
@@ -69,6 +70,7 @@ describe("plan recording rules", () => {
         "          model: A10G",
         '          memory_mib: "23028"',
         '          reserved_mib: "20725"',
+        "          memory_alert: disabled",
         "",
       ].join("\n"),
     );
@@ -100,6 +102,18 @@ describe("plan recording rules", () => {
   });
 });
 
+describe("memoryAlertApplies", () => {
+  it.each<[number, number, boolean]>([
+    [20725, 23028, false], // the dev NIM at gpu_memory_utilization 0.9
+    [19573, 23028, true], // 84.997 %
+    [19574, 23028, false], // 85.002 %
+    [10240, 23034, true], // two small NIMs sharing an L4
+    [0, 81920, true], // a spare A100
+  ])("reserved %i MiB of %i MiB: %s", (reservedMiB, memoryMiB, applies) => {
+    expect(memoryAlertApplies(reservedMiB, memoryMiB)).toBe(applies);
+  });
+});
+
 describe("alert rules", () => {
   it("renders each alert's exact expression, duration and severity", () => {
     const rules = renderAlertRules(resolveObservabilityInput(devInput));
@@ -111,7 +125,7 @@ describe("alert rules", () => {
       [ALERT.gpuMemoryAboveReservation, "5m", "critical"],
     ]);
     expect(rules.map((r) => r.expr)).toEqual([
-      "(100 * DCGM_FI_DEV_FB_USED / (DCGM_FI_DEV_FB_USED + DCGM_FI_DEV_FB_FREE) > 85) * on(host, gpu) group_left(services) gpu_fleet:gpu_plan_info or on(host, gpu) (100 * DCGM_FI_DEV_FB_USED / (DCGM_FI_DEV_FB_USED + DCGM_FI_DEV_FB_FREE) > 85)",
+      '(100 * DCGM_FI_DEV_FB_USED / (DCGM_FI_DEV_FB_USED + DCGM_FI_DEV_FB_FREE) > 85) * on(host, gpu) group_left(services) gpu_fleet:gpu_plan_info{memory_alert="enabled"} or on(host, gpu) ((100 * DCGM_FI_DEV_FB_USED / (DCGM_FI_DEV_FB_USED + DCGM_FI_DEV_FB_FREE) > 85) unless on(host, gpu) gpu_fleet:gpu_plan_info)',
       "(DCGM_FI_DEV_GPU_TEMP > 83) * on(host, gpu) group_left(services) gpu_fleet:gpu_plan_info or on(host, gpu) (DCGM_FI_DEV_GPU_TEMP > 83)",
       'up{job="nim"} == 0',
       '(last_over_time(gpu_fleet_vectorizer_chunks_total{job="vectorizer"}[1h]) - last_over_time(gpu_fleet_vectorizer_chunks_done_total{job="vectorizer"}[1h]) > 0) and on(host, service) (time() - last_over_time(gpu_fleet_vectorizer_last_progress_timestamp_seconds{job="vectorizer"}[1h]) > 900)',
@@ -164,13 +178,14 @@ describe("the promtool unit tests catch broken rules", () => {
   const rendered = renderRules(fixtureInput);
 
   it.each([
-    ["memory threshold raised from 85% to 95%", "> 85)", "> 95)", "GpuMemoryHigh: GPU 0 of gpu0 at 86.0% fires after 5m"],
-    ["memory for: doubled", "for: 5m\n        labels:\n          severity: warning", "for: 10m\n        labels:\n          severity: warning", "GpuMemoryHigh: GPU 0 of gpu0 at 86.0% fires after 5m"],
+    ["memory threshold raised from 85% to 95%", "> 85)", "> 95)", "GpuMemoryHigh: GPU 0 of gpu1 at 86.0% fires after 5m"],
+    ["memory for: doubled", "for: 5m\n        labels:\n          severity: warning", "for: 10m\n        labels:\n          severity: warning", "GpuMemoryHigh: GPU 0 of gpu1 at 86.0% fires after 5m"],
+    ["the plan's memory_alert label ignored", '{memory_alert="enabled"}', "", "GpuMemoryHigh: GPU 0 of gpu0, reserved 90.0% by the plan, stays silent at its reservation"],
     ["temperature compared with >= instead of >", "DCGM_FI_DEV_GPU_TEMP > 83", "DCGM_FI_DEV_GPU_TEMP >= 83", "at exactly 83 °C stays silent"],
     ["NIM alert without for:", "for: 2m\n        labels:\n          severity: critical\n        annotations:\n          summary: NIM", "labels:\n          severity: critical\n        annotations:\n          summary: NIM", "NimNotReady: llm down fires after 2m"],
     ["stall read from the live gauge, so a crashed vectorizer goes quiet", "time() - last_over_time(gpu_fleet_vectorizer_last_progress_timestamp_seconds{job=\"vectorizer\"}[1h])", "time() - gpu_fleet_vectorizer_last_progress_timestamp_seconds{job=\"vectorizer\"}", "stopped reporting with work left fires"],
     ["reservation compared one-to-one, losing DCGM's labels", "on(host, gpu) group_left() (", "on(host, gpu) (", "GpuMemoryAboveReservation: every GPU of gpu0 1 MiB above plan"],
-    ["GPUs missing from the plan hidden", " or on(host, gpu) (100 * DCGM_FI_DEV_FB_USED", " and on(host, gpu) (100 * DCGM_FI_DEV_FB_USED", "(not in the plan) at 86.0% fires after 5m"],
+    ["GPUs missing from the plan hidden", " or on(host, gpu) ((100 * DCGM_FI_DEV_FB_USED", " and on(host, gpu) ((100 * DCGM_FI_DEV_FB_USED", "(not in the plan) at 86.0% fires after 5m"],
   ])("alert rules with %s fail", (_what, from, to, failingTest) => {
     const result = promtoolTest({ ...rendered, rules: mutate(rendered.rules, from, to) });
     expect(result.status).toBe(1);
@@ -200,8 +215,8 @@ describe("generated unit tests", () => {
     const file = buildAlertRuleTests(resolveObservabilityInput(devInput));
     expect(file.rule_files).toEqual(["rules/gpu-fleet.rules.yml"]);
     expect(file.tests.map((t) => t.name)).toEqual([
-      "GpuMemoryHigh: GPU 0 of gpu0 at 86.0% fires after 5m",
-      "GpuMemoryHigh: GPU 0 of gpu0 at 84.0% stays silent",
+      // The dev GPU is 90 % reserved by its NIM: the 85 % alert must stay quiet there.
+      "GpuMemoryHigh: GPU 0 of gpu0, reserved 90.0% by the plan, stays silent at its reservation",
       "GpuMemoryHigh: GPU 1 of gpu0 (not in the plan) at 86.0% fires after 5m",
       "GpuMemoryHigh: GPU 1 of gpu0 (not in the plan) at 84.0% stays silent",
       "GpuTemperatureHigh: GPU 0 of gpu0 at 84 °C fires after 2m",
@@ -216,18 +231,23 @@ describe("generated unit tests", () => {
       "VectorizerStalled: vectorizer making progress stays silent",
       "VectorizerStalled: vectorizer finished stays silent",
     ]);
-    const memory = file.tests[0];
+    expect(file.tests[0].input_series.map((s) => s.values)).toEqual(["20725x10", "2303x10"]);
+    const overReservation = file.tests[6];
+    expect(overReservation.input_series.map((s) => s.values)).toEqual(["20982x10"]);
+    expect(overReservation.alert_rule_test?.[1].exp_alerts[0].exp_annotations).toEqual({
+      summary: "GPU 0 on gpu0 uses 20982 MiB, more than the 20725 MiB the plan reserved",
+      description:
+        "GPU 0 on host gpu0 has used 20982 MiB for 5m; the plan reserved 20725 MiB for: llm (tolerance 256 MiB). A service is using more than its budget, or something the plan does not know runs on this GPU; other services placed on it may fail to start.",
+    });
+  });
+
+  it("fire the memory alert on a shared GPU with its services named, exactly at its for: duration", () => {
+    const file = buildAlertRuleTests(resolveObservabilityInput(fixtureInput));
+    const memory = file.tests.find((t) => t.name === "GpuMemoryHigh: GPU 0 of gpu1 at 86.0% fires after 5m")!;
+    const labels = 'job="dcgm", instance="10.0.1.11:9400", host="gpu1", service="dcgm-exporter", gpu="0", UUID="GPU-test-gpu1-0", device="nvidia0", modelName="NVIDIA L4"';
     expect(memory.input_series).toEqual([
-      {
-        series:
-          'DCGM_FI_DEV_FB_USED{job="dcgm", instance="10.0.1.10:9400", host="gpu0", service="dcgm-exporter", gpu="0", UUID="GPU-test-gpu0-0", device="nvidia0", modelName="NVIDIA A10G"}',
-        values: "19805x10",
-      },
-      {
-        series:
-          'DCGM_FI_DEV_FB_FREE{job="dcgm", instance="10.0.1.10:9400", host="gpu0", service="dcgm-exporter", gpu="0", UUID="GPU-test-gpu0-0", device="nvidia0", modelName="NVIDIA A10G"}',
-        values: "3223x10",
-      },
+      { series: `DCGM_FI_DEV_FB_USED{${labels}}`, values: "19810x10" },
+      { series: `DCGM_FI_DEV_FB_FREE{${labels}}`, values: "3224x10" },
     ]);
     expect(memory.alert_rule_test).toEqual([
       { eval_time: "4m", alertname: "GpuMemoryHigh", exp_alerts: [] },
@@ -238,31 +258,24 @@ describe("generated unit tests", () => {
           {
             exp_labels: {
               job: "dcgm",
-              instance: "10.0.1.10:9400",
-              host: "gpu0",
+              instance: "10.0.1.11:9400",
+              host: "gpu1",
               service: "dcgm-exporter",
               gpu: "0",
-              UUID: "GPU-test-gpu0-0",
+              UUID: "GPU-test-gpu1-0",
               device: "nvidia0",
-              modelName: "NVIDIA A10G",
-              services: "llm",
+              modelName: "NVIDIA L4",
+              services: "embed,rerank",
               severity: "warning",
             },
             exp_annotations: {
-              summary: "GPU 0 on gpu0 uses 86.0% of its memory",
-              description: "GPU 0 (NVIDIA A10G) on host gpu0 has used more than 85% of its memory for 5m. Services planned on it: llm.",
+              summary: "GPU 0 on gpu1 uses 86.0% of its memory",
+              description: "GPU 0 (NVIDIA L4) on host gpu1 has used more than 85% of its memory for 5m. Services planned on it: embed,rerank.",
             },
           },
         ],
       },
     ]);
-    const overReservation = file.tests[7];
-    expect(overReservation.input_series.map((s) => s.values)).toEqual(["20982x10"]);
-    expect(overReservation.alert_rule_test?.[1].exp_alerts[0].exp_annotations).toEqual({
-      summary: "GPU 0 on gpu0 uses 20982 MiB, more than the 20725 MiB the plan reserved",
-      description:
-        "GPU 0 on host gpu0 has used 20982 MiB for 5m; the plan reserved 20725 MiB for: llm (tolerance 256 MiB). A service is using more than its budget, or something the plan does not know runs on this GPU; other services placed on it may fail to start.",
-    });
   });
 
   it("checks the over-reservation alert on all eight A100 GPUs, spare ones included", () => {
