@@ -37,6 +37,7 @@ describe("resolveObservabilityInput", () => {
     ["a stack name with a quote", { ...fixtureInput, stack: 'de"v' }, 'observability: stack "de"v" must start with a letter or digit and contain only letters, digits, ".", "_" and "-".'],
     ["a host listed twice", { ...fixtureInput, hosts: [host, host] }, 'observability: host "gpu0" is listed twice.'],
     ["an address with a scheme", { ...fixtureInput, hosts: [{ ...host, address: "http://10.0.1.10" }] }, 'observability: host "gpu0" address "http://10.0.1.10" must be a host name or IP address without a scheme or path.'],
+    ["an SSH address with a path", { ...fixtureInput, hosts: [{ ...host, sshAddress: "54.1.2.3/22" }] }, 'observability: host "gpu0" SSH address "54.1.2.3/22" must be a host name or IP address without a scheme or path.'],
     ["a GPU listed twice", { ...fixtureInput, hosts: [{ ...host, gpus: [host.gpus[0], host.gpus[0]] }] }, 'observability: host "gpu0" lists GPU 0 twice.'],
     ["a negative GPU index", { ...fixtureInput, hosts: [{ ...host, gpus: [{ ...host.gpus[0], index: -1 }] }] }, 'observability: host "gpu0" has GPU index -1; indexes are integers from 0.'],
     ["a GPU without memory", { ...fixtureInput, hosts: [{ ...host, gpus: [{ ...host.gpus[0], memoryMiB: 0 }] }] }, 'observability: memoryMiB of GPU 0 on host "gpu0" must be a positive number, got 0.'],
