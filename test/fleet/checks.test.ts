@@ -67,7 +67,7 @@ const change = (services: Partial<LedgerService>[], doc: Partial<HostLedgerDocum
   ...doc,
   services: services.map((s) => ({ ...LLM, ...s })),
 });
-const messages = (findings: { check: string; enforcement: string; host: string; message: string }[]) => findings.map((f) => `${f.check} [${f.enforcement}] ${f.message}`);
+const messages = (findings: readonly { check: string; enforcement: string; host: string; message: string }[]) => findings.map((f) => `${f.check} [${f.enforcement}] ${f.message}`);
 
 describe("the passing fixture", () => {
   it("the dev stack's ledger passes every check", () => {
@@ -222,7 +222,7 @@ describe("one change per failing case", () => {
   });
 });
 
-const findingsChecks = (findings: { check: string }[]) => findings.map((f) => f.check);
+const findingsChecks = (findings: readonly { check: string }[]) => findings.map((f) => f.check);
 
 describe("hourly cost", () => {
   it.each<[number, number | undefined, string[]]>([
