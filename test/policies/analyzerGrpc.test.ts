@@ -220,4 +220,9 @@ describe("the policy pack process, driven as the Pulumi CLI drives it", () => {
     ]);
     expect(stackDiagnostics).toEqual(expectedFromPlan(pcie, config, "stack"));
   });
+
+  it("stop() ends the whole process group: no pack outlives the tests", async () => {
+    await pack.stop();
+    expect(() => process.kill(-pack.pgid, 0)).toThrow(expect.objectContaining({ code: "ESRCH" }));
+  });
 });

@@ -108,26 +108,41 @@ export function diagnosticsOf(response: pb.AnalyzeResponse): Diagnostic[] {
 
 export interface PolicyPackProcess {
   readonly port: number;
+  /** Process group of the pack (the timeout wrapper leads it). */
+  readonly pgid: number;
   readonly client: AnalyzerClient;
   readonly stderr: () => string;
+  /** Ends the pack and waits for it; safe to call twice. */
   stop(): Promise<void>;
 }
 
-/** Kills the child when this process goes away for any reason, so no pack outlives the test run. */
-function killOnExit(child: ChildProcess): () => void {
-  const kill = () => {
-    if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
-  };
-  process.once("exit", kill);
-  return () => process.removeListener("exit", kill);
+/**
+ * The pack runs under coreutils `timeout` in its own process group: if this test process is killed
+ * outright (no exit handler runs), the pack still dies after MAX_LIFETIME_S instead of serving
+ * forever. The node command line inside is exactly the CLI's.
+ */
+const MAX_LIFETIME_S = 300;
+
+/** Signals the pack's process group (timeout and node): only the processes this helper started. */
+function signalGroup(child: ChildProcess, signal: NodeJS.Signals): void {
+  if (child.pid === undefined || child.exitCode !== null || child.signalCode !== null) return;
+  try {
+    process.kill(-child.pid, signal);
+  } catch {
+    // Already gone between the check and the signal.
+  }
 }
 
 export async function startPolicyPack(): Promise<PolicyPackProcess> {
-  const child = spawn(process.execPath, [RUN_POLICY_PACK, "127.0.0.1:0", "."], {
+  const child = spawn("timeout", ["--kill-after=5", String(MAX_LIFETIME_S), process.execPath, RUN_POLICY_PACK, "127.0.0.1:0", "."], {
     cwd: POLICIES_DIR,
     stdio: ["ignore", "pipe", "pipe"],
+    detached: true,
   });
-  const forget = killOnExit(child);
+  // An exit handler must be synchronous: SIGKILL the group if the test process ends without stop().
+  const killOnExit = () => signalGroup(child, "SIGKILL");
+  process.once("exit", killOnExit);
+  const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
   let stdout = "";
   let stderr = "";
   child.stderr!.on("data", (d: Buffer) => (stderr += d.toString()));
@@ -145,27 +160,26 @@ export async function startPolicyPack(): Promise<PolicyPackProcess> {
       clearTimeout(timer);
       reject(new Error(`the policy pack exited (${code ?? signal}) before printing its port; stderr:\n${stderr}`));
     });
-  }).catch((e) => {
-    child.kill("SIGKILL");
-    forget();
+  }).catch(async (e) => {
+    signalGroup(child, "SIGKILL");
+    await exited;
+    process.removeListener("exit", killOnExit);
     throw e;
   });
 
   const client = new AnalyzerClient(`127.0.0.1:${port}`, grpc.credentials.createInsecure());
-  const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
   return {
     port,
+    pgid: child.pid!,
     client,
     stderr: () => stderr,
     async stop() {
       client.close();
-      if (child.exitCode === null && child.signalCode === null) {
-        child.kill("SIGTERM");
-        const timer = setTimeout(() => child.kill("SIGKILL"), 5_000);
-        await exited;
-        clearTimeout(timer);
-      }
-      forget();
+      signalGroup(child, "SIGTERM");
+      const timer = setTimeout(() => signalGroup(child, "SIGKILL"), 5_000);
+      await exited;
+      clearTimeout(timer);
+      process.removeListener("exit", killOnExit);
     },
   };
 }
