@@ -111,6 +111,12 @@ describe("a valid config", () => {
     expect(config.services[0]).toMatchObject({ gpus: [2, 3], tensorParallel: 2 });
   });
 
+  it("knows the GPUs of a catalog instance, and not yet those of an \"auto\" host", () => {
+    const config = validateStackConfig({ hosts: [{ name: "a", instanceType: "g5.12xlarge" }, { name: "b", instanceType: "auto" }], services: [], ngcApiKey: "secret" });
+    expect(hostGpus(config.hosts[0])).toEqual({ gpu: "A10G", gpuCount: 4, label: "g5.12xlarge" });
+    expect(hostGpus(config.hosts[1])).toBeUndefined();
+  });
+
   it.each([
     [1, "GPU 0 only"],
     [4, "GPUs 0-3"],

@@ -3,7 +3,7 @@
  * existing machine, over-budget maps, instanceType "auto", cost and its advisory.
  */
 import { describe, expect, it } from "vitest";
-import { FleetPlan, HostLedgerDocument, RawStackConfig, StackConfig, planFleet, validateStackConfig } from "../../fleet";
+import { FleetPlan, HostLedgerDocument, RawStackConfig, StackConfig, checkHostLedger, parseLedger, planFleet, serializeLedger, validateStackConfig } from "../../fleet";
 
 const config = (raw: Record<string, unknown>): StackConfig => validateStackConfig({ ngcApiKey: "secret", ...raw } as RawStackConfig);
 const findings = (plan: FleetPlan) => plan.findings.map((f) => `${f.check} [${f.enforcement}] ${f.host}: ${f.message}`);
@@ -444,5 +444,28 @@ describe("ports, order and determinism", () => {
   it("plans the same config the same way", () => {
     const raw = { hosts: [{ name: "node", instanceType: "p4de.24xlarge" }], services: a100Services("node").map(({ gpus, ...s }) => ({ ...s, tensorParallel: gpus.length })) };
     expect(planFleet(config(raw))).toEqual(planFleet(config(raw)));
+  });
+});
+
+describe("the ledger document carries what the checks need", () => {
+  it.each([
+    ["the dev stack", config(DEV)],
+    ["two engines at 0.9 on one A10G", config({ ...DEV, services: [DEV_LLM, { ...DEV_LLM, name: "llm2" }] })],
+    ["the a100 map at the default context", config({ hosts: [{ name: "node", instanceType: "p4de.24xlarge" }], services: a100Services("node", {}) })],
+    ["TP over PCIe", config({ hosts: [{ name: "pcie", instanceType: "g5.12xlarge" }], services: [{ ...DEV_LLM, host: "pcie", gpus: [0, 1], maxModelLen: undefined }] })],
+  ])("%s: the checks on the serialized ledger find what the plan found", (_name, stack) => {
+    const plan = planFleet(stack);
+    // What the policy pack sees: the ledger as written to the host, parsed back.
+    const fromLedgers = plan.hosts.flatMap((h) => checkHostLedger(parseLedger(serializeLedger(h.ledgerDocument))!));
+    expect(fromLedgers).toEqual(plan.findings);
+  });
+
+  it("a larger safety margin shrinks every GPU's usable memory", () => {
+    const plan = planFleet(config({ ...DEV, safetyMarginFraction: 0.2 }));
+    expect(gpuMap(plan)).toEqual(["0 18422 20725 -2303 llm:20725"]);
+    expect(plan.hosts[0].ledgerDocument.safetyMarginFraction).toBe(0.2);
+    expect(findings(plan)).toEqual([
+      'gpu-memory-budget [mandatory] gpu0: host "gpu0" GPU 0 (A10G) is over budget by 2,303 MiB: llm 20,725 MiB = 20,725 MiB reserved, 18,422 MiB usable of 23,028 MiB',
+    ]);
   });
 });
