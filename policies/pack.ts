@@ -5,6 +5,7 @@
 import { ebsVolumesEncrypted } from "./ebsVolumesEncrypted";
 import { ec2InstanceImdsv2Required } from "./ec2InstanceImdsv2Required";
 import { fixedFractionEnginesFit } from "./fixedFractionEnginesFit";
+import { gpuHostsHaveLedgers } from "./gpuHostsHaveLedgers";
 import { gpuMemoryBudget } from "./gpuMemoryBudget";
 import { maximumHourlyCost } from "./maximumHourlyCost";
 import { modelFitsReservation } from "./modelFitsReservation";
@@ -18,7 +19,7 @@ import { tensorParallelOverPcie } from "./tensorParallelOverPcie";
 
 export const POLICY_PACK_NAME = "gpu-fleet";
 
-/** Same order as fleet/checks.ts checkHostLedger, then security, then the stack-wide cost. */
+/** Same order as fleet/checks.ts checkHostLedger, then security, then the stack-wide policies. */
 export const POLICIES: readonly FleetPolicy[] = [
   pinnedDevicesExist,
   tensorParallelMatchesDevices,
@@ -31,5 +32,6 @@ export const POLICIES: readonly FleetPolicy[] = [
   ebsVolumesEncrypted,
   securityGroupNoPublicIngress,
   noPlaintextSecrets,
+  gpuHostsHaveLedgers,
   maximumHourlyCost,
 ];

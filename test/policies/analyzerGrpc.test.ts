@@ -165,6 +165,20 @@ describe("the policy pack process, driven as the Pulumi CLI drives it", () => {
     expect(diagnostics).toEqual(expectedFromPlan(resources));
   });
 
+  it("fails a stack whose GPU instance has no ledger (AnalyzeStack)", async () => {
+    const resources = a100Stack().filter((r) => r.name !== "dgx-ledger");
+    const diagnostics = await analyzeStack(onTheWire(resources));
+    expect(diagnostics).toEqual([
+      {
+        policy: "gpu-hosts-have-ledgers",
+        enforcement: "mandatory",
+        message: `${description("gpu-hosts-have-ledgers")}\nEC2 instance "dgx-instance" (p4de.24xlarge) has no host ledger: no command:remote:Command carries a gpu-fleet/host-ledger document for host "dgx", so none of the GPU checks can run; create GPU hosts with GpuHost, which registers "dgx-ledger"`,
+        urn: "",
+      },
+    ]);
+    expect(diagnostics).toEqual(expectedFromPlan(resources, undefined, "stack"));
+  });
+
   it("keeps every GPU check failing, never advisory, when a preview cannot see the ledger", async () => {
     const preview = onTheWire(a100Stack()).map((r) =>
       r.name === "dgx-ledger" ? { ...r, props: { ...r.props, stdin: WIRE_UNKNOWN, connection: WIRE_UNKNOWN, triggers: [WIRE_UNKNOWN] } } : r,

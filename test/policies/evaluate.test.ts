@@ -7,10 +7,11 @@ import { specialSecretSig, specialSigKey } from "@pulumi/pulumi/runtime/rpc";
 import { describe, expect, it } from "vitest";
 import { CHECKS, COST_CHECK } from "../../fleet/checks";
 import { EvaluatedResource, evaluatePolicies, resolvePolicyConfig } from "../../policies/evaluate";
+import { gpuHostsHaveLedgers } from "../../policies/gpuHostsHaveLedgers";
 import { maximumHourlyCost } from "../../policies/maximumHourlyCost";
 import { POLICIES } from "../../policies/pack";
-import { a100Ledger, a100Stack, changeLedger, dataVolume, ledgerCommand, planLedgers, securityGroup, service } from "./fixtures";
-import { UNKNOWN_STRING, advisory, runStackPolicy } from "./helpers";
+import { a100Ledger, a100Stack, changeLedger, dataVolume, ec2Instance, ledgerCommand, planLedgers, securityGroup, service } from "./fixtures";
+import { UNKNOWN_STRING, advisory, mandatory, runStackPolicy } from "./helpers";
 
 const secret = (value: unknown) => ({ [specialSigKey]: specialSecretSig, value });
 const replace = (stack: EvaluatedResource[], resource: EvaluatedResource) => stack.map((r) => (r.name === resource.name ? resource : r));
@@ -29,6 +30,7 @@ describe("the pack's policies", () => {
       ["ebs-volumes-encrypted", "mandatory"],
       ["security-group-no-public-ingress", "mandatory"],
       ["no-plaintext-secrets", "mandatory"],
+      ["gpu-hosts-have-ledgers", "mandatory"],
       [COST_CHECK, "advisory"],
     ]);
     for (const p of POLICIES) {
@@ -180,6 +182,42 @@ describe("maximum-hourly-cost", () => {
         "ledger of edge-ledger is unknown at preview; the hourly cost cannot be checked. The host ledger must be computed from config alone, never from another resource's outputs",
         "the stack costs $27.447/h on demand, above the maximum of $20.000/h (gpu-fleet:maxHourlyUsd)",
       ),
+    );
+  });
+});
+
+describe("gpu-hosts-have-ledgers", () => {
+  const policy = gpuHostsHaveLedgers;
+  const missing = (instance: string, type: string, host: string) =>
+    `EC2 instance "${instance}" (${type}) has no host ledger: no command:remote:Command carries a gpu-fleet/host-ledger document for host "${host}", so none of the GPU checks can run; create GPU hosts with GpuHost, which registers "${host}-ledger"`;
+  const withoutLedger = () => a100Stack().filter((r) => r.name !== "dgx-ledger");
+
+  it("passes the a100 stack, whose instance and ledger name the same host", () => {
+    expect(runStackPolicy(policy, a100Stack())).toEqual([]);
+  });
+
+  it("fails a GPU instance with no ledger — otherwise every GPU check would pass with nothing to check", () => {
+    expect(runStackPolicy(policy, withoutLedger())).toEqual(mandatory(missing("dgx-instance", "p4de.24xlarge", "dgx")));
+  });
+
+  it("fails a ledger for another host, matching by the gpu-fleet:host tag, else by the instance name", () => {
+    const other = planLedgers({ ngcApiKey: "secret", hosts: [{ name: "edge", instanceType: "g5.xlarge" }], services: [] })[0];
+    const untagged = { ...ec2Instance("gpu7"), props: { ...ec2Instance("gpu7").props, instanceType: "g6e.xlarge", tags: {} } };
+    expect(runStackPolicy(policy, [...withoutLedger(), ledgerCommand(other), untagged])).toEqual(
+      mandatory(missing("dgx-instance", "p4de.24xlarge", "dgx"), missing("gpu7-instance", "g6e.xlarge", "gpu7")),
+    );
+  });
+
+  it("ignores instances outside the GPU families, and leaves an unreadable ledger to the GPU policies", () => {
+    const web = { ...ec2Instance("web"), props: { ...ec2Instance("web").props, instanceType: "m7i.large" } };
+    const unreadable = { ...ledgerCommand(a100Ledger()), props: { ...ledgerCommand(a100Ledger()).props, stdin: UNKNOWN_STRING } };
+    expect(runStackPolicy(policy, [...withoutLedger(), unreadable, web])).toEqual([]);
+  });
+
+  it("stays mandatory when the instance type is unknown at preview", () => {
+    const unknownType = withoutLedger().map((r) => (r.name === "dgx-instance" ? { ...r, props: { ...r.props, instanceType: UNKNOWN_STRING } } : r));
+    expect(runStackPolicy(policy, unknownType)).toEqual(
+      mandatory('EC2 instance "dgx-instance": instanceType is unknown at preview, so it cannot be told whether it is a GPU host that needs a ledger; set a literal instance type'),
     );
   });
 });
