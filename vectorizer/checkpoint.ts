@@ -107,24 +107,8 @@ export class Checkpoint {
     return row && { docHash: row.doc_hash, chunkCount: row.chunk_count, status: row.status };
   }
 
-  beginDocument(source: string, docHash: string, run: number): void {
-    this.statements.beginDocument.run(source, docHash, run);
-  }
-
-  touchDocument(source: string, run: number): void {
-    this.statements.touchDocument.run(run, source);
-  }
-
   isChunkDone(chunkKey: string, contentHash: string): boolean {
     return this.statements.chunkHash.get(chunkKey)?.content_hash === contentHash;
-  }
-
-  /** Called only after the store has confirmed the write of these chunks. */
-  markChunksDone(chunks: readonly DoneChunk[]): void {
-    const insertAll = this.db.transaction((rows: readonly DoneChunk[]) => {
-      for (const c of rows) this.statements.upsertChunk.run(c.chunkKey, c.source, c.position, c.contentHash);
-    });
-    insertAll(chunks);
   }
 
   /** One transaction: documents whose chunking started, and unchanged documents seen by this run. */
@@ -151,10 +135,6 @@ export class Checkpoint {
     this.statements.forgetChunksFrom.run(source, position);
   }
 
-  finishDocument(source: string, docHash: string, chunkCount: number): void {
-    this.statements.finishDocument.run(chunkCount, source, docHash);
-  }
-
   forgetDocument(source: string): void {
     const forget = this.db.transaction(() => {
       this.statements.forgetChunksFrom.run(source, 0);
@@ -169,11 +149,6 @@ export class Checkpoint {
 
   doneChunkCount(): number {
     return this.statements.countChunks.get()?.n ?? 0;
-  }
-
-  /** Many small writes in one transaction: a scan over 100,000 documents stays fast. */
-  inTransaction<T>(work: () => T): T {
-    return this.db.transaction(work)();
   }
 
   close(): void {

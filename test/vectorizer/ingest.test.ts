@@ -373,6 +373,70 @@ describe("vectorizer ingest (pgvector through pg, PGlite)", () => {
   });
 });
 
+describe("vectorizer metrics endpoint", () => {
+  it("serves progress as Prometheus metrics while ingesting", async () => {
+    const server = await new EmbeddingServer({ dimension: 16, latencyMs: 150 }).start();
+    try {
+      const c = setup(corpusFiles());
+      const total = allExpectedChunks().length;
+      let stderr = "";
+      let scraped: string | null = null;
+      const done = runCli(ingestArgs(c, server, ["--metrics-port", "0", "--batch-size", "2", "--concurrency", "1"]), { VECTORIZER_PG_URL: pg.url }, {
+        stdout: () => undefined,
+        stderr: (t) => {
+          stderr += t;
+        },
+      });
+      // Scrape once the first batch is written: the run is still going (more batches at 150 ms each).
+      const port = await waitFor(() => /metrics on http:\/\/127\.0\.0\.1:(\d+)\/metrics/.exec(stderr)?.[1]);
+      await waitFor(async () => {
+        const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+        return /^gpu_fleet_vectorizer_chunks_embedded_total [1-9]/m.test(text) ? (scraped = text) : undefined;
+      });
+      expect(await done).toBe(0);
+      expect(scraped).toContain(`gpu_fleet_vectorizer_chunks_total ${total}\n`);
+      expect(scraped).toContain("gpu_fleet_vectorizer_running 1\n");
+      expect(scraped).toContain('gpu_fleet_vectorizer_errors_total{kind="malformed"} ');
+      const done_ = Number(/^gpu_fleet_vectorizer_chunks_done_total (\d+)$/m.exec(scraped!)?.[1]);
+      expect(done_).toBeGreaterThan(0);
+      expect(done_).toBeLessThan(total);
+    } finally {
+      await server.stop();
+    }
+  });
+});
+
+async function waitFor<T>(probe: () => T | undefined | Promise<T | undefined>, timeoutMs = 10_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error("condition not reached in time");
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+describe("IRIS through the official Native API client", () => {
+  it("loads the shipped client on this platform and reports a refused connection without the password", async () => {
+    const net = await import("node:net");
+    // A port that was free a moment ago: nothing listens there.
+    const probe = net.createServer();
+    await new Promise<void>((r) => probe.listen(0, "127.0.0.1", r));
+    const port = (probe.address() as import("node:net").AddressInfo).port;
+    await new Promise<void>((r) => probe.close(() => r()));
+    const run = await cli(["search", "q", "--store", "iris", "--timeout-ms", "2000"], {
+      IRIS_HOST: "127.0.0.1",
+      IRIS_PORT: String(port),
+      IRIS_USERNAME: "_SYSTEM",
+      IRIS_PASSWORD: "iris-secret-pw",
+    });
+    expect(run.code).toBe(1);
+    expect(run.stderr).toMatch(/^vectorizer: error: <COMMUNICATION LINK ERROR> Failed to connect to server/);
+    expect(run.stderr).not.toContain("iris-secret-pw");
+    expect(run.stdout).toBe("");
+  });
+});
+
 describe("vectorizer command line", () => {
   it("refuses secrets on the command line", async () => {
     const run = await cli(["ingest", work, "--api-key=nvapi-secret"]);
