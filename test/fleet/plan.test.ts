@@ -2,7 +2,10 @@
  * planFleet end to end from validated stack config: the dev stack, a100 layouts on EC2 and on an
  * existing machine, over-budget maps, instanceType "auto", cost and its advisory.
  */
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
 import { describe, expect, it } from "vitest";
+import { parse } from "yaml";
 import { FleetPlan, HostLedgerDocument, RawStackConfig, StackConfig, checkHostLedger, parseLedger, planFleet, serializeLedger, validateStackConfig } from "../../fleet";
 
 const config = (raw: Record<string, unknown>): StackConfig => validateStackConfig({ ngcApiKey: "secret", ...raw } as RawStackConfig);
@@ -467,5 +470,32 @@ describe("the ledger document carries what the checks need", () => {
     expect(findings(plan)).toEqual([
       'gpu-memory-budget [mandatory] gpu0: host "gpu0" GPU 0 (A10G) is over budget by 2,303 MiB: llm 20,725 MiB = 20,725 MiB reserved, 18,422 MiB usable of 23,028 MiB',
     ]);
+  });
+});
+
+describe("the stack files in the repository", () => {
+  // The fleet model's part of each stack: hosts, services and whether the NGC key is a secret.
+  const stackFile = (stack: string): StackConfig => {
+    const file = parse(readFileSync(join(__dirname, "../..", `Pulumi.${stack}.yaml`), "utf8")) as { config: Record<string, unknown> };
+    const key = file.config["gpu-fleet:ngcApiKey"];
+    return validateStackConfig({
+      hosts: file.config["gpu-fleet:hosts"],
+      services: file.config["gpu-fleet:services"],
+      ngcApiKey: key === undefined ? "missing" : typeof key === "object" && key !== null && "secure" in key ? "secret" : "plaintext",
+    });
+  };
+
+  it("Pulumi.dev.yaml is the dev stack above: no findings, 20,725 of 21,876 MiB on GPU 0", () => {
+    const plan = planFleet(stackFile("dev"));
+    expect(plan.findings).toEqual([]);
+    expect(gpuMap(plan)).toEqual(["0 21876 20725 1151 llm:20725"]);
+    expect(plan).toEqual(planFleet(config(DEV)));
+  });
+
+  it("Pulumi.a100.yaml is the a100 layout above: no findings, the same GPU map", () => {
+    const plan = planFleet(stackFile("a100"));
+    expect(plan.findings).toEqual([]);
+    expect(gpuMap(plan)).toEqual(A100_MAP);
+    expect(plan.hourlyUsd).toBe(27.44705);
   });
 });
