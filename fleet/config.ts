@@ -272,6 +272,11 @@ function validateService(p: Problems, i: number, raw: unknown, hosts: readonly H
   if (spec && tpValid && spec.attentionHeads % tp !== 0) {
     p.add(`${path}.gpus`, `${spec.id} has ${spec.attentionHeads} attention heads, which ${tp} GPUs cannot split evenly; use a tensor parallelism that divides ${spec.attentionHeads}`);
     ok = false;
+  } else if (spec && tpValid && spec.kvHeads > 0 && (tp >= spec.kvHeads ? tp % spec.kvHeads : spec.kvHeads % tp) !== 0) {
+    // vLLM's QKVParallelLinear splits the KV heads over the GPUs, or replicates them when there are
+    // more GPUs than KV heads; either way the division must be exact (dots.ocr: 2 KV heads, TP 3).
+    p.add(`${path}.gpus`, `${spec.id} has ${spec.kvHeads} KV heads, which ${tp} GPUs cannot split or replicate evenly; use a tensor parallelism that divides ${spec.kvHeads} or is a multiple of it`);
+    ok = false;
   }
   if (precision !== undefined && !isPrecision(precision)) {
     p.add(`${path}.precision`, `${show(precision)} is not allowed; expected one of ${PRECISIONS.join(", ")}`);
