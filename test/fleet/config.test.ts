@@ -106,6 +106,16 @@ describe("a valid config", () => {
     expect(problems({ ...raw, ngcApiKey: "missing" })).toEqual([]);
   });
 
+  it.each([
+    ["rednote-hilab/dots.ocr", 4],
+    ["rednote-hilab/dots.ocr", 6],
+    ["meta/llama-3.1-8b-instruct", 16],
+    ["meta/llama-3.1-405b-instruct", 16],
+    ["nvidia/nv-embedqa-e5-v5", 8],
+  ])("%s at tensor parallelism %i is valid (KV heads replicated or no KV cache)", (model, tensorParallel) => {
+    expect(problems(withService({ model, gpus: undefined, tensorParallel, maxModelLen: undefined }, [P4DE]))).toEqual([]);
+  });
+
   it("pins tensor parallelism to the number of pinned devices", () => {
     const config = validateStackConfig(withService({ gpus: [2, 3] }, [P4DE]) as RawStackConfig);
     expect(config.services[0]).toMatchObject({ gpus: [2, 3], tensorParallel: 2 });
@@ -272,6 +282,12 @@ describe("one message per mistake", () => {
       "tensor parallelism 8 for dots.ocr's 12 heads",
       withService({ model: "rednote-hilab/dots.ocr", gpus: undefined, tensorParallel: 8 }, [P4DE]),
       ["gpu-fleet:services[0].gpus: rednote-hilab/dots.ocr has 12 attention heads, which 8 GPUs cannot split evenly; use a tensor parallelism that divides 12"],
+    ],
+    [
+      // vLLM (QKVParallelLinear) needs TP to divide the KV heads, or the KV heads to divide TP.
+      "three GPUs for dots.ocr's 2 KV heads (its 12 attention heads would split)",
+      withService({ model: "rednote-hilab/dots.ocr", gpus: [0, 1, 2], maxModelLen: undefined }, [P4DE]),
+      ["gpu-fleet:services[0].gpus: rednote-hilab/dots.ocr has 2 KV heads, which 3 GPUs cannot split or replicate evenly; use a tensor parallelism that divides 2 or is a multiple of it"],
     ],
     ["an unknown precision", withService({ precision: "int8" }), ['gpu-fleet:services[0].precision: "int8" is not allowed; expected one of bf16, fp16, fp8, int4']],
     ["a precision in capitals", withService({ precision: "BF16" }), ['gpu-fleet:services[0].precision: "BF16" is not allowed; expected one of bf16, fp16, fp8, int4']],
