@@ -7,6 +7,8 @@
  * above the message as the SDK prints it.
  */
 import * as grpc from "@grpc/grpc-js";
+import * as path from "path";
+import * as pulumi from "@pulumi/pulumi";
 import { Struct } from "google-protobuf/google/protobuf/struct_pb";
 import * as pb from "@pulumi/pulumi/proto/analyzer_pb";
 import type { PluginInfo } from "@pulumi/pulumi/proto/plugin_pb";
@@ -29,6 +31,8 @@ import {
   urnOf,
   wireSecret,
 } from "./analyzerProcess";
+import { previewProgram } from "../../plan/mockPreview";
+import { readStackFile } from "../../plan/stackFile";
 import { a100Ledger, a100Stack, changeLedger, dataVolume, ledgerCommand, securityGroup, service } from "./fixtures";
 
 const description = (policy: string) => POLICIES.find((p) => p.name === policy)!.description;
@@ -65,10 +69,32 @@ function expectedFromPlan(resources: readonly EvaluatedResource[], config?: Poli
     }));
 }
 
+/**
+ * What the real a100 stack program (Pulumi.a100.yaml, stacks/fleet.ts) registers under the mock
+ * runtime in preview mode — the resources the offline plan hands to evaluatePolicies.
+ */
+async function registeredA100Stack(): Promise<EvaluatedResource[]> {
+  const file = readStackFile("a100", path.resolve(__dirname, "../.."));
+  pulumi.runtime.setAllConfig(file.config, file.secretKeys);
+  const { deployFleet, stackOutputs } = await import("../../stacks/fleet");
+  const preview = await previewProgram(() => stackOutputs(deployFleet()), { project: "gpu-fleet", stack: file.stack, config: file.config, secretKeys: file.secretKeys });
+  return preview.resources.map((r) => ({ type: r.type, name: r.name, urn: r.urn, props: r.inputs }));
+}
+
+/** Mock-runtime inputs as the engine puts them on the wire: pulumi.unknown becomes the sentinel, undefined is dropped. */
+function mockInputsOnTheWire(value: unknown): unknown {
+  if (pulumi.Output.isInstance(value)) throw new Error("inputs reach the mock monitor resolved; an Output here means the recorder changed");
+  if (pulumi.isUnknown(value)) return WIRE_UNKNOWN;
+  if (Array.isArray(value)) return value.map(mockInputsOnTheWire);
+  if (typeof value !== "object" || value === null) return value;
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined).map(([k, v]) => [k, mockInputsOnTheWire(v)]));
+}
+
 let pack: PolicyPackProcess;
+let realA100: EvaluatedResource[];
 
 beforeAll(async () => {
-  pack = await startPolicyPack();
+  [pack, realA100] = await Promise.all([startPolicyPack(), registeredA100Stack()]);
 });
 
 afterAll(async () => {
@@ -115,6 +141,17 @@ describe("the policy pack process, driven as the Pulumi CLI drives it", () => {
     const wire = onTheWire(a100Stack());
     expect(await analyzeEach(wire)).toEqual([]);
     expect(await analyzeStack(wire)).toEqual([]);
+  });
+
+  it("finds nothing in what the real a100 stack program registers in a preview, and agrees with evaluatePolicies", async () => {
+    expect(realA100.map((r) => r.name)).toEqual(expect.arrayContaining(["a100-instance", "a100-sg", "a100-data", "a100-ledger", "llm-ngc-key", "llm-container"]));
+    const wire = realA100.map((r) => ({ type: r.type, name: r.name, props: mockInputsOnTheWire(r.props) as Record<string, unknown> }));
+    // The preview really has unknowns (the instance address in every SSH connection) and secrets (the key on stdin).
+    expect(JSON.stringify(wire)).toContain(WIRE_UNKNOWN);
+    expect(wire.find((r) => r.name === "llm-ngc-key")!.props.stdin).toEqual(wireSecret("NGC_API_KEY=[secret]\n"));
+    expect(await analyzeEach(wire)).toEqual([]);
+    expect(await analyzeStack(wire)).toEqual([]);
+    expect(evaluatePolicies(realA100)).toEqual([]);
   });
 
   it("fails an over-budget GPU and a device out of range on the ledger, mandatory", async () => {
