@@ -2,7 +2,7 @@
 // so tsc rejects a field Grafana does not know or a value of the wrong kind.
 
 import type { Dashboard, GridPos, VariableModel } from "@grafana/schema";
-import { JOB, type ResolvedObservabilityInput } from "./targets";
+import { JOB, MODEL_JOBS_MATCHER, type ResolvedObservabilityInput } from "./targets";
 import { ALERT_POLICY, RECORDED } from "./rules";
 import { gridPositions, labelValuesVariable, promQuery, statPanel, timeSeriesPanel, type FleetPanel, type PrometheusQuery } from "./panels";
 
@@ -41,21 +41,31 @@ function layout(builders: PanelBuilder[]): FleetPanel[] {
   return builders.map((build, i) => build(i + 1, positions[i]));
 }
 
-function quantiles(histogram: string, filter: string, refPrefix: string): PrometheusQuery[] {
+/**
+ * A model metric across the engines the stack runs: NIM's name, vLLM's `vllm:` twin, or both
+ * joined with `or` (their series differ by job and service, so none is dropped). `wrap` turns a
+ * selector into the expression to take per engine, e.g. a rate.
+ */
+function modelMetric(input: ResolvedObservabilityInput, name: string, filter: string, wrap: (selector: string) => string = (x) => x): string {
+  const names: string[] = [];
+  if (input.nimServices.some((s) => (s.engine ?? "nim") === "nim")) names.push(name);
+  if (input.nimServices.some((s) => s.engine === "vllm")) names.push(`vllm:${name}`);
+  return names.map((n) => wrap(`${n}{${filter}}`)).join(" or ");
+}
+
+function quantiles(input: ResolvedObservabilityInput, histogram: string, filter: string): PrometheusQuery[] {
+  const rates = modelMetric(input, `${histogram}_bucket`, filter, (x) => `rate(${x}[$__rate_interval])`);
   return [0.5, 0.95].map((q, i) =>
-    promQuery(
-      `${refPrefix}${i}`,
-      `histogram_quantile(${q}, sum by (service, le) (rate(${histogram}_bucket{${filter}}[$__rate_interval])))`,
-      `{{service}} p${Math.round(q * 100)}`,
-    ),
+    promQuery(`A${i}`, `histogram_quantile(${q}, sum by (service, le) (${rates}))`, `{{service}} p${Math.round(q * 100)}`),
   );
 }
 
 export function nimDashboard(input: ResolvedObservabilityInput): FleetDashboard {
-  const f = `job="${JOB.nim}", host=~"$host", service=~"$service"`;
+  const f = `${MODEL_JOBS_MATCHER}, host=~"$host", service=~"$service"`;
+  const rate = (x: string) => `rate(${x}[$__rate_interval])`;
   const variables = [
-    labelValuesVariable("host", "host", `up{job="${JOB.nim}"}`, "Host"),
-    labelValuesVariable("service", "service", `up{job="${JOB.nim}", host=~"$host"}`, "NIM"),
+    labelValuesVariable("host", "host", `up{${MODEL_JOBS_MATCHER}}`, "Host"),
+    labelValuesVariable("service", "service", `up{${MODEL_JOBS_MATCHER}, host=~"$host"}`, "Model service"),
   ];
   const panels = layout([
     (id, pos) =>
@@ -64,7 +74,7 @@ export function nimDashboard(input: ResolvedObservabilityInput): FleetDashboard 
         description: "Median and 95th percentile time from request to first generated token (NIM histogram time_to_first_token_seconds).",
         unit: "s",
         min: 0,
-        queries: quantiles("time_to_first_token_seconds", f, "A"),
+        queries: quantiles(input, "time_to_first_token_seconds", f),
       }),
     (id, pos) =>
       timeSeriesPanel(id, pos, {
@@ -72,7 +82,7 @@ export function nimDashboard(input: ResolvedObservabilityInput): FleetDashboard 
         description: "Median and 95th percentile time per output token after the first (NIM histogram time_per_output_token_seconds).",
         unit: "s",
         min: 0,
-        queries: quantiles("time_per_output_token_seconds", f, "A"),
+        queries: quantiles(input, "time_per_output_token_seconds", f),
       }),
     (id, pos) =>
       timeSeriesPanel(id, pos, {
@@ -81,8 +91,8 @@ export function nimDashboard(input: ResolvedObservabilityInput): FleetDashboard 
         unit: "suffix: tok/s",
         min: 0,
         queries: [
-          promQuery("A", `sum by (service) (rate(generation_tokens_total{${f}}[$__rate_interval]))`, "{{service}} generated"),
-          promQuery("B", `sum by (service) (rate(prompt_tokens_total{${f}}[$__rate_interval]))`, "{{service}} prompt"),
+          promQuery("A", `sum by (service) (${modelMetric(input, "generation_tokens_total", f, rate)})`, "{{service}} generated"),
+          promQuery("B", `sum by (service) (${modelMetric(input, "prompt_tokens_total", f, rate)})`, "{{service}} prompt"),
         ],
       }),
     (id, pos) =>
@@ -92,8 +102,8 @@ export function nimDashboard(input: ResolvedObservabilityInput): FleetDashboard 
         unit: "short",
         min: 0,
         queries: [
-          promQuery("A", `sum by (service) (num_requests_running{${f}})`, "{{service}} running"),
-          promQuery("B", `sum by (service) (num_requests_waiting{${f}})`, "{{service}} waiting"),
+          promQuery("A", `sum by (service) (${modelMetric(input, "num_requests_running", f)})`, "{{service}} running"),
+          promQuery("B", `sum by (service) (${modelMetric(input, "num_requests_waiting", f)})`, "{{service}} waiting"),
         ],
       }),
     (id, pos) =>
@@ -103,7 +113,7 @@ export function nimDashboard(input: ResolvedObservabilityInput): FleetDashboard 
         unit: "percentunit",
         min: 0,
         max: 1,
-        queries: [promQuery("A", `max by (service) (gpu_cache_usage_perc{${f}})`, "{{service}}")],
+        queries: [promQuery("A", `max by (service) (${modelMetric(input, "gpu_cache_usage_perc", f)})`, "{{service}}")],
       }),
     (id, pos) =>
       timeSeriesPanel(id, pos, {
@@ -111,19 +121,26 @@ export function nimDashboard(input: ResolvedObservabilityInput): FleetDashboard 
         description: "Median and 95th percentile time from request to last token.",
         unit: "s",
         min: 0,
-        queries: quantiles("e2e_request_latency_seconds", f, "A"),
+        queries: quantiles(input, "e2e_request_latency_seconds", f),
       }),
     (id, pos) =>
       statPanel(id, pos, {
-        title: "NIMs answering",
-        description: "1 when Prometheus could scrape the NIM's /v1/metrics at the last attempt (alert NimNotReady fires after 2 minutes at 0).",
+        title: "Model services answering",
+        description: "1 when Prometheus could scrape the service's metrics at the last attempt (alert NimNotReady fires after 2 minutes at 0).",
         unit: "short",
         min: 0,
         max: 1,
         queries: [promQuery("A", `up{${f}}`, "{{service}} on {{host}}")],
       }),
   ]);
-  return dashboard("gpu-fleet-nim", `gpu-fleet ${input.stack}: NIM`, "Latency, throughput, queue and KV cache of every NIM in the stack.", variables, panels, input.stack);
+  return dashboard(
+    "gpu-fleet-nim",
+    `gpu-fleet ${input.stack}: NIM`,
+    "Latency, throughput, queue and KV cache of every model service in the stack: NIMs, and models served by vLLM.",
+    variables,
+    panels,
+    input.stack,
+  );
 }
 
 export function gpuDashboard(input: ResolvedObservabilityInput): FleetDashboard {

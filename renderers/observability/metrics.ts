@@ -3,7 +3,7 @@
 // and fails on a name that is not here, so no panel is empty by design and no alert waits on a
 // series nobody exports.
 
-export type Exporter = "dcgm-exporter" | "nim-llm" | "node-exporter" | "iris" | "vectorizer" | "prometheus";
+export type Exporter = "dcgm-exporter" | "nim-llm" | "vllm" | "node-exporter" | "iris" | "vectorizer" | "prometheus";
 export type MetricType = "gauge" | "counter" | "histogram";
 
 export interface CatalogMetric {
@@ -21,6 +21,9 @@ export interface CatalogMetric {
 const DCGM_DEFAULT_COUNTERS = "https://github.com/NVIDIA/dcgm-exporter/blob/main/etc/default-counters.csv";
 // NIM for LLMs observability page: metrics served at /v1/metrics (vLLM-style names, no `vllm:` prefix).
 const NIM_LLM_METRICS = "https://docs.nvidia.com/nim/large-language-models/latest/observability.html";
+// vLLM's OpenAI server (the fleet's image for models without a NIM, vllm/vllm-openai:v0.8.5):
+// /metrics, the same request metrics as NIM under a `vllm:` prefix.
+const VLLM_METRICS = "https://github.com/vllm-project/vllm/blob/v0.8.5/docs/source/design/v1/metrics.md";
 // node_exporter's meminfo and cpu collectors (enabled by default).
 const NODE_EXPORTER = "https://github.com/prometheus/node_exporter#enabled-by-default";
 // InterSystems IRIS /api/monitor/metrics, "Metric Descriptions".
@@ -47,6 +50,15 @@ export const METRIC_CATALOG: readonly CatalogMetric[] = [
   { name: "prompt_tokens_total", exporter: "nim-llm", type: "counter", unit: "tokens", help: "Number of prefill tokens processed.", source: NIM_LLM_METRICS },
   { name: "generation_tokens_total", exporter: "nim-llm", type: "counter", unit: "tokens", help: "Number of generation tokens processed.", source: NIM_LLM_METRICS },
 
+  { name: "vllm:time_to_first_token_seconds", exporter: "vllm", type: "histogram", unit: "seconds", help: "Histogram of time to first token in seconds.", source: VLLM_METRICS },
+  { name: "vllm:time_per_output_token_seconds", exporter: "vllm", type: "histogram", unit: "seconds", help: "Histogram of time per output token in seconds.", source: VLLM_METRICS },
+  { name: "vllm:e2e_request_latency_seconds", exporter: "vllm", type: "histogram", unit: "seconds", help: "Histogram of end-to-end request latency in seconds.", source: VLLM_METRICS },
+  { name: "vllm:num_requests_running", exporter: "vllm", type: "gauge", unit: "requests", help: "Number of requests currently running on GPU.", source: VLLM_METRICS },
+  { name: "vllm:num_requests_waiting", exporter: "vllm", type: "gauge", unit: "requests", help: "Number of requests waiting to be processed.", source: VLLM_METRICS },
+  { name: "vllm:gpu_cache_usage_perc", exporter: "vllm", type: "gauge", unit: "ratio", help: "GPU KV-cache usage; 1 means 100 percent.", source: VLLM_METRICS },
+  { name: "vllm:prompt_tokens_total", exporter: "vllm", type: "counter", unit: "tokens", help: "Number of prefill tokens processed.", source: VLLM_METRICS },
+  { name: "vllm:generation_tokens_total", exporter: "vllm", type: "counter", unit: "tokens", help: "Number of generation tokens processed.", source: VLLM_METRICS },
+
   { name: "node_cpu_seconds_total", exporter: "node-exporter", type: "counter", unit: "seconds", help: "Seconds the CPUs spent in each mode.", source: NODE_EXPORTER },
   { name: "node_memory_MemAvailable_bytes", exporter: "node-exporter", type: "gauge", unit: "bytes", help: "Memory available for new work (MemAvailable in /proc/meminfo).", source: NODE_EXPORTER },
   { name: "node_memory_MemTotal_bytes", exporter: "node-exporter", type: "gauge", unit: "bytes", help: "Total memory (MemTotal in /proc/meminfo).", source: NODE_EXPORTER },
@@ -68,6 +80,7 @@ export const METRIC_CATALOG: readonly CatalogMetric[] = [
 export const EXPORTER_JOB: Record<Exporter, string | null> = {
   "dcgm-exporter": "dcgm",
   "nim-llm": "nim",
+  vllm: "vllm",
   "node-exporter": "node",
   iris: "iris",
   vectorizer: "vectorizer",

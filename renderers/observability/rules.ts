@@ -7,7 +7,7 @@
 // the project replaces (DESIGN.md, system 4).
 
 import { toYaml } from "./yaml";
-import { JOB, plannedGpuReservations, type ResolvedObservabilityInput } from "./targets";
+import { JOB, MODEL_JOBS_MATCHER, plannedGpuReservations, type ResolvedObservabilityInput } from "./targets";
 
 export interface RecordingRule {
   readonly record: string;
@@ -149,12 +149,13 @@ export function renderAlertRules(input: ResolvedObservabilityInput): AlertingRul
     },
     {
       alert: ALERT.nimNotReady,
-      expr: `up{job="${JOB.nim}"} == 0`,
+      // Both model jobs: a vLLM-served model is as much a service of the stack as a NIM.
+      expr: `up{${MODEL_JOBS_MATCHER}} == 0`,
       for: p.nimNotReadyFor,
       labels: { severity: "critical" },
       annotations: {
-        summary: `NIM {{ $labels.service }} on {{ $labels.host }} is not answering`,
-        description: `Prometheus has not been able to scrape /v1/metrics of NIM service {{ $labels.service }} on host {{ $labels.host }} ({{ $labels.instance }}) for ${p.nimNotReadyFor}: the container is down, still loading, or out of GPU memory.`,
+        summary: `Model service {{ $labels.service }} on {{ $labels.host }} is not answering`,
+        description: `Prometheus has not been able to scrape the metrics of {{ $labels.job }} service {{ $labels.service }} on host {{ $labels.host }} ({{ $labels.instance }}) for ${p.nimNotReadyFor}: the container is down, still loading, or out of GPU memory.`,
       },
     },
     {

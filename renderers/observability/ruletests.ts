@@ -215,7 +215,8 @@ function nimTests(input: ResolvedObservabilityInput): RuleTestGroup[] {
   const forMin = durationMinutes(p.nimNotReadyFor);
   const samples = forMin + 5;
   return input.nimServices.flatMap((nim) => {
-    const labels: Labels = { job: JOB.nim, instance: `${nim.address}:${nim.port}`, host: nim.host, service: nim.name };
+    const job = nim.engine === "vllm" ? JOB.vllm : JOB.nim;
+    const labels: Labels = { job, instance: `${nim.address}:${nim.port}`, host: nim.host, service: nim.name };
     return [
       {
         name: `${ALERT.nimNotReady}: ${nim.name} down fires after ${p.nimNotReadyFor}`,
@@ -230,8 +231,8 @@ function nimTests(input: ResolvedObservabilityInput): RuleTestGroup[] {
               {
                 exp_labels: { ...labels, severity: "critical" },
                 exp_annotations: {
-                  summary: `NIM ${nim.name} on ${nim.host} is not answering`,
-                  description: `Prometheus has not been able to scrape /v1/metrics of NIM service ${nim.name} on host ${nim.host} (${labels.instance}) for ${p.nimNotReadyFor}: the container is down, still loading, or out of GPU memory.`,
+                  summary: `Model service ${nim.name} on ${nim.host} is not answering`,
+                  description: `Prometheus has not been able to scrape the metrics of ${job} service ${nim.name} on host ${nim.host} (${labels.instance}) for ${p.nimNotReadyFor}: the container is down, still loading, or out of GPU memory.`,
                 },
               },
             ],

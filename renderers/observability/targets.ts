@@ -32,12 +32,18 @@ export interface HostInput {
   readonly gpus: readonly GpuInput[];
 }
 
-/** A NIM container; Prometheus scrapes `/v1/metrics` on its HTTP port. */
+/**
+ * A model container. NIMs serve `/v1/metrics`; models the fleet serves with vLLM's OpenAI server
+ * (`vllm/vllm-openai`, for models without a NIM) serve `/metrics` with the same metrics under a
+ * `vllm:` prefix. The plan's `serving.nim` says which.
+ */
 export interface NimServiceInput {
   readonly name: string;
   readonly host: string;
   readonly address: string;
   readonly port: number;
+  /** Default: `nim`. */
+  readonly engine?: "nim" | "vllm";
 }
 
 /** An IRIS instance; Prometheus scrapes `/api/monitor/metrics` on its web port (default 52773). */
@@ -113,15 +119,20 @@ export const DEFAULT_GRAFANA_PORT = 3000;
 export const DEFAULT_IRIS_SERVICE_NAME = "iris";
 
 /** Job names are part of the rules' and dashboards' contract: a rename breaks both. */
+// Model containers: `nim` for NIMs, `vllm` for models served by vLLM's OpenAI server.
 export const JOB = {
   prometheus: "prometheus",
   node: "node",
   dcgm: "dcgm",
   nim: "nim",
+  vllm: "vllm",
   iris: "iris",
   vectorizer: "vectorizer",
 } as const;
 export type JobName = (typeof JOB)[keyof typeof JOB];
+
+/** Selects every model container's job (NIM and vLLM) in PromQL. */
+export const MODEL_JOBS_MATCHER = `job=~"${JOB.nim}|${JOB.vllm}"`;
 
 // Label values end up inside PromQL strings and alert templates; a quote or a brace there would
 // break the rendered files, so names are restricted to what the fleet model already allows.
@@ -267,7 +278,8 @@ export interface ScrapeJob {
   readonly targets: readonly ScrapeTarget[];
 }
 
-/** Metrics paths of each exporter. Sources: NIM `/v1/metrics` (NIM API, DESIGN.md §5); IRIS
+/** Metrics paths of each exporter. Sources: NIM `/v1/metrics` (NIM API, DESIGN.md §5); vLLM's
+ *  OpenAI server `/metrics` (https://docs.vllm.ai/en/stable/design/metrics.html); IRIS
  *  `/api/monitor/metrics` (https://docs.intersystems.com/irislatest/csp/docbook/DocBook.UI.Page.cls?KEY=GCM_rest);
  *  DCGM exporter, node exporter and Prometheus itself serve `/metrics`. */
 export const METRICS_PATH: Record<JobName, string> = {
@@ -275,6 +287,7 @@ export const METRICS_PATH: Record<JobName, string> = {
   node: "/metrics",
   dcgm: "/metrics",
   nim: "/v1/metrics",
+  vllm: "/metrics",
   iris: "/api/monitor/metrics",
   vectorizer: "/metrics",
 };
@@ -326,7 +339,16 @@ export function deriveScrapeJobs(input: ResolvedObservabilityInput): ScrapeJob[]
     {
       job: JOB.nim,
       metricsPath: METRICS_PATH.nim,
-      targets: input.nimServices.map((s) => ({ address: `${s.address}:${s.port}`, labels: { host: s.host, service: s.name } })),
+      targets: input.nimServices
+        .filter((s) => (s.engine ?? "nim") === "nim")
+        .map((s) => ({ address: `${s.address}:${s.port}`, labels: { host: s.host, service: s.name } })),
+    },
+    {
+      job: JOB.vllm,
+      metricsPath: METRICS_PATH.vllm,
+      targets: input.nimServices
+        .filter((s) => s.engine === "vllm")
+        .map((s) => ({ address: `${s.address}:${s.port}`, labels: { host: s.host, service: s.name } })),
     },
     {
       job: JOB.iris,

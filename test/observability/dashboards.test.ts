@@ -65,9 +65,10 @@ describe("metrics catalog check", () => {
     expect(unscraped).toEqual([]);
   });
 
-  it("lists no metric that nothing reads, and every entry cites a source", () => {
+  it("lists no metric that nothing reads (over all inputs), and every entry cites a source", () => {
+    const everything = Object.values(ALL_INPUTS).flatMap((input) => [...ruleExpressions(input), ...dashboardsOf(input).flatMap(dashboardExpressions)]);
     const used = new Set(
-      [...ruleExpressions(fixtureInput), ...dashboardsOf(fixtureInput).flatMap(dashboardExpressions)]
+      everything
         .flatMap(({ expr }) => metricNamesInPromQL(expr))
         .map((name) => catalogEntryFor(name)?.name)
         .filter((name): name is string => name !== undefined),
@@ -94,7 +95,7 @@ describe("dashboards", () => {
           "timeseries:Requests running and waiting",
           "timeseries:KV cache usage",
           "timeseries:End-to-end request latency",
-          "stat:NIMs answering",
+          "stat:Model services answering",
         ],
       ],
       [
@@ -133,12 +134,26 @@ describe("dashboards", () => {
   it("queries NIM latency as quantiles of the NIM histograms", () => {
     const nim = dashboardsOf(devInput).find((d) => d.uid === "gpu-fleet-nim")!;
     expect(nim.panels[0].targets.map((t) => t.expr)).toEqual([
-      'histogram_quantile(0.5, sum by (service, le) (rate(time_to_first_token_seconds_bucket{job="nim", host=~"$host", service=~"$service"}[$__rate_interval])))',
-      'histogram_quantile(0.95, sum by (service, le) (rate(time_to_first_token_seconds_bucket{job="nim", host=~"$host", service=~"$service"}[$__rate_interval])))',
+      'histogram_quantile(0.5, sum by (service, le) (rate(time_to_first_token_seconds_bucket{job=~"nim|vllm", host=~"$host", service=~"$service"}[$__rate_interval])))',
+      'histogram_quantile(0.95, sum by (service, le) (rate(time_to_first_token_seconds_bucket{job=~"nim|vllm", host=~"$host", service=~"$service"}[$__rate_interval])))',
     ]);
     expect(nim.templating.list.map((v) => [v.name, v.query])).toEqual([
-      ["host", { qryType: 1, query: 'label_values(up{job="nim"}, host)', refId: "PrometheusVariableQueryEditor-VariableQuery" }],
-      ["service", { qryType: 1, query: 'label_values(up{job="nim", host=~"$host"}, service)', refId: "PrometheusVariableQueryEditor-VariableQuery" }],
+      ["host", { qryType: 1, query: 'label_values(up{job=~"nim|vllm"}, host)', refId: "PrometheusVariableQueryEditor-VariableQuery" }],
+      ["service", { qryType: 1, query: 'label_values(up{job=~"nim|vllm", host=~"$host"}, service)', refId: "PrometheusVariableQueryEditor-VariableQuery" }],
+    ]);
+  });
+
+  it("reads vLLM's vllm: twins beside NIM's names when the stack serves a model with vLLM", () => {
+    const nim = dashboardsOf(a100Input).find((d) => d.uid === "gpu-fleet-nim")!;
+    const f = 'job=~"nim|vllm", host=~"$host", service=~"$service"';
+    expect(nim.panels[0].targets[1].expr).toBe(
+      `histogram_quantile(0.95, sum by (service, le) (rate(time_to_first_token_seconds_bucket{${f}}[$__rate_interval]) or rate(vllm:time_to_first_token_seconds_bucket{${f}}[$__rate_interval])))`,
+    );
+    expect(nim.panels.find((p) => p.title === "KV cache usage")!.targets[0].expr).toBe(`max by (service) (gpu_cache_usage_perc{${f}} or vllm:gpu_cache_usage_perc{${f}})`);
+    const vllmOnly = dashboardsOf({ ...devInput, nimServices: [{ ...devInput.nimServices[0], engine: "vllm" }] }).find((d) => d.uid === "gpu-fleet-nim")!;
+    expect(vllmOnly.panels.find((p) => p.title === "Requests running and waiting")!.targets.map((t) => t.expr)).toEqual([
+      `sum by (service) (vllm:num_requests_running{${f}})`,
+      `sum by (service) (vllm:num_requests_waiting{${f}})`,
     ]);
   });
 

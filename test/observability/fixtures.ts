@@ -85,7 +85,8 @@ export const a100Input: ObservabilityInput = {
     { name: "asr", host: "dgx", address: "10.0.0.5", port: 8000 },
     { name: "embed", host: "dgx", address: "10.0.0.5", port: 8001 },
     { name: "llm", host: "dgx", address: "10.0.0.5", port: 8002 },
-    { name: "ocr", host: "dgx", address: "10.0.0.5", port: 8003 },
+    // dots.ocr has no NIM: the fleet serves it with vLLM's OpenAI server.
+    { name: "ocr", host: "dgx", address: "10.0.0.5", port: 8003, engine: "vllm" },
   ],
   vectorizers: [{ name: "vectorizer", host: "dgx", address: "10.0.0.5", port: 9464 }],
 };

@@ -127,7 +127,7 @@ describe("alert rules", () => {
     expect(rules.map((r) => r.expr)).toEqual([
       '(100 * DCGM_FI_DEV_FB_USED / (DCGM_FI_DEV_FB_USED + DCGM_FI_DEV_FB_FREE) > 85) * on(host, gpu) group_left(services) gpu_fleet:gpu_plan_info{memory_alert="enabled"} or on(host, gpu) ((100 * DCGM_FI_DEV_FB_USED / (DCGM_FI_DEV_FB_USED + DCGM_FI_DEV_FB_FREE) > 85) unless on(host, gpu) gpu_fleet:gpu_plan_info)',
       "(DCGM_FI_DEV_GPU_TEMP > 83) * on(host, gpu) group_left(services) gpu_fleet:gpu_plan_info or on(host, gpu) (DCGM_FI_DEV_GPU_TEMP > 83)",
-      'up{job="nim"} == 0',
+      'up{job=~"nim|vllm"} == 0',
       '(last_over_time(gpu_fleet_vectorizer_chunks_total{job="vectorizer"}[1h]) - last_over_time(gpu_fleet_vectorizer_chunks_done_total{job="vectorizer"}[1h]) > 0) and on(host, service) (time() - last_over_time(gpu_fleet_vectorizer_last_progress_timestamp_seconds{job="vectorizer"}[1h]) > 900)',
       "(DCGM_FI_DEV_FB_USED > on(host, gpu) group_left() (gpu_fleet:planned_reservation_mib + 256)) * on(host, gpu) group_left(services, reserved_mib) gpu_fleet:gpu_plan_info",
     ]);
@@ -182,7 +182,7 @@ describe("the promtool unit tests catch broken rules", () => {
     ["memory for: doubled", "for: 5m\n        labels:\n          severity: warning", "for: 10m\n        labels:\n          severity: warning", "GpuMemoryHigh: GPU 0 of gpu1 at 86.0% fires after 5m"],
     ["the plan's memory_alert label ignored", '{memory_alert="enabled"}', "", "GpuMemoryHigh: GPU 0 of gpu0, reserved 90.0% by the plan, stays silent at its reservation"],
     ["temperature compared with >= instead of >", "DCGM_FI_DEV_GPU_TEMP > 83", "DCGM_FI_DEV_GPU_TEMP >= 83", "at exactly 83 °C stays silent"],
-    ["NIM alert without for:", "for: 2m\n        labels:\n          severity: critical\n        annotations:\n          summary: NIM", "labels:\n          severity: critical\n        annotations:\n          summary: NIM", "NimNotReady: llm down fires after 2m"],
+    ["NIM alert without for:", "for: 2m\n        labels:\n          severity: critical\n        annotations:\n          summary: Model service", "labels:\n          severity: critical\n        annotations:\n          summary: Model service", "NimNotReady: llm down fires after 2m"],
     ["stall read from the live gauge, so a crashed vectorizer goes quiet", "time() - last_over_time(gpu_fleet_vectorizer_last_progress_timestamp_seconds{job=\"vectorizer\"}[1h])", "time() - gpu_fleet_vectorizer_last_progress_timestamp_seconds{job=\"vectorizer\"}", "stopped reporting with work left fires"],
     ["reservation compared one-to-one, losing DCGM's labels", "on(host, gpu) group_left() (", "on(host, gpu) (", "GpuMemoryAboveReservation: every GPU of gpu0 1 MiB above plan"],
     ["GPUs missing from the plan hidden", " or on(host, gpu) ((100 * DCGM_FI_DEV_FB_USED", " and on(host, gpu) ((100 * DCGM_FI_DEV_FB_USED", "(not in the plan) at 86.0% fires after 5m"],
@@ -276,6 +276,15 @@ describe("generated unit tests", () => {
         ],
       },
     ]);
+  });
+
+  it("expects a vLLM-served model's alert under the vllm job", () => {
+    const file = buildAlertRuleTests(resolveObservabilityInput(a100Input));
+    const ocr = file.tests.find((t) => t.name === "NimNotReady: ocr down fires after 2m")!;
+    expect(ocr.input_series).toEqual([{ series: 'up{job="vllm", instance="10.0.0.5:8003", host="dgx", service="ocr"}', values: "0x7" }]);
+    expect(ocr.alert_rule_test?.[1].exp_alerts[0].exp_annotations.description).toBe(
+      "Prometheus has not been able to scrape the metrics of vllm service ocr on host dgx (10.0.0.5:8003) for 2m: the container is down, still loading, or out of GPU memory.",
+    );
   });
 
   it("checks the over-reservation alert on all eight A100 GPUs, spare ones included", () => {

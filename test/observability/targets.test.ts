@@ -80,6 +80,14 @@ describe("deriveScrapeJobs", () => {
     ]);
   });
 
+  it("scrapes a vLLM-served model on /metrics under its own job", () => {
+    const jobs = deriveScrapeJobs(resolveObservabilityInput(a100Input));
+    expect(jobs.filter((j) => j.job === "nim" || j.job === "vllm").map((j) => [j.job, j.metricsPath, j.targets.map((t) => `${t.address} ${t.labels.service}`)])).toEqual([
+      ["nim", "/v1/metrics", ["10.0.0.5:8000 asr", "10.0.0.5:8001 embed", "10.0.0.5:8002 llm"]],
+      ["vllm", "/metrics", ["10.0.0.5:8003 ocr"]],
+    ]);
+  });
+
   it("skips DCGM on a host without GPUs and leaves out jobs without targets", () => {
     const input: ObservabilityInput = {
       stack: "cpu",
