@@ -19,6 +19,7 @@ export * from "./panels";
 export * from "./dashboards";
 export * from "./grafana";
 export * from "./endpoints";
+export * from "./fromPlan";
 
 /** Directory layout of the rendered bundle; the component mounts `prometheus/` at /etc/prometheus
  *  and the grafana folders at Grafana's provisioning and dashboards paths. */
