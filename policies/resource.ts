@@ -24,7 +24,6 @@ export type Unknown = typeof UNKNOWN;
  * exports them without types). The string sentinel is also the engine's wire form, which
  * @pulumi/pulumi exports as `unknownValue`; the check below makes a changed SDK fail loudly.
  */
-// eslint-disable-next-line @typescript-eslint/no-require-imports
 const policyProxy = require("@pulumi/policy/proxy") as Record<string, unknown>;
 const SENTINEL_EXPORTS = [
   "unknownBooleanValue",

@@ -9,7 +9,6 @@ import type { PolicyResource, ResourceValidationArgs, StackValidationArgs } from
 import type { EvaluatedResource } from "../../policies/evaluate";
 import type { Enforcement, FleetResourcePolicy, FleetStackPolicy, PolicyConfig } from "../../policies/policy";
 
-// eslint-disable-next-line @typescript-eslint/no-require-imports
 const proxyModule = require("@pulumi/policy/proxy") as Record<string, string>;
 /** The values the analyzer puts in inputs the engine does not know yet (deserialized from the wire sentinel). */
 export const UNKNOWN_STRING = proxyModule.unknownStringValue;
