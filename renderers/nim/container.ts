@@ -1,8 +1,8 @@
 /**
- * Start and stop scripts for one model container pinned to explicit GPUs. The start script is
- * idempotent (a running container with the same spec is left alone), checks the host's GPUs against
- * the plan before starting anything, and waits for readiness with a bound, showing the container's
- * logs when it gives up.
+ * Start and stop scripts for one container: a model pinned to explicit GPUs, or a CPU service such as
+ * IRIS. The start script is idempotent (a running container with the same spec is left alone), checks
+ * the host's GPUs against the plan before starting anything, and waits for readiness with a bound,
+ * showing the container's logs when it gives up.
  */
 import { ScriptOptions, scriptPrelude, shQuote, specHash } from "../shell";
 
@@ -10,13 +10,17 @@ export interface ContainerSpec {
   readonly service: string;
   readonly host: string;
   readonly image: string;
-  /** NIM images come from nvcr.io and need the NGC key to pull and to download models. */
+  /** NIM images come from nvcr.io and need the NGC key (from `secretEnvFile`) to pull. */
   readonly nim: boolean;
+  /** The port readiness is checked on. */
   readonly containerPort: number;
   readonly hostPort: number;
   readonly healthPath: string;
+  /** More published ports (IRIS: the superserver besides the web port). */
+  readonly extraPorts?: readonly { readonly hostPort: number; readonly containerPort: number }[];
   /** "private" binds to the host's primary private IPv4; otherwise a literal address. */
   readonly bindAddress: string;
+  /** Pinned devices; empty for a CPU-only container (no --gpus, no GPU preflight). */
   readonly gpus: readonly number[];
   /** Non-secret environment (NIM_TENSOR_PARALLEL_SIZE, NIM_MAX_MODEL_LEN, …). */
   readonly env: Readonly<Record<string, string>>;
@@ -24,13 +28,14 @@ export interface ContainerSpec {
   readonly args: readonly string[];
   /** Host path of the 0600 env file with secrets (NGC_API_KEY), if the container needs one. */
   readonly secretEnvFile?: string;
-  /** Model cache on the data volume, mounted at `cacheMount` in the container. */
-  readonly cacheDir: string;
-  readonly cacheMount: string;
-  readonly shmSize: string;
+  /** Host directories (on the data volume) mounted into the container, created before the start. */
+  readonly volumes: readonly { readonly hostPath: string; readonly containerPath: string; readonly ownerUid?: number }[];
+  /** Root-only secret files copied, for the container's own user, into a mounted directory at each start. */
+  readonly stagedSecrets?: readonly { readonly from: string; readonly to: string; readonly ownerUid: number }[];
+  readonly shmSize?: string;
   /** Cold NIM caches download tens of GB: the default bound is 40 minutes. */
   readonly readyTimeoutSeconds: number;
-  readonly preflight: {
+  readonly preflight?: {
     readonly nvidiaSmiName: string;
     readonly memoryMiB: number;
     readonly reservedMiBPerGpu: number;
@@ -61,27 +66,30 @@ function resolveBindAddress(bindAddress: string): string {
 [ -n "$bind" ] || fail "no private IPv4 address found to bind the service port to"`;
 }
 
-export function renderContainerStartScript(spec: ContainerSpec, options: ScriptOptions = {}): string {
-  const name = containerName(spec.service);
-  const hash = containerSpecHash(spec);
+function renderPreflight(spec: ContainerSpec): string {
+  if (spec.gpus.length === 0 || !spec.preflight) return "";
   const { nvidiaSmiName, memoryMiB, reservedMiBPerGpu } = spec.preflight;
-  const runArgs = [
-    "-d",
-    `--name ${shQuote(name)}`,
-    `--label ${shQuote(`gpu-fleet.spec=${hash}`)}`,
-    `--label ${shQuote(`gpu-fleet.service=${spec.service}`)}`,
-    "--restart unless-stopped",
-    `--gpus ${shQuote(gpusFlag(spec.gpus))}`,
-    `--shm-size ${shQuote(spec.shmSize)}`,
-    ...(spec.secretEnvFile ? [`--env-file ${shQuote(spec.secretEnvFile)}`] : []),
-    ...Object.entries(spec.env).map(([k, v]) => `-e ${shQuote(`${k}=${v}`)}`),
-    `-v ${shQuote(`${spec.cacheDir}:${spec.cacheMount}`)}`,
-    `-p "$bind:${spec.hostPort}:${spec.containerPort}"`,
-    shQuote(spec.image),
-    ...spec.args.map(shQuote),
-  ];
-  const pull = spec.nim && spec.secretEnvFile
-    ? `# nvcr.io needs the NGC key to pull. A throw-away Docker config keeps the login out of ~/.docker,
+  return `
+# Preflight: the pinned GPUs must be the planned model, with the planned reservation free.
+report="$(nvidia-smi --query-gpu=index,name,memory.total,memory.used --format=csv,noheader,nounits)" || fail "nvidia-smi cannot query the GPUs"
+pinned=(${spec.gpus.join(" ")})
+for gpu in "\${pinned[@]}"; do
+  line="$(printf '%s\\n' "$report" | awk -F', ' -v g="$gpu" '$1 == g')"
+  [ -n "$line" ] || fail "preflight: GPU $gpu does not exist on this host"
+  IFS=, read -r _ gpu_name total used <<< "$line"
+  gpu_name="\${gpu_name# }"; total="\${total// /}"; used="\${used// /}"
+  [ "$gpu_name" = ${shQuote(nvidiaSmiName)} ] || fail "preflight: GPU $gpu is \\"$gpu_name\\"; the plan expects \\"${nvidiaSmiName}\\""
+  free=$(( total - used ))
+  if [ "$free" -lt ${reservedMiBPerGpu} ]; then
+    fail "preflight: GPU $gpu has $free MiB free ($total MiB total, $used MiB used); ${spec.service} needs ${reservedMiBPerGpu} MiB (plan: ${memoryMiB} MiB GPU)"
+  fi
+done
+`;
+}
+
+function renderPull(spec: ContainerSpec): string {
+  if (!(spec.nim && spec.secretEnvFile)) return `as_root docker pull -q "$image" >/dev/null || fail "cannot pull $image"`;
+  return `# nvcr.io needs the NGC key to pull. A throw-away Docker config keeps the login out of ~/.docker,
 # and the key goes from the 0600 env file to docker's stdin, never onto a command line.
 # NGC's registry user name is the literal string $oauthtoken.
 # shellcheck disable=SC2016
@@ -90,10 +98,44 @@ docker_config="$(as_root mktemp -d)"
 trap 'as_root rm -rf "$docker_config"' EXIT
 as_root sed -n 's/^NGC_API_KEY=//p' ${shQuote(spec.secretEnvFile)} | as_root env DOCKER_CONFIG="$docker_config" docker login nvcr.io --username "$ngc_user" --password-stdin >/dev/null \\
   || fail "docker login to nvcr.io failed: check gpu-fleet:ngcApiKey"
-as_root env DOCKER_CONFIG="$docker_config" docker pull -q "$image" >/dev/null || fail "cannot pull $image"`
-    : `as_root docker pull -q "$image" >/dev/null || fail "cannot pull $image"`;
+as_root env DOCKER_CONFIG="$docker_config" docker pull -q "$image" >/dev/null || fail "cannot pull $image"`;
+}
 
-  return `${scriptPrelude(`start ${spec.service} on host "${spec.host}" pinned to GPU ${spec.gpus.join(",")}`, options)}name=${shQuote(name)}
+function renderPrepare(spec: ContainerSpec): string {
+  const lines = spec.volumes.map((v) =>
+    v.ownerUid === undefined
+      ? `as_root install -d -m 0755 ${shQuote(v.hostPath)}`
+      : `as_root install -d -m 0750 -o ${v.ownerUid} ${shQuote(v.hostPath)}`,
+  );
+  for (const secret of spec.stagedSecrets ?? []) {
+    lines.push(`as_root test -s ${shQuote(secret.from)} || fail "missing secret file ${secret.from}"`);
+    lines.push(`as_root install -m 0600 -o ${secret.ownerUid} ${shQuote(secret.from)} ${shQuote(secret.to)}`);
+  }
+  return lines.join("\n");
+}
+
+export function renderContainerStartScript(spec: ContainerSpec, options: ScriptOptions = {}): string {
+  const name = containerName(spec.service);
+  const hash = containerSpecHash(spec);
+  const ports = [{ hostPort: spec.hostPort, containerPort: spec.containerPort }, ...(spec.extraPorts ?? [])];
+  const runArgs = [
+    "-d",
+    `--name ${shQuote(name)}`,
+    `--label ${shQuote(`gpu-fleet.spec=${hash}`)}`,
+    `--label ${shQuote(`gpu-fleet.service=${spec.service}`)}`,
+    "--restart unless-stopped",
+    ...(spec.gpus.length ? [`--gpus ${shQuote(gpusFlag(spec.gpus))}`] : []),
+    ...(spec.shmSize ? [`--shm-size ${shQuote(spec.shmSize)}`] : []),
+    ...(spec.secretEnvFile ? [`--env-file ${shQuote(spec.secretEnvFile)}`] : []),
+    ...Object.entries(spec.env).map(([k, v]) => `-e ${shQuote(`${k}=${v}`)}`),
+    ...spec.volumes.map((v) => `-v ${shQuote(`${v.hostPath}:${v.containerPath}`)}`),
+    ...ports.map((p) => `-p "$bind:${p.hostPort}:${p.containerPort}"`),
+    shQuote(spec.image),
+    ...spec.args.map(shQuote),
+  ];
+  const where = spec.gpus.length ? ` pinned to GPU ${spec.gpus.join(",")}` : "";
+
+  return `${scriptPrelude(`start ${spec.service} on host "${spec.host}"${where}`, options)}name=${shQuote(name)}
 image=${shQuote(spec.image)}
 spec_hash=${shQuote(hash)}
 ${resolveBindAddress(spec.bindAddress)}
@@ -123,26 +165,12 @@ if [ "$current" = "$spec_hash" ] && [ "$running" = "true" ]; then
   exit 0
 fi
 
-# Preflight: the pinned GPUs must be the planned model, with the planned reservation free.
 as_root docker rm -f "$name" >/dev/null 2>&1 || true
-report="$(nvidia-smi --query-gpu=index,name,memory.total,memory.used --format=csv,noheader,nounits)" || fail "nvidia-smi cannot query the GPUs"
-pinned=(${spec.gpus.join(" ")})
-for gpu in "\${pinned[@]}"; do
-  line="$(printf '%s\\n' "$report" | awk -F', ' -v g="$gpu" '$1 == g')"
-  [ -n "$line" ] || fail "preflight: GPU $gpu does not exist on this host"
-  IFS=, read -r _ gpu_name total used <<< "$line"
-  gpu_name="\${gpu_name# }"; total="\${total// /}"; used="\${used// /}"
-  [ "$gpu_name" = ${shQuote(nvidiaSmiName)} ] || fail "preflight: GPU $gpu is \\"$gpu_name\\"; the plan expects \\"${nvidiaSmiName}\\""
-  free=$(( total - used ))
-  if [ "$free" -lt ${reservedMiBPerGpu} ]; then
-    fail "preflight: GPU $gpu has $free MiB free ($total MiB total, $used MiB used); ${spec.service} needs ${reservedMiBPerGpu} MiB (plan: ${memoryMiB} MiB GPU)"
-  fi
-done
-
-as_root install -d -m 0755 ${shQuote(spec.cacheDir)}
-${pull}
+${renderPreflight(spec)}
+${renderPrepare(spec)}
+${renderPull(spec)}
 as_root docker run ${runArgs.join(" \\\n  ")} >/dev/null || { show_logs; fail "docker run failed for $name"; }
-log "started $name ($spec_hash) on GPU ${spec.gpus.join(",")}"
+log "started $name ($spec_hash)${where}"
 wait_ready
 `;
 }
