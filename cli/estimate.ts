@@ -67,7 +67,7 @@ export function runEstimate(argv: readonly string[]): { output: Record<string, u
   }
   const engineArg = values.get("--engine");
   if (engineArg !== undefined && engineArg !== "vllm" && engineArg !== "trtllm") throw new EstimateUsageError(`--engine ${engineArg}: expected vllm or trtllm`);
-  if (engineArg !== undefined && model.engine === "fixed") throw new EstimateUsageError(`--engine ${engineArg}: ${model.id} is a ${model.kind} model served by a fixed-memory engine`);
+  if (engineArg !== undefined && model.engine === "fixed") throw new EstimateUsageError(`--engine ${engineArg}: ${model.id} (kind: ${model.kind}) is served by a fixed-memory engine`);
 
   const e = estimate({ model, gpu, tensorParallel: tp, precision, maxModelLen, gpuMemoryUtilization, engine: engineArg as Engine | undefined });
   const output = {

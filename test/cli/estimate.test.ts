@@ -47,7 +47,7 @@ describe("npm run estimate", () => {
     [["--model", "meta/llama-3.1-8b-instruct", "--gpu", "A10G", "--precision", "int8"], "--precision int8: expected one of bf16, fp16, fp8, int4"],
     [["--model", "meta/llama-3.1-8b-instruct", "--gpu", "A10G", "--max-model-len", "200000"], "--max-model-len 200000: expected a whole number from 1 to 131072"],
     [["--model", "meta/llama-3.1-8b-instruct", "--gpu", "A10G", "--gpu-memory-utilization", "1.5"], "--gpu-memory-utilization 1.5: expected a fraction greater than 0 and at most 1"],
-    [["--model", "nvidia/nv-embedqa-e5-v5", "--gpu", "A10G", "--engine", "vllm"], "--engine vllm: nvidia/nv-embedqa-e5-v5 is a embedding model served by a fixed-memory engine"],
+    [["--model", "nvidia/nv-embedqa-e5-v5", "--gpu", "A10G", "--engine", "vllm"], "--engine vllm: nvidia/nv-embedqa-e5-v5 (kind: embedding) is served by a fixed-memory engine"],
   ])("rejects %j", (argv, message) => {
     expect(() => runEstimate(argv)).toThrow(new EstimateUsageError(message));
   });
