@@ -6,7 +6,8 @@ import { deriveScrapeJobs, JOB, prometheusListenAddress, type ResolvedObservabil
 /** Path of the rule file relative to prometheus.yml; `promtool check config` resolves it so. */
 export const RULE_FILE = "rules/gpu-fleet.rules.yml";
 
-/** Where the renderer expects Prometheus' files on the host (mounted at the same path in the container). */
+/** Paths inside the Prometheus container: the rendered `prometheus/` folder is mounted at the config
+ *  directory, the host's data volume at the TSDB path (the prom/prometheus image's default). */
 export const PROMETHEUS_CONFIG_DIR = "/etc/prometheus";
 export const PROMETHEUS_DATA_DIR = "/prometheus";
 
