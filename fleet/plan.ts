@@ -12,7 +12,7 @@ import { HostConfig, ServiceConfig, StackConfig } from "./config";
 import { Estimate, estimate } from "./estimator";
 import { HostLedgerDocument, LEDGER_KIND, LEDGER_VERSION } from "./hostLedger";
 import { LedgerGpu, buildLedger } from "./ledger";
-import { placeServices } from "./placement";
+import { PlacementRequest, placeServices } from "./placement";
 
 /** First host port for services that do not set one; NIM containers listen on 8000. */
 export const FIRST_SERVICE_PORT = 8000;
@@ -103,7 +103,21 @@ interface HostAttempt {
   readonly host: PlannedHost;
   readonly services: PlannedService[];
   readonly findings: Finding[];
-  readonly placementError?: string;
+}
+
+/**
+ * Places what can be placed: a service that fits nowhere is reported and left out, and the others are
+ * placed without it, so one oversized service does not leave the rest of the host unplanned.
+ */
+function placeAll(headroomMiB: readonly number[], requests: readonly PlacementRequest[]): { gpus: ReadonlyMap<string, readonly number[]>; failures: { service: string; reason: string }[] } {
+  const failures: { service: string; reason: string }[] = [];
+  let remaining = requests;
+  for (;;) {
+    const result = placeServices(headroomMiB, remaining);
+    if (result.ok) return { gpus: result.gpus, failures };
+    failures.push({ service: result.service, reason: result.reason });
+    remaining = remaining.filter((r) => r.service !== result.service);
+  }
 }
 
 function planHost(host: HostConfig, shape: HostShape, services: readonly ServiceConfig[], safetyMarginFraction: number): HostAttempt {
@@ -116,20 +130,19 @@ function planHost(host: HostConfig, shape: HostShape, services: readonly Service
     pinned.map((s) => ({ service: s.name, gpus: s.gpus!, reservedMiBPerGpu: estimates.get(s.name)!.reservedMiBPerGpu })),
     safetyMarginFraction,
   );
-  const placement = placeServices(
+  const placement = placeAll(
     pinnedLedger.map((g) => g.headroomMiB),
     services
       .filter((s) => !s.gpus)
       .map((s) => ({ service: s.name, tensorParallel: s.tensorParallel ?? 1, reservedMiBPerGpu: estimates.get(s.name)!.reservedMiBPerGpu })),
   );
-  const placementError = placement.ok ? undefined : `service "${placement.service}" cannot be placed on host "${host.name}": ${placement.reason}`;
 
   let nextPort = FIRST_SERVICE_PORT;
   const taken = new Set(services.map((s) => s.port).filter((p) => p !== undefined));
   const planned: PlannedService[] = services.map((s) => {
     const e = estimates.get(s.name)!;
     const model = findModel(s.model)!;
-    const gpus = s.gpus ?? (placement.ok ? placement.gpus.get(s.name)! : []);
+    const gpus = s.gpus ?? placement.gpus.get(s.name) ?? [];
     let hostPort = s.port;
     if (hostPort === undefined) {
       while (taken.has(nextPort)) nextPort++;
@@ -172,7 +185,8 @@ function planHost(host: HostConfig, shape: HostShape, services: readonly Service
     interconnect: shape.interconnect,
     safetyMarginFraction,
     hourlyUsd: shape.instance?.hourlyUsd ?? null,
-    services: planned.map((s) => ({
+    // A service the planner could not place runs nowhere: it has its own finding, not a ledger line.
+    services: planned.filter((s) => s.gpus.length > 0).map((s) => ({
       name: s.name,
       model: s.model,
       gpus: s.gpus,
@@ -189,7 +203,14 @@ function planHost(host: HostConfig, shape: HostShape, services: readonly Service
     gpus: ledger,
   };
   const findings = checkHostLedger(ledgerDocument);
-  if (placementError) findings.unshift({ check: "automatic-placement", enforcement: "mandatory", host: host.name, message: placementError });
+  findings.unshift(
+    ...placement.failures.map((f): Finding => ({
+      check: "automatic-placement",
+      enforcement: "mandatory",
+      host: host.name,
+      message: `service "${f.service}" cannot be placed on host "${host.name}": ${f.reason}`,
+    })),
+  );
   return {
     host: {
       name: host.name,
@@ -205,7 +226,6 @@ function planHost(host: HostConfig, shape: HostShape, services: readonly Service
     },
     services: planned,
     findings,
-    placementError,
   };
 }
 

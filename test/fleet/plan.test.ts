@@ -242,15 +242,13 @@ describe("over-budget maps", () => {
     const plan = planFleet(
       config({ ...DEV, services: [{ ...DEV_LLM, gpus: undefined }, { ...DEV_LLM, name: "llm2", gpus: undefined }] }),
     );
-    // When placement fails, no unpinned service gets devices, so each also fails the TP check
-    // ("pinned to 0 GPU(s)"), and "llm", which would have fit alone, is left off the map too.
+    // Only the service that fits nowhere is left out (with its own finding); "llm" still gets GPU 0.
     expect(findings(plan)).toEqual([
       'automatic-placement [mandatory] gpu0: service "llm2" cannot be placed on host "gpu0": needs 1 GPU(s) with 20,725 MiB free each; 0 have that much (most free on one GPU: 1,151 MiB)',
-      'tensor-parallel-matches-devices [mandatory] gpu0: service "llm" on host "gpu0" has tensor parallelism 1 but is pinned to 0 GPU(s) []; they must be equal',
-      'tensor-parallel-matches-devices [mandatory] gpu0: service "llm2" on host "gpu0" has tensor parallelism 1 but is pinned to 0 GPU(s) []; they must be equal',
     ]);
-    expect(plan.services.map((s) => s.gpus)).toEqual([[], []]);
-    expect(gpuMap(plan)).toEqual(["0 21876 0 21876"]);
+    expect(plan.services.map((s) => s.gpus)).toEqual([[0], []]);
+    expect(plan.hosts[0].ledgerDocument.services.map((s) => s.name)).toEqual(["llm"]);
+    expect(gpuMap(plan)).toEqual(["0 21876 20725 1151 llm:20725"]);
   });
 
   it("precisions the GPU cannot run, and TP over PCIe as an advisory", () => {
