@@ -9,7 +9,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { previewProgram } from "../plan/mockPreview";
 import { OFFLINE_SECRET_PLACEHOLDER } from "../plan/stackFile";
-import { ledgerViolations } from "../plan/violations";
+import { planViolations } from "../plan/violations";
 
 export function generatedFleetConfig(nodes: number): Record<string, string> {
   const hosts = Array.from({ length: nodes }, (_, n) => ({ name: `node${n}`, instanceType: "p4de.24xlarge" }));
@@ -37,7 +37,7 @@ async function planNodes(nodes: number): Promise<{ resources: number; seconds: n
   const stack = loadStackConfig();
   planFleet(stack);
   const preview = await previewProgram(() => void deployFleet(), { project: "gpu-fleet", stack: "bench", config, secretKeys });
-  const violations = ledgerViolations(preview.resources);
+  const violations = planViolations(preview.resources);
   const seconds = Number(process.hrtime.bigint() - start) / 1e9;
   if (violations.some((v) => v.enforcement === "mandatory") || preview.duplicates.length) throw new Error("the generated fleet should plan cleanly");
   return { resources: preview.resources.length, seconds };

@@ -11,7 +11,7 @@ import { collectArtifacts, writeArtifacts } from "../plan/artifacts";
 import { previewProgram } from "../plan/mockPreview";
 import { buildReport, renderMarkdown, renderText } from "../plan/report";
 import { StackFileError, readStackFile } from "../plan/stackFile";
-import { ledgerViolations } from "../plan/violations";
+import { planViolations } from "../plan/violations";
 
 const USAGE = "usage: npm run plan -- <stack|path> [--json] [--out DIR] [--format text|md]";
 
@@ -95,7 +95,7 @@ async function main(argv: readonly string[]): Promise<number> {
     process.stderr.write(`duplicate resource names (the Pulumi engine rejects these): ${preview.duplicates.join(", ")}\n`);
     return 1;
   }
-  const violations = ledgerViolations(preview.resources, stack.maxHourlyUsd);
+  const violations = planViolations(preview.resources, stack.maxHourlyUsd);
   const report = buildReport(file.stack, plan, preview.resources, violations);
 
   if (args.out) writeArtifacts(args.out, [...collectArtifacts(preview.resources), { path: "plan.json", content: JSON.stringify(report, null, 2) + "\n" }]);
