@@ -53,7 +53,7 @@ async function renderFleet(raw: import("../../fleet").RawStackConfig): Promise<{
     new components.NimService(s.name, { host: hosts.get(s.host)!, service: s, ngcApiKey: pulumi.secret(NGC_KEY) });
   }
   await settle();
-  const commands = mocks.registrations.slice(before).filter((r) => r.type === "command:remote:Command").map((r) => {
+  const registered = mocks.registrations.slice(before).filter((r) => r.type === "command:remote:Command").map((r) => {
     const i = r.inputs;
     const env = unwrapSecret(i.environment) as Record<string, string> | undefined;
     return {
@@ -64,6 +64,15 @@ async function renderFleet(raw: import("../../fleet").RawStackConfig): Promise<{
       ...(env && Object.keys(env).length ? { environment: env } : {}),
     };
   });
+  // The engine runs commands in dependency order (GpuHost: provision -> verify -> ledger; NimService:
+  // key -> container, both after the host), not in registration order, which follows Output resolution.
+  const order = [
+    ...plan.hosts.flatMap((h) => [`${h.name}-provision`, `${h.name}-verify-gpus`, `${h.name}-ledger`]),
+    ...plan.services.flatMap((s) => [`${s.name}-ngc-key`, `${s.name}-container`]),
+  ];
+  const unknown = registered.filter((c) => !order.includes(c.name));
+  if (unknown.length) throw new Error(`commands this test does not know how to order: ${unknown.map((c) => c.name).join(", ")}`);
+  const commands = order.flatMap((n) => registered.filter((c) => c.name === n));
   return { plan, commands };
 }
 
@@ -173,7 +182,7 @@ describe("dev layout: one A10G running the llama-3.1-8b-instruct NIM", () => {
   };
   const container = (name: string) => byName(commands, name);
   const startedLines = () =>
-    `[gpu-fleet] started gpu-fleet-llm (${hash}) on GPU 0\n[gpu-fleet] gpu-fleet-llm ready at http://${host.privateAddress}:8000/v1/health/ready\n`;
+    `[gpu-fleet] started gpu-fleet-llm (${hash}) pinned to GPU 0\n[gpu-fleet] gpu-fleet-llm ready at http://${host.privateAddress}:8000/v1/health/ready\n`;
 
   beforeAll(async () => {
     host = await TestHost.start({
@@ -283,7 +292,9 @@ describe("dev layout: one A10G running the llama-3.1-8b-instruct NIM", () => {
     await destroyOne(host, container("llm-container"));
     host.setImages(nimImages({ [LLM_IMAGE]: { requiredEnv: ["NGC_API_KEY"], logs: NIM_LOGS, readyAfterMs: 2500 } }));
     const dropped = await run(container("llm-container").create, { dropConnectionWhen: /started gpu-fleet-llm/ });
-    expect(dropped).toMatchObject({ dropped: true, stderr: `[gpu-fleet] started gpu-fleet-llm (${hash}) on GPU 0\n` });
+    expect(dropped).toMatchObject({ dropped: true, code: 255 });
+    // the first probe's 503 may still reach us before the connection is gone
+    expect(dropped.stderr).toMatch(new RegExp(`^\\[gpu-fleet\\] started gpu-fleet-llm \\(${hash}\\) pinned to GPU 0\\n(curl: \\(22\\) The requested URL returned error: 503\\n)?$`));
     // the remote script is still in its wait loop; let it hit the closed connection
     await new Promise((r) => setTimeout(r, 6500));
     // the script's EXIT trap removed its throw-away Docker config (which holds the key, base64-encoded)
@@ -309,7 +320,7 @@ describe("dev layout: one A10G running the llama-3.1-8b-instruct NIM", () => {
       code: 1,
       stdout: "",
       stderr:
-        `[gpu-fleet] started gpu-fleet-llm (${hash}) on GPU 0\n` +
+        `[gpu-fleet] started gpu-fleet-llm (${hash}) pinned to GPU 0\n` +
         `curl: (7) Failed to connect to ${host.privateAddress} port 8000 after 0 ms: Couldn't connect to server\n` +
         "[gpu-fleet] last lines of gpu-fleet-llm:\n" +
         `${NIM_LOGS.join("\n")}\n${oom}\n` +
@@ -337,7 +348,7 @@ describe("dev layout: one A10G running the llama-3.1-8b-instruct NIM", () => {
       code: 1,
       stdout: "",
       stderr:
-        `[gpu-fleet] started gpu-fleet-llm (${specHashOf(script)}) on GPU 0\n` +
+        `[gpu-fleet] started gpu-fleet-llm (${specHashOf(script)}) pinned to GPU 0\n` +
         "curl: (22) The requested URL returned error: 503\n".repeat(2) +
         "[gpu-fleet] last lines of gpu-fleet-llm:\n" +
         `${NIM_LOGS.join("\n")}\n` +
@@ -415,3 +426,107 @@ async function destroyOne(host: TestHost, c: HostCommand): Promise<void> {
   const r = await host.run(c.delete!);
   if (r.code !== 0) throw new Error(`${c.name} delete failed: ${r.stderr}`);
 }
+
+describe("a100 layout: 8x A100-SXM4-80GB, ASR on 0, embeddings on 1, a TP-2 LLM on 2-3, OCR on 4, 5-7 spare", () => {
+  const A100 = { name: "NVIDIA A100-SXM4-80GB", memoryTotalMiB: 81920 };
+  const PINS: Record<string, number[]> = { asr: [0], embed: [1], chat: [2, 3], ocr: [4] };
+  let host: TestHost;
+  let commands: HostCommand[];
+  let plan: import("../../fleet").FleetPlan;
+
+  beforeAll(async () => {
+    host = await TestHost.start({
+      gpus: { gpus: Array.from({ length: 8 }, () => ({ ...A100 })) },
+      images: {
+        // encoders hold about what the plan reserves for them; vLLM engines 0.9 x 81920 (the default)
+        "nvcr.io/nim/openai/whisper-large-v3:latest": { requiredEnv: ["NGC_API_KEY"], gpuMemoryMiB: 4038 },
+        "nvcr.io/nim/nvidia/nv-embedqa-e5-v5:latest": { requiredEnv: ["NGC_API_KEY"], gpuMemoryMiB: 1664 },
+        "nvcr.io/nim/*": { requiredEnv: ["NGC_API_KEY"] },
+      },
+      registries: { "nvcr.io": { username: NGC_USER, password: NGC_KEY } },
+    });
+    ({ plan, commands } = await renderFleet({
+      ngcApiKey: "secret",
+      hosts: [{ name: "dgx", existing: { address: host.privateAddress, user: TEST_USER, gpu: "A100-SXM4-80GB", gpuCount: 8 } }],
+      services: [
+        { name: "asr", model: "openai/whisper-large-v3", host: "dgx", gpus: [0] },
+        { name: "embed", model: "nvidia/nv-embedqa-e5-v5", host: "dgx", gpus: [1] },
+        { name: "chat", model: "meta/llama-3.1-70b-instruct", host: "dgx", gpus: [2, 3], maxModelLen: 8192 },
+        { name: "ocr", model: "rednote-hilab/dots.ocr", host: "dgx", gpus: [4] },
+      ],
+    }));
+  });
+  afterAll(async () => {
+    await host?.stop();
+  });
+
+  it("renders one key and one container command per NIM, a container only for the vLLM OCR", () => {
+    expect(commands.map((c) => c.name)).toEqual([
+      "dgx-provision", "dgx-verify-gpus", "dgx-ledger",
+      "asr-ngc-key", "asr-container", "embed-ngc-key", "embed-container", "chat-ngc-key", "chat-container", "ocr-container",
+    ]);
+    expect(commands.filter((c) => KEY_FORMS.some((k) => c.create.includes(k)))).toEqual([]);
+    expect(plan.services.map((s) => [s.name, s.gpus, s.hostPort])).toEqual([["asr", [0], 8000], ["embed", [1], 8001], ["chat", [2, 3], 8002], ["ocr", [4], 8003]]);
+  });
+
+  it("first run converges and each container gets only its pinned devices", async () => {
+    if (host.isolation !== "namespaces") return;
+    const r = await up(host, commands);
+    expect(Object.fromEntries(Object.entries(r).map(([k, v]) => [k, v.code]))).toEqual(Object.fromEntries(commands.map((c) => [c.name, 0])));
+    expect(r["dgx-verify-gpus"].stderr).toBe("[gpu-fleet] verified 8 x NVIDIA A100-SXM4-80GB\n");
+    for (const s of plan.services) {
+      const name = `gpu-fleet-${s.name}`;
+      const url = `http://${host.privateAddress}:${s.hostPort}${s.serving.healthPath}`;
+      expect(r[`${s.name}-container`]).toEqual({
+        code: 0,
+        stdout: "",
+        stderr: `[gpu-fleet] started ${name} (${specHashOf(byName(commands, `${s.name}-container`).create)}) pinned to GPU ${PINS[s.name].join(",")}\n[gpu-fleet] ${name} ready at ${url}\n`,
+      });
+      const devices = await host.run(`docker inspect --format '{{json .HostConfig.DeviceRequests}}' ${name}`);
+      expect(devices.stdout).toBe(`[{"Driver":"","Count":0,"DeviceIDs":${JSON.stringify(PINS[s.name].map(String))},"Capabilities":[["gpu"]],"Options":{}}]\n`);
+    }
+    const cs = host.containers();
+    expect(cs.map((c) => [c.name, c.state, c.gpuRequest!.deviceIds, c.ports.map((p) => `${p.hostIp}:${p.hostPort}`)])).toEqual([
+      ["gpu-fleet-asr", "running", ["0"], [`${host.privateAddress}:8000`]],
+      ["gpu-fleet-embed", "running", ["1"], [`${host.privateAddress}:8001`]],
+      ["gpu-fleet-chat", "running", ["2", "3"], [`${host.privateAddress}:8002`]],
+      ["gpu-fleet-ocr", "running", ["4"], [`${host.privateAddress}:8003`]],
+    ]);
+    // the NIMs read the key from their own env file; the vLLM OCR container gets no key at all
+    expect(cs.map((c) => [c.name, c.envFiles, c.envNames.includes("NGC_API_KEY")])).toEqual([
+      ["gpu-fleet-asr", ["/etc/gpu-fleet/nim/asr.env"], true],
+      ["gpu-fleet-embed", ["/etc/gpu-fleet/nim/embed.env"], true],
+      ["gpu-fleet-chat", ["/etc/gpu-fleet/nim/chat.env"], true],
+      ["gpu-fleet-ocr", [], false],
+    ]);
+    expect(cs.find((c) => c.name === "gpu-fleet-chat")!.envValues).toMatchObject({ NIM_TENSOR_PARALLEL_SIZE: "2", NIM_MAX_MODEL_LEN: "8192", NIM_GPU_MEMORY_UTILIZATION: "0.9" });
+    expect(cs.find((c) => c.name === "gpu-fleet-ocr")!.cmd.slice(0, 4)).toEqual(["--model", "rednote-hilab/dots.ocr", "--tensor-parallel-size", "1"]);
+    // GPUs 5-7 stay untouched
+    expect((await host.run("nvidia-smi --query-gpu=index,memory.used --format=csv,noheader,nounits")).stdout).toBe(
+      "0, 4038\n1, 1664\n2, 73728\n3, 73728\n4, 73728\n5, 0\n6, 0\n7, 0\n",
+    );
+    expect(filesWithKey(host)).toEqual(["/etc/gpu-fleet/nim/asr.env", "/etc/gpu-fleet/nim/chat.env", "/etc/gpu-fleet/nim/embed.env"]);
+    expect(keyLeaksOutsideFiles(host, Object.values(r))).toEqual([]);
+  });
+
+  it("a second run leaves every container alone; teardown removes them all", async () => {
+    if (host.isolation !== "namespaces") return;
+    const ids = host.containers().map((c) => c.id);
+    const calls = host.calls().length;
+    const r = await up(host, commands);
+    for (const s of plan.services) {
+      expect(r[`${s.name}-container`].stderr.split("\n")[0]).toBe(`[gpu-fleet] unchanged: gpu-fleet-${s.name} already runs spec ${specHashOf(byName(commands, `${s.name}-container`).create)}`);
+    }
+    expect(host.containers().map((c) => c.id)).toEqual(ids);
+    expect(dockerCallsSince(host, calls).filter((c) => c !== "inspect" && c !== "info")).toEqual([]);
+
+    await destroy(host, commands);
+    expect(host.containers()).toEqual([]);
+    expect(filesWithKey(host)).toEqual([]);
+    expect((await host.run("nvidia-smi --query-gpu=memory.used --format=csv,noheader,nounits")).stdout).toBe("0\n".repeat(8));
+    expect(host.changedFiles()).toEqual([
+      "/data", "/data/databases", "/data/nim-cache", "/data/nim-cache/asr", "/data/nim-cache/chat", "/data/nim-cache/embed", "/data/nim-cache/ocr",
+      "/etc/gpu-fleet", "/etc/gpu-fleet/nim",
+    ]);
+  });
+});

@@ -132,6 +132,9 @@ export interface StandInContainer {
   image: string;
   state: "created" | "running" | "exited";
   exitCode: number;
+  /** arguments after the image */
+  cmd: string[];
+  labels: Record<string, string>;
   gpuRequest: { driver: string; count: number; deviceIds: string[] | null; capabilities: string[][] } | null;
   ports: { hostIp: string; hostPort: number; containerPort: number }[];
   envFiles: string[];

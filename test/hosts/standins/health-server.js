@@ -4,6 +4,7 @@
 //   GET /v1/health/ready  200 {"object":"health.response","message":"Service is ready."} once readyAtMs has
 //                         passed; 503 {"object":"health.response","message":"Service is not ready."} before
 //                         (readyAtMs -1: never ready)
+//   GET /health           vLLM's readiness probe: 200 with an empty body when ready, 503 before
 //   GET /v1/models        200 {"object":"list","data":[{"id":<model>,"object":"model"}]}
 //   anything else         404
 // Exits at exitAtMs (a container that crashes) or on SIGTERM (docker stop / rm). Writes its pid to
@@ -26,6 +27,11 @@ const handler = (req, res) => {
     return ready
       ? json(res, 200, { object: "health.response", message: "Service is ready." })
       : json(res, 503, { object: "health.response", message: "Service is not ready." });
+  }
+  if (url === "/health") {
+    const ready = cfg.readyAtMs !== -1 && Date.now() >= cfg.readyAtMs;
+    res.writeHead(ready ? 200 : 503);
+    return res.end();
   }
   if (url === "/v1/models") return json(res, 200, { object: "list", data: [{ id: cfg.model, object: "model" }] });
   return json(res, 404, { detail: "Not Found" });
