@@ -57,6 +57,16 @@ export function serverErrorMessage(bodyText: string): string {
   return message.length > 300 ? `${message.slice(0, 300)}…` : message;
 }
 
+/** A plain loop: this runs over 50 × 1024 numbers per batch, on the thread that parses answers. */
+function isFiniteNumberArray(value: unknown): value is number[] {
+  if (!Array.isArray(value) || value.length === 0) return false;
+  for (let i = 0; i < value.length; i += 1) {
+    const x = value[i];
+    if (typeof x !== "number" || !Number.isFinite(x)) return false;
+  }
+  return true;
+}
+
 /**
  * Checks the response shape and returns the vectors in input order. Any surprise here is terminal:
  * a server that answers with the wrong shape will answer the same way to a retry.
@@ -78,7 +88,7 @@ export function parseEmbeddingResponse(bodyText: string, expectedCount: number, 
     const item = data[i] as { index?: unknown; embedding?: unknown };
     const index = typeof item.index === "number" ? item.index : i;
     const embedding = item.embedding;
-    if (!Array.isArray(embedding) || embedding.length === 0 || !embedding.every((x) => typeof x === "number" && Number.isFinite(x))) {
+    if (!isFiniteNumberArray(embedding)) {
       throw new TerminalEmbeddingError(`embedding response item ${index} is not an array of finite numbers (was encoding_format "float" ignored?)`);
     }
     if (index < 0 || index >= expectedCount || vectors[index] !== undefined) {
