@@ -213,6 +213,28 @@ describe("vectorizer ingest (pgvector through pg, PGlite)", () => {
     }
   });
 
+  it("embeds everything again when the model changes, and when the store lost its rows", async () => {
+    const server = await new EmbeddingServer({ dimension: 16 }).start();
+    try {
+      const c = setup({ "guide.txt": GUIDE, "sub/notes.md": NOTES });
+      const total = expectedChunks("guide.txt", GUIDE).length + expectedChunks("sub/notes.md", NOTES).length;
+      expect((await cli(ingestArgs(c, server))).summary).toMatchObject({ embedded: total });
+      const otherModel = await cli(ingestArgs(c, server, ["--model", "test-model"]));
+      expect(otherModel.stderr.split("\n")[0]).toBe("vectorizer: model, store or chunking changed since the last run; every chunk will be embedded again");
+      expect(otherModel.summary).toMatchObject({ embedded: total, alreadyDone: 0 });
+      expect(server.requests.at(-1)?.body.model).toBe("test-model");
+      expect(await rows(c.table)).toHaveLength(total);
+
+      await pg.query(`DROP TABLE ${c.table}`);
+      const afterDrop = await cli(ingestArgs(c, server, ["--model", "test-model"]));
+      expect(afterDrop.stderr.split("\n")[0]).toBe(`vectorizer: the store holds 0 vectors but the checkpoint recorded ${total}; starting over`);
+      expect(afterDrop.summary).toMatchObject({ embedded: total, alreadyDone: 0 });
+      expect(await rows(c.table)).toEqual([...expectedChunks("guide.txt", GUIDE), ...expectedChunks("sub/notes.md", NOTES)]);
+    } finally {
+      await server.stop();
+    }
+  });
+
   it("finds the nearest chunks with a query embedding", async () => {
     const server = await new EmbeddingServer({ dimension: 16 }).start();
     try {
