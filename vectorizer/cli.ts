@@ -3,7 +3,7 @@ import { Checkpoint } from "./checkpoint";
 import { EmbeddingClient } from "./embeddings";
 import { VectorizerError, UsageError, redactSecret } from "./errors";
 import { runIngest } from "./ingest";
-import { Command, CommonOptions, IngestCommand, SchemaCommand, SearchCommand, parseCommand } from "./options";
+import { Command, CommonOptions, IngestCommand, SchemaCommand, SearchCommand, USAGE, parseCommand } from "./options";
 import { Progress, formatProgressLine, startMetricsServer } from "./progress";
 import { IrisStore, connectIris } from "./stores/iris";
 import { irisSchemaStatements, irisTableName } from "./stores/irisSql";
@@ -157,6 +157,9 @@ async function execute(command: Command, env: Env, io: CliIo): Promise<number> {
       return 0;
     case "init":
       return init(command, env, io);
+    case "help":
+      io.stdout(USAGE);
+      return 0;
   }
 }
 
@@ -165,7 +168,7 @@ export async function runCli(argv: readonly string[], env: Env, io: CliIo): Prom
   let apiKey: string | undefined;
   try {
     const command = parseCommand(argv);
-    apiKey = env[command.apiKeyEnv] || undefined;
+    if (command.command !== "help") apiKey = env[command.apiKeyEnv] || undefined;
     return await execute(command, env, io);
   } catch (error) {
     const secretFree = (text: string) => redactSecret(redactSecret(text, apiKey), env.IRIS_PASSWORD || undefined);

@@ -44,7 +44,11 @@ export interface SchemaCommand extends CommonOptions {
   dimension: number;
 }
 
-export type Command = IngestCommand | SearchCommand | SchemaCommand;
+export interface HelpCommand {
+  command: "help";
+}
+
+export type Command = IngestCommand | SearchCommand | SchemaCommand | HelpCommand;
 
 export const DEFAULTS = {
   store: "pgvector" as StoreKind,
@@ -96,6 +100,7 @@ function optionalInteger(name: string, value: string | undefined, min: number, m
 
 /** Parses argv (without node and script) into a validated command. Throws UsageError. Pure. */
 export function parseCommand(argv: readonly string[]): Command {
+  if (argv.length > 0 && (argv[0] === "help" || argv.includes("--help") || argv.includes("-h"))) return { command: "help" };
   for (const arg of argv) {
     const flag = arg.split("=")[0];
     if (SECRET_FLAGS.includes(flag)) {

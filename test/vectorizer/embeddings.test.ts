@@ -87,5 +87,7 @@ describe("command line parsing", () => {
     expect(() => parseCommand(["ingest", "d", "--table", "x;drop"])).toThrow("--table: table name must be an identifier");
     expect(() => parseCommand(["schema"])).toThrow("schema needs --dimension N (1024 for nvidia/nv-embedqa-e5-v5)");
     expect(() => parseCommand(["frobnicate"])).toThrow('unknown command "frobnicate"');
+    expect(parseCommand(["ingest", "--help"])).toEqual({ command: "help" });
+    expect(parseCommand(["help"])).toEqual({ command: "help" });
   });
 });
