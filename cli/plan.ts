@@ -7,6 +7,7 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import { ConfigError, planFleet } from "../fleet";
+import { observabilityEndpoints } from "../renderers/observability";
 import { collectArtifacts, writeArtifacts } from "../plan/artifacts";
 import { previewProgram } from "../plan/mockPreview";
 import { buildReport, renderMarkdown, renderText } from "../plan/report";
@@ -96,7 +97,14 @@ async function main(argv: readonly string[]): Promise<number> {
     return 1;
   }
   const violations = planViolations(preview.resources, stack.maxHourlyUsd);
-  const report = buildReport(file.stack, plan, preview.resources, violations);
+  const observability = stack.observability.enabled
+    ? observabilityEndpoints({
+        hosts: plan.hosts.map((h) => ({ name: h.name, address: h.config.existing?.address })),
+        observabilityHost: stack.observability.host,
+        bind: stack.observability.bind,
+      })
+    : null;
+  const report = buildReport(file.stack, plan, preview.resources, violations, observability);
 
   if (args.out) writeArtifacts(args.out, [...collectArtifacts(preview.resources), { path: "plan.json", content: JSON.stringify(report, null, 2) + "\n" }]);
   if (args.json) process.stdout.write(JSON.stringify(report, null, 2) + "\n");

@@ -1,3 +1,4 @@
 /** gpu-fleet components, importable by other Pulumi programs. */
 export * from "./gpuHost";
 export * from "./nimService";
+export * from "./observabilityStack";

@@ -48,6 +48,16 @@ export interface ServiceConfig {
   readonly image?: string;
 }
 
+/** Prometheus and Grafana on one host, exporters on all (`gpu-fleet:observability`). */
+export interface ObservabilityConfig {
+  readonly enabled: boolean;
+  /** Host that runs Prometheus and Grafana; the first host when unset. */
+  readonly host: string;
+  /** `loopback`: reach Prometheus and Grafana through an SSH tunnel; `private`: on the host's private address. */
+  readonly bind: "loopback" | "private";
+  readonly retentionDays: number;
+}
+
 /** A secret config value as seen offline: present (encrypted), missing, or — wrongly — plaintext. */
 export type SecretState = "secret" | "missing" | "plaintext";
 
@@ -57,6 +67,7 @@ export interface StackConfig {
   readonly ngcApiKey: SecretState;
   readonly safetyMarginFraction: number;
   readonly maxHourlyUsd?: number;
+  readonly observability: ObservabilityConfig;
 }
 
 /** Raw values as read from Pulumi config (objects already parsed from YAML/JSON). */
@@ -66,6 +77,7 @@ export interface RawStackConfig {
   readonly ngcApiKey: SecretState;
   readonly safetyMarginFraction?: unknown;
   readonly maxHourlyUsd?: unknown;
+  readonly observability?: unknown;
 }
 
 export class ConfigError extends Error {
@@ -324,6 +336,34 @@ function validateService(p: Problems, i: number, raw: unknown, hosts: readonly H
   };
 }
 
+const OBSERVABILITY_KEYS = ["enabled", "host", "bind", "retentionDays"];
+
+function validateObservability(p: Problems, raw: unknown, hosts: readonly HostConfig[]): ObservabilityConfig {
+  const path = key("observability");
+  const fallback: ObservabilityConfig = { enabled: true, host: hosts[0]?.name ?? "", bind: "loopback", retentionDays: 15 };
+  if (raw === undefined) return fallback;
+  if (!isObject(raw)) {
+    p.add(path, `${show(raw)} is not allowed; expected { enabled, host, bind, retentionDays }`);
+    return fallback;
+  }
+  unknownKeys(p, path, raw, OBSERVABILITY_KEYS);
+  const enabled = raw.enabled ?? true;
+  if (typeof enabled !== "boolean") p.add(`${path}.enabled`, `${show(enabled)} is not allowed; expected true or false`);
+  const host = raw.host ?? fallback.host;
+  if (typeof host !== "string" || !hosts.some((h) => h.name === host)) {
+    p.add(`${path}.host`, `unknown host ${show(host)}; defined hosts: ${hosts.map((h) => h.name).join(", ") || "none"}`);
+  }
+  const bind = raw.bind ?? "loopback";
+  if (bind !== "loopback" && bind !== "private") p.add(`${path}.bind`, `${show(bind)} is not allowed; expected "loopback" (SSH tunnel) or "private"`);
+  const retentionDays = positiveInt(p, `${path}.retentionDays`, raw.retentionDays, 15, 1, 3650);
+  return {
+    enabled: enabled === true,
+    host: typeof host === "string" ? host : fallback.host,
+    bind: bind === "private" ? "private" : "loopback",
+    retentionDays,
+  };
+}
+
 /** Throws a ConfigError listing every problem, or returns the typed config. */
 export function validateStackConfig(raw: RawStackConfig): StackConfig {
   const p = new Problems();
@@ -373,6 +413,7 @@ export function validateStackConfig(raw: RawStackConfig): StackConfig {
     if (typeof v !== "number" || !(v > 0)) p.add(key("maxHourlyUsd"), `${show(v)} is not allowed; expected a positive number of US dollars per hour`);
     else maxHourlyUsd = v;
   }
+  const observability = validateObservability(p, raw.observability, hosts);
   if (p.list.length > 0) throw new ConfigError(p.list);
-  return { hosts, services, ngcApiKey: raw.ngcApiKey, safetyMarginFraction, maxHourlyUsd };
+  return { hosts, services, ngcApiKey: raw.ngcApiKey, safetyMarginFraction, maxHourlyUsd, observability };
 }

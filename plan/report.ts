@@ -3,6 +3,7 @@
  * drawn as bars, and Markdown for a pull-request comment.
  */
 import type { FleetPlan, PlannedHost } from "../fleet";
+import type { ObservabilityEndpoint } from "../renderers/observability";
 import type { RegisteredResource } from "./mockPreview";
 
 export interface Violation {
@@ -46,9 +47,17 @@ export interface PlanReport {
   }[];
   readonly resources: { type: string; name: string; parent: string | null }[];
   readonly violations: Violation[];
+  /** Prometheus and Grafana, when the stack runs them; addresses unknown before EC2 hosts exist are named. */
+  readonly observability: ObservabilityEndpoint[] | null;
 }
 
-export function buildReport(stack: string, plan: FleetPlan, resources: readonly RegisteredResource[], violations: readonly Violation[]): PlanReport {
+export function buildReport(
+  stack: string,
+  plan: FleetPlan,
+  resources: readonly RegisteredResource[],
+  violations: readonly Violation[],
+  observability: ObservabilityEndpoint[] | null,
+): PlanReport {
   return {
     stack,
     hourlyUsd: plan.hourlyUsd,
@@ -95,6 +104,7 @@ export function buildReport(stack: string, plan: FleetPlan, resources: readonly 
     })),
     resources: resources.map((r) => ({ type: r.type, name: r.name, parent: r.parent })),
     violations: [...violations],
+    observability,
   };
 }
 
@@ -150,6 +160,10 @@ export function renderText(report: PlanReport, source: string): string {
     lines.push(
       `    weights ${fmt(s.estimate.weightsMiBPerGpu)} MiB/GPU + overhead ${fmt(s.estimate.overheadMiB)} MiB, KV ${fmt(s.estimate.kvBytesPerToken)} B/token; reserves ${fmt(s.reservedMiBPerGpu)} MiB/GPU, holds ${fmt(s.estimate.maxContextTokens)} tokens; maxModelLen ${fmt(s.maxModelLen)} ${s.fits ? "fits" : "DOES NOT FIT"}`,
     );
+  }
+  if (report.observability) {
+    lines.push("", "observability");
+    for (const e of report.observability) lines.push(`  ${e.name} ${e.url} on ${e.host}; tunnel: ${e.sshTunnel}, then open ${e.localUrl}`);
   }
   const counts = new Map<string, number>();
   for (const r of report.resources) counts.set(r.type, (counts.get(r.type) ?? 0) + 1);

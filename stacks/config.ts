@@ -33,6 +33,7 @@ export function readRawStackConfig(): RawStackConfig {
     ngcApiKey: secretState("ngcApiKey"),
     safetyMarginFraction: parsed(config, "safetyMarginFraction"),
     maxHourlyUsd: parsed(config, "maxHourlyUsd"),
+    observability: parsed(config, "observability"),
   };
 }
 
@@ -56,6 +57,12 @@ export function accessConfigProblems(stack: StackConfig | undefined): string[] {
     }
   } else if (!SSH_PUBLIC_KEY.test(sshPublicKey)) {
     problems.push(`${NAMESPACE}:sshPublicKey: "${sshPublicKey.slice(0, 24)}" is not an OpenSSH public key; expected "ssh-ed25519 AAAA…", "ssh-rsa AAAA…" or "ecdsa-sha2-nistp256 AAAA…"`);
+  }
+  if (stack?.observability.enabled) {
+    const grafana = secretState("grafanaAdminPassword");
+    const howToSetGrafana = "set it with `pulumi config set --secret gpu-fleet:grafanaAdminPassword <password>`, or turn observability off with gpu-fleet:observability { enabled: false }";
+    if (grafana === "missing") problems.push(`${NAMESPACE}:grafanaAdminPassword: is required for Grafana (gpu-fleet:observability is enabled); ${howToSetGrafana}`);
+    if (grafana === "plaintext") problems.push(`${NAMESPACE}:grafanaAdminPassword: is stored in plain text; ${howToSetGrafana}`);
   }
   return problems;
 }

@@ -5,7 +5,7 @@
  * offline plan report the same findings.
  */
 import * as pulumi from "@pulumi/pulumi";
-import { GpuHost, NimService } from "../components";
+import { GpuHost, NimService, ObservabilityStack } from "../components";
 import { FleetPlan, NAMESPACE, planFleet } from "../fleet";
 import { loadStackConfig } from "./config";
 
@@ -13,6 +13,7 @@ export interface FleetOutputs {
   readonly plan: FleetPlan;
   readonly hosts: ReadonlyMap<string, GpuHost>;
   readonly services: ReadonlyMap<string, NimService>;
+  readonly observability?: ObservabilityStack;
 }
 
 export function deployFleet(): FleetOutputs {
@@ -41,7 +42,17 @@ export function deployFleet(): FleetOutputs {
       .filter((s) => s.gpus.length > 0)
       .map((s) => [s.name, new NimService(s.name, { host: hosts.get(s.host)!, service: s, ngcApiKey })] as const),
   );
-  return { plan, hosts, services };
+  const observability = stack.observability.enabled
+    ? new ObservabilityStack("observability", {
+        plan,
+        hosts: [...hosts.values()],
+        grafanaAdminPassword: config.requireSecret("grafanaAdminPassword"),
+        observabilityHost: stack.observability.host,
+        bind: stack.observability.bind,
+        retentionDays: stack.observability.retentionDays,
+      })
+    : undefined;
+  return { plan, hosts, services, observability };
 }
 
 /** Stack outputs: endpoints and the GPU map, nothing secret. */
@@ -49,6 +60,7 @@ export function stackOutputs(fleet: FleetOutputs) {
   return {
     hourlyUsd: fleet.plan.hourlyUsd,
     endpoints: Object.fromEntries([...fleet.services].map(([name, svc]) => [name, svc.endpoint])),
+    observability: fleet.observability?.endpoints,
     gpuMap: fleet.plan.hosts.map((h) => ({
       host: h.name,
       instanceType: h.instanceType,

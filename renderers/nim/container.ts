@@ -18,18 +18,29 @@ export interface ContainerSpec {
   readonly healthPath: string;
   /** More published ports (IRIS: the superserver besides the web port). */
   readonly extraPorts?: readonly { readonly hostPort: number; readonly containerPort: number }[];
+  /**
+   * "host": the container shares the host's network (exporters, Prometheus); it publishes no ports
+   * and must itself listen on the bind address, which arguments get through the `{bind}` token.
+   */
+  readonly network?: "host";
+  /** Where readiness is checked when the service listens elsewhere than the bind address (127.0.0.1). */
+  readonly healthHost?: string;
+  /** Extra `docker run` flags, given literally (e.g. `--pid host`, `--cap-add SYS_ADMIN`). */
+  readonly runFlags?: readonly string[];
+  /** Labels; a changed label (e.g. the hash of mounted config files) replaces the container. */
+  readonly labels?: Readonly<Record<string, string>>;
   /** "private" binds to the host's primary private IPv4; otherwise a literal address. */
   readonly bindAddress: string;
   /** Pinned devices; empty for a CPU-only container (no --gpus, no GPU preflight). */
   readonly gpus: readonly number[];
   /** Non-secret environment (NIM_TENSOR_PARALLEL_SIZE, NIM_MAX_MODEL_LEN, …). */
   readonly env: Readonly<Record<string, string>>;
-  /** Arguments after the image (engines other than NIM take their settings as flags). */
+  /** Arguments after the image (engines other than NIM take their settings as flags); `{bind}` stands for the bind address. */
   readonly args: readonly string[];
   /** Host path of the 0600 env file with secrets (NGC_API_KEY), if the container needs one. */
   readonly secretEnvFile?: string;
   /** Host directories (on the data volume) mounted into the container, created before the start. */
-  readonly volumes: readonly { readonly hostPath: string; readonly containerPath: string; readonly ownerUid?: number }[];
+  readonly volumes: readonly ContainerVolume[];
   /** Root-only secret files copied, for the container's own user, into a mounted directory at each start. */
   readonly stagedSecrets?: readonly { readonly from: string; readonly to: string; readonly ownerUid: number }[];
   readonly shmSize?: string;
@@ -40,6 +51,16 @@ export interface ContainerSpec {
     readonly memoryMiB: number;
     readonly reservedMiBPerGpu: number;
   };
+}
+
+export interface ContainerVolume {
+  readonly hostPath: string;
+  /** Path in the container, optionally with mount options (`/host:ro,rslave`). */
+  readonly containerPath: string;
+  /** Owner of the directory, for images that run as their own user (Prometheus 65534, Grafana 472). */
+  readonly ownerUid?: number;
+  /** A host directory that exists already and must not be created or re-permissioned (such as `/`). */
+  readonly existing?: boolean;
 }
 
 export const DEFAULT_READY_TIMEOUT_SECONDS = 2400;
@@ -64,6 +85,14 @@ function resolveBindAddress(bindAddress: string): string {
   // The primary private IPv4: never 0.0.0.0, so ports are not published on every interface.
   return `bind="$(hostname -I 2>/dev/null | tr ' ' '\\n' | grep -E '^(10|172\\.(1[6-9]|2[0-9]|3[01])|192\\.168)\\.' | head -n1 || true)"
 [ -n "$bind" ] || fail "no private IPv4 address found to bind the service port to"`;
+}
+
+const BIND_TOKEN = "{bind}";
+
+/** One argument for bash: single-quoted, or double-quoted around `$bind` where it holds the bind token. */
+function renderArg(arg: string): string {
+  if (!arg.includes(BIND_TOKEN)) return shQuote(arg);
+  return `"${arg.split(BIND_TOKEN).map((part) => part.replace(/[\\"$`]/g, (c) => `\\${c}`)).join("$bind")}"`;
 }
 
 function renderPreflight(spec: ContainerSpec): string {
@@ -102,7 +131,7 @@ as_root env DOCKER_CONFIG="$docker_config" docker pull -q "$image" >/dev/null ||
 }
 
 function renderPrepare(spec: ContainerSpec): string {
-  const lines = spec.volumes.map((v) =>
+  const lines = spec.volumes.filter((v) => !v.existing).map((v) =>
     v.ownerUid === undefined
       ? `as_root install -d -m 0755 ${shQuote(v.hostPath)}`
       : `as_root install -d -m 0750 -o ${v.ownerUid} ${shQuote(v.hostPath)}`,
@@ -118,20 +147,24 @@ export function renderContainerStartScript(spec: ContainerSpec, options: ScriptO
   const name = containerName(spec.service);
   const hash = containerSpecHash(spec);
   const ports = [{ hostPort: spec.hostPort, containerPort: spec.containerPort }, ...(spec.extraPorts ?? [])];
+  if (spec.healthHost !== undefined && !/^[0-9.]+$/.test(spec.healthHost)) throw new Error(`healthHost must be an IPv4 address, got "${spec.healthHost}"`);
   const runArgs = [
     "-d",
     `--name ${shQuote(name)}`,
     `--label ${shQuote(`gpu-fleet.spec=${hash}`)}`,
     `--label ${shQuote(`gpu-fleet.service=${spec.service}`)}`,
+    ...Object.entries(spec.labels ?? {}).map(([k, v]) => `--label ${shQuote(`${k}=${v}`)}`),
     "--restart unless-stopped",
+    ...(spec.network === "host" ? ["--network host"] : []),
+    ...(spec.runFlags ?? []),
     ...(spec.gpus.length ? [`--gpus ${shQuote(gpusFlag(spec.gpus))}`] : []),
     ...(spec.shmSize ? [`--shm-size ${shQuote(spec.shmSize)}`] : []),
     ...(spec.secretEnvFile ? [`--env-file ${shQuote(spec.secretEnvFile)}`] : []),
     ...Object.entries(spec.env).map(([k, v]) => `-e ${shQuote(`${k}=${v}`)}`),
     ...spec.volumes.map((v) => `-v ${shQuote(`${v.hostPath}:${v.containerPath}`)}`),
-    ...ports.map((p) => `-p "$bind:${p.hostPort}:${p.containerPort}"`),
+    ...(spec.network === "host" ? [] : ports.map((p) => `-p "$bind:${p.hostPort}:${p.containerPort}"`)),
     shQuote(spec.image),
-    ...spec.args.map(shQuote),
+    ...spec.args.map(renderArg),
   ];
   const where = spec.gpus.length ? ` pinned to GPU ${spec.gpus.join(",")}` : "";
 
@@ -139,7 +172,7 @@ export function renderContainerStartScript(spec: ContainerSpec, options: ScriptO
 image=${shQuote(spec.image)}
 spec_hash=${shQuote(hash)}
 ${resolveBindAddress(spec.bindAddress)}
-health_url="http://$bind:${spec.hostPort}${spec.healthPath}"
+health_url="http://${spec.healthHost ?? "$bind"}:${spec.hostPort}${spec.healthPath}"
 
 show_logs() { log "last lines of $name:"; as_root docker logs --tail 100 "$name" >&2 2>&1 || true; }
 

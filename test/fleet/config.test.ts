@@ -61,8 +61,26 @@ describe("a valid config", () => {
       ngcApiKey: "secret",
       safetyMarginFraction: 0.05,
       maxHourlyUsd: undefined,
+      observability: { enabled: true, host: "gpu0", bind: "loopback", retentionDays: 15 },
     };
     expect(validateStackConfig(dev() as RawStackConfig)).toEqual(expected);
+  });
+
+  it("observability settings are read and defaulted", () => {
+    const config = validateStackConfig({ ...(dev() as RawStackConfig), observability: { bind: "private", retentionDays: 30 } });
+    expect(config.observability).toEqual({ enabled: true, host: "gpu0", bind: "private", retentionDays: 30 });
+    expect(validateStackConfig({ ...(dev() as RawStackConfig), observability: { enabled: false } }).observability.enabled).toBe(false);
+  });
+
+  it.each([
+    [{ host: "gpu9" }, 'gpu-fleet:observability.host: unknown host "gpu9"; defined hosts: gpu0'],
+    [{ bind: "0.0.0.0" }, 'gpu-fleet:observability.bind: "0.0.0.0" is not allowed; expected "loopback" (SSH tunnel) or "private"'],
+    [{ retentionDays: 0 }, "gpu-fleet:observability.retentionDays: 0 is not allowed; expected a whole number from 1 to 3650"],
+    [{ enabled: "yes" }, 'gpu-fleet:observability.enabled: "yes" is not allowed; expected true or false'],
+    [{ grafana: true }, "gpu-fleet:observability.grafana: unknown setting; allowed: enabled, host, bind, retentionDays"],
+    ["on", 'gpu-fleet:observability: "on" is not allowed; expected { enabled, host, bind, retentionDays }'],
+  ])("rejects observability %j", (observability, message) => {
+    expect(() => validateStackConfig({ ...(dev() as RawStackConfig), observability })).toThrow(message);
   });
 
   it("an existing machine gets port 22 and /data, and its GPU name as the catalog spells it", () => {

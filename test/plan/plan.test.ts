@@ -19,6 +19,8 @@ const ACCESS = `  gpu-fleet:sshPublicKey: ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIP
     secure: v1:abc
   gpu-fleet:sshPrivateKey:
     secure: v1:def
+  gpu-fleet:grafanaAdminPassword:
+    secure: v1:ghi
 `;
 
 describe("npm run plan -- dev --json", () => {
@@ -67,7 +69,9 @@ describe("npm run plan -- dev --json", () => {
     expect(report.resources).toContainEqual({ type: "gpu-fleet:index:GpuHost", name: "gpu0", parent: null });
     expect(report.resources).toContainEqual({ type: "aws:ec2/instance:Instance", name: "gpu0-instance", parent: "gpu0" });
     expect(report.resources).toContainEqual({ type: "command:remote:Command", name: "llm-container", parent: "llm" });
-    expect(report.resources).toHaveLength(15);
+    expect(report.resources).toContainEqual({ type: "gpu-fleet:index:ObservabilityStack", name: "observability", parent: null });
+    expect(report.resources).toContainEqual({ type: "command:remote:Command", name: "observability-prometheus", parent: "observability" });
+    expect(report.resources).toHaveLength(22);
   });
 
   it("writes every rendered artifact, and each passes its real validator", () => {
@@ -80,7 +84,17 @@ describe("npm run plan -- dev --json", () => {
       "gpu0-verify-gpus.create.sh",
     ]);
     expect(readdirSync(join(outDir, "llm")).sort()).toEqual(["llm-container.create.sh", "llm-container.delete.sh", "llm-ngc-key.create.sh", "llm-ngc-key.delete.sh"]);
-    for (const dir of ["gpu0", "llm"]) {
+    // Prometheus' and Grafana's files name the host's private IP, unknown until the instance exists:
+    // in a preview their scripts are unknown too, so only the exporters and the password step are written.
+    expect(readdirSync(join(outDir, "observability")).sort()).toEqual([
+      "observability-dcgm-exporter-gpu0.create.sh",
+      "observability-dcgm-exporter-gpu0.delete.sh",
+      "observability-grafana-password.create.sh",
+      "observability-grafana-password.delete.sh",
+      "observability-node-exporter-gpu0.create.sh",
+      "observability-node-exporter-gpu0.delete.sh",
+    ]);
+    for (const dir of ["gpu0", "llm", "observability"]) {
       for (const f of readdirSync(join(outDir, dir)).filter((f) => f.endsWith(".sh"))) {
         execFileSync("bash", ["-n", join(outDir, dir, f)]);
         const lint = spawnSync("shellcheck", ["-s", "bash", join(outDir, dir, f)], { encoding: "utf8" });
@@ -112,6 +126,9 @@ describe("the text plan", () => {
     expect(r.stdout).toContain("    generic vLLM profile (optimized fp16 profiles for A10G need ×2 or ×4)");
     expect(r.stdout).toContain("reserves 20,725 MiB/GPU, holds 35,072 tokens; maxModelLen 8,192 fits");
     expect(r.stdout).toContain("policy violations: none");
+    expect(r.stdout).toContain(
+      "  grafana http://127.0.0.1:3000/ on gpu0; tunnel: ssh -N -L 3000:127.0.0.1:3000 ubuntu@<address of gpu0>, then open http://localhost:3000/",
+    );
   });
 
   it("renders Markdown for a pull-request comment", () => {
@@ -150,6 +167,7 @@ ${ACCESS}`);
     - name: gpu0
       instanceType: g5.xlarge
   gpu-fleet:services: []
+  gpu-fleet:observability: { enabled: false }
   gpu-fleet:ngcApiKey: nvapi-plaintext
   gpu-fleet:sshPublicKey: ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIPhjx41j38SIf/NTOUkyzEGUZYrW8dyb/uVzQoBdlwNC test
 `);

@@ -1,0 +1,233 @@
+/**
+ * ObservabilityStack: Prometheus and Grafana on one GpuHost, a DCGM exporter and a node exporter on
+ * every host, all derived from the fleet plan: scrape targets, the planned per-GPU reservations the
+ * alerts compare against, and the dashboards. Ports stay private; the Grafana admin password is a
+ * secret delivered on stdin and read by Grafana from a file.
+ */
+import * as command from "@pulumi/command";
+import * as pulumi from "@pulumi/pulumi";
+import { FleetPlan } from "../fleet";
+import { filesHash, renderWriteFilesScript } from "../renderers/host/files";
+import { ContainerSpec, containerSpecHash, renderContainerStartScript, renderContainerStopScript } from "../renderers/nim/container";
+import {
+  GRAFANA_ADMIN_PASSWORD_FILE,
+  GRAFANA_DASHBOARDS_DIR,
+  IrisInput,
+  ObservabilityEndpoint,
+  PROMETHEUS_CONFIG_DIR,
+  PROMETHEUS_DATA_DIR,
+  VectorizerInput,
+  grafanaEnvironment,
+  observabilityEndpoints,
+  observabilityInputFromPlan,
+  prometheusCommandLine,
+  renderObservabilityFiles,
+  resolveObservabilityInput,
+} from "../renderers/observability";
+import { renderRemoveFileScript, renderStdinFileScript } from "../renderers/shell";
+import { GpuHost } from "./gpuHost";
+
+/** Pinned images: a new tag is a deliberate change, never a surprise on the next `pulumi up`. */
+export const OBSERVABILITY_IMAGES = {
+  prometheus: "prom/prometheus:v3.1.0",
+  grafana: "grafana/grafana:11.4.0",
+  // NVIDIA's public DCGM exporter image; its default counters are what the metrics catalog cites.
+  dcgmExporter: "nvcr.io/nvidia/k8s/dcgm-exporter:3.3.9-3.6.1-ubuntu22.04",
+  nodeExporter: "prom/node-exporter:v1.8.2",
+} as const;
+
+/** The users the images run as: their data directories must belong to them. */
+const PROMETHEUS_UID = 65534;
+const GRAFANA_UID = 472;
+const READY_TIMEOUT_SECONDS = 300;
+
+export interface ObservabilityStackArgs {
+  readonly plan: FleetPlan;
+  /** Every host of the plan, as GpuHost components. */
+  readonly hosts: readonly GpuHost[];
+  /** Grafana's admin password. Pass a secret. */
+  readonly grafanaAdminPassword: pulumi.Input<string>;
+  /** Prometheus' `stack` label. Default: the Pulumi stack name. */
+  readonly stack?: string;
+  /** Host that runs Prometheus and Grafana. Default: the plan's first host. */
+  readonly observabilityHost?: string;
+  /** `loopback` (reach them through an SSH tunnel) or `private`. Default: `loopback`. */
+  readonly bind?: "loopback" | "private";
+  /** Prometheus retention. Default: 15 days. */
+  readonly retentionDays?: number;
+  /** IRIS instances to scrape at `/api/monitor/metrics`. */
+  readonly iris?: readonly { readonly name: string; readonly host: string; readonly port: number }[];
+  /** Vectorizers to scrape at `/metrics`. */
+  readonly vectorizers?: readonly { readonly name: string; readonly host: string; readonly port: number }[];
+}
+
+export class ObservabilityStack extends pulumi.ComponentResource {
+  /** Prometheus and Grafana URLs and the SSH tunnel to each. */
+  public readonly endpoints: pulumi.Output<ObservabilityEndpoint[]>;
+  /** Digest of the rendered configuration; Prometheus and Grafana restart when it changes. */
+  public readonly configHash: pulumi.Output<string>;
+
+  constructor(name: string, args: ObservabilityStackArgs, opts?: pulumi.ComponentResourceOptions) {
+    const hostName = args.observabilityHost ?? args.plan.hosts[0]?.name;
+    validateObservabilityStackArgs(name, args, hostName);
+    super("gpu-fleet:index:ObservabilityStack", name, {}, opts);
+
+    const hostsByName = new Map(args.hosts.map((h) => [h.plan.name, h]));
+    const obsHost = hostsByName.get(hostName!)!;
+    const stack = args.stack ?? pulumi.getStack();
+    const addressNames = args.hosts.map((h) => h.plan.name);
+    const settings = { stack, observabilityHost: hostName, bind: args.bind, retentionDays: args.retentionDays };
+
+    // Every file is a function of the plan and the hosts' addresses (unknown until EC2 hosts exist).
+    const rendered = pulumi.all(args.hosts.map((h) => h.privateAddress)).apply((addresses) => {
+      const byHost = Object.fromEntries(addressNames.map((n, i) => [n, addresses[i]]));
+      const input = observabilityInputFromPlan(args.plan, {
+        ...settings,
+        addresses: byHost,
+        iris: (args.iris ?? []).map((i): IrisInput => ({ name: i.name, host: i.host, address: byHost[i.host], port: i.port })),
+        vectorizers: (args.vectorizers ?? []).map((v): VectorizerInput => ({ name: v.name, host: v.host, address: byHost[v.host], port: v.port })),
+      });
+      return { input: resolveObservabilityInput(input), files: renderObservabilityFiles(input) };
+    });
+    this.configHash = rendered.apply((r) => filesHash(r.files));
+
+    const paths = obsHost.paths;
+    const configDir = `${paths.configDir}/observability`;
+    const dataDir = `${paths.dataDir}/observability`;
+    const files = new command.remote.Command(
+      `${name}-files`,
+      {
+        connection: obsHost.connection,
+        create: rendered.apply((r) => renderWriteFilesScript("write the Prometheus and Grafana configuration", configDir, r.files, { paths })),
+      },
+      { parent: this, dependsOn: obsHost.ready },
+    );
+    const passwordFile = `${configDir}/grafana-admin-password`;
+    const password = new command.remote.Command(
+      `${name}-grafana-password`,
+      {
+        connection: obsHost.connection,
+        create: renderStdinFileScript("install the Grafana admin password", passwordFile, "0600", { paths }),
+        delete: renderRemoveFileScript("remove the Grafana admin password", passwordFile, { paths }),
+        stdin: pulumi.secret(args.grafanaAdminPassword),
+      },
+      { parent: this, dependsOn: obsHost.ready },
+    );
+
+    const container = (resourceName: string, host: GpuHost, spec: pulumi.Input<ContainerSpec>, dependsOn: pulumi.Resource[]) =>
+      new command.remote.Command(
+        resourceName,
+        {
+          connection: host.connection,
+          create: pulumi.output(spec).apply((s) => renderContainerStartScript(s, { paths: host.paths })),
+          delete: pulumi.output(spec).apply((s) => renderContainerStopScript(s.service, { paths: host.paths })),
+          triggers: [pulumi.output(spec).apply((s) => containerSpecHash(s as ContainerSpec))],
+        },
+        { parent: this, dependsOn: [...host.ready, ...dependsOn] },
+      );
+
+    for (const host of args.hosts) {
+      const common = { host: host.plan.name, nim: false, bindAddress: host.plan.config.bindAddress, env: {}, readyTimeoutSeconds: READY_TIMEOUT_SECONDS };
+      container(`${name}-node-exporter-${host.plan.name}`, host, {
+        ...common,
+        service: "node-exporter",
+        image: OBSERVABILITY_IMAGES.nodeExporter,
+        containerPort: 9100,
+        hostPort: 9100,
+        healthPath: "/metrics",
+        gpus: [],
+        // Host network and PID namespace so the exporter sees the machine, not its container.
+        network: "host",
+        runFlags: ["--pid host"],
+        volumes: [{ hostPath: "/", containerPath: "/host:ro,rslave", existing: true }],
+        args: ["--path.rootfs=/host", "--web.listen-address={bind}:9100"],
+      }, []);
+      container(`${name}-dcgm-exporter-${host.plan.name}`, host, {
+        ...common,
+        service: "dcgm-exporter",
+        image: OBSERVABILITY_IMAGES.dcgmExporter,
+        containerPort: 9400,
+        hostPort: 9400,
+        healthPath: "/metrics",
+        // DCGM watches every GPU of the host; it reserves no GPU memory, so no preflight.
+        gpus: host.plan.ledger.map((g) => g.index),
+        runFlags: ["--cap-add SYS_ADMIN"],
+        volumes: [],
+        args: [],
+      }, []);
+    }
+
+    const obsCommon = { host: hostName!, nim: false, bindAddress: obsHost.plan.config.bindAddress, gpus: [], readyTimeoutSeconds: READY_TIMEOUT_SECONDS, network: "host" as const };
+    container(
+      `${name}-prometheus`,
+      obsHost,
+      rendered.apply((r): ContainerSpec => ({
+        ...obsCommon,
+        service: "prometheus",
+        image: OBSERVABILITY_IMAGES.prometheus,
+        containerPort: r.input.prometheusPort,
+        hostPort: r.input.prometheusPort,
+        healthPath: "/-/ready",
+        healthHost: r.input.bind === "loopback" ? "127.0.0.1" : undefined,
+        env: {},
+        labels: { "gpu-fleet.config": filesHash(r.files) },
+        volumes: [
+          { hostPath: `${configDir}/prometheus`, containerPath: `${PROMETHEUS_CONFIG_DIR}:ro` },
+          { hostPath: `${dataDir}/prometheus`, containerPath: PROMETHEUS_DATA_DIR, ownerUid: PROMETHEUS_UID },
+        ],
+        args: prometheusCommandLine(r.input),
+      })),
+      [files],
+    );
+    container(
+      `${name}-grafana`,
+      obsHost,
+      rendered.apply((r): ContainerSpec => ({
+        ...obsCommon,
+        service: "grafana",
+        image: OBSERVABILITY_IMAGES.grafana,
+        containerPort: r.input.grafanaPort,
+        hostPort: r.input.grafanaPort,
+        healthPath: "/api/health",
+        healthHost: r.input.bind === "loopback" ? "127.0.0.1" : undefined,
+        env: grafanaEnvironment(r.input),
+        labels: { "gpu-fleet.config": filesHash(r.files) },
+        volumes: [
+          { hostPath: `${configDir}/grafana/provisioning`, containerPath: "/etc/grafana/provisioning:ro" },
+          { hostPath: `${configDir}/grafana/dashboards`, containerPath: `${GRAFANA_DASHBOARDS_DIR}:ro` },
+          { hostPath: `${dataDir}/grafana`, containerPath: "/var/lib/grafana", ownerUid: GRAFANA_UID },
+          { hostPath: `${dataDir}/grafana-secrets`, containerPath: GRAFANA_ADMIN_PASSWORD_FILE.slice(0, GRAFANA_ADMIN_PASSWORD_FILE.lastIndexOf("/")), ownerUid: GRAFANA_UID },
+        ],
+        stagedSecrets: [{ from: passwordFile, to: `${dataDir}/grafana-secrets/${GRAFANA_ADMIN_PASSWORD_FILE.split("/").pop()}`, ownerUid: GRAFANA_UID }],
+        args: [],
+      })),
+      [files, password],
+    );
+
+    this.endpoints = pulumi.all(args.hosts.map((h) => h.privateAddress)).apply((addresses) =>
+      observabilityEndpoints({
+        hosts: args.hosts.map((h, i) => ({ name: h.plan.name, address: addresses[i] })),
+        observabilityHost: hostName,
+        bind: args.bind,
+      }),
+    );
+    this.registerOutputs({ endpoints: this.endpoints, configHash: this.configHash });
+  }
+}
+
+export function validateObservabilityStackArgs(name: string, args: ObservabilityStackArgs, hostName: string | undefined): void {
+  const where = `ObservabilityStack "${name}"`;
+  const planned = args.plan.hosts.map((h) => h.name);
+  const given = args.hosts.map((h) => h.plan.name);
+  if (planned.length === 0) throw new Error(`${where}: the plan has no hosts to observe`);
+  const missing = planned.filter((h) => !given.includes(h));
+  if (missing.length > 0) throw new Error(`${where}: hosts must include every host of the plan; missing ${missing.map((h) => `"${h}"`).join(", ")}`);
+  if (!hostName || !given.includes(hostName)) {
+    throw new Error(`${where}: observabilityHost "${hostName}" is not a host of the plan (${planned.map((h) => `"${h}"`).join(", ")})`);
+  }
+  for (const [kind, list] of [["iris", args.iris ?? []], ["vectorizers", args.vectorizers ?? []]] as const) {
+    for (const t of list) {
+      if (!given.includes(t.host)) throw new Error(`${where}: ${kind} target "${t.name}" is on host "${t.host}", which is not a host of the plan`);
+    }
+  }
+}
