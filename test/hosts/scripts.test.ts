@@ -403,6 +403,64 @@ describe("dev layout: one A10G running the llama-3.1-8b-instruct NIM", () => {
     expect((await run(container("llm-container").create)).code).toBe(0);
   });
 
+  it("provision registers the NVIDIA runtime with Docker when it is missing, and only then", async () => {
+    if (host.isolation !== "namespaces") return;
+    host.setDaemon({ nvidiaRuntime: false });
+    try {
+      const provision = container("gpu0-provision").create;
+      expect(await run(provision)).toEqual({
+        code: 0,
+        stdout: "",
+        stderr:
+          "[gpu-fleet] NVIDIA driver 535.183.01\n[gpu-fleet] registering the NVIDIA runtime with Docker\n" +
+          "INFO[0000] Wrote updated config to /etc/docker/daemon.json\nINFO[0000] It is recommended that docker daemon be restarted.\n" +
+          "[gpu-fleet] host ready: driver 535.183.01, data at /data\n",
+      });
+      expect(JSON.parse(host.readFile("/etc/docker/daemon.json"))).toEqual({ runtimes: { nvidia: { args: [], path: "nvidia-container-runtime" } } });
+      expect(host.calls().filter((c) => c.tool === "systemctl").map((c) => [c.uid, c.argv])).toEqual([[0, ["restart", "docker"]]]);
+      expect((await run("docker info --format '{{json .Runtimes}}'")).stdout).toContain('"nvidia":{"path":"nvidia-container-runtime"}');
+      expect((await run(provision)).stderr).toBe("[gpu-fleet] NVIDIA driver 535.183.01\n[gpu-fleet] host ready: driver 535.183.01, data at /data\n");
+    } finally {
+      host.setDaemon({ nvidiaRuntime: true });
+    }
+  });
+
+  it("provision refuses a driver older than 535, naming it", async () => {
+    if (host.isolation !== "namespaces") return;
+    host.setGpus({ driverVersion: "470.182.03", gpus: [A10G] });
+    expect(await run(container("gpu0-provision").create)).toEqual({
+      code: 1,
+      stdout: "",
+      stderr: "[gpu-fleet] ERROR: NVIDIA driver 470.182.03 is older than 535; NIM needs 535+\n",
+    });
+  });
+
+  // BUG (reported): renderers/host/provision.ts, `driver="$(nvidia-smi … | head -n1 | tr -d ' ')"` —
+  // under `set -euo pipefail` the failing pipeline ends the script right there, with nvidia-smi's exit
+  // code (9) and no output at all: its message went into the pipe, and the `fail` after it never runs.
+  // Today the run gives { code: 9, stdout: "", stderr: "" }. Flip to `it` when fixed.
+  it.fails("provision on a host whose driver is not loaded says so", async () => {
+    if (host.isolation !== "namespaces") throw new Error("needs namespaces");
+    host.setGpus({ gpus: [], failure: { exitCode: 9, message: "NVIDIA-SMI has failed because it couldn't communicate with the NVIDIA driver. Make sure that the latest NVIDIA driver is installed and running." } });
+    const r = await run(container("gpu0-provision").create);
+    expect(r.code).not.toBe(0);
+    expect(r.stderr).toMatch(/^\[gpu-fleet\] ERROR: .*(nvidia-smi|NVIDIA driver)/m);
+  });
+
+  // BUG (reported): renderers/nim/container.ts preflight computes free = memory.total - memory.used, but
+  // drivers since R520 report memory the driver reserves separately (nvidia-smi memory.reserved): real
+  // free memory is total - reserved - used. With 2,500 MiB reserved the preflight below passes although
+  // only 20,528 MiB are free for a 20,725 MiB reservation (vLLM then refuses to start). Flip when fixed.
+  it.fails("the preflight counts memory the driver reserves as used", async () => {
+    if (host.isolation !== "namespaces") throw new Error("needs namespaces");
+    await destroyOne(host, container("llm-container"));
+    host.setGpus({ gpus: [{ ...A10G, memoryReservedMiB: 2500 }] });
+    expect((await run("nvidia-smi --query-gpu=memory.total,memory.reserved,memory.used,memory.free --format=csv,noheader,nounits")).stdout).toBe("23028, 2500, 0, 20528\n");
+    const r = await run(container("llm-container").create);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain("preflight: GPU 0 has 20528 MiB free");
+  });
+
   it("teardown leaves the host clean: no container, no key, no ledger; only the data directories stay", async () => {
     if (host.isolation !== "namespaces") return;
     const r = await destroy(host, commands);
@@ -416,7 +474,12 @@ describe("dev layout: one A10G running the llama-3.1-8b-instruct NIM", () => {
     expect((await run(`curl -s -o /dev/null -w '%{http_code}' http://${host.privateAddress}:8000/v1/health/live; echo`)).stdout).toBe("000\n");
     expect((await run("nvidia-smi --query-gpu=memory.used --format=csv,noheader,nounits")).stdout).toBe("0\n");
     expect(filesWithKey(host)).toEqual([]);
-    expect(host.changedFiles()).toEqual(["/data", "/data/databases", "/data/nim-cache", "/data/nim-cache/llm", "/etc/gpu-fleet", "/etc/gpu-fleet/nim"]);
+    // what stays is by design: the data volume's directories and model cache, the (empty) config
+    // directories, and Docker's NVIDIA runtime that provision registered in the test above
+    expect(host.changedFiles()).toEqual([
+      "/data", "/data/databases", "/data/nim-cache", "/data/nim-cache/llm",
+      "/etc/docker", "/etc/docker/daemon.json", "/etc/gpu-fleet", "/etc/gpu-fleet/nim",
+    ]);
     // a second teardown is a no-op
     expect((await destroy(host, commands))["llm-container"].stderr).toBe("[gpu-fleet] unchanged: gpu-fleet-llm does not exist\n");
   });

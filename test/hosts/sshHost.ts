@@ -413,6 +413,11 @@ export class TestHost {
     fs.writeFileSync(this.statePath("gpus.json"), JSON.stringify(this.inventory(inv), null, 2) + "\n");
   }
 
+  /** Whether the stand-in Docker daemon has the "nvidia" runtime registered (as after a restart). */
+  setDaemon(d: { nvidiaRuntime: boolean }): void {
+    fs.writeFileSync(this.statePath("daemon.json"), JSON.stringify(d, null, 2) + "\n");
+  }
+
   setImages(images: Record<string, ImageBehaviour>): void {
     fs.writeFileSync(this.statePath("images.json"), JSON.stringify(images, null, 2) + "\n");
   }
