@@ -26,7 +26,7 @@ const DIMENSION = 1024;
 const RECORDS_PER_FILE = 1000;
 const RSS_CHUNKS = 200_000;
 /** Each throughput run lasts about this long at full capacity. */
-const RUN_SECONDS = 6;
+const RUN_SECONDS = 10;
 
 /** Counts rows and forgets them: memory stays flat, the pipeline is what is measured. */
 class DiscardStore implements Store {

@@ -68,7 +68,7 @@ const WRITES_PER_WORKER = 2;
  * by more than the time one answer takes to handle (~2–3 ms for 50 × 1024 floats), they do not
  * queue; the service also sees a ramp instead of a burst.
  */
-const WORKER_STAGGER_MS = 5;
+const WORKER_STAGGER_MS = 10;
 
 /** Settings whose change makes every stored vector wrong: the checkpoint must start over. */
 export function checkpointFingerprint(options: IngestOptions, storeIdentity: string): string {
