@@ -2,3 +2,4 @@
 export * from "./gpuHost";
 export * from "./nimService";
 export * from "./observabilityStack";
+export * from "./irisVectorDb";
