@@ -167,6 +167,29 @@ describe("vectorizer ingest (pgvector through pg, PGlite)", () => {
     }
   });
 
+  it("keeps secrets out of the checkpoint files and the output", async () => {
+    const server = await new EmbeddingServer({ dimension: 16, apiKey: API_KEY }).start();
+    try {
+      const c = setup({ "guide.txt": GUIDE });
+      const withPassword = pg.url.replace("postgres@", "postgres:pg-secret-hunter2@");
+      const run = await cli(ingestArgs(c, server), { VECTORIZER_PG_URL: withPassword });
+      expect(run.code).toBe(0);
+      expect(run.summary?.store).toBe(`pgvector:127.0.0.1:${pg.port}/postgres/${c.table}`);
+      const { readdirSync, readFileSync } = await import("node:fs");
+      const dir = join(c.checkpoint, "..");
+      const files = readdirSync(dir).filter((f) => f.startsWith("checkpoint.sqlite"));
+      expect(files.length).toBeGreaterThan(0);
+      for (const file of files) {
+        const bytes = readFileSync(join(dir, file)).toString("latin1");
+        expect(bytes).not.toContain("pg-secret-hunter2");
+        expect(bytes).not.toContain(API_KEY);
+      }
+      expect(run.stdout + run.stderr).not.toMatch(/pg-secret-hunter2|nvapi-test-key/);
+    } finally {
+      await server.stop();
+    }
+  });
+
   it("treats an unchanged corpus as a no-op: no request, no write", async () => {
     const server = await new EmbeddingServer({ dimension: 16 }).start();
     try {
