@@ -88,13 +88,21 @@ export interface ImageBehaviour {
   /** `docker exec` answers: first rule whose regex matches "cmd args\nstdin" */
   exec?: { match: string; stdout?: string; stderr?: string; exitCode?: number }[];
   model?: string;
+  /**
+   * With --network host: where the image's server listens, "ADDR:PORT" with {arg:--flag} and {env:NAME}
+   * from the container's arguments/environment, e.g. "{arg:--web.listen-address}" or
+   * "{env:GF_SERVER_HTTP_ADDR}:{env:GF_SERVER_HTTP_PORT}".
+   */
+  listen?: string;
+  /** Serve exactly these paths (200 "ok" when ready) instead of NIM's health API. */
+  httpPaths?: string[];
 }
 
 export interface TestHostOptions {
   gpus?: GpuInventory;
   images?: Record<string, ImageBehaviour>;
-  /** registries whose pulls need `docker login` with exactly these credentials */
-  registries?: Record<string, { username: string; password: string }>;
+  /** registries whose pulls need `docker login` with exactly these credentials (all repositories, or those under privateRepos) */
+  registries?: Record<string, { username: string; password: string; privateRepos?: string[] }>;
   /** images already present (no pull needed) */
   preloadedImages?: string[];
   /** passwordless sudo for the test user (default true; namespaces mode only) */
@@ -146,6 +154,9 @@ export interface StandInContainer {
   volumes: string[];
   startedMs: number | null;
   createdMs: number;
+  network: string;
+  pid: string;
+  capAdd: string[];
 }
 
 export const sha256 = (s: string) => createHash("sha256").update(s).digest("hex");
@@ -251,7 +262,7 @@ export class TestHost {
     writeState("gpus.json", this.inventory(opts.gpus ?? { gpus: [] }));
     writeState("images.json", opts.images ?? {});
     writeState("daemon.json", { nvidiaRuntime: opts.nvidiaRuntime ?? true });
-    writeState("registry.json", Object.fromEntries(Object.entries(opts.registries ?? {}).map(([r, c]) => [r, { sha256: sha256(`${c.username}:${c.password}`) }])));
+    writeState("registry.json", Object.fromEntries(Object.entries(opts.registries ?? {}).map(([r, c]) => [r, { sha256: sha256(`${c.username}:${c.password}`), ...(c.privateRepos ? { privateRepos: c.privateRepos } : {}) }])));
     fs.writeFileSync(path.join(state, "docker", "images"), (opts.preloadedImages ?? []).map((i) => i + "\n").join(""), { mode: 0o666 });
     for (const f of ["calls.log", "ps-snapshots.log"]) fs.writeFileSync(path.join(state, f), "", { mode: 0o666 });
     for (const f of fs.readdirSync(state)) fs.chmodSync(path.join(state, f), f === "docker" ? 0o777 : 0o666);

@@ -239,6 +239,7 @@ function run(args) {
     ["--log-driver", "string"], ["--log-opt", "list"], ["-m|--memory", "string"], ["--pull", "string"],
     ["--health-cmd", "string"], ["--health-interval", "string"], ["--health-retries", "string"],
     ["--add-host", "list"], ["--cap-add", "list"], ["--security-opt", "list"], ["--hostname|-h", "string"],
+    ["--pid", "string"], ["--read-only", "bool"], ["--cap-drop", "list"], ["--device", "list"],
   ]);
   const { flags, positional } = parseFlags("run", args, spec, { stopAtPositional: true });
   if (positional.length === 0) throw usage("run", '"docker run" requires at least 1 argument.\n\nUsage:  docker run [OPTIONS] IMAGE [COMMAND] [ARG...]\n\nCreate and run a new container from an image');
@@ -255,7 +256,9 @@ function run(args) {
     if (e.includes("=")) env.push([e.slice(0, e.indexOf("=")), e.slice(e.indexOf("=") + 1)]);
     else if (process.env[e] !== undefined) env.push([e, process.env[e]]);
   }
-  const ports = (flags["--publish"] || []).map((p) => {
+  const hostNetwork = flags["--network"] === "host";
+  if (hostNetwork && flags["--publish"]) process.stderr.write("WARNING: Published ports are discarded when using host network mode\n");
+  const ports = (hostNetwork ? [] : flags["--publish"] || []).map((p) => {
     const parts = p.replace(/\/tcp$/, "").split(":");
     if (parts.length < 2 || parts.some((x, i) => i > 0 && !/^\d+$/.test(x))) throw usage("run", `docker: invalid publish spec "${p}" (the stand-in needs [IP:]HOST:CONTAINER).`);
     const [ip, host, container] = parts.length === 3 ? parts : ["", parts[0], parts[1]];
@@ -293,6 +296,7 @@ function run(args) {
     labels: Object.fromEntries((flags["--label"] || []).map((l) => [l.split("=")[0], l.split("=").slice(1).join("=")])),
     ulimits: flags["--ulimit"] || [], ipc: flags["--ipc"] || "private", network: flags["--network"] || "default",
     user: flags["--user"] || "", runtime: flags["--runtime"] || "runc", autoRemove: !!flags["--rm"],
+    pid: flags["--pid"] || "", capAdd: flags["--cap-add"] || [],
     gpuMemoryMiB: behaviour.gpuMemoryMiB === undefined ? null : behaviour.gpuMemoryMiB,
     behaviour,
   };
@@ -345,15 +349,32 @@ function startContainer(c) {
     Object.assign(c, common.readJson(path.join(common.containersDir(), c.id, "config.json"), c));
     return;
   }
-  if (c.ports.length && b.health !== false) startHealthServer(c, b);
+  const listen = listenAddresses(c, b);
+  if (listen.length && b.health !== false) startHealthServer(c, b, listen);
 }
 
-function startHealthServer(c, b) {
+// Where the "service" listens: published ports, or with --network host where the image itself would
+// listen, from ImageBehaviour.listen: "ADDR:PORT" with {arg:--flag} / {env:NAME} taken from the
+// container's arguments and environment (e.g. Prometheus: "{arg:--web.listen-address}").
+function listenAddresses(c, b) {
+  if (c.network !== "host") return c.ports.map((p) => ({ port: p.hostPort, address: p.hostIp || "0.0.0.0" }));
+  if (!b.listen) return [];
+  const text = b.listen
+    .replace(/\{arg:([^}]+)\}/g, (_m, flag) => {
+      const i = c.cmd.findIndex((a) => a === flag || a.startsWith(flag + "="));
+      return i < 0 ? "" : c.cmd[i] === flag ? c.cmd[i + 1] || "" : c.cmd[i].slice(flag.length + 1);
+    })
+    .replace(/\{env:([^}]+)\}/g, (_m, k) => (c.envValues && c.envValues[k]) || "");
+  const m = /^(.*):(\d+)$/.exec(text);
+  return m ? [{ address: m[1] || "0.0.0.0", port: Number(m[2]) }] : [];
+}
+
+function startHealthServer(c, b, listen) {
   const pidFile = common.healthPidFile(c);
   const readyAtMs = b.neverReady ? -1 : Date.now() + (b.readyAfterMs || 0);
   const child = childProcess.spawn(process.execPath, [
     path.join(__dirname, "health-server.js"),
-    JSON.stringify({ ports: c.ports.map((p) => ({ port: p.hostPort, address: p.hostIp || "0.0.0.0" })), readyAtMs, exitAtMs: c.crashAtMs, pidFile, model: b.model || c.image }),
+    JSON.stringify({ ports: listen, paths: b.httpPaths || null, readyAtMs, exitAtMs: c.crashAtMs, pidFile, model: b.model || c.image }),
   ], { detached: true, stdio: "ignore" });
   child.unref();
   // wait (max 5 s) until it listens, so a health check right after `docker run` gets an answer
@@ -434,7 +455,8 @@ function exec(args) {
   const c = mustFind(ref);
   if (c.state !== "running") throw daemonError(`container ${c.id} is not running`);
   const stdin = flags["--interactive"] ? fs.readFileSync(0, "utf8") : "";
-  fs.appendFileSync(path.join(common.containersDir(), c.id, "exec.log"), JSON.stringify({ cmd, stdin }) + "\n", { mode: 0o666 });
+  // stdin is kept as a digest only: scripts pipe secrets (an IRIS password) into exec
+  fs.appendFileSync(path.join(common.containersDir(), c.id, "exec.log"), JSON.stringify({ cmd, stdinSha256: sha256(stdin), stdinLines: stdin.split("\n").length - 1 }) + "\n", { mode: 0o666 });
   const rule = ((c.behaviour || {}).exec || []).find((r) => new RegExp(r.match).test(cmd.join(" ") + "\n" + stdin));
   if (rule) {
     out(rule.stdout || "");
@@ -529,7 +551,7 @@ function inspectObject(c) {
     HostConfig: {
       Binds: c.volumes.length ? c.volumes : null, NetworkMode: c.network, PortBindings: portMap,
       RestartPolicy: { Name: c.restart.split(":")[0], MaximumRetryCount: c.restart.startsWith("on-failure:") ? Number(c.restart.split(":")[1]) : 0 },
-      AutoRemove: c.autoRemove, IpcMode: c.ipc, Runtime: c.runtime, ShmSize: c.shmSize,
+      AutoRemove: c.autoRemove, IpcMode: c.ipc, PidMode: c.pid || "", CapAdd: c.capAdd && c.capAdd.length ? c.capAdd : null, Runtime: c.runtime, ShmSize: c.shmSize,
       Ulimits: c.ulimits.length ? c.ulimits.map((u) => { const [n, v] = u.split("="); const [s, h] = v.split(":"); return { Name: n, Hard: Number(h ?? s), Soft: Number(s) }; }) : null,
       DeviceRequests: req ? [{ Driver: req.driver, Count: req.count, DeviceIDs: req.deviceIds, Capabilities: req.capabilities, Options: req.options }] : null,
     },
@@ -623,7 +645,9 @@ function pullImage(image, write) {
   const reg = registryOf(image);
   const [repoPath, tag] = [image.slice(reg === "docker.io" ? 0 : reg.length + 1, image.lastIndexOf(":")), image.slice(image.lastIndexOf(":") + 1)];
   const registries = common.readJson(path.join(common.STATE, "registry.json"), {});
-  if (registries[reg]) {
+  // a registry may require login for some repositories only (nvcr.io: nim/ is private, nvidia/k8s/ public)
+  const needsLogin = registries[reg] && (!registries[reg].privateRepos || registries[reg].privateRepos.some((r) => repoPath.startsWith(r)));
+  if (needsLogin) {
     const auth = ((common.readJson(dockerConfigPath(), {}).auths || {})[reg] || {}).auth;
     const given = auth ? Buffer.from(auth, "base64").toString("utf8") : null;
     if (!given || sha256(given) !== registries[reg].sha256) {

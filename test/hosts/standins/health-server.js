@@ -7,6 +7,9 @@
 //   GET /health           vLLM's readiness probe: 200 with an empty body when ready, 503 before
 //   GET /v1/models        200 {"object":"list","data":[{"id":<model>,"object":"model"}]}
 //   anything else         404
+// With cfg.paths (ImageBehaviour.httpPaths: Prometheus "/-/ready", Grafana "/api/health", exporters
+// "/metrics", IRIS "/api/monitor/metrics"), exactly those paths answer instead: 200 "ok" once ready,
+// 503 before.
 // Exits at exitAtMs (a container that crashes) or on SIGTERM (docker stop / rm). Writes its pid to
 // pidFile only once every port listens (on the address docker -p gave, 0.0.0.0 by default), so `docker run` can wait for it.
 "use strict";
@@ -21,6 +24,12 @@ const json = (res, code, body) => {
 const handler = (req, res) => {
   const url = (req.url || "").split("?")[0];
   if (req.method !== "GET") return json(res, 405, { detail: "Method Not Allowed" });
+  if (cfg.paths) {
+    if (!cfg.paths.includes(url)) return json(res, 404, { detail: "Not Found" });
+    const ready = cfg.readyAtMs !== -1 && Date.now() >= cfg.readyAtMs;
+    res.writeHead(ready ? 200 : 503, { "content-type": "text/plain" });
+    return res.end(ready ? "ok\n" : "not ready\n");
+  }
   if (url === "/v1/health/live") return json(res, 200, { object: "health.response", message: "Service is live." });
   if (url === "/v1/health/ready") {
     const ready = cfg.readyAtMs !== -1 && Date.now() >= cfg.readyAtMs;
