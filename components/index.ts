@@ -3,3 +3,4 @@ export * from "./gpuHost";
 export * from "./nimService";
 export * from "./observabilityStack";
 export * from "./irisVectorDb";
+export * from "./vectorizerJob";

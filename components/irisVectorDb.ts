@@ -52,6 +52,11 @@ export interface IrisConnection {
 export class IrisVectorDb extends pulumi.ComponentResource {
   /** Where clients connect; the password inside is secret. */
   public readonly connection: pulumi.Output<IrisConnection>;
+  /** The connection's parts that are not secret, for clients that take them one by one. */
+  public readonly address: pulumi.Output<string>;
+  public readonly superserverPort: number;
+  public readonly namespace: string;
+  public readonly username: string;
   public readonly table: string;
   public readonly dimension: number;
   public readonly webPort: number;
@@ -127,11 +132,15 @@ export class IrisVectorDb extends pulumi.ComponentResource {
       { parent: this, dependsOn: [credentials] },
     );
 
+    this.address = host.privateAddress;
+    this.superserverPort = superserverPort;
+    this.namespace = namespace;
+    this.username = "_SYSTEM";
     this.table = table;
     this.dimension = dimension;
     this.webPort = webPort;
     this.connection = pulumi.secret(
-      pulumi.all([host.privateAddress, args.password]).apply(([address, pw]) => ({ host: address, port: superserverPort, namespace, username: "_SYSTEM", password: pw })),
+      pulumi.all([host.privateAddress, args.password]).apply(([address, pw]) => ({ host: address, port: superserverPort, namespace, username: this.username, password: pw })),
     );
     this.metricsUrl = pulumi.interpolate`http://${host.privateAddress}:${webPort}${IRIS_READY_PATH}`;
     this.ready = [schema];

@@ -29,6 +29,8 @@ export class NimService extends pulumi.ComponentResource {
   /** `http://<private address>:<port>`: the OpenAI-compatible API (`/v1/...`). */
   public readonly endpoint: pulumi.Output<string>;
   public readonly containerName: string;
+  /** The catalog model it serves. */
+  public readonly model: string;
   public readonly gpus: readonly number[];
   public readonly tensorParallel: number;
   public readonly reservedMiBPerGpu: number;
@@ -71,6 +73,7 @@ export class NimService extends pulumi.ComponentResource {
     );
 
     this.containerName = containerName(service.name);
+    this.model = service.model;
     this.gpus = service.gpus;
     this.tensorParallel = service.tensorParallel;
     this.reservedMiBPerGpu = service.reservedMiBPerGpu;

@@ -58,6 +58,19 @@ export interface ObservabilityConfig {
   readonly retentionDays: number;
 }
 
+/** The RAG ingestion path (`gpu-fleet:rag`): IRIS as vector store, a vectorizer job fed by an embedding service. */
+export interface RagConfig {
+  /** The service (an embedding model) the vectorizer embeds through. */
+  readonly embeddingService: string;
+  /** Host that runs IRIS and the vectorizer; the embedding service's host when unset. */
+  readonly host: string;
+  /** Local directory of documents, relative to the project. */
+  readonly corpusDir: string;
+  readonly table: string;
+  readonly batchSize: number;
+  readonly concurrency: number;
+}
+
 /** A secret config value as seen offline: present (encrypted), missing, or — wrongly — plaintext. */
 export type SecretState = "secret" | "missing" | "plaintext";
 
@@ -68,6 +81,7 @@ export interface StackConfig {
   readonly safetyMarginFraction: number;
   readonly maxHourlyUsd?: number;
   readonly observability: ObservabilityConfig;
+  readonly rag?: RagConfig;
 }
 
 /** Raw values as read from Pulumi config (objects already parsed from YAML/JSON). */
@@ -78,6 +92,7 @@ export interface RawStackConfig {
   readonly safetyMarginFraction?: unknown;
   readonly maxHourlyUsd?: unknown;
   readonly observability?: unknown;
+  readonly rag?: unknown;
 }
 
 export class ConfigError extends Error {
@@ -364,6 +379,45 @@ function validateObservability(p: Problems, raw: unknown, hosts: readonly HostCo
   };
 }
 
+const RAG_KEYS = ["embeddingService", "host", "corpusDir", "table", "batchSize", "concurrency"];
+const TABLE_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,62}$/;
+
+function validateRag(p: Problems, raw: unknown, hosts: readonly HostConfig[], services: readonly ServiceConfig[]): RagConfig | undefined {
+  if (raw === undefined) return undefined;
+  const path = key("rag");
+  if (!isObject(raw)) {
+    p.add(path, `${show(raw)} is not allowed; expected { embeddingService, corpusDir, host?, table?, batchSize?, concurrency? }`);
+    return undefined;
+  }
+  unknownKeys(p, path, raw, RAG_KEYS);
+  const service = services.find((s) => s.name === raw.embeddingService);
+  const embedders = services.filter((s) => findModel(s.model)?.embeddingDim !== undefined).map((s) => s.name);
+  if (!service) {
+    p.add(`${path}.embeddingService`, `unknown service ${show(raw.embeddingService)}; embedding services: ${embedders.join(", ") || "none"}`);
+  } else if (findModel(service.model)?.embeddingDim === undefined) {
+    p.add(`${path}.embeddingService`, `service "${service.name}" runs ${service.model}, not an embedding model; embedding services: ${embedders.join(", ") || "none"}`);
+  }
+  const host = raw.host ?? service?.host;
+  if (typeof host !== "string" || !hosts.some((h) => h.name === host)) {
+    p.add(`${path}.host`, `unknown host ${show(host)}; defined hosts: ${hosts.map((h) => h.name).join(", ") || "none"}`);
+  }
+  if (typeof raw.corpusDir !== "string" || raw.corpusDir.length === 0) {
+    p.add(`${path}.corpusDir`, `${show(raw.corpusDir)} is not allowed; expected the path of a local directory of .txt, .md and .jsonl documents`);
+  }
+  const table = raw.table ?? "vectorizer_chunks";
+  if (typeof table !== "string" || !TABLE_NAME.test(table)) p.add(`${path}.table`, `${show(table)} is not allowed; expected an SQL identifier (letters, digits, _)`);
+  const batchSize = positiveInt(p, `${path}.batchSize`, raw.batchSize, 50, 1, 1000);
+  const concurrency = positiveInt(p, `${path}.concurrency`, raw.concurrency, 4, 1, 64);
+  return {
+    embeddingService: String(raw.embeddingService),
+    host: String(host),
+    corpusDir: String(raw.corpusDir),
+    table: String(table),
+    batchSize,
+    concurrency,
+  };
+}
+
 /** Throws a ConfigError listing every problem, or returns the typed config. */
 export function validateStackConfig(raw: RawStackConfig): StackConfig {
   const p = new Problems();
@@ -414,6 +468,7 @@ export function validateStackConfig(raw: RawStackConfig): StackConfig {
     else maxHourlyUsd = v;
   }
   const observability = validateObservability(p, raw.observability, hosts);
+  const rag = validateRag(p, raw.rag, hosts, services);
   if (p.list.length > 0) throw new ConfigError(p.list);
-  return { hosts, services, ngcApiKey: raw.ngcApiKey, safetyMarginFraction, maxHourlyUsd, observability };
+  return { hosts, services, ngcApiKey: raw.ngcApiKey, safetyMarginFraction, maxHourlyUsd, observability, ...(rag ? { rag } : {}) };
 }

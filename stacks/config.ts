@@ -3,6 +3,8 @@
  * the fleet model, before any resource is registered.
  */
 import * as pulumi from "@pulumi/pulumi";
+import { existsSync, statSync } from "node:fs";
+import { resolve } from "node:path";
 import { ConfigError, NAMESPACE, RawStackConfig, SecretState, StackConfig, validateStackConfig } from "../fleet";
 
 /** The SDK tracks which config keys were set with --secret; its typings do not export the check. */
@@ -34,6 +36,7 @@ export function readRawStackConfig(): RawStackConfig {
     safetyMarginFraction: parsed(config, "safetyMarginFraction"),
     maxHourlyUsd: parsed(config, "maxHourlyUsd"),
     observability: parsed(config, "observability"),
+    rag: parsed(config, "rag"),
   };
 }
 
@@ -63,6 +66,16 @@ export function accessConfigProblems(stack: StackConfig | undefined): string[] {
     const howToSetGrafana = "set it with `pulumi config set --secret gpu-fleet:grafanaAdminPassword <password>`, or turn observability off with gpu-fleet:observability { enabled: false }";
     if (grafana === "missing") problems.push(`${NAMESPACE}:grafanaAdminPassword: is required for Grafana (gpu-fleet:observability is enabled); ${howToSetGrafana}`);
     if (grafana === "plaintext") problems.push(`${NAMESPACE}:grafanaAdminPassword: is stored in plain text; ${howToSetGrafana}`);
+  }
+  if (stack?.rag) {
+    const iris = secretState("irisPassword");
+    const howToSetIris = "set it with `pulumi config set --secret gpu-fleet:irisPassword <password>`";
+    if (iris === "missing") problems.push(`${NAMESPACE}:irisPassword: is required for IRIS (gpu-fleet:rag is set); ${howToSetIris}`);
+    if (iris === "plaintext") problems.push(`${NAMESPACE}:irisPassword: is stored in plain text; ${howToSetIris}`);
+    const corpus = resolve(stack.rag.corpusDir);
+    if (!existsSync(corpus) || !statSync(corpus).isDirectory()) {
+      problems.push(`${NAMESPACE}:rag.corpusDir: "${stack.rag.corpusDir}" is not a directory (looked at ${corpus}); expected a local folder of .txt, .md and .jsonl documents`);
+    }
   }
   return problems;
 }

@@ -5,8 +5,8 @@
  * offline plan report the same findings.
  */
 import * as pulumi from "@pulumi/pulumi";
-import { GpuHost, NimService, ObservabilityStack } from "../components";
-import { FleetPlan, NAMESPACE, planFleet } from "../fleet";
+import { GpuHost, IrisVectorDb, NimService, ObservabilityStack, VectorizerJob } from "../components";
+import { FleetPlan, NAMESPACE, RagConfig, planFleet } from "../fleet";
 import { loadStackConfig } from "./config";
 
 export interface FleetOutputs {
@@ -14,6 +14,7 @@ export interface FleetOutputs {
   readonly hosts: ReadonlyMap<string, GpuHost>;
   readonly services: ReadonlyMap<string, NimService>;
   readonly observability?: ObservabilityStack;
+  readonly rag?: { readonly store: IrisVectorDb; readonly job: VectorizerJob };
 }
 
 export function deployFleet(): FleetOutputs {
@@ -42,6 +43,8 @@ export function deployFleet(): FleetOutputs {
       .filter((s) => s.gpus.length > 0)
       .map((s) => [s.name, new NimService(s.name, { host: hosts.get(s.host)!, service: s, ngcApiKey })] as const),
   );
+  const rag = stack.rag && services.get(stack.rag.embeddingService) ? deployRag(stack.rag, hosts, services, config) : undefined;
+
   const observability = stack.observability.enabled
     ? new ObservabilityStack("observability", {
         plan,
@@ -50,17 +53,38 @@ export function deployFleet(): FleetOutputs {
         observabilityHost: stack.observability.host,
         bind: stack.observability.bind,
         retentionDays: stack.observability.retentionDays,
+        iris: rag ? [{ name: "iris", host: stack.rag!.host, port: rag.store.webPort }] : [],
+        vectorizers: rag ? [{ name: "vectorizer", host: stack.rag!.host, port: rag.job.metricsPort }] : [],
       })
     : undefined;
-  return { plan, hosts, services, observability };
+  return { plan, hosts, services, observability, rag };
 }
 
-/** Stack outputs: endpoints and the GPU map, nothing secret. */
+/** IRIS as the vector store and the vectorizer feeding it through the embedding service. */
+function deployRag(rag: RagConfig, hosts: ReadonlyMap<string, GpuHost>, services: ReadonlyMap<string, NimService>, config: pulumi.Config) {
+  const host = hosts.get(rag.host)!;
+  const embed = services.get(rag.embeddingService)!;
+  const store = new IrisVectorDb("iris", { host, password: config.requireSecret("irisPassword"), embeddingModel: embed.model, table: rag.table });
+  const job = new VectorizerJob("vectorizer", {
+    host,
+    corpusDir: rag.corpusDir,
+    embeddingsEndpoint: pulumi.interpolate`${embed.endpoint}/v1`,
+    embeddingModel: embed.model,
+    store,
+    batchSize: rag.batchSize,
+    concurrency: rag.concurrency,
+    waitFor: embed.ready,
+  });
+  return { store, job };
+}
+
+/** Stack outputs: endpoints and the GPU map, nothing secret; parts the stack does not run are left out. */
 export function stackOutputs(fleet: FleetOutputs) {
   return {
+    ...(fleet.observability ? { observability: fleet.observability.endpoints } : {}),
+    ...(fleet.rag ? { ingested: fleet.rag.job.ingested } : {}),
     hourlyUsd: fleet.plan.hourlyUsd,
     endpoints: Object.fromEntries([...fleet.services].map(([name, svc]) => [name, svc.endpoint])),
-    observability: fleet.observability?.endpoints,
     gpuMap: fleet.plan.hosts.map((h) => ({
       host: h.name,
       instanceType: h.instanceType,

@@ -1,8 +1,8 @@
-/** Entry point of the `gpu-fleet` Pulumi program (Pulumi.yaml `main`). */
+/**
+ * Entry point of the `gpu-fleet` Pulumi program (Pulumi.yaml `main`). The exported object's keys are
+ * the stack outputs: the endpoints, the GPU map, the hourly cost, and — when the stack runs them —
+ * the observability endpoints and what the vectorizer ingested.
+ */
 import { deployFleet, stackOutputs } from "./fleet";
 
-const outputs = stackOutputs(deployFleet());
-
-export const hourlyUsd = outputs.hourlyUsd;
-export const endpoints = outputs.endpoints;
-export const gpuMap = outputs.gpuMap;
+export = stackOutputs(deployFleet());

@@ -64,6 +64,8 @@ if ! as_root docker info --format '{{json .Runtimes}}' | grep -q '"nvidia"'; the
 fi
 ${mountStep}
 for dir in nim-cache databases; do as_root install -d -m 0755 ${data}/"$dir"; done
+# Files Pulumi copies over SFTP (programs, corpora) land here, writable by the SSH user.
+as_root install -d -m 0755 -o "$(id -un)" ${data}/staging
 as_root install -d -m 0755 ${shQuote(paths.configDir)}
 log "host ready: driver $driver, data at ${paths.dataDir.replace(/"/g, "")}"
 `;

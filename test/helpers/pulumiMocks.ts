@@ -19,7 +19,14 @@ export interface MockRecorder {
 
 export const SECRET_SIG = "4dabf18193072939515e22adb298388d";
 
-export async function setupMocks(options: { preview?: boolean; invokes?: Record<string, (args: any) => Record<string, unknown>> } = {}): Promise<MockRecorder> {
+export async function setupMocks(
+  options: {
+    preview?: boolean;
+    invokes?: Record<string, (args: any) => Record<string, unknown>>;
+    /** What a command printed, by resource name (a provider output; "" when not given). */
+    commandStdout?: Record<string, string>;
+  } = {},
+): Promise<MockRecorder> {
   const registrations: Registration[] = [];
   const invokes: Record<string, (args: any) => Record<string, unknown>> = options.invokes ?? {
     "aws:ssm/getParameter:getParameter": (args: any) => ({ name: args.name, type: "String", value: "ami-0123456789abcdef0" }),
@@ -36,6 +43,7 @@ export async function setupMocks(options: { preview?: boolean; invokes?: Record<
         if (args.type === "aws:ec2/keyPair:KeyPair") state.keyName = `${args.name}-kp`;
         if (args.type === "aws:iam/role:Role") state.name = `${args.name}-role`;
         if (args.type === "aws:iam/instanceProfile:InstanceProfile") state.name = `${args.name}-profile`;
+        if (args.type === "command:remote:Command") Object.assign(state, { stdout: options.commandStdout?.[args.name] ?? "", stderr: "" });
         return { id: options.preview ? undefined : `${args.name}-id`, state };
       },
       call(args) {

@@ -1,0 +1,191 @@
+/**
+ * VectorizerJob: runs the vectorizer (vectorizer/ in this repository) on a GpuHost once the
+ * embedding service and the vector store are ready. The corpus is copied from a local directory;
+ * the checkpoint lives on the host's data volume, so new documents or new settings resume the work,
+ * never restart it, and `pulumi up` with the same inputs re-runs nothing. Its output is what the run
+ * ingested, as the CLI reports it.
+ */
+import * as command from "@pulumi/command";
+import * as pulumi from "@pulumi/pulumi";
+import { existsSync, statSync } from "node:fs";
+import { basename, join, resolve } from "node:path";
+import { MODELS, findModel } from "../fleet";
+import { renderRemoveFileScript, renderStdinFileScript, specHash } from "../renderers/shell";
+import {
+  VECTORIZER_NODE_IMAGE,
+  renderVectorizerInstallScript,
+  renderVectorizerRunScript,
+  vectorizerPackageJson,
+} from "../renderers/vectorizer/job";
+import { GpuHost } from "./gpuHost";
+import type { IngestSummary } from "../vectorizer/ingest";
+import { IrisVectorDb } from "./irisVectorDb";
+
+/** Where the vectorizer's sources are, in this checkout. */
+const VECTORIZER_SOURCE_DIR = join(__dirname, "..", "vectorizer");
+const ROOT_PACKAGE = require("../package.json") as { dependencies: Record<string, string>; devDependencies: Record<string, string> };
+
+/** What one run reported: the vectorizer CLI's summary line. */
+export type IngestReport = IngestSummary & { readonly peakRssMiB: number };
+
+export interface VectorizerJobArgs {
+  readonly host: GpuHost;
+  /** Local directory of .txt, .md and .jsonl documents, copied to the host. */
+  readonly corpusDir: string;
+  /** OpenAI-compatible embeddings base URL, e.g. an embedding NimService's `${endpoint}/v1`. */
+  readonly embeddingsEndpoint: pulumi.Input<string>;
+  /** The embedding model, as the catalog names it. */
+  readonly embeddingModel: string;
+  /** API key for a hosted embeddings API; not needed for a local NIM. Pass a secret. */
+  readonly embeddingsApiKey?: pulumi.Input<string>;
+  readonly store: IrisVectorDb;
+  /** Chunks per request. Default: 50. */
+  readonly batchSize?: number;
+  /** Requests in flight. Default: 4. */
+  readonly concurrency?: number;
+  /** Port of the job's Prometheus metrics (on the host's bind address). Default: 9464. */
+  readonly metricsPort?: number;
+  /** Resources to wait for besides the store: the embedding service's readiness. */
+  readonly waitFor?: pulumi.Resource[];
+}
+
+export const DEFAULT_VECTORIZER_METRICS_PORT = 9464;
+
+export class VectorizerJob extends pulumi.ComponentResource {
+  /** What the last run ingested (documents, chunks embedded, already done, stale chunks deleted, …). */
+  public readonly ingested: pulumi.Output<IngestReport>;
+  public readonly metricsPort: number;
+
+  constructor(name: string, args: VectorizerJobArgs, opts?: pulumi.ComponentResourceOptions) {
+    const corpusDir = validateVectorizerJobArgs(name, args);
+    super("gpu-fleet:index:VectorizerJob", name, {}, opts);
+    const { host, store } = args;
+    const paths = host.paths;
+    const staging = `${paths.dataDir}/staging/vectorizer-${name}`;
+    const appDir = `${staging}/app`;
+    const packageJson = vectorizerPackageJson({ ...ROOT_PACKAGE.devDependencies, ...ROOT_PACKAGE.dependencies });
+    const packageHash = specHash(packageJson);
+
+    // The program and its pinned dependency list, then the corpus, over SFTP.
+    const program = new command.remote.CopyToRemote(
+      `${name}-program`,
+      { connection: host.connection, source: new pulumi.asset.FileArchive(VECTORIZER_SOURCE_DIR), remotePath: appDir },
+      { parent: this, dependsOn: host.ready },
+    );
+    const manifest = new command.remote.CopyToRemote(
+      `${name}-package`,
+      { connection: host.connection, source: new pulumi.asset.StringAsset(packageJson), remotePath: `${appDir}/package.json` },
+      { parent: this, dependsOn: [program] },
+    );
+    const corpusArchive = new pulumi.asset.FileArchive(corpusDir);
+    const corpus = new command.remote.CopyToRemote(
+      `${name}-corpus`,
+      { connection: host.connection, source: corpusArchive, remotePath: `${staging}/corpus`, triggers: [corpusArchive] },
+      { parent: this, dependsOn: host.ready },
+    );
+    const install = new command.remote.Command(
+      `${name}-install`,
+      {
+        connection: host.connection,
+        create: renderVectorizerInstallScript({ job: name, appDir, image: VECTORIZER_NODE_IMAGE, packageHash }, { paths }),
+        triggers: [packageHash],
+      },
+      { parent: this, dependsOn: [manifest] },
+    );
+
+    const secretEnvFile = `${paths.configDir}/vectorizer/${name}.env`;
+    const secrets = new command.remote.Command(
+      `${name}-secrets`,
+      {
+        connection: host.connection,
+        create: renderStdinFileScript(`install the vectorizer secrets of ${name}`, secretEnvFile, "0600", { paths }),
+        delete: renderRemoveFileScript(`remove the vectorizer secrets of ${name}`, secretEnvFile, { paths }),
+        stdin: pulumi.secret(
+          pulumi.all([store.connection, args.embeddingsApiKey]).apply(([c, key]) => `IRIS_PASSWORD=${c.password}\n${key ? `NVIDIA_API_KEY=${key}\n` : ""}`),
+        ),
+      },
+      { parent: this, dependsOn: host.ready },
+    );
+
+    this.metricsPort = args.metricsPort ?? DEFAULT_VECTORIZER_METRICS_PORT;
+    const bind = host.plan.config.bindAddress === "private" ? host.privateAddress : pulumi.output(host.plan.config.bindAddress);
+    const dimension = findModel(args.embeddingModel)!.embeddingDim!;
+    const runScript = pulumi
+      .all([pulumi.output(args.embeddingsEndpoint), bind, store.address])
+      .apply(([endpoint, bindAddress, irisHost]) =>
+        renderVectorizerRunScript(
+          {
+            job: name,
+            appDir,
+            image: VECTORIZER_NODE_IMAGE,
+            corpusDir: `${staging}/corpus/${basename(corpusDir)}`,
+            stateDir: `${paths.dataDir}/vectorizer/${name}`,
+            secretEnvFile,
+            env: { IRIS_HOST: irisHost, IRIS_PORT: String(store.superserverPort), IRIS_NAMESPACE: store.namespace, IRIS_USERNAME: store.username },
+            args: [
+              "--store", "iris",
+              "--table", store.table,
+              "--endpoint", endpoint,
+              "--model", args.embeddingModel,
+              "--dimension", String(dimension),
+              "--batch-size", String(args.batchSize ?? 50),
+              "--concurrency", String(args.concurrency ?? 4),
+              "--metrics-host", bindAddress,
+              "--metrics-port", String(this.metricsPort),
+              "--progress-interval-ms", "10000",
+            ],
+          },
+          { paths },
+        ),
+      );
+    const run = new command.remote.Command(
+      `${name}-ingest`,
+      {
+        connection: host.connection,
+        create: runScript,
+        // A new corpus, new settings or a new program: ingest again (it resumes from the checkpoint).
+        triggers: [corpusArchive, packageHash, specHash({ batch: args.batchSize, concurrency: args.concurrency })],
+        logging: "stderr",
+      },
+      { parent: this, dependsOn: [install, corpus, secrets, ...store.ready, ...(args.waitFor ?? [])], customTimeouts: { create: "12h" } },
+    );
+    this.ingested = run.stdout.apply(parseIngestReport);
+    this.registerOutputs({ ingested: this.ingested, metricsPort: this.metricsPort });
+  }
+}
+
+/** The run's summary: the last line of its stdout, which the vectorizer CLI writes as JSON. */
+export function parseIngestReport(stdout: string | undefined): IngestReport {
+  const last = (stdout ?? "").trim().split("\n").pop() ?? "";
+  try {
+    return JSON.parse(last) as IngestReport;
+  } catch {
+    throw new Error(`the vectorizer's last output line is not its JSON summary: ${JSON.stringify(last.slice(0, 200))}`);
+  }
+}
+
+/** Exact, early errors; returns the absolute corpus directory. */
+export function validateVectorizerJobArgs(name: string, args: VectorizerJobArgs): string {
+  const where = `VectorizerJob "${name}"`;
+  const corpusDir = resolve(args.corpusDir);
+  if (!existsSync(corpusDir) || !statSync(corpusDir).isDirectory()) {
+    throw new Error(`${where}: corpusDir "${args.corpusDir}" is not a directory; expected a local folder of .txt, .md and .jsonl documents`);
+  }
+  const model = findModel(args.embeddingModel);
+  if (!model || model.embeddingDim === undefined) {
+    const embedders = MODELS.filter((m) => m.embeddingDim !== undefined).map((m) => m.id);
+    throw new Error(`${where}: embeddingModel "${args.embeddingModel}" is not an embedding model of the catalog; expected one of ${embedders.join(", ")}`);
+  }
+  if (model.embeddingDim !== args.store.dimension) {
+    throw new Error(`${where}: ${model.id} makes ${model.embeddingDim}-dimensional vectors but the store's table holds ${args.store.dimension}; they must match`);
+  }
+  for (const [key, value, max] of [["batchSize", args.batchSize, 1000], ["concurrency", args.concurrency, 64]] as const) {
+    if (value !== undefined && (!Number.isInteger(value) || value < 1 || value > max)) {
+      throw new Error(`${where}: ${key} ${value} is not allowed; expected a whole number from 1 to ${max}`);
+    }
+  }
+  if (args.metricsPort !== undefined && (!Number.isInteger(args.metricsPort) || args.metricsPort < 1024 || args.metricsPort > 65535)) {
+    throw new Error(`${where}: metricsPort ${args.metricsPort} is not allowed; expected a port from 1024 to 65535`);
+  }
+  return corpusDir;
+}

@@ -1,0 +1,106 @@
+/**
+ * The vectorization job on a host: the vectorizer program (this repository's vectorizer/) runs in a
+ * Node.js container against the corpus and the vector store, resuming from its SQLite checkpoint on
+ * the data volume. Install and run are separate steps, so a new corpus or new settings re-run only
+ * the ingest, which resumes rather than restarts.
+ */
+import { ScriptOptions, scriptPrelude, shQuote } from "../shell";
+
+/** Node 20 with build tools, for better-sqlite3's native module. */
+export const VECTORIZER_NODE_IMAGE = "node:20-bookworm";
+
+/**
+ * The runtime dependencies of vectorizer/, pinned to what this repository tests with; the job installs
+ * exactly these in the container.
+ */
+export function vectorizerPackageJson(versions: Readonly<Record<string, string>>): string {
+  const wanted = ["@intersystems/intersystems-iris-native", "better-sqlite3", "pg", "tsx"];
+  const dependencies = Object.fromEntries(
+    wanted.map((name) => {
+      const version = versions[name];
+      if (!version) throw new Error(`no pinned version of ${name} for the vectorizer job`);
+      return [name, version];
+    }),
+  );
+  return `${JSON.stringify({ name: "gpu-fleet-vectorizer-job", private: true, dependencies }, null, 2)}\n`;
+}
+
+export interface VectorizerInstallSpec {
+  readonly job: string;
+  /** Holds package.json and vectorizer/ (copied by Pulumi); node_modules is installed beside them. */
+  readonly appDir: string;
+  readonly image: string;
+  readonly packageHash: string;
+}
+
+export function renderVectorizerInstallScript(spec: VectorizerInstallSpec, options: ScriptOptions = {}): string {
+  const stamp = `${spec.appDir}/node_modules/.gpu-fleet-${spec.packageHash}`;
+  return `${scriptPrelude(`install the vectorizer's dependencies for ${spec.job}`, options)}app=${shQuote(spec.appDir)}
+if [ -f ${shQuote(stamp)} ]; then
+  log "unchanged: dependencies ${spec.packageHash} already installed in $app"
+  exit 0
+fi
+[ -f "$app/package.json" ] || fail "$app/package.json is missing: the program copy did not land"
+as_root docker pull -q ${shQuote(spec.image)} >/dev/null || fail "cannot pull ${spec.image}"
+as_root docker run --rm -v "$app:/app" -w /app ${shQuote(spec.image)} npm install --omit=dev --no-audit --no-fund >&2 \\
+  || fail "npm install failed in $app"
+as_root touch ${shQuote(stamp)}
+log "installed dependencies ${spec.packageHash} in $app"
+`;
+}
+
+export interface VectorizerRunSpec {
+  readonly job: string;
+  readonly appDir: string;
+  readonly image: string;
+  /** Corpus directory on the host, mounted read-only. */
+  readonly corpusDir: string;
+  /** Checkpoint and logs, on the data volume: what makes a re-run resume. */
+  readonly stateDir: string;
+  /** 0600 env file with IRIS_PASSWORD (and the embeddings API key, if any). */
+  readonly secretEnvFile: string;
+  /** Non-secret environment (IRIS_HOST, IRIS_PORT, IRIS_NAMESPACE, IRIS_USERNAME). */
+  readonly env: Readonly<Record<string, string>>;
+  /** vectorizer CLI arguments after `ingest <corpus>`. */
+  readonly args: readonly string[];
+}
+
+export function vectorizerContainerName(job: string): string {
+  return `gpu-fleet-vectorizer-${job}`;
+}
+
+/**
+ * Runs one ingest to the end in the foreground. The summary the CLI prints (one JSON line) is the
+ * script's stdout, which the component reads back as its output; progress goes to stderr.
+ */
+export function renderVectorizerRunScript(spec: VectorizerRunSpec, options: ScriptOptions = {}): string {
+  const name = vectorizerContainerName(spec.job);
+  const flags = [
+    "--rm",
+    `--name ${shQuote(name)}`,
+    "--network host",
+    `--env-file ${shQuote(spec.secretEnvFile)}`,
+    ...Object.entries(spec.env).map(([k, v]) => `-e ${shQuote(`${k}=${v}`)}`),
+    `-v ${shQuote(`${spec.appDir}:/app:ro`)}`,
+    `-v ${shQuote(`${spec.corpusDir}:/corpus:ro`)}`,
+    `-v ${shQuote(`${spec.stateDir}:/state`)}`,
+    "-w /app",
+    shQuote(spec.image),
+    "node_modules/.bin/tsx vectorizer/cli.ts ingest /corpus",
+    "--checkpoint /state/checkpoint.sqlite",
+    ...spec.args.map(shQuote),
+  ];
+  return `${scriptPrelude(`ingest the corpus of ${spec.job} into the vector store`, options)}name=${shQuote(name)}
+[ -d ${shQuote(spec.corpusDir)} ] || fail "corpus directory ${spec.corpusDir} does not exist on this host"
+as_root install -d -m 0750 ${shQuote(spec.stateDir)}
+# A run interrupted by a dropped connection may still hold the name; the checkpoint makes the next one resume.
+as_root docker rm -f "$name" >/dev/null 2>&1 || true
+summary="$(mktemp)"
+trap 'rm -f "$summary"' EXIT
+if ! as_root docker run ${flags.join(" \\\n  ")} > "$summary"; then
+  fail "the vectorizer stopped with an error (see above); its checkpoint in ${spec.stateDir} lets the next run resume"
+fi
+tail -n 1 "$summary"
+log "ingest finished: $(tail -n 1 "$summary")"
+`;
+}
