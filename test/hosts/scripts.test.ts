@@ -43,15 +43,25 @@ function unwrapSecret(v: unknown): unknown {
   return v;
 }
 
-/** Build the components for a stack config under mocks; return the host's commands in registration order. */
-async function renderFleet(raw: import("../../fleet").RawStackConfig): Promise<{ plan: import("../../fleet").FleetPlan; commands: HostCommand[] }> {
+type Plan = import("../../fleet").FleetPlan;
+type Hosts = Map<string, import("../../components").GpuHost>;
+
+/**
+ * Build the components for a stack config under mocks, as stacks/fleet.ts does (a GpuHost per host, a
+ * NimService per service, then `more` for other components); return the commands in dependency order.
+ */
+async function renderFleet(
+  raw: import("../../fleet").RawStackConfig,
+  more?: { build: (plan: Plan, hosts: Hosts) => void; order: string[] },
+): Promise<{ plan: Plan; commands: HostCommand[] }> {
   const before = mocks.registrations.length;
   const plan = fleet.planFleet(fleet.validateStackConfig(raw));
-  const hosts = new Map<string, import("../../components").GpuHost>();
+  const hosts: Hosts = new Map();
   for (const h of plan.hosts) hosts.set(h.name, new components.GpuHost(h.name, { plan: h, sshPrivateKey: pulumi.secret(PRIVATE_KEY) }));
   for (const s of plan.services) {
     new components.NimService(s.name, { host: hosts.get(s.host)!, service: s, ngcApiKey: pulumi.secret(NGC_KEY) });
   }
+  more?.build(plan, hosts);
   await settle();
   const registered = mocks.registrations.slice(before).filter((r) => r.type === "command:remote:Command").map((r) => {
     const i = r.inputs;
@@ -69,12 +79,16 @@ async function renderFleet(raw: import("../../fleet").RawStackConfig): Promise<{
   const order = [
     ...plan.hosts.flatMap((h) => [`${h.name}-provision`, `${h.name}-verify-gpus`, `${h.name}-ledger`]),
     ...plan.services.flatMap((s) => [`${s.name}-ngc-key`, `${s.name}-container`]),
+    ...(more?.order ?? []),
   ];
   const unknown = registered.filter((c) => !order.includes(c.name));
   if (unknown.length) throw new Error(`commands this test does not know how to order: ${unknown.map((c) => c.name).join(", ")}`);
   const commands = order.flatMap((n) => registered.filter((c) => c.name === n));
   return { plan, commands };
 }
+
+/** What each test host looked like right after its first provision: the baseline teardown returns to. */
+const afterProvision = new WeakMap<TestHost, string[]>();
 
 /** `pulumi up`: each command's create, in order; stops at the first failure like the engine. */
 async function up(host: TestHost, commands: HostCommand[]): Promise<Record<string, RunResult>> {
@@ -83,9 +97,13 @@ async function up(host: TestHost, commands: HostCommand[]): Promise<Record<strin
     const r = await host.run(c.create, { stdin: c.stdin, env: c.environment, timeoutMs: 90_000 });
     results[c.name] = r;
     if (r.code !== 0) throw new Error(`${c.name} failed (exit ${r.code}):\nstdout:\n${r.stdout}\nstderr:\n${r.stderr}`);
+    if (c.name.endsWith("-provision") && !afterProvision.has(host) && host.isolation === "namespaces") afterProvision.set(host, host.changedFiles());
   }
   return results;
 }
+
+/** The provision baseline plus these paths, sorted: what a teardown must leave. */
+const provisionedPlus = (host: TestHost, more: string[]) => [...new Set([...(afterProvision.get(host) ?? []), ...more])].sort();
 
 /** `pulumi destroy`: the delete commands, in reverse order. */
 async function destroy(host: TestHost, commands: HostCommand[]): Promise<Record<string, RunResult>> {
@@ -476,10 +494,8 @@ describe("dev layout: one A10G running the llama-3.1-8b-instruct NIM", () => {
     expect(filesWithKey(host)).toEqual([]);
     // what stays is by design: the data volume's directories and model cache, the (empty) config
     // directories, and Docker's NVIDIA runtime that provision registered in the test above
-    expect(host.changedFiles()).toEqual([
-      "/data", "/data/databases", "/data/nim-cache", "/data/nim-cache/llm",
-      "/etc/docker", "/etc/docker/daemon.json", "/etc/gpu-fleet", "/etc/gpu-fleet/nim",
-    ]);
+    expect(afterProvision.get(host)).toEqual(expect.arrayContaining(["/data", "/data/databases", "/data/nim-cache", "/etc/gpu-fleet"]));
+    expect(host.changedFiles()).toEqual(provisionedPlus(host, ["/data/nim-cache/llm", "/etc/docker", "/etc/docker/daemon.json", "/etc/gpu-fleet/nim"]));
     // a second teardown is a no-op
     expect((await destroy(host, commands))["llm-container"].stderr).toBe("[gpu-fleet] unchanged: gpu-fleet-llm does not exist\n");
   });
@@ -587,9 +603,192 @@ describe("a100 layout: 8x A100-SXM4-80GB, ASR on 0, embeddings on 1, a TP-2 LLM 
     expect(host.containers()).toEqual([]);
     expect(filesWithKey(host)).toEqual([]);
     expect((await host.run("nvidia-smi --query-gpu=memory.used --format=csv,noheader,nounits")).stdout).toBe("0\n".repeat(8));
-    expect(host.changedFiles()).toEqual([
-      "/data", "/data/databases", "/data/nim-cache", "/data/nim-cache/asr", "/data/nim-cache/chat", "/data/nim-cache/embed", "/data/nim-cache/ocr",
-      "/etc/gpu-fleet", "/etc/gpu-fleet/nim",
+    expect(host.changedFiles()).toEqual(provisionedPlus(host, ["/data/nim-cache/asr", "/data/nim-cache/chat", "/data/nim-cache/embed", "/data/nim-cache/ocr", "/etc/gpu-fleet/nim"]));
+  });
+});
+
+describe("the whole stack on one host: NIM, IRIS vector store, Prometheus/Grafana and exporters", () => {
+  const IRIS_PASSWORD = "Iris-Secret-7c1e9b2a";
+  const GRAFANA_PASSWORD = "Grafana-Secret-4d8f0a6c";
+  const SECRETS = [NGC_KEY, IRIS_PASSWORD, GRAFANA_PASSWORD];
+  const IRIS_IMAGE = "intersystems/iris-community:2025.1";
+  const ACCOUNTS_SET = "GPU_FLEET_RESULT _SYSTEM 1\nGPU_FLEET_RESULT SuperUser 1\nGPU_FLEET_RESULT Admin 1\nGPU_FLEET_RESULT CSPSystem 1\nGPU_FLEET_RESULT IAM 1\n";
+  const SCHEMA_DONE = ["table", "meta-table", "dimension", "source-index", "hnsw-index"].map((l) => `GPU_FLEET_RESULT 0 ${l}\n`).join("");
+  const ORDER = [
+    "vectors-password", "vectors-container", "vectors-credentials", "vectors-schema",
+    "observability-files", "observability-grafana-password", "observability-node-exporter-box", "observability-dcgm-exporter-box",
+    "observability-prometheus", "observability-grafana",
+  ];
+  let host: TestHost;
+  let commands: HostCommand[];
+  let first: Record<string, RunResult>;
+  const all: RunResult[] = [];
+  const hashOf = (n: string) => specHashOf(byName(commands, n).create);
+
+  beforeAll(async () => {
+    host = await TestHost.start({
+      gpus: { gpus: [A10G] },
+      registries: { "nvcr.io": { username: NGC_USER, password: NGC_KEY, privateRepos: ["nim/"] } },
+      images: {
+        "nvcr.io/nim/*": { requiredEnv: ["NGC_API_KEY"], logs: NIM_LOGS },
+        // what `iris session` prints for the ObjectScript the scripts pipe in (the marked lines)
+        [IRIS_IMAGE]: { httpPaths: ["/api/monitor/metrics"], exec: [{ match: "-U %SYS", stdout: `%SYS>\n${ACCOUNTS_SET}%SYS>\n` }, { match: "-U USER", stdout: `USER>\n${SCHEMA_DONE}USER>\n` }] },
+        "prom/node-exporter:v1.8.2": { listen: "{arg:--web.listen-address}", httpPaths: ["/metrics"] },
+        // DCGM watches the GPUs but holds no GPU memory
+        "nvcr.io/nvidia/k8s/dcgm-exporter:3.3.9-3.6.1-ubuntu22.04": { httpPaths: ["/metrics"], gpuMemoryMiB: 0 },
+        "prom/prometheus:v3.1.0": { listen: "{arg:--web.listen-address}", httpPaths: ["/-/ready"] },
+        "grafana/grafana:11.4.0": { listen: "{env:GF_SERVER_HTTP_ADDR}:{env:GF_SERVER_HTTP_PORT}", httpPaths: ["/api/health"] },
+      },
+    });
+    ({ commands } = await renderFleet(
+      {
+        ngcApiKey: "secret",
+        hosts: [{ name: "box", existing: { address: host.privateAddress, user: TEST_USER, gpu: "A10G", gpuCount: 1 } }],
+        services: [{ name: "rag", model: "meta/llama-3.1-8b-instruct", host: "box", gpus: [0], maxModelLen: 8192 }],
+      },
+      {
+        build: (plan, hosts) => {
+          const box = hosts.get("box")!;
+          new components.IrisVectorDb("vectors", { host: box, password: pulumi.secret(IRIS_PASSWORD), embeddingModel: "nvidia/nv-embedqa-e5-v5" });
+          new components.ObservabilityStack("observability", { plan, hosts: [box], grafanaAdminPassword: pulumi.secret(GRAFANA_PASSWORD), stack: "hosttest" });
+        },
+        order: ORDER,
+      },
+    ));
+  });
+  afterAll(async () => {
+    await host?.stop();
+  });
+
+  const leaks = (): string[] => {
+    const where: string[] = [];
+    const has = (t: string) => SECRETS.some((k) => t.includes(k) || t.includes(Buffer.from(k).toString("base64")));
+    if (has(host.psSnapshots())) where.push("process list");
+    if (host.calls().some((c) => has(c.argv.join(" ")))) where.push("stand-in argv");
+    if (has(host.sshdLog())) where.push("sshd log");
+    for (const c of host.containers()) if (has(host.containerLogs(c.id))) where.push(`logs of ${c.name}`);
+    all.forEach((r, i) => (has(r.stdout) || has(r.stderr) ? where.push(`output of run ${i}`) : undefined));
+    for (const p of host.changedFiles()) {
+      if (p.endsWith(" (deleted)")) continue;
+      let text = "";
+      try {
+        text = require("fs").readFileSync(host.path(p), "utf8");
+      } catch {
+        continue;
+      }
+      for (const k of SECRETS) if (text.includes(k)) where.push(`${p}: ${k === NGC_KEY ? "NGC key" : k === IRIS_PASSWORD ? "IRIS password" : "Grafana password"}`);
+    }
+    return where.sort();
+  };
+
+  it("renders every command of the four components", () => {
+    expect(commands.map((c) => c.name)).toEqual(["box-provision", "box-verify-gpus", "box-ledger", "rag-ngc-key", "rag-container", ...ORDER]);
+    expect(commands.filter((c) => SECRETS.some((k) => c.create.includes(k) || (c.delete ?? "").includes(k)))).toEqual([]);
+    expect(commands.filter((c) => c.stdin !== undefined).map((c) => c.name)).toEqual(["box-ledger", "rag-ngc-key", "vectors-password", "observability-grafana-password"]);
+  });
+
+  it("first run converges: every container up where the plan says, IRIS secured and its schema created", async () => {
+    if (host.isolation !== "namespaces") return;
+    first = await up(host, commands);
+    all.push(...Object.values(first));
+    const a = host.privateAddress;
+    expect(Object.fromEntries(ORDER.map((n) => [n, first[n]]))).toEqual({
+      "vectors-password": { code: 0, stdout: "", stderr: "[gpu-fleet] wrote /etc/gpu-fleet/iris/vectors.password (mode 0600)\n" },
+      "vectors-container": { code: 0, stdout: "", stderr: `[gpu-fleet] started gpu-fleet-iris-vectors (${hashOf("vectors-container")})\n[gpu-fleet] gpu-fleet-iris-vectors ready at http://${a}:52773/api/monitor/metrics\n` },
+      "vectors-credentials": { code: 0, stdout: "", stderr: "[gpu-fleet] IRIS passwords set for 5 predefined accounts\n" },
+      "vectors-schema": {
+        code: 0,
+        stdout: "",
+        stderr: ["table", "meta-table", "dimension", "source-index", "hnsw-index"].map((l) => `[gpu-fleet] SQLCODE 0 ${l}\n`).join("") + "[gpu-fleet] schema of vectorizer_chunks ready (dimension 1024)\n",
+      },
+      "observability-files": { code: 0, stdout: "", stderr: expect.stringMatching(/^\[gpu-fleet\] wrote (\d+) of \1 files under \/etc\/gpu-fleet\/observability\n$/) },
+      "observability-grafana-password": { code: 0, stdout: "", stderr: "[gpu-fleet] wrote /etc/gpu-fleet/observability/grafana-admin-password (mode 0600)\n" },
+      "observability-node-exporter-box": { code: 0, stdout: "", stderr: `[gpu-fleet] started gpu-fleet-node-exporter (${hashOf("observability-node-exporter-box")})\n[gpu-fleet] gpu-fleet-node-exporter ready at http://${a}:9100/metrics\n` },
+      "observability-dcgm-exporter-box": { code: 0, stdout: "", stderr: `[gpu-fleet] started gpu-fleet-dcgm-exporter (${hashOf("observability-dcgm-exporter-box")}) pinned to GPU 0\n[gpu-fleet] gpu-fleet-dcgm-exporter ready at http://${a}:9400/metrics\n` },
+      "observability-prometheus": { code: 0, stdout: "", stderr: `[gpu-fleet] started gpu-fleet-prometheus (${hashOf("observability-prometheus")})\n[gpu-fleet] gpu-fleet-prometheus ready at http://127.0.0.1:9090/-/ready\n` },
+      "observability-grafana": { code: 0, stdout: "", stderr: `[gpu-fleet] started gpu-fleet-grafana (${hashOf("observability-grafana")})\n[gpu-fleet] gpu-fleet-grafana ready at http://127.0.0.1:3000/api/health\n` },
+    });
+    const cs = Object.fromEntries(host.containers().map((c) => [c.name, c]));
+    expect(Object.keys(cs).sort()).toEqual(["gpu-fleet-dcgm-exporter", "gpu-fleet-grafana", "gpu-fleet-iris-vectors", "gpu-fleet-node-exporter", "gpu-fleet-prometheus", "gpu-fleet-rag"]);
+    expect(Object.values(cs).every((c) => c.state === "running")).toBe(true);
+    expect(cs["gpu-fleet-iris-vectors"].ports).toEqual([{ hostIp: a, hostPort: 52773, containerPort: 52773 }, { hostIp: a, hostPort: 1972, containerPort: 1972 }]);
+    expect(cs["gpu-fleet-dcgm-exporter"]).toMatchObject({ gpuRequest: { deviceIds: ["0"] }, ports: [{ hostIp: a, hostPort: 9400, containerPort: 9400 }], capAdd: ["SYS_ADMIN"] });
+    expect(cs["gpu-fleet-node-exporter"]).toMatchObject({ network: "host", pid: "host", ports: [], gpuRequest: null });
+    expect(cs["gpu-fleet-node-exporter"].cmd).toContain(`--web.listen-address=${a}:9100`);
+    expect(cs["gpu-fleet-prometheus"].cmd).toContain("--web.listen-address=127.0.0.1:9090");
+    // loopback-bound by default: nothing answers on the private address for Prometheus and Grafana
+    expect((await host.run(`for p in 9090 3000 9100 52773; do curl -s -o /dev/null -w "$p:%{http_code} " http://${a}:$p/; done; echo`)).stdout).toBe("9090:000 3000:000 9100:404 52773:404 \n");
+    // the IRIS sessions ran in the right namespaces; their stdin (it holds the password) is not recorded
+    const execLog = host.readFile(`${host.dir}/state/docker/containers/${cs["gpu-fleet-iris-vectors"].id}/exec.log`).trim().split("\n").map((l) => JSON.parse(l).cmd.join(" "));
+    expect(execLog).toEqual(["iris session IRIS -U %SYS", "iris session IRIS -U USER"]);
+    // secrets: root-only files, and Grafana's copy owned by its container user (uid 472)
+    expect(host.stat("/etc/gpu-fleet/iris/vectors.password")).toEqual({ mode: 0o600, owner: "root", group: "root" });
+    expect(host.readFile("/etc/gpu-fleet/iris/vectors.password")).toBe(IRIS_PASSWORD);
+    expect(host.stat("/etc/gpu-fleet/observability/grafana-admin-password")).toEqual({ mode: 0o600, owner: "root", group: "root" });
+    expect(host.stat("/data/observability/grafana-secrets/grafana-admin-password")).toEqual({ mode: 0o600, owner: "472", group: "root" });
+    // the GPU holds the NIM only
+    expect((await host.run("nvidia-smi --query-gpu=memory.used --format=csv,noheader,nounits")).stdout).toBe(`${Math.floor(0.9 * 23028)}\n`);
+  });
+
+  it("each secret is only in its own 0600 files: not in processes, argv, logs, outputs or other files", () => {
+    if (host.isolation !== "namespaces") return;
+    expect(leaks()).toEqual([
+      "/data/observability/grafana-secrets/grafana-admin-password: Grafana password",
+      "/etc/gpu-fleet/iris/vectors.password: IRIS password",
+      "/etc/gpu-fleet/nim/rag.env: NGC key",
+      "/etc/gpu-fleet/observability/grafana-admin-password: Grafana password",
     ]);
+  });
+
+  it("second run starts nothing and rewrites no file", async () => {
+    if (host.isolation !== "namespaces") return;
+    const files = fileSnapshot(host);
+    const ids = host.containers().map((c) => c.id);
+    const calls = host.calls().length;
+    const again = await up(host, commands);
+    all.push(...Object.values(again));
+    for (const n of commands.map((c) => c.name).filter((n) => n.endsWith("-container") || n.includes("exporter") || n.endsWith("prometheus") || n.endsWith("grafana"))) {
+      expect(again[n].stderr).toMatch(/^\[gpu-fleet\] unchanged: gpu-fleet-\S+ already runs spec [0-9a-f]{16}\n\[gpu-fleet\] gpu-fleet-\S+ ready at http:\/\/\S+\n$/);
+    }
+    expect(again["observability-files"].stderr).toMatch(/^\[gpu-fleet\] unchanged: \d+ files under \/etc\/gpu-fleet\/observability\n$/);
+    expect(again["vectors-password"].stderr).toBe("[gpu-fleet] unchanged: /etc/gpu-fleet/iris/vectors.password\n");
+    expect(again["vectors-credentials"]).toEqual(first["vectors-credentials"]);
+    expect(again["vectors-schema"]).toEqual(first["vectors-schema"]);
+    expect(host.containers().map((c) => c.id)).toEqual(ids);
+    expect(dockerCallsSince(host, calls).filter((c) => !["inspect", "info", "exec"].includes(c))).toEqual([]);
+    expect(fileSnapshot(host)).toEqual(files);
+    expect(leaks()).toHaveLength(4);
+  });
+
+  it("teardown removes every container, the key and the IRIS password; what stays is listed exactly", async () => {
+    if (host.isolation !== "namespaces") return;
+    await destroy(host, commands);
+    expect(host.containers()).toEqual([]);
+    expect(leaks().filter((l) => !l.includes("Grafana password"))).toEqual([]);
+    // by design: the data volume (IRIS database, caches, Prometheus/Grafana data) and empty config dirs.
+    // REPORTED: the ObservabilityStack "-files" command has no delete, so its configuration files stay;
+    // and the staged Grafana password (next test).
+    const configFiles = [...byName(commands, "observability-files").create.matchAll(/^write_file '([^']+)'/gm)].map((m) => m[1]);
+    const configDirs = configFiles.flatMap((f) => {
+      const parts = f.split("/");
+      return parts.slice(4, -1).map((_, i) => parts.slice(0, 5 + i).join("/"));
+    });
+    expect(configFiles.length).toBeGreaterThan(3);
+    expect(host.changedFiles()).toEqual(provisionedPlus(host, [
+      "/data/databases/vectors", "/data/nim-cache/rag",
+      "/data/observability", "/data/observability/grafana", "/data/observability/grafana-secrets", "/data/observability/prometheus",
+      "/data/observability/grafana-secrets/grafana-admin-password",
+      "/etc/gpu-fleet/iris", "/etc/gpu-fleet/nim", "/etc/gpu-fleet/observability",
+      ...configDirs, ...configFiles,
+    ]));
+  });
+
+  // BUG (reported): the Grafana container's stop script (renderContainerStopScript, used by
+  // ObservabilityStack's "-grafana" command) removes the container but not the staged copy of the
+  // admin password it made at start: /data/observability/grafana-secrets/grafana-admin-password
+  // (0600, uid 472) survives `pulumi destroy`. Flip to `it` when fixed.
+  it.fails("teardown leaves no copy of the Grafana admin password", () => {
+    if (host.isolation !== "namespaces") throw new Error("needs namespaces");
+    expect(leaks()).toEqual([]);
   });
 });
