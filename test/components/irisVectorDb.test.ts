@@ -1,7 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { spawnSync } from "node:child_process";
 import { beforeAll, describe, expect, it } from "vitest";
-import { MockRecorder, isSecretInput, isSecretOutput, promiseOf, settle, setupMocks } from "../helpers/pulumiMocks";
+import { MockRecorder, isSecretInput, isSecretOutput, promiseOf, settle, setupMocks, resourcesRevealing } from "../helpers/pulumiMocks";
 
 let mocks: MockRecorder;
 let fleet: typeof import("../../fleet");
@@ -58,10 +58,7 @@ describe("IrisVectorDb on an existing host", () => {
     const password = mocks.byName("rag-password").inputs;
     expect(isSecretInput(password.stdin)).toBe(true);
     expect(password.stdin.value).toBe(IRIS_PASSWORD);
-    for (const r of mocks.registrations) {
-      const visible = JSON.stringify(r.inputs, (_k, v) => (isSecretInput(v) ? "[secret]" : v));
-      expect(visible, r.name).not.toContain("quoted");
-    }
+    expect(resourcesRevealing(mocks, "quoted")).toEqual([]);
     const credentials = mocks.byName("rag-credentials").inputs.create as string;
     expect(credentials).toContain(`pw="$(as_root cat '/etc/gpu-fleet/iris/rag.password')"`);
     expect(credentials).toContain(`printf 'set pw="%s"\\n' "$pw_literal"`);

@@ -1,6 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import { beforeAll, describe, expect, it } from "vitest";
-import { MockRecorder, isSecretInput, promiseOf, settle, setupMocks } from "../helpers/pulumiMocks";
+import { MockRecorder, isSecretInput, promiseOf, settle, setupMocks, resourcesRevealing } from "../helpers/pulumiMocks";
 
 let mocks: MockRecorder;
 let fleet: typeof import("../../fleet");
@@ -66,10 +66,7 @@ describe("ObservabilityStack on the dev plan", () => {
     const password = mocks.byName("observability-grafana-password").inputs;
     expect(isSecretInput(password.stdin)).toBe(true);
     expect(password.stdin.value).toBe(GRAFANA_PASSWORD);
-    for (const r of mocks.registrations) {
-      const visible = JSON.stringify(r.inputs, (_k, v) => (isSecretInput(v) ? "[secret]" : v));
-      expect(visible, r.name).not.toContain(GRAFANA_PASSWORD);
-    }
+    expect(resourcesRevealing(mocks, GRAFANA_PASSWORD)).toEqual([]);
     const grafana = mocks.byName("observability-grafana").inputs.create as string;
     expect(grafana).toContain(`-e 'GF_SECURITY_ADMIN_PASSWORD__FILE=/run/secrets/grafana-admin-password'`);
     expect(grafana).toContain(`as_root install -m 0600 -o 472 '/etc/gpu-fleet/observability/grafana-admin-password' '/data/observability/grafana-secrets/grafana-admin-password'`);

@@ -89,3 +89,10 @@ export async function settle(): Promise<void> {
 export function isSecretInput(value: unknown): boolean {
   return typeof value === "object" && value !== null && SECRET_SIG in value;
 }
+
+/** Resources whose inputs, secrets aside, contain `text` (a leaked credential). */
+export function resourcesRevealing(recorder: MockRecorder, text: string): string[] {
+  return recorder.registrations
+    .filter((r) => JSON.stringify(r.inputs, (_k, v) => (isSecretInput(v) ? "[secret]" : v)).includes(text))
+    .map((r) => `${r.type} ${r.name}`);
+}
