@@ -13,6 +13,7 @@ const PRIVATE_KEY = "-----BEGIN OPENSSH PRIVATE KEY-----\nNOT-USED-THE-HARNESS-H
 /** every form in which the key could leak: as is, base64 of itself, base64 of docker's user:password */
 const KEY_FORMS = [NGC_KEY, Buffer.from(NGC_KEY).toString("base64"), Buffer.from(`${NGC_USER}:${NGC_KEY}`).toString("base64")];
 
+const INGEST_SUMMARY = '{"documents":3,"chunks":12,"embedded":12,"alreadyDone":0,"staleDeleted":0,"peakRssMiB":141}';
 let mocks: MockRecorder;
 let fleet: typeof import("../../fleet");
 let components: typeof import("../../components");
@@ -21,7 +22,8 @@ let serviceSpec: typeof import("../../renderers/nim/serviceSpec");
 
 beforeAll(async () => {
   pulumi.runtime.setConfig("aws:region", "us-east-1");
-  mocks = await setupMocks();
+  // the ingest command's stdout is the vectorizer's summary, which VectorizerJob parses into an output
+  mocks = await setupMocks({ commandStdout: { "docs-ingest": `${INGEST_SUMMARY}\n` } });
   // modules that create resources are imported after the mocks are set
   fleet = await import("../../fleet");
   components = await import("../../components");
@@ -33,6 +35,8 @@ beforeAll(async () => {
 interface HostCommand {
   name: string;
   create: string;
+  /** a remote.CopyToRemote instead of a command: its source (a local path or text) and remotePath */
+  copy?: { source: { path: string } | { text: string }; remotePath: string };
   delete?: string;
   stdin?: string;
   environment?: Record<string, string>;
@@ -45,6 +49,7 @@ function unwrapSecret(v: unknown): unknown {
 
 type Plan = import("../../fleet").FleetPlan;
 type Hosts = Map<string, import("../../components").GpuHost>;
+type Services = Map<string, import("../../components").NimService>;
 
 /**
  * Build the components for a stack config under mocks, as stacks/fleet.ts does (a GpuHost per host, a
@@ -52,18 +57,27 @@ type Hosts = Map<string, import("../../components").GpuHost>;
  */
 async function renderFleet(
   raw: import("../../fleet").RawStackConfig,
-  more?: { build: (plan: Plan, hosts: Hosts) => void; order: string[] },
+  more?: { build: (plan: Plan, hosts: Hosts, services: Services) => void; order: string[] },
 ): Promise<{ plan: Plan; commands: HostCommand[] }> {
   const before = mocks.registrations.length;
   const plan = fleet.planFleet(fleet.validateStackConfig(raw));
   const hosts: Hosts = new Map();
   for (const h of plan.hosts) hosts.set(h.name, new components.GpuHost(h.name, { plan: h, sshPrivateKey: pulumi.secret(PRIVATE_KEY) }));
+  const services: Services = new Map();
   for (const s of plan.services) {
-    new components.NimService(s.name, { host: hosts.get(s.host)!, service: s, ngcApiKey: pulumi.secret(NGC_KEY) });
+    services.set(s.name, new components.NimService(s.name, { host: hosts.get(s.host)!, service: s, ngcApiKey: pulumi.secret(NGC_KEY) }));
   }
-  more?.build(plan, hosts);
+  more?.build(plan, hosts, services);
   await settle();
-  const registered = mocks.registrations.slice(before).filter((r) => r.type === "command:remote:Command").map((r) => {
+  const copies: HostCommand[] = [];
+  for (const r of mocks.registrations.slice(before).filter((x) => x.type === "command:remote:CopyToRemote")) {
+    // the mock hands back the asset or archive object; its path or text is a promise
+    const src = r.inputs.source as { path?: Promise<string>; text?: Promise<string> };
+    const path = await src.path;
+    const source = path !== undefined ? { path } : { text: (await src.text)! };
+    copies.push({ name: r.name, create: "", copy: { source, remotePath: r.inputs.remotePath as string } });
+  }
+  const registered = [...copies, ...mocks.registrations.slice(before).filter((r) => r.type === "command:remote:Command").map((r) => {
     const i = r.inputs;
     const env = unwrapSecret(i.environment) as Record<string, string> | undefined;
     return {
@@ -73,7 +87,7 @@ async function renderFleet(
       ...(i.stdin !== undefined ? { stdin: unwrapSecret(i.stdin) as string } : {}),
       ...(env && Object.keys(env).length ? { environment: env } : {}),
     };
-  });
+  })];
   // The engine runs commands in dependency order (GpuHost: provision -> verify -> ledger; NimService:
   // key -> container, both after the host), not in registration order, which follows Output resolution.
   const order = [
@@ -94,7 +108,7 @@ const afterProvision = new WeakMap<TestHost, string[]>();
 async function up(host: TestHost, commands: HostCommand[]): Promise<Record<string, RunResult>> {
   const results: Record<string, RunResult> = {};
   for (const c of commands) {
-    const r = await host.run(c.create, { stdin: c.stdin, env: c.environment, timeoutMs: 90_000 });
+    const r = c.copy ? await host.copyToRemote(c.copy.source, c.copy.remotePath) : await host.run(c.create, { stdin: c.stdin, env: c.environment, timeoutMs: 90_000 });
     results[c.name] = r;
     if (r.code !== 0) throw new Error(`${c.name} failed (exit ${r.code}):\nstdout:\n${r.stdout}\nstderr:\n${r.stderr}`);
     if (c.name.endsWith("-provision") && !afterProvision.has(host) && host.isolation === "namespaces") afterProvision.set(host, host.changedFiles());
@@ -790,5 +804,118 @@ describe("the whole stack on one host: NIM, IRIS vector store, Prometheus/Grafan
   it.fails("teardown leaves no copy of the Grafana admin password", () => {
     if (host.isolation !== "namespaces") throw new Error("needs namespaces");
     expect(leaks()).toEqual([]);
+  });
+});
+
+describe("RAG ingest: embedding NIM, IRIS and the vectorizer job (program and corpus over SFTP)", () => {
+  const IRIS_PASSWORD = "Iris-Ingest-2b9d4e61";
+  const SUMMARY = INGEST_SUMMARY;
+  const ORDER = [
+    "vdb-password", "vdb-container", "vdb-credentials", "vdb-schema",
+    "docs-program", "docs-package", "docs-corpus", "docs-install", "docs-secrets", "docs-ingest",
+  ];
+  let host: TestHost;
+  let commands: HostCommand[];
+  const staging = "/data/staging/vectorizer-docs";
+
+  beforeAll(async () => {
+    host = await TestHost.start({
+      gpus: { gpus: [A10G] },
+      registries: { "nvcr.io": { username: NGC_USER, password: NGC_KEY, privateRepos: ["nim/"] } },
+      images: {
+        "nvcr.io/nim/*": { requiredEnv: ["NGC_API_KEY"] },
+        "intersystems/iris-community:2025.1": {
+          httpPaths: ["/api/monitor/metrics"],
+          exec: [
+            { match: "-U %SYS", stdout: ["_SYSTEM", "SuperUser", "Admin", "CSPSystem", "IAM"].map((u) => `GPU_FLEET_RESULT ${u} 1\n`).join("") },
+            { match: "-U USER", stdout: ["table", "meta-table", "dimension", "source-index", "hnsw-index"].map((l) => `GPU_FLEET_RESULT 0 ${l}\n`).join("") },
+          ],
+        },
+        // the vectorizer's Node container: `npm install` fills /app/node_modules; an ingest prints its summary
+        "node:20-bookworm": {
+          runs: [
+            { match: "^npm install", creates: ["/app/node_modules"], stderr: "added 57 packages in 9s\n" },
+            { match: "vectorizer/cli.ts ingest /corpus", requiredEnv: ["IRIS_PASSWORD"], stdout: `${SUMMARY}\n`, stderr: "progress: 12/12 chunks\n" },
+          ],
+        },
+      },
+    });
+    ({ commands } = await renderFleet(
+      {
+        ngcApiKey: "secret",
+        hosts: [{ name: "vhost", existing: { address: host.privateAddress, user: TEST_USER, gpu: "A10G", gpuCount: 1 } }],
+        services: [{ name: "embedder", model: "nvidia/nv-embedqa-e5-v5", host: "vhost", gpus: [0] }],
+      },
+      {
+        build: (_plan, hosts, services) => {
+          const h = hosts.get("vhost")!;
+          const embedder = services.get("embedder")!;
+          const vdb = new components.IrisVectorDb("vdb", { host: h, password: pulumi.secret(IRIS_PASSWORD), embeddingModel: "nvidia/nv-embedqa-e5-v5" });
+          new components.VectorizerJob("docs", {
+            host: h,
+            corpusDir: require("path").join(__dirname, "..", "..", "corpus", "sample"),
+            embeddingsEndpoint: pulumi.interpolate`${embedder.endpoint}/v1`,
+            embeddingModel: "nvidia/nv-embedqa-e5-v5",
+            store: vdb,
+            waitFor: embedder.ready,
+          });
+        },
+        order: ORDER,
+      },
+    ));
+  });
+  afterAll(async () => {
+    await host?.stop();
+  });
+
+  it("first run: the program and corpus land where the scripts expect them, dependencies install, the ingest reports its summary", async () => {
+    if (host.isolation !== "namespaces") return;
+    expect(commands.map((c) => c.name)).toEqual(["vhost-provision", "vhost-verify-gpus", "vhost-ledger", "embedder-ngc-key", "embedder-container", ...ORDER]);
+    const r = await up(host, commands);
+    const hash = /node_modules\/\.gpu-fleet-([0-9a-f]+)/.exec(byName(commands, "docs-install").create)![1];
+    expect(r["docs-install"]).toEqual({ code: 0, stdout: "", stderr: `added 57 packages in 9s\n[gpu-fleet] installed dependencies ${hash} in ${staging}/app\n` });
+    expect(r["docs-secrets"]).toEqual({ code: 0, stdout: "", stderr: "[gpu-fleet] wrote /etc/gpu-fleet/vectorizer/docs.env (mode 0600)\n" });
+    expect(r["docs-ingest"]).toEqual({ code: 0, stdout: `${SUMMARY}\n`, stderr: `progress: 12/12 chunks\n[gpu-fleet] ingest finished: ${SUMMARY}\n` });
+    // what the run script runs must exist where the copies put it
+    expect(host.exists(`${staging}/app/vectorizer/cli.ts`)).toBe(true);
+    expect(host.readFile(`${staging}/app/package.json`)).toBe((byName(commands, "docs-package").copy!.source as { text: string }).text);
+    expect((await host.run(`ls ${staging}/corpus/sample`)).stdout).toBe("faq.jsonl\ngpu-memory.md\nnim-api.txt\n");
+    expect(host.readFile("/etc/gpu-fleet/vectorizer/docs.env")).toBe(`IRIS_PASSWORD=${IRIS_PASSWORD}\n`);
+    expect(host.stat("/etc/gpu-fleet/vectorizer/docs.env")).toEqual({ mode: 0o600, owner: "root", group: "root" });
+    const ingestCall = host.calls().find((c) => c.tool === "docker" && c.argv[0] === "run" && c.argv.includes("ingest"))!;
+    expect(ingestCall.argv).toEqual(expect.arrayContaining(["--rm", "--network", "host", "--env-file", "/etc/gpu-fleet/vectorizer/docs.env", "/corpus"]));
+    expect(ingestCall.argv).toContain("--endpoint");
+    expect(ingestCall.argv[ingestCall.argv.indexOf("--endpoint") + 1]).toBe(`http://${host.privateAddress}:8000/v1`);
+    // the foreground containers are gone (--rm); the NIM and IRIS stay
+    expect(host.containers().map((c) => c.name)).toEqual(["gpu-fleet-embedder", "gpu-fleet-iris-vdb"]);
+    const secretHits = [...host.changedFiles()].filter((p) => {
+      try {
+        return require("fs").readFileSync(host.path(p), "utf8").includes(IRIS_PASSWORD);
+      } catch {
+        return false;
+      }
+    });
+    expect(secretHits).toEqual(["/etc/gpu-fleet/iris/vdb.password", "/etc/gpu-fleet/vectorizer/docs.env"]);
+    expect(host.psSnapshots().includes(IRIS_PASSWORD) || host.calls().some((c) => c.argv.join(" ").includes(IRIS_PASSWORD))).toBe(false);
+  });
+
+  it("second run: dependencies are not reinstalled and the ingest resumes to the same summary", async () => {
+    if (host.isolation !== "namespaces") return;
+    const calls = host.calls().length;
+    const r = await up(host, commands);
+    expect(r["docs-install"].stderr).toMatch(/^\[gpu-fleet\] unchanged: dependencies [0-9a-f]+ already installed in \/data\/staging\/vectorizer-docs\/app\n$/);
+    expect(r["docs-ingest"].stdout).toBe(`${SUMMARY}\n`);
+    expect(host.calls().slice(calls).filter((c) => c.tool === "docker" && c.argv[0] === "run").map((c) => c.argv.includes("ingest"))).toEqual([true]);
+  });
+
+  it("teardown removes the secrets; the program, corpus and checkpoint stay on the data volume", async () => {
+    if (host.isolation !== "namespaces") return;
+    await destroy(host, commands);
+    expect(host.exists("/etc/gpu-fleet/vectorizer/docs.env")).toBe(false);
+    expect(host.exists("/etc/gpu-fleet/iris/vdb.password")).toBe(false);
+    expect(host.containers()).toEqual([]);
+    expect(host.changedFiles().filter((p) => p.startsWith("/etc/"))).toEqual(["/etc/gpu-fleet", "/etc/gpu-fleet/iris", "/etc/gpu-fleet/nim", "/etc/gpu-fleet/vectorizer"]);
+    expect(host.exists(`${staging}/app/vectorizer/cli.ts`)).toBe(true);
+    expect(host.exists("/data/vectorizer/docs")).toBe(true);
   });
 });

@@ -85,6 +85,8 @@ export interface ImageBehaviour {
   startError?: string;
   /** `docker pull` fails with "Error response from daemon: <pullError>" */
   pullError?: string;
+  /** foreground `docker run` (no -d): the first rule whose regex matches the command runs to completion */
+  runs?: { match: string; stdout?: string; stderr?: string; exitCode?: number; creates?: string[]; requiredEnv?: string[] }[];
   /** `docker exec` answers: first rule whose regex matches "cmd args\nstdin" */
   exec?: { match: string; stdout?: string; stderr?: string; exitCode?: number }[];
   model?: string;
@@ -160,6 +162,8 @@ export interface StandInContainer {
 }
 
 export const sha256 = (s: string) => createHash("sha256").update(s).digest("hex");
+/** single-quote for bash */
+const q = (s: string) => `'${s.replace(/'/g, `'"'"'`)}'`;
 
 function canUseNamespaces(): boolean {
   if (process.getuid?.() !== 0) return false;
@@ -538,6 +542,66 @@ export class TestHost {
       child.stdin.on("error", () => { /* the script may exit without reading its stdin */ });
       if (o.stdin) child.stdin.write(o.stdin);
       child.stdin.end();
+    });
+  }
+
+  /**
+   * Copy a local file, a directory or text to the host as @pulumi/command's remote.CopyToRemote does
+   * (pulumi/pulumi-command, provider/pkg/provider/remote/copyController.go, `sftpCopy`): over SFTP, as
+   * the ssh user; a directory source without a trailing slash lands at remotePath/<its name>; a text
+   * asset must name a file. Missing parent directories are created: @pulumi/command 1.2.1 documents
+   * "Any necessary parent directories will be created automatically" (remotePath, copyToRemote.d.ts);
+   * some provider versions create only the last element. Uses OpenSSH's sftp in batch mode.
+   */
+  async copyToRemote(source: { path: string } | { text: string }, remotePath: string): Promise<RunResult> {
+    const exists = async (p: string) => (await this.run(`if [ -d ${q(p)} ]; then echo dir; elif [ -e ${q(p)} ]; then echo file; fi`)).stdout.trim();
+    const batch: string[] = [];
+    const sftpQ = (p: string) => `"${p.replace(/(["\\])/g, "\\$1")}"`;
+    // parents first ("-": an existing one is fine); a real failure shows in the put that follows
+    const parents = remotePath.split("/").slice(1, -1).map((_, i, a) => "/" + a.slice(0, i + 1).join("/"));
+    for (const p of parents) batch.push(`-mkdir ${sftpQ(p)}`);
+    if ("text" in source) {
+      if ((await exists(remotePath)) === "dir") return { code: 1, stdout: "", stderr: `remote path ${remotePath} is a directory; when using a text asset, remotePath must be a file path\n` };
+      const tmp = path.join(this.dir, `copy-${Date.now()}`);
+      fs.writeFileSync(tmp, source.text);
+      batch.push(`put ${sftpQ(tmp)} ${sftpQ(remotePath)}`);
+    } else if (fs.statSync(source.path).isDirectory()) {
+      let dest = remotePath;
+      if (!(await exists(dest))) batch.push(`mkdir ${sftpQ(dest)}`);
+      if (!source.path.endsWith("/")) {
+        dest = path.posix.join(dest, path.basename(source.path));
+        batch.push(`-mkdir ${sftpQ(dest)}`);
+      }
+      const walk = (rel: string) => {
+        for (const e of fs.readdirSync(path.join(source.path, rel), { withFileTypes: true }).sort((a, b) => a.name.localeCompare(b.name))) {
+          const r = path.posix.join(rel, e.name);
+          if (e.isDirectory()) {
+            batch.push(`-mkdir ${sftpQ(path.posix.join(dest, r))}`);
+            walk(r);
+          } else batch.push(`put ${sftpQ(path.join(source.path, r))} ${sftpQ(path.posix.join(dest, r))}`);
+        }
+      };
+      walk("");
+    } else {
+      const dest = (await exists(remotePath)) === "dir" ? path.posix.join(remotePath, path.basename(source.path)) : remotePath;
+      batch.push(`put ${sftpQ(source.path)} ${sftpQ(dest)}`);
+    }
+    const batchFile = path.join(this.dir, `sftp-batch-${Date.now()}`);
+    fs.writeFileSync(batchFile, batch.join("\n") + "\n");
+    const sftpArgs = [
+      "-b", batchFile, "-F", "/dev/null", "-i", path.join(this.dir, "client_ed25519"), "-o", "IdentitiesOnly=yes", "-P", String(this.port),
+      "-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null", "-o", "BatchMode=yes", "-o", "LogLevel=ERROR",
+      `${TEST_USER}@127.0.0.1`,
+    ];
+    const [cmd, args] = this.isolation === "namespaces" ? ["nsenter", [`--net=/proc/${this.nsPid}/ns/net`, "--", "sftp", ...sftpArgs]] : ["sftp", sftpArgs];
+    return new Promise((resolve, reject) => {
+      const child = spawn(cmd as string, args as string[], { stdio: ["ignore", "pipe", "pipe"] });
+      let stdout = "";
+      let stderr = "";
+      child.stdout.on("data", (b) => (stdout += b.toString()));
+      child.stderr.on("data", (b) => (stderr += b.toString()));
+      child.on("error", reject);
+      child.on("close", (code) => resolve({ code: code ?? 255, stdout, stderr }));
     });
   }
 

@@ -239,7 +239,7 @@ function run(args) {
     ["--log-driver", "string"], ["--log-opt", "list"], ["-m|--memory", "string"], ["--pull", "string"],
     ["--health-cmd", "string"], ["--health-interval", "string"], ["--health-retries", "string"],
     ["--add-host", "list"], ["--cap-add", "list"], ["--security-opt", "list"], ["--hostname|-h", "string"],
-    ["--pid", "string"], ["--read-only", "bool"], ["--cap-drop", "list"], ["--device", "list"],
+    ["--pid", "string"], ["--read-only", "bool"], ["--cap-drop", "list"], ["--device", "list"], ["--init", "bool"],
   ]);
   const { flags, positional } = parseFlags("run", args, spec, { stopAtPositional: true });
   if (positional.length === 0) throw usage("run", '"docker run" requires at least 1 argument.\n\nUsage:  docker run [OPTIONS] IMAGE [COMMAND] [ARG...]\n\nCreate and run a new container from an image');
@@ -303,10 +303,35 @@ function run(args) {
   fs.mkdirSync(path.join(common.containersDir(), id), { recursive: true, mode: 0o777 });
   fs.writeFileSync(path.join(common.containersDir(), id, "logs"), "", { mode: 0o666 });
   common.saveContainer(c);
+  if (!flags["--detach"]) return runForeground(c, behaviour, flags);
   startContainer(c); // throws like `docker run` when the runtime refuses to start it (container stays "created")
-  if (flags["--detach"]) out(`${id}\n`);
-  else out(fs.readFileSync(path.join(common.containersDir(), id, "logs"), "utf8"));
-  return c.state === "exited" && !flags["--detach"] ? c.exitCode : 0;
+  out(`${id}\n`);
+  return 0;
+}
+
+// A foreground run (no -d) runs to completion: the first ImageBehaviour.runs rule whose regex matches
+// the command decides its stdout, stderr, exit code, and directories it creates through its -v
+// mounts (what `npm install` leaves in /app/node_modules). --rm removes it afterwards.
+function runForeground(c, b, flags) {
+  const rule = (b.runs || []).find((r) => new RegExp(r.match).test(c.cmd.join(" "))) || {};
+  const missingEnv = (rule.requiredEnv || []).filter((k) => !c.envNames.includes(k));
+  for (const target of rule.creates || []) {
+    const mount = c.volumes.map((v) => v.split(":")).find(([, inside]) => target === inside || target.startsWith(inside + "/"));
+    if (mount) fs.mkdirSync(mount[0] + target.slice(mount[1].length), { recursive: true });
+  }
+  const stdout = missingEnv.length ? "" : rule.stdout || "";
+  const stderr = missingEnv.length ? `ERROR: ${missingEnv.join(", ")} is not set\n` : rule.stderr || "";
+  const code = missingEnv.length ? 1 : rule.exitCode || 0;
+  fs.appendFileSync(path.join(common.containersDir(), c.id, "logs"), stdout + stderr);
+  c.state = "exited";
+  c.exitCode = code;
+  c.startedMs = Date.now();
+  c.finishedMs = Date.now();
+  common.saveContainer(c);
+  if (flags["--rm"]) fs.rmSync(path.join(common.containersDir(), c.id), { recursive: true, force: true });
+  out(stdout);
+  process.stderr.write(stderr);
+  return code;
 }
 
 function startContainer(c) {
