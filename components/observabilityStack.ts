@@ -120,7 +120,7 @@ export class ObservabilityStack extends pulumi.ComponentResource {
         {
           connection: host.connection,
           create: pulumi.output(spec).apply((s) => renderContainerStartScript(s, { paths: host.paths })),
-          delete: pulumi.output(spec).apply((s) => renderContainerStopScript(s.service, { paths: host.paths })),
+          delete: pulumi.output(spec).apply((s) => renderContainerStopScript(s.service, { paths: host.paths }, (s.stagedSecrets ?? []).map((x) => x.to))),
           triggers: [pulumi.output(spec).apply((s) => containerSpecHash(s as ContainerSpec))],
         },
         { parent: this, dependsOn: [...host.ready, ...dependsOn] },

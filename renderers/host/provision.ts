@@ -51,7 +51,11 @@ as_root install -d -m 0755 ${data}
 if command -v cloud-init >/dev/null 2>&1; then as_root cloud-init status --wait >/dev/null 2>&1 || true; fi
 
 command -v nvidia-smi >/dev/null 2>&1 || fail "nvidia-smi not found: install the NVIDIA driver ${MIN_DRIVER_MAJOR}+ (the Deep Learning Base OSS NVIDIA driver AMI ships it)"
-driver="$(nvidia-smi --query-gpu=driver_version --format=csv,noheader | head -n1 | tr -d ' ')"
+# A driver that is installed but not loaded makes nvidia-smi fail: say so with its own words.
+if ! smi_report="$(nvidia-smi --query-gpu=driver_version --format=csv,noheader 2>&1)"; then
+  fail "nvidia-smi cannot reach the NVIDIA driver: $(printf '%s\\n' "$smi_report" | head -n1)"
+fi
+driver="$(printf '%s\\n' "$smi_report" | head -n1 | tr -d ' ')"
 [ "\${driver%%.*}" -ge ${MIN_DRIVER_MAJOR} ] 2>/dev/null || fail "NVIDIA driver \${driver:-unknown} is older than ${MIN_DRIVER_MAJOR}; NIM needs ${MIN_DRIVER_MAJOR}+"
 log "NVIDIA driver $driver"
 

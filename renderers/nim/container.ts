@@ -100,17 +100,19 @@ function renderPreflight(spec: ContainerSpec): string {
   const { nvidiaSmiName, memoryMiB, reservedMiBPerGpu } = spec.preflight;
   return `
 # Preflight: the pinned GPUs must be the planned model, with the planned reservation free.
-report="$(nvidia-smi --query-gpu=index,name,memory.total,memory.used --format=csv,noheader,nounits)" || fail "nvidia-smi cannot query the GPUs"
+# Drivers since R520 report the memory they keep for themselves apart (memory.reserved): what a
+# container can take is total - reserved - used.
+report="$(nvidia-smi --query-gpu=index,name,memory.total,memory.reserved,memory.used --format=csv,noheader,nounits)" || fail "nvidia-smi cannot query the GPUs"
 pinned=(${spec.gpus.join(" ")})
 for gpu in "\${pinned[@]}"; do
   line="$(printf '%s\\n' "$report" | awk -F', ' -v g="$gpu" '$1 == g')"
   [ -n "$line" ] || fail "preflight: GPU $gpu does not exist on this host"
-  IFS=, read -r _ gpu_name total used <<< "$line"
-  gpu_name="\${gpu_name# }"; total="\${total// /}"; used="\${used// /}"
+  IFS=, read -r _ gpu_name total reserved used <<< "$line"
+  gpu_name="\${gpu_name# }"; total="\${total// /}"; reserved="\${reserved// /}"; used="\${used// /}"
   [ "$gpu_name" = ${shQuote(nvidiaSmiName)} ] || fail "preflight: GPU $gpu is \\"$gpu_name\\"; the plan expects \\"${nvidiaSmiName}\\""
-  free=$(( total - used ))
+  free=$(( total - reserved - used ))
   if [ "$free" -lt ${reservedMiBPerGpu} ]; then
-    fail "preflight: GPU $gpu has $free MiB free ($total MiB total, $used MiB used); ${spec.service} needs ${reservedMiBPerGpu} MiB (plan: ${memoryMiB} MiB GPU)"
+    fail "preflight: GPU $gpu has $free MiB free ($total MiB total, $reserved MiB reserved by the driver, $used MiB used); ${spec.service} needs ${reservedMiBPerGpu} MiB (plan: ${memoryMiB} MiB GPU)"
   fi
 done
 `;
@@ -208,8 +210,13 @@ wait_ready
 `;
 }
 
-export function renderContainerStopScript(service: string, options: ScriptOptions = {}): string {
+/**
+ * Removes the container (its data stays on the data volume) and the secret copies its start staged
+ * (`stagedSecrets[].to`): a destroyed service leaves no credential behind.
+ */
+export function renderContainerStopScript(service: string, options: ScriptOptions = {}, stagedSecretCopies: readonly string[] = []): string {
   const name = containerName(service);
+  const secrets = stagedSecretCopies.length ? `as_root rm -f ${stagedSecretCopies.map(shQuote).join(" ")}\n` : "";
   return `${scriptPrelude(`stop ${service}`, options)}name=${shQuote(name)}
 if as_root docker inspect "$name" >/dev/null 2>&1; then
   as_root docker rm -f "$name" >/dev/null
@@ -217,7 +224,7 @@ if as_root docker inspect "$name" >/dev/null 2>&1; then
 else
   log "unchanged: $name does not exist"
 fi
-`;
+${secrets}`;
 }
 
 
