@@ -14,6 +14,18 @@ function stackFile(yaml: string): string {
   return path;
 }
 
+/** A stack file with one g5.xlarge host "gpu0", the given services (YAML list items) and every secret set. */
+function gpu0Stack(services: string): string {
+  return stackFile(`config:
+  aws:region: us-east-1
+  gpu-fleet:hosts:
+    - name: gpu0
+      instanceType: g5.xlarge
+  gpu-fleet:services:
+${services}
+${ACCESS}`);
+}
+
 const ACCESS = `  gpu-fleet:sshPublicKey: ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIPhjx41j38SIf/NTOUkyzEGUZYrW8dyb/uVzQoBdlwNC test
   gpu-fleet:ngcApiKey:
     secure: v1:abc
@@ -141,20 +153,14 @@ describe("the text plan", () => {
 
 describe("exit codes", () => {
   it("exits 2 naming the key, the bad value and what is allowed, registering nothing", () => {
-    const path = stackFile(`config:
-  gpu-fleet:hosts:
-    - name: gpu0
-      instanceType: g5.xlarge
-  gpu-fleet:services:
-    - name: llm
+    const path = gpu0Stack(`    - name: llm
       model: meta/llama-3.1-8b-instruct
       host: gpu0
       gpus: [0]
     - name: emb
       model: nvidia/nv-embedqa-e5-v5
       host: gpu0
-      gpus: [3]
-${ACCESS}`);
+      gpus: [3]`);
     const r = plan(path, "--json");
     expect(r.code).toBe(2);
     expect(r.stdout).toBe("");
@@ -181,17 +187,10 @@ ${ACCESS}`);
   });
 
   it("exits 1 with the policy message when a service does not fit its GPU", () => {
-    const path = stackFile(`config:
-  aws:region: us-east-1
-  gpu-fleet:hosts:
-    - name: gpu0
-      instanceType: g5.xlarge
-  gpu-fleet:services:
-    - name: llm
+    const path = gpu0Stack(`    - name: llm
       model: meta/llama-3.1-8b-instruct
       host: gpu0
-      gpus: [0]
-${ACCESS}`);
+      gpus: [0]`);
     const r = plan(path, "--json");
     expect(r.code).toBe(1);
     const report = JSON.parse(r.stdout);
@@ -208,13 +207,7 @@ ${ACCESS}`);
   });
 
   it("exits 1 when two services overflow one GPU", () => {
-    const path = stackFile(`config:
-  aws:region: us-east-1
-  gpu-fleet:hosts:
-    - name: gpu0
-      instanceType: g5.xlarge
-  gpu-fleet:services:
-    - name: llm
+    const path = gpu0Stack(`    - name: llm
       model: meta/llama-3.1-8b-instruct
       host: gpu0
       gpus: [0]
@@ -222,8 +215,7 @@ ${ACCESS}`);
     - name: emb
       model: nvidia/nv-embedqa-e5-v5
       host: gpu0
-      gpus: [0]
-${ACCESS}`);
+      gpus: [0]`);
     const r = plan(path, "--json");
     expect(r.code).toBe(1);
     const report = JSON.parse(r.stdout);
