@@ -217,7 +217,9 @@ export class GpuHost extends pulumi.ComponentResource {
     const attachment = new aws.ec2.VolumeAttachment(
       `${name}-data-attachment`,
       { deviceName: "/dev/sdf", instanceId: instance.id, volumeId: dataVolume.id, stopInstanceBeforeDetaching: true },
-      { parent: this },
+      // A volume attaches to one instance at a time: on replacement, detach (stopping the old
+      // instance first, so the filesystem is clean) before attaching to the new one.
+      { parent: this, deleteBeforeReplace: true },
     );
     return { instance, dataVolume, attachment };
   }

@@ -108,6 +108,12 @@ describe("GpuHost and NimService on the dev plan (g5.xlarge, llama-3.1-8b-instru
     });
   });
 
+  it("keeps the data volume through replacement and destroy, and no AMI release replaces the host", () => {
+    expect(mocks.optionsOf("gpu0-data")).toMatchObject({ retainOnDelete: true, deleteBeforeReplace: false });
+    expect(mocks.optionsOf("gpu0-data-attachment")).toMatchObject({ deleteBeforeReplace: true });
+    expect(mocks.optionsOf("gpu0-instance").ignoreChanges).toEqual(["ami"]);
+  });
+
   it("opens no SSH by default and lets everything out", () => {
     const sg = mocks.byName("gpu0-sg").inputs;
     expect(sg.ingress).toEqual([]);

@@ -11,8 +11,17 @@ export interface Registration {
   readonly inputs: Record<string, any>;
 }
 
+/** Resource options as the engine receives them. */
+export interface RegisteredOptions {
+  readonly deleteBeforeReplace: boolean;
+  readonly retainOnDelete: boolean;
+  readonly protect: boolean;
+  readonly ignoreChanges: string[];
+}
+
 export interface MockRecorder {
   readonly registrations: Registration[];
+  optionsOf(name: string): RegisteredOptions;
   byName(name: string): Registration;
   ofType(type: string): Registration[];
 }
@@ -56,8 +65,26 @@ export async function setupMocks(
     "test",
     options.preview ?? false,
   );
+  // The mock interface does not pass resource options on; read them off the requests.
+  const options_ = new Map<string, RegisteredOptions>();
+  const monitor = pulumi.runtime.getMonitor() as unknown as { registerResource(req: any, cb: unknown): void };
+  const register = monitor.registerResource.bind(monitor);
+  monitor.registerResource = (req, cb) => {
+    options_.set(req.getName(), {
+      deleteBeforeReplace: req.getDeletebeforereplace(),
+      retainOnDelete: req.getRetainondelete() ?? false,
+      protect: req.getProtect() ?? false,
+      ignoreChanges: req.getIgnorechangesList(),
+    });
+    register(req, cb);
+  };
   return {
     registrations,
+    optionsOf(name) {
+      const o = options_.get(name);
+      if (!o) throw new Error(`no resource named ${name}`);
+      return o;
+    },
     byName(name) {
       const r = registrations.find((x) => x.name === name);
       if (!r) throw new Error(`no resource named ${name}; registered: ${registrations.map((x) => x.name).join(", ")}`);
