@@ -67,6 +67,8 @@ beforeAll(async () => {
     images[s.serving.image] = { ...(s.serving.nim ? { requiredEnv: ["NGC_API_KEY"] } : {}), gpuMemoryMiB: s.reservedMiBPerGpu };
   }
   host = await TestHost.start({
+      // the scripts use sudo and write /etc and /data: only an isolated host may take that
+      isolation: "namespaces",
     gpus: { gpus: Array.from({ length: 8 }, () => ({ ...A100 })) },
     registries: { "nvcr.io": { username: "$oauthtoken", password: SECRETS.ngcApiKey, privateRepos: ["nim/"] } },
     images: {
@@ -104,7 +106,6 @@ describe("a100 stack (Pulumi.a100.yaml): 8x A100-SXM4-80GB, every service pinned
   });
 
   it("first run converges; each container gets only its pinned devices and holds memory only there", async () => {
-    if (host.isolation !== "namespaces") return;
     const r = await up(host, commands);
     outputs.push(...Object.values(r));
     expect(Object.entries(r).filter(([, v]) => v.code !== 0)).toEqual([]);
@@ -135,7 +136,6 @@ describe("a100 stack (Pulumi.a100.yaml): 8x A100-SXM4-80GB, every service pinned
   });
 
   it("every secret stays in its own root-only files", () => {
-    if (host.isolation !== "namespaces") return;
     const has = (t: string) => Object.entries(SECRETS).filter(([k]) => k !== "sshPrivateKey").some(([, v]) => t.includes(v) || t.includes(Buffer.from(v).toString("base64")));
     expect(has(host.psSnapshots()) || host.calls().some((c) => has(c.argv.join(" "))) || has(host.sshdLog())).toBe(false);
     expect(outputs.filter((o) => has(o.stdout) || has(o.stderr))).toEqual([]);
@@ -156,7 +156,6 @@ describe("a100 stack (Pulumi.a100.yaml): 8x A100-SXM4-80GB, every service pinned
   });
 
   it("a second run starts nothing; teardown frees every GPU", async () => {
-    if (host.isolation !== "namespaces") return;
     const ids = host.containers().map((c) => c.id);
     const calls = host.calls().length;
     await up(host, commands);

@@ -132,6 +132,8 @@ describe("dev layout: one A10G running the llama-3.1-8b-instruct NIM", () => {
 
   beforeAll(async () => {
     host = await TestHost.start({
+      // the scripts use sudo and write /etc and /data: only an isolated host may take that
+      isolation: "namespaces",
       gpus: { gpus: [A10G] },
       images: nimImages(),
       registries: { "nvcr.io": { username: NGC_USER, password: NGC_KEY } },
@@ -160,7 +162,6 @@ describe("dev layout: one A10G running the llama-3.1-8b-instruct NIM", () => {
   });
 
   it("first run converges: host prepared, GPUs verified, ledger and key written, the NIM pinned to GPU 0 and ready", async () => {
-    if (host.isolation !== "namespaces") return; // the scripts use sudo and the real /etc, /data
     const r = await up(host, commands);
     outputs.push(...Object.values(r));
     expect(r).toEqual({
@@ -203,7 +204,6 @@ describe("dev layout: one A10G running the llama-3.1-8b-instruct NIM", () => {
   });
 
   it("second run changes nothing: same container, no docker run, no file rewritten", async () => {
-    if (host.isolation !== "namespaces") return;
     const files = fileSnapshot(host);
     const calls = host.calls().length;
     const r = await up(host, commands);
@@ -225,7 +225,6 @@ describe("dev layout: one A10G running the llama-3.1-8b-instruct NIM", () => {
   });
 
   it("the NGC key is only in the 0600 env file: not in a process list, shell history, log or other file", async () => {
-    if (host.isolation !== "namespaces") return;
     expect(filesWithKey(host)).toEqual(["/etc/gpu-fleet/nim/llm.env"]);
     expect(keyLeaksOutsideFiles(host, outputs)).toEqual([]);
     for (const h of [`/home/${TEST_USER}/.bash_history`, "/root/.bash_history"]) expect(host.exists(h)).toBe(false);
@@ -234,7 +233,6 @@ describe("dev layout: one A10G running the llama-3.1-8b-instruct NIM", () => {
   });
 
   it("a dropped connection during the readiness wait, then a re-run, converges and leaves no key behind", async () => {
-    if (host.isolation !== "namespaces") return;
     await destroyOne(host, container("llm-container"));
     host.setImages(nimImages({ [LLM_IMAGE]: { requiredEnv: ["NGC_API_KEY"], logs: NIM_LOGS, readyAfterMs: 2500 } }));
     const dropped = await run(container("llm-container").create, { dropConnectionWhen: /started gpu-fleet-llm/ });
@@ -257,7 +255,6 @@ describe("dev layout: one A10G running the llama-3.1-8b-instruct NIM", () => {
   });
 
   it("a failing container stops the start with a clear error and its logs; a re-run after the fix converges", async () => {
-    if (host.isolation !== "namespaces") return;
     await destroyOne(host, container("llm-container"));
     const oom = "torch.OutOfMemoryError: CUDA out of memory. Tried to allocate 1.50 GiB. GPU 0 has a total capacity of 22.49 GiB of which 1.02 GiB is free.";
     host.setImages(nimImages({ [LLM_IMAGE]: { requiredEnv: ["NGC_API_KEY"], logs: NIM_LOGS, exitAfterMs: 0, exitCode: 1, crashLogs: [oom] } }));
@@ -281,7 +278,6 @@ describe("dev layout: one A10G running the llama-3.1-8b-instruct NIM", () => {
   });
 
   it("a container that never gets ready fails at the readiness bound, with its logs", async () => {
-    if (host.isolation !== "namespaces") return;
     await destroyOne(host, container("llm-container"));
     host.setImages(nimImages({ [LLM_IMAGE]: { requiredEnv: ["NGC_API_KEY"], logs: NIM_LOGS, neverReady: true } }));
     // the component insists on >= 1800 s; the renderer takes any bound, so render it with 3 s: one
@@ -304,7 +300,6 @@ describe("dev layout: one A10G running the llama-3.1-8b-instruct NIM", () => {
   });
 
   it("the preflight refuses GPUs that do not match the plan, naming the GPU and the numbers", async () => {
-    if (host.isolation !== "namespaces") return;
     await destroyOne(host, container("llm-container"));
     const calls = host.calls().length;
     host.setGpus({ gpus: [{ ...A10G, memoryUsedMiB: 10000 }] });
@@ -350,7 +345,6 @@ describe("dev layout: one A10G running the llama-3.1-8b-instruct NIM", () => {
   });
 
   it("provision registers the NVIDIA runtime with Docker when it is missing, and only then", async () => {
-    if (host.isolation !== "namespaces") return;
     host.setDaemon({ nvidiaRuntime: false });
     try {
       const provision = container("gpu0-provision").create;
@@ -372,7 +366,6 @@ describe("dev layout: one A10G running the llama-3.1-8b-instruct NIM", () => {
   });
 
   it("provision refuses a driver older than 535, naming it", async () => {
-    if (host.isolation !== "namespaces") return;
     host.setGpus({ driverVersion: "470.182.03", gpus: [A10G] });
     expect(await run(container("gpu0-provision").create)).toEqual({
       code: 1,
@@ -383,7 +376,6 @@ describe("dev layout: one A10G running the llama-3.1-8b-instruct NIM", () => {
 
   // (found by this suite: the script used to die silently with exit 9 under pipefail; fixed in c6d2434)
   it("provision on a host whose driver is not loaded says so, in nvidia-smi's words", async () => {
-    if (host.isolation !== "namespaces") return;
     const smi = "NVIDIA-SMI has failed because it couldn't communicate with the NVIDIA driver. Make sure that the latest NVIDIA driver is installed and running.";
     host.setGpus({ gpus: [], failure: { exitCode: 9, message: smi } });
     expect(await run(container("gpu0-provision").create)).toEqual({
@@ -395,7 +387,6 @@ describe("dev layout: one A10G running the llama-3.1-8b-instruct NIM", () => {
 
   // (found by this suite: free memory used to be total - used, ignoring memory.reserved; fixed in c6d2434)
   it("the preflight counts memory the driver reserves as used", async () => {
-    if (host.isolation !== "namespaces") return;
     await destroyOne(host, container("llm-container"));
     host.setGpus({ gpus: [{ ...A10G, memoryReservedMiB: 2500 }] });
     expect((await run("nvidia-smi --query-gpu=memory.total,memory.reserved,memory.used,memory.free --format=csv,noheader,nounits")).stdout).toBe("23028, 2500, 0, 20528\n");
@@ -408,7 +399,6 @@ describe("dev layout: one A10G running the llama-3.1-8b-instruct NIM", () => {
   });
 
   it("teardown leaves the host clean: no container, no key, no ledger; only the data directories stay", async () => {
-    if (host.isolation !== "namespaces") return;
     // the tests above left the service stopped: bring it up again, then destroy everything
     expect((await run(container("llm-container").create)).code).toBe(0);
     const r = await destroy(host, commands);
@@ -456,6 +446,8 @@ describe("the whole stack on one host: NIM, IRIS vector store, Prometheus/Grafan
 
   beforeAll(async () => {
     host = await TestHost.start({
+      // the scripts use sudo and write /etc and /data: only an isolated host may take that
+      isolation: "namespaces",
       gpus: { gpus: [A10G] },
       registries: { "nvcr.io": { username: NGC_USER, password: NGC_KEY, privateRepos: ["nim/"] } },
       images: {
@@ -517,7 +509,6 @@ describe("the whole stack on one host: NIM, IRIS vector store, Prometheus/Grafan
   });
 
   it("first run converges: every container up where the plan says, IRIS secured and its schema created", async () => {
-    if (host.isolation !== "namespaces") return;
     first = await up(host, commands);
     all.push(...Object.values(first));
     const a = host.privateAddress;
@@ -560,7 +551,6 @@ describe("the whole stack on one host: NIM, IRIS vector store, Prometheus/Grafan
   });
 
   it("each secret is only in its own 0600 files: not in processes, argv, logs, outputs or other files", () => {
-    if (host.isolation !== "namespaces") return;
     expect(leaks()).toEqual([
       "/data/observability/grafana-secrets/grafana-admin-password: Grafana password",
       "/etc/gpu-fleet/iris/vectors.password: IRIS password",
@@ -570,7 +560,6 @@ describe("the whole stack on one host: NIM, IRIS vector store, Prometheus/Grafan
   });
 
   it("second run starts nothing and rewrites no file", async () => {
-    if (host.isolation !== "namespaces") return;
     const files = fileSnapshot(host);
     const ids = host.containers().map((c) => c.id);
     const calls = host.calls().length;
@@ -590,7 +579,6 @@ describe("the whole stack on one host: NIM, IRIS vector store, Prometheus/Grafan
   });
 
   it("teardown removes every container, the key and the IRIS password; what stays is listed exactly", async () => {
-    if (host.isolation !== "namespaces") return;
     await destroy(host, commands);
     expect(host.containers()).toEqual([]);
     expect(leaks()).toEqual([]);
@@ -612,7 +600,6 @@ describe("the whole stack on one host: NIM, IRIS vector store, Prometheus/Grafan
 
   // (found by this suite: the staged copy used to survive `pulumi destroy`; fixed in c6d2434)
   it("teardown leaves no copy of the Grafana admin password", () => {
-    if (host.isolation !== "namespaces") return;
     expect(leaks()).toEqual([]);
   });
 });
@@ -630,6 +617,8 @@ describe("RAG ingest: embedding NIM, IRIS and the vectorizer job (program and co
 
   beforeAll(async () => {
     host = await TestHost.start({
+      // the scripts use sudo and write /etc and /data: only an isolated host may take that
+      isolation: "namespaces",
       gpus: { gpus: [A10G] },
       registries: { "nvcr.io": { username: NGC_USER, password: NGC_KEY, privateRepos: ["nim/"] } },
       images: {
@@ -679,7 +668,6 @@ describe("RAG ingest: embedding NIM, IRIS and the vectorizer job (program and co
   });
 
   it("first run: the program and corpus land where the scripts expect them, dependencies install, the ingest reports its summary", async () => {
-    if (host.isolation !== "namespaces") return;
     expect(commands.map((c) => c.name)).toEqual(["vhost-provision", "vhost-verify-gpus", "vhost-ledger", "embedder-ngc-key", "embedder-container", ...ORDER]);
     const r = await up(host, commands);
     const hash = /node_modules\/\.gpu-fleet-([0-9a-f]+)/.exec(byName(commands, "docs-install").create)![1];
@@ -710,7 +698,6 @@ describe("RAG ingest: embedding NIM, IRIS and the vectorizer job (program and co
   });
 
   it("second run: dependencies are not reinstalled and the ingest resumes to the same summary", async () => {
-    if (host.isolation !== "namespaces") return;
     const calls = host.calls().length;
     const r = await up(host, commands);
     expect(r["docs-install"].stderr).toMatch(/^\[gpu-fleet\] unchanged: dependencies [0-9a-f]+ already installed in \/data\/staging\/vectorizer-docs\/app\n$/);
@@ -719,7 +706,6 @@ describe("RAG ingest: embedding NIM, IRIS and the vectorizer job (program and co
   });
 
   it("teardown removes the secrets; the program, corpus and checkpoint stay on the data volume", async () => {
-    if (host.isolation !== "namespaces") return;
     await destroy(host, commands);
     expect(host.exists("/etc/gpu-fleet/vectorizer/docs.env")).toBe(false);
     expect(host.exists("/etc/gpu-fleet/iris/vdb.password")).toBe(false);
