@@ -42,9 +42,10 @@ afterAll(async () => {
 describe("ssh", () => {
   it("runs the command through the test user's login shell, with the stand-ins first on PATH", async () => {
     const r = await sh('id -un; echo "$0"; echo "$HOME"; pwd; command -v docker nvidia-smi; tty || true');
+    const home = host.isolation === "namespaces" ? `/home/${TEST_USER}` : `${host.dir}/home`;
     expect(r).toEqual({
       code: 0,
-      stdout: `${TEST_USER}\nbash\n/home/${TEST_USER}\n/home/${TEST_USER}\n${host.dir}/bin/docker\n${host.dir}/bin/nvidia-smi\nnot a tty\n`,
+      stdout: `${TEST_USER}\nbash\n${home}\n/home/${TEST_USER}\n${host.dir}/bin/docker\n${host.dir}/bin/nvidia-smi\nnot a tty\n`,
       stderr: "",
     });
     expect(host.sshdLog()).toMatch(new RegExp(`Accepted publickey for ${TEST_USER} from 127\\.0\\.0\\.1 port \\d+ ssh2: ED25519`));
@@ -158,7 +159,8 @@ describe("stand-in docker", () => {
     const env = JSON.parse((await sh("docker inspect --format '{{json .Config.Env}}' nim-llm")).stdout);
     expect(env).toEqual(["NGC_API_KEY=<redacted by test double>", "NIM_MAX_MODEL_LEN=8192", "NIM_TENSOR_PARALLEL_SIZE=2"]);
     const [c] = host.containers();
-    expect(c).toMatchObject({ id, name: "nim-llm", state: "running", envFiles: [`/home/${TEST_USER}/ngc.env`], secretSha256: { NGC_API_KEY: sha256(NGC_KEY) } });
+    const home = host.isolation === "namespaces" ? `/home/${TEST_USER}` : `${host.dir}/home`;
+    expect(c).toMatchObject({ id, name: "nim-llm", state: "running", envFiles: [`${home}/ngc.env`], secretSha256: { NGC_API_KEY: sha256(NGC_KEY) } });
     // a running container holds 0.9 x total on each of its devices (vLLM's gpu_memory_utilization default)
     expect((await sh("nvidia-smi --query-gpu=memory.used --format=csv,noheader,nounits")).stdout).toBe("0\n1024\n73728\n73728\n");
 
@@ -238,9 +240,10 @@ describe("stand-in docker", () => {
       stderr: 'Error response from daemon: Get "https://nvcr.io/v2/": unauthorized: authentication required\n',
     });
     // the earlier test logged in as the test user: the credential sits base64-encoded in ~/.docker/config.json
-    const config = JSON.parse(host.readFile(`/home/${TEST_USER}/.docker/config.json`));
+    const home = host.isolation === "namespaces" ? `/home/${TEST_USER}` : `${host.dir}/home`;
+    const config = JSON.parse(host.readFile(`${home}/.docker/config.json`));
     expect(config).toEqual({ auths: { "nvcr.io": { auth: Buffer.from(`$oauthtoken:${NGC_KEY}`).toString("base64") } } });
-    expect(host.stat(`/home/${TEST_USER}/.docker/config.json`)).toEqual({ mode: 0o600, owner: TEST_USER, group: TEST_USER });
+    expect(host.stat(`${home}/.docker/config.json`)).toEqual({ mode: 0o600, owner: TEST_USER, group: TEST_USER });
     expect(await sh(`docker pull ${image}`)).toEqual({
       code: 0,
       stdout: `1.1.0: Pulling from nim/nvidia/nv-embedqa-e5-v5\nDigest: sha256:${sha256(image)}\nStatus: Downloaded newer image for ${image}\n${image}\n`,

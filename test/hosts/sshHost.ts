@@ -300,7 +300,9 @@ export class TestHost {
       `AcceptEnv ${(opts.acceptEnv ?? ["LANG", "LC_*"]).join(" ")}`,
       "PermitUserEnvironment no",
       // the stand-ins first on PATH, then Ubuntu's default PATH
-      `SetEnv PATH=${pathEnv}`,
+      // none mode: HOME is this harness's own directory, so what scripts keep under ~ (docker login,
+      // files the tests write) never lands in the shared account's real home
+      this.isolation === "namespaces" ? `SetEnv PATH=${pathEnv}` : `SetEnv PATH=${pathEnv} HOME=${d}/home`,
       "X11Forwarding no",
       "AllowTcpForwarding no",
       "AllowAgentForwarding no",
@@ -320,6 +322,10 @@ export class TestHost {
     // The account setup runs inside the overlay (namespaces) or on the real machine (none).
     const userSetup = [
       `id -u ${TEST_USER} >/dev/null 2>&1 || useradd --create-home --home-dir /home/${TEST_USER} --shell /bin/bash --user-group ${TEST_USER}`,
+      // namespaces: a fresh home in the overlay, whatever the real machine's copy of it holds
+      this.isolation === "namespaces"
+        ? `rm -rf /home/${TEST_USER} && install -d -m 0750 -o ${TEST_USER} -g ${TEST_USER} /home/${TEST_USER} && cp -a /etc/skel/. /home/${TEST_USER}/ && chown -R ${TEST_USER}:${TEST_USER} /home/${TEST_USER}`
+        : `install -d -m 0700 -o ${TEST_USER} -g ${TEST_USER} ${d}/home`,
       `usermod -p '*' ${TEST_USER}`,
       dockerGroup ? `getent group docker >/dev/null || groupadd --system docker; usermod -a -G docker ${TEST_USER}` : "true",
       `install -d -m 0700 -o ${TEST_USER} -g ${TEST_USER} /home/${TEST_USER}/.ssh`,
