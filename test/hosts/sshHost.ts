@@ -179,6 +179,29 @@ export function canUseNamespaces(): boolean {
   }
 }
 
+/**
+ * Test hosts whose test process died without stop() (a killed worker) lose their processes at once —
+ * the namespace watchdog sees its stdin close — but leave their directory; remove those whose owner
+ * process is gone. Only directories this harness made (they hold owner.pid) are touched.
+ */
+function removeAbandonedHosts(): void {
+  for (const name of fs.readdirSync(os.tmpdir())) {
+    if (!name.startsWith("gpufleet-host-")) continue;
+    const dir = path.join(os.tmpdir(), name);
+    let owner: number;
+    try {
+      owner = Number(fs.readFileSync(path.join(dir, "owner.pid"), "utf8").trim());
+    } catch {
+      continue;
+    }
+    try {
+      process.kill(owner, 0);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === "ESRCH") fs.rmSync(dir, { recursive: true, force: true });
+    }
+  }
+}
+
 /** Can a user other than root execute this file (every parent directory traversable)? */
 function othersCanExecute(file: string): boolean {
   let p = file;
@@ -229,8 +252,10 @@ export class TestHost {
     const ns = wanted === "namespaces" || (wanted === "auto" && canUseNamespaces());
     if (wanted === "namespaces" && !canUseNamespaces()) throw new Error("namespaces isolation needs root, CAP_SYS_ADMIN, unshare and ip");
     if (!ns && opts.sudo) throw new Error("sudo on the test host needs namespaces isolation (the stand-ins would not be on sudo's secure_path)");
+    removeAbandonedHosts();
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "gpufleet-host-"));
     fs.chmodSync(dir, 0o755);
+    fs.writeFileSync(path.join(dir, "owner.pid"), `${process.pid}\n`);
     const host = new TestHost(dir, ns ? "namespaces" : "none", opts);
     try {
       await host.boot();
