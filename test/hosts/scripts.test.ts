@@ -301,6 +301,38 @@ describe("dev layout: one A10G running the llama-3.1-8b-instruct NIM", () => {
     host.setImages(nimImages());
   });
 
+  it("a changed spec replaces the running container; its own memory counts as free for the new one", async () => {
+    await destroyOne(host, container("llm-container")); // the test above left a never-ready container
+    expect((await run(container("llm-container").create)).code).toBe(0);
+    const [before] = host.containers();
+    // the same service with a shorter context, rendered the way the component renders it
+    const spec = serviceSpec.containerSpecFor({ ...plan.services[0], maxModelLen: 4096 }, plan.hosts[0]);
+    const script = containerRenderer.renderContainerStartScript(spec, {});
+    expect(specHashOf(script)).not.toBe(hash);
+    expect(await run(script)).toEqual({
+      code: 0,
+      stdout: "",
+      stderr: `[gpu-fleet] started gpu-fleet-llm (${specHashOf(script)}) pinned to GPU 0\n[gpu-fleet] gpu-fleet-llm ready at http://${host.privateAddress}:8000/v1/health/ready\n`,
+    });
+    const [after] = host.containers();
+    expect(host.containers()).toHaveLength(1);
+    expect(after.id).not.toBe(before.id);
+    expect(after.envValues.NIM_MAX_MODEL_LEN).toBe("4096");
+    // back to the planned spec
+    expect((await run(container("llm-container").create)).stderr).toBe(startedLines());
+  });
+
+  // REPORTED (design): an update removes the running container before its preflight, so when the new
+  // spec cannot start (here: another process took 10,000 MiB meanwhile) the service is left stopped.
+  it("an update whose preflight fails leaves the service stopped", async () => {
+    expect(host.containers().map((c) => c.state)).toEqual(["running"]);
+    const spec = serviceSpec.containerSpecFor({ ...plan.services[0], maxModelLen: 4096 }, plan.hosts[0]);
+    host.setGpus({ gpus: [{ ...A10G, memoryUsedMiB: 10000 }] });
+    const r = await run(containerRenderer.renderContainerStartScript(spec, {}));
+    expect(r).toMatchObject({ code: 1, stderr: expect.stringContaining("[gpu-fleet] ERROR: preflight: GPU 0 has 13028 MiB free") });
+    expect(host.containers()).toEqual([]);
+  });
+
   it("the preflight refuses GPUs that do not match the plan, naming the GPU and the numbers", async () => {
     await destroyOne(host, container("llm-container"));
     const calls = host.calls().length;
