@@ -1,7 +1,8 @@
 // Shared by the host-script tests: the commands components register under Pulumi's mock runtime, and
 // running them against a TestHost the way the engine would (`pulumi up` / `pulumi destroy`).
-import { SECRET_SIG } from "../helpers/pulumiMocks";
-import type { Registration } from "../helpers/pulumiMocks";
+import * as pulumi from "@pulumi/pulumi";
+import { SECRET_SIG, settle } from "../helpers/pulumiMocks";
+import type { MockRecorder, Registration } from "../helpers/pulumiMocks";
 import { RunResult, TestHost, sha256 } from "./sshHost";
 
 /** One command.remote.Command as registered: the strings the provider would send over ssh. */
@@ -105,4 +106,46 @@ export function inOrder(commands: HostCommand[], order: string[]): HostCommand[]
   const unknown = commands.filter((c) => !order.includes(c.name));
   if (unknown.length) throw new Error(`commands this test does not know how to order: ${unknown.map((c) => c.name).join(", ")}`);
   return order.flatMap((n) => commands.filter((c) => c.name === n));
+}
+
+type Plan = import("../../fleet").FleetPlan;
+type Hosts = Map<string, import("../../components").GpuHost>;
+type Services = Map<string, import("../../components").NimService>;
+
+/** What rendering needs: the mock recorder and the modules imported after the mocks were set. */
+export interface RenderContext {
+  mocks: MockRecorder;
+  fleet: typeof import("../../fleet");
+  components: typeof import("../../components");
+  ngcKey: string;
+}
+
+/**
+ * Build the components for a stack config under mocks, as stacks/fleet.ts does (a GpuHost per host, a
+ * NimService per service, then `more` for other components); return the commands in dependency order.
+ */
+export async function renderFleetCommands(
+  ctx: RenderContext,
+  raw: import("../../fleet").RawStackConfig,
+  more?: { build: (plan: Plan, hosts: Hosts, services: Services) => void; order: string[] },
+): Promise<{ plan: Plan; commands: HostCommand[] }> {
+  const { mocks, fleet, components } = ctx;
+  const before = mocks.registrations.length;
+  const plan = fleet.planFleet(fleet.validateStackConfig(raw));
+  const hosts: Hosts = new Map();
+  const privateKey = "-----BEGIN OPENSSH PRIVATE KEY-----\nNOT-USED-THE-HARNESS-HAS-ITS-OWN\n-----END OPENSSH PRIVATE KEY-----\n";
+  for (const h of plan.hosts) hosts.set(h.name, new components.GpuHost(h.name, { plan: h, sshPrivateKey: pulumi.secret(privateKey) }));
+  const services: Services = new Map();
+  for (const s of plan.services) {
+    services.set(s.name, new components.NimService(s.name, { host: hosts.get(s.host)!, service: s, ngcApiKey: pulumi.secret(ctx.ngcKey) }));
+  }
+  more?.build(plan, hosts, services);
+  await settle();
+  const registered = await collectCommands(mocks.registrations.slice(before));
+  const order = [
+    ...plan.hosts.flatMap((h) => [`${h.name}-provision`, `${h.name}-verify-gpus`, `${h.name}-ledger`]),
+    ...plan.services.flatMap((s) => [`${s.name}-ngc-key`, `${s.name}-container`]),
+    ...(more?.order ?? []),
+  ];
+  return { plan, commands: inOrder(registered, order) };
 }
