@@ -7,7 +7,7 @@
 import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
 import { FleetPlan } from "../fleet";
-import { filesHash, renderWriteFilesScript } from "../renderers/host/files";
+import { filesHash, renderRemoveFilesScript, renderWriteFilesScript } from "../renderers/host/files";
 import { ContainerSpec, containerSpecHash, renderContainerStartScript, renderContainerStopScript } from "../renderers/nim/container";
 import {
   GRAFANA_ADMIN_PASSWORD_FILE,
@@ -99,6 +99,7 @@ export class ObservabilityStack extends pulumi.ComponentResource {
       {
         connection: obsHost.connection,
         create: rendered.apply((r) => renderWriteFilesScript("write the Prometheus and Grafana configuration", configDir, r.files, { paths })),
+        delete: rendered.apply((r) => renderRemoveFilesScript("remove the Prometheus and Grafana configuration", configDir, Object.keys(r.files), { paths })),
       },
       { parent: this, dependsOn: obsHost.ready },
     );

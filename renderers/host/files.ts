@@ -47,3 +47,12 @@ ${blocks.join("\n")}
 if [ "$changed" -eq 0 ]; then log "unchanged: ${Object.keys(files).length} files under ${baseDir.replace(/"/g, "")}"; else log "wrote $changed of ${Object.keys(files).length} files under ${baseDir.replace(/"/g, "")}"; fi
 `;
 }
+
+/** The delete step of renderWriteFilesScript: its files, then the directories they leave empty. */
+export function renderRemoveFilesScript(purpose: string, baseDir: string, paths: readonly string[], options: ScriptOptions = {}): string {
+  const files = [...paths].sort().map((p) => shQuote(`${baseDir}/${p}`));
+  return `${scriptPrelude(purpose, options)}as_root rm -f ${files.join(" ")}
+if as_root test -d ${shQuote(baseDir)}; then as_root find ${shQuote(baseDir)} -depth -type d -empty -delete; fi
+log "removed ${paths.length} files under ${baseDir.replace(/"/g, "")}"
+`;
+}

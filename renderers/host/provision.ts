@@ -47,8 +47,15 @@ mountpoint -q ${data} || as_root mount ${data}
 as_root install -d -m 0755 ${data}
 `;
   return `${scriptPrelude(`prepare host "${spec.host}" for NIM`, options)}
-# Boot-time configuration (cloud-init) must be finished before we look at drivers and disks.
-if command -v cloud-init >/dev/null 2>&1; then as_root cloud-init status --wait >/dev/null 2>&1 || true; fi
+# Boot-time configuration (cloud-init) must be finished before we look at drivers and disks. A machine
+# where cloud-init never ran (or is disabled) would make \`--wait\` wait for ever: only wait when it
+# has work, and never longer than 10 minutes.
+if command -v cloud-init >/dev/null 2>&1; then
+  case "$(cloud-init status 2>/dev/null || true)" in
+    *"not run"*|*disabled*) ;;
+    *) as_root timeout 600 cloud-init status --wait >/dev/null 2>&1 || log "cloud-init did not report done within 10 minutes; going on" ;;
+  esac
+fi
 
 command -v nvidia-smi >/dev/null 2>&1 || fail "nvidia-smi not found: install the NVIDIA driver ${MIN_DRIVER_MAJOR}+ (the Deep Learning Base OSS NVIDIA driver AMI ships it)"
 # A driver that is installed but not loaded makes nvidia-smi fail: say so with its own words.

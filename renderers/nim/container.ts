@@ -102,24 +102,24 @@ function renderPreflight(spec: ContainerSpec): string {
 # Preflight: the pinned GPUs must be the planned model, with the planned reservation free.
 # Drivers since R520 report the memory they keep for themselves apart (memory.reserved): what a
 # container can take is total - reserved - used.
-report="$(nvidia-smi --query-gpu=index,name,memory.total,memory.reserved,memory.used --format=csv,noheader,nounits)" || fail "nvidia-smi cannot query the GPUs"
+report="$(nvidia-smi --query-gpu=index,name,memory.total,memory.reserved,memory.used --format=csv,noheader,nounits)" || abort "nvidia-smi cannot query the GPUs"
 pinned=(${spec.gpus.join(" ")})
 for gpu in "\${pinned[@]}"; do
   line="$(printf '%s\\n' "$report" | awk -F', ' -v g="$gpu" '$1 == g')"
-  [ -n "$line" ] || fail "preflight: GPU $gpu does not exist on this host"
+  [ -n "$line" ] || abort "preflight: GPU $gpu does not exist on this host"
   IFS=, read -r _ gpu_name total reserved used <<< "$line"
   gpu_name="\${gpu_name# }"; total="\${total// /}"; reserved="\${reserved// /}"; used="\${used// /}"
-  [ "$gpu_name" = ${shQuote(nvidiaSmiName)} ] || fail "preflight: GPU $gpu is \\"$gpu_name\\"; the plan expects \\"${nvidiaSmiName}\\""
+  [ "$gpu_name" = ${shQuote(nvidiaSmiName)} ] || abort "preflight: GPU $gpu is \\"$gpu_name\\"; the plan expects \\"${nvidiaSmiName}\\""
   free=$(( total - reserved - used ))
   if [ "$free" -lt ${reservedMiBPerGpu} ]; then
-    fail "preflight: GPU $gpu has $free MiB free ($total MiB total, $reserved MiB reserved by the driver, $used MiB used); ${spec.service} needs ${reservedMiBPerGpu} MiB (plan: ${memoryMiB} MiB GPU)"
+    abort "preflight: GPU $gpu has $free MiB free ($total MiB total, $reserved MiB reserved by the driver, $used MiB used); ${spec.service} needs ${reservedMiBPerGpu} MiB (plan: ${memoryMiB} MiB GPU)"
   fi
 done
 `;
 }
 
 function renderPull(spec: ContainerSpec): string {
-  if (!(spec.nim && spec.secretEnvFile)) return `as_root docker pull -q "$image" >/dev/null || fail "cannot pull $image"`;
+  if (!(spec.nim && spec.secretEnvFile)) return `as_root docker pull -q "$image" >/dev/null || abort "cannot pull $image"`;
   return `# nvcr.io needs the NGC key to pull. A throw-away Docker config keeps the login out of ~/.docker,
 # and the key goes from the 0600 env file to docker's stdin, never onto a command line.
 # NGC's registry user name is the literal string $oauthtoken.
@@ -128,8 +128,8 @@ ngc_user='$oauthtoken'
 docker_config="$(as_root mktemp -d)"
 trap 'as_root rm -rf "$docker_config"' EXIT
 as_root sed -n 's/^NGC_API_KEY=//p' ${shQuote(spec.secretEnvFile)} | as_root env DOCKER_CONFIG="$docker_config" docker login nvcr.io --username "$ngc_user" --password-stdin >/dev/null \\
-  || fail "docker login to nvcr.io failed: check gpu-fleet:ngcApiKey"
-as_root env DOCKER_CONFIG="$docker_config" docker pull -q "$image" >/dev/null || fail "cannot pull $image"`;
+  || abort "docker login to nvcr.io failed: check gpu-fleet:ngcApiKey"
+as_root env DOCKER_CONFIG="$docker_config" docker pull -q "$image" >/dev/null || abort "cannot pull $image"`;
 }
 
 function renderPrepare(spec: ContainerSpec): string {
@@ -139,7 +139,7 @@ function renderPrepare(spec: ContainerSpec): string {
       : `as_root install -d -m 0750 -o ${v.ownerUid} ${shQuote(v.hostPath)}`,
   );
   for (const secret of spec.stagedSecrets ?? []) {
-    lines.push(`as_root test -s ${shQuote(secret.from)} || fail "missing secret file ${secret.from}"`);
+    lines.push(`as_root test -s ${shQuote(secret.from)} || abort "missing secret file ${secret.from}"`);
     lines.push(`as_root install -m 0600 -o ${secret.ownerUid} ${shQuote(secret.from)} ${shQuote(secret.to)}`);
   }
   return lines.join("\n");
@@ -178,14 +178,27 @@ health_url="http://${spec.healthHost ?? "$bind"}:${spec.hostPort}${spec.healthPa
 
 show_logs() { log "last lines of $name:"; as_root docker logs --tail 100 "$name" >&2 2>&1 || true; }
 
+# An update keeps the running container aside, stopped, until its replacement is ready: a failed
+# preflight, start or readiness wait puts it back, so a bad update does not take the service down.
+previous=""
+restore_previous() {
+  [ -n "$previous" ] || return 0
+  as_root docker rm -f "$name" >/dev/null 2>&1 || true
+  if as_root docker rename "$previous" "$name" && as_root docker start "$name" >/dev/null; then
+    log "restored the previous $name"
+  fi
+}
+abort() { restore_previous; fail "$@"; }
+
 wait_ready() {
   local deadline=$(( $(date +%s) + ${spec.readyTimeoutSeconds} ))
-  until curl -fsS -o /dev/null --max-time 5 "$health_url"; do
+  # -f fails on HTTP errors, -s keeps curl quiet while a cold cache downloads.
+  until curl -fs -o /dev/null --max-time 5 "$health_url"; do
     if [ "$(as_root docker inspect --format '{{.State.Running}}' "$name" 2>/dev/null)" != "true" ]; then
-      show_logs; fail "$name stopped before it became ready"
+      show_logs; abort "$name stopped before it became ready"
     fi
     if [ "$(date +%s)" -ge "$deadline" ]; then
-      show_logs; fail "$name not ready at $health_url after ${spec.readyTimeoutSeconds}s"
+      show_logs; abort "$name not ready at $health_url after ${spec.readyTimeoutSeconds}s"
     fi
     sleep 5
   done
@@ -200,13 +213,19 @@ if [ "$current" = "$spec_hash" ] && [ "$running" = "true" ]; then
   exit 0
 fi
 
-as_root docker rm -f "$name" >/dev/null 2>&1 || true
+if as_root docker inspect "$name" >/dev/null 2>&1; then
+  previous="$name-previous"
+  as_root docker rm -f "$previous" >/dev/null 2>&1 || true
+  as_root docker stop "$name" >/dev/null 2>&1 || true
+  as_root docker rename "$name" "$previous"
+fi
 ${renderPreflight(spec)}
 ${renderPrepare(spec)}
 ${renderPull(spec)}
-as_root docker run ${runArgs.join(" \\\n  ")} >/dev/null || { show_logs; fail "docker run failed for $name"; }
+as_root docker run ${runArgs.join(" \\\n  ")} >/dev/null || { show_logs; abort "docker run failed for $name"; }
 log "started $name ($spec_hash)${where}"
 wait_ready
+if [ -n "$previous" ]; then as_root docker rm -f "$previous" >/dev/null; fi
 `;
 }
 

@@ -92,7 +92,7 @@ describe("ObservabilityStack on the dev plan", () => {
     const dcgm = mocks.byName("observability-dcgm-exporter-gpu0").inputs.create as string;
     expect(dcgm).toContain(`--gpus '"device=0"'`);
     expect(dcgm).toContain(`-p "$bind:9400:9400"`);
-    expect(dcgm).not.toContain("preflight");
+    expect(dcgm).not.toContain("nvidia-smi --query-gpu");
   });
 
   it("exposes the endpoints with the SSH tunnel", async () => {

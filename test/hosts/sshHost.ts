@@ -467,6 +467,11 @@ export class TestHost {
     fs.writeFileSync(this.statePath("daemon.json"), JSON.stringify(d, null, 2) + "\n");
   }
 
+  /** What the stand-in `cloud-init status` reports: "done" (default) or "not run" (then `--wait` hangs, as the real one does). */
+  setCloudInitStatus(status: "done" | "not run"): void {
+    fs.writeFileSync(this.statePath("cloud-init.json"), JSON.stringify({ status }) + "\n");
+  }
+
   setImages(images: Record<string, ImageBehaviour>): void {
     fs.writeFileSync(this.statePath("images.json"), JSON.stringify(images, null, 2) + "\n");
   }

@@ -185,19 +185,15 @@ describe("the whole stack on one host: NIM, IRIS vector store, Prometheus/Grafan
     await destroy(host, commands);
     expect(host.containers()).toEqual([]);
     expect(leaks()).toEqual([]);
-    // by design: the data volume (IRIS database, caches, Prometheus/Grafana data) and empty config dirs.
-    // REPORTED: the ObservabilityStack "-files" command has no delete, so its configuration files stay.
+    // by design: the data volume (IRIS database, caches, Prometheus/Grafana data) and empty config dirs;
+    // the "-files" command's delete removes the Prometheus and Grafana configuration it wrote.
     const configFiles = [...byName(commands, "observability-files").create.matchAll(/^write_file '([^']+)'/gm)].map((m) => m[1]);
-    const configDirs = configFiles.flatMap((f) => {
-      const parts = f.split("/");
-      return parts.slice(4, -1).map((_, i) => parts.slice(0, 5 + i).join("/"));
-    });
     expect(configFiles.length).toBeGreaterThan(3);
+    expect(host.changedFiles().filter((f) => configFiles.includes(f))).toEqual([]);
     expect(host.changedFiles()).toEqual(provisionedPlus(host, [
       "/data/databases/vectors", "/data/nim-cache/rag",
       "/data/observability", "/data/observability/grafana", "/data/observability/grafana-secrets", "/data/observability/prometheus",
-      "/etc/gpu-fleet/iris", "/etc/gpu-fleet/nim", "/etc/gpu-fleet/observability",
-      ...configDirs, ...configFiles,
+      "/etc/gpu-fleet/iris", "/etc/gpu-fleet/nim",
     ]));
   });
 

@@ -90,7 +90,7 @@ describe("container settings", () => {
     expect(spec.secretEnvFile).toBeUndefined();
     const script = renderContainerStartScript(spec);
     expect(script).not.toContain("docker login");
-    expect(script).toContain(`as_root docker pull -q "$image" >/dev/null || fail "cannot pull $image"`);
+    expect(script).toContain(`as_root docker pull -q "$image" >/dev/null || abort "cannot pull $image"`);
     expect(script).toContain(`-v '/data/nim-cache/ocr:/root/.cache/huggingface'`);
   });
 

@@ -3,7 +3,8 @@ import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { renderWriteFilesScript } from "../../renderers/host/files";
+import { existsSync } from "node:fs";
+import { renderRemoveFilesScript, renderWriteFilesScript } from "../../renderers/host/files";
 import { observabilityInputFromPlan, renderObservabilityFiles } from "../../renderers/observability";
 import { planFleet, validateStackConfig } from "../../fleet";
 
@@ -44,6 +45,16 @@ describe("writing configuration files on a host", () => {
     expect(run(renderWriteFilesScript("tricky", base, tricky, { sudo: false })).code).toBe(0);
     expect(readFileSync(join(base, "a.txt"), "utf8")).toBe(tricky["a.txt"]);
     expect(readFileSync(join(base, "b/c.txt"), "utf8")).toBe("no newline at end\n");
+  });
+
+  it("removes what it wrote, and the directories left empty", () => {
+    const base = mkdtempSync(join(tmpdir(), "gpu-fleet-obs-"));
+    expect(run(renderWriteFilesScript("write", base, bundle, { sudo: false })).code).toBe(0);
+    writeFileSync(join(base, "prometheus", "operator-notes.txt"), "kept\n");
+    const removed = run(renderRemoveFilesScript("remove", base, Object.keys(bundle), { sudo: false }));
+    expect(removed).toEqual({ code: 0, stderr: `[gpu-fleet] removed ${Object.keys(bundle).length} files under ${base}\n` });
+    expect(existsSync(join(base, "grafana"))).toBe(false);
+    expect(readFileSync(join(base, "prometheus", "operator-notes.txt"), "utf8")).toBe("kept\n");
   });
 
   it("refuses paths that leave the base directory", () => {

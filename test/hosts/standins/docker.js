@@ -72,6 +72,7 @@ function main(argv) {
     case "start": return startCmd(rest);
     case "restart": stopCmd(rest, true); return startCmd(rest);
     case "rm": return rm(rest);
+    case "rename": return renameCmd(rest);
     case "exec": return exec(rest);
     case "pull": return pull(rest);
     case "images": return images(rest);
@@ -434,6 +435,21 @@ function startCmd(args) {
     if (c.state !== "running") startContainer(c);
     out(`${ref}\n`);
   }
+  return 0;
+}
+
+// `docker rename OLD NEW`: the container keeps its id, state and devices under its new name.
+function renameCmd(args) {
+  const { positional } = parseFlags("rename", args, specOf([]));
+  if (positional.length !== 2) throw usage("rename", '"docker rename" requires exactly 2 arguments.');
+  const [ref, newName] = positional;
+  const c = mustFind(ref);
+  const clash = findContainer(newName);
+  if (clash && clash.id !== c.id) {
+    throw daemonError(`Conflict. The container name "/${newName}" is already in use by container "${clash.id}". You have to remove (or rename) that container to be able to reuse that name.`);
+  }
+  c.name = newName;
+  common.saveContainer(c);
   return 0;
 }
 
