@@ -10,7 +10,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { MODELS, findModel } from "../fleet";
 import { renderIrisPasswordScript } from "../renderers/iris/password";
 import { renderIrisSchemaScript } from "../renderers/iris/schema";
-import { ContainerSpec, containerName, containerSpecHash, renderContainerStartScript, renderContainerStopScript } from "../renderers/nim/container";
+import { ContainerSpec, containerName, containerSpecHash, renderContainerStartScript, renderContainerStopScript } from "../renderers/container/container";
 import { renderRemoveFileScript, renderStdinFileScript, specHash } from "../renderers/shell";
 import { DEFAULT_TABLE, validateTableName } from "../vectorizer/stores/store";
 import { GpuHost } from "./gpuHost";

@@ -7,7 +7,7 @@
 import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
 import { PlannedService } from "../fleet";
-import { containerName, containerSpecHash, renderContainerStartScript, renderContainerStopScript } from "../renderers/nim/container";
+import { containerName, containerSpecHash, renderContainerStartScript, renderContainerStopScript } from "../renderers/container/container";
 import { envFileContent, renderSecretEnvFileRemoveScript, renderSecretEnvFileScript } from "../renderers/nim/secretEnvFile";
 import { containerSpecFor } from "../renderers/nim/serviceSpec";
 import { GpuHost } from "./gpuHost";

@@ -8,7 +8,7 @@ import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
 import { FleetPlan } from "../fleet";
 import { filesHash, renderRemoveFilesScript, renderWriteFilesScript } from "../renderers/host/files";
-import { ContainerSpec, containerSpecHash, renderContainerStartScript, renderContainerStopScript } from "../renderers/nim/container";
+import { ContainerSpec, containerSpecHash, renderContainerStartScript, renderContainerStopScript } from "../renderers/container/container";
 import {
   GRAFANA_ADMIN_PASSWORD_FILE,
   GRAFANA_DASHBOARDS_DIR,

@@ -5,7 +5,7 @@
  */
 import type { PlannedHost, PlannedService } from "../../fleet";
 import { DEFAULT_HOST_PATHS, HostPaths } from "../shell";
-import { ContainerSpec, DEFAULT_READY_TIMEOUT_SECONDS } from "./container";
+import { ContainerSpec, DEFAULT_READY_TIMEOUT_SECONDS } from "../container/container";
 
 /** NIM's documented cache location inside the container. */
 export const NIM_CACHE_MOUNT = "/opt/nim/.cache";

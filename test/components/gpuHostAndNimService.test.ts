@@ -11,7 +11,7 @@ let renderers: {
   cloudInit: typeof import("../../renderers/host/cloudInit");
   provision: typeof import("../../renderers/host/provision");
   verify: typeof import("../../renderers/host/verifyGpus");
-  container: typeof import("../../renderers/nim/container");
+  container: typeof import("../../renderers/container/container");
   serviceSpec: typeof import("../../renderers/nim/serviceSpec");
 };
 
@@ -38,7 +38,7 @@ beforeAll(async () => {
     cloudInit: await import("../../renderers/host/cloudInit"),
     provision: await import("../../renderers/host/provision"),
     verify: await import("../../renderers/host/verifyGpus"),
-    container: await import("../../renderers/nim/container"),
+    container: await import("../../renderers/container/container"),
     serviceSpec: await import("../../renderers/nim/serviceSpec"),
   };
 });

@@ -18,7 +18,7 @@ const KEY_FORMS = [NGC_KEY, Buffer.from(NGC_KEY).toString("base64"), Buffer.from
 let mocks: MockRecorder;
 let fleet: typeof import("../../fleet");
 let components: typeof import("../../components");
-let containerRenderer: typeof import("../../renderers/nim/container");
+let containerRenderer: typeof import("../../renderers/container/container");
 let serviceSpec: typeof import("../../renderers/nim/serviceSpec");
 
 beforeAll(async () => {
@@ -27,7 +27,7 @@ beforeAll(async () => {
   // modules that create resources are imported after the mocks are set
   fleet = await import("../../fleet");
   components = await import("../../components");
-  containerRenderer = await import("../../renderers/nim/container");
+  containerRenderer = await import("../../renderers/container/container");
   serviceSpec = await import("../../renderers/nim/serviceSpec");
 });
 

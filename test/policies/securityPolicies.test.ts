@@ -9,7 +9,7 @@ import { ebsVolumesEncrypted } from "../../policies/ebsVolumesEncrypted";
 import { ec2InstanceImdsv2Required } from "../../policies/ec2InstanceImdsv2Required";
 import { isLegacyNgcKey, noPlaintextSecrets } from "../../policies/noPlaintextSecrets";
 import { describePorts, isWorldCidr, securityGroupNoPublicIngress } from "../../policies/securityGroupNoPublicIngress";
-import { renderContainerStartScript, renderContainerStopScript } from "../../renderers/nim/container";
+import { renderContainerStartScript, renderContainerStopScript } from "../../renderers/container/container";
 import { renderSecretEnvFileScript } from "../../renderers/nim/secretEnvFile";
 import { containerSpecFor } from "../../renderers/nim/serviceSpec";
 import { renderLedgerWriteScript } from "../../renderers/host/ledgerFile";

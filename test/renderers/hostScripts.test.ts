@@ -9,7 +9,7 @@ import { renderLedgerRemoveScript, renderLedgerWriteScript } from "../../rendere
 import { renderProvisionScript } from "../../renderers/host/provision";
 import { renderGpuVerifyScript } from "../../renderers/host/verifyGpus";
 import { containerSpecFor, engineArgs, nimEnvironment } from "../../renderers/nim/serviceSpec";
-import { gpusFlag, renderContainerStartScript, renderContainerStopScript } from "../../renderers/nim/container";
+import { gpusFlag, renderContainerStartScript, renderContainerStopScript } from "../../renderers/container/container";
 import { renderSecretEnvFileRemoveScript, renderSecretEnvFileScript } from "../../renderers/nim/secretEnvFile";
 import { shQuote } from "../../renderers/shell";
 
