@@ -23,19 +23,18 @@ export function generatedFleetConfig(nodes: number): Record<string, string> {
     "gpu-fleet:sshPublicKey": "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIPhjx41j38SIf/NTOUkyzEGUZYrW8dyb/uVzQoBdlwNC bench",
     "gpu-fleet:ngcApiKey": OFFLINE_SECRET_PLACEHOLDER,
     "gpu-fleet:sshPrivateKey": OFFLINE_SECRET_PLACEHOLDER,
+    "gpu-fleet:grafanaAdminPassword": OFFLINE_SECRET_PLACEHOLDER,
   };
 }
 
 async function planNodes(nodes: number): Promise<{ resources: number; seconds: number }> {
   const config = generatedFleetConfig(nodes);
-  const secretKeys = ["gpu-fleet:ngcApiKey", "gpu-fleet:sshPrivateKey"];
+  const secretKeys = ["gpu-fleet:ngcApiKey", "gpu-fleet:sshPrivateKey", "gpu-fleet:grafanaAdminPassword"];
   const start = process.hrtime.bigint();
   pulumi.runtime.setAllConfig(config, secretKeys);
   const { loadStackConfig } = await import("../stacks/config");
-  const { planFleet } = await import("../fleet");
   const { deployFleet } = await import("../stacks/fleet");
-  const stack = loadStackConfig();
-  planFleet(stack);
+  loadStackConfig();
   const preview = await previewProgram(() => void deployFleet(), { project: "gpu-fleet", stack: "bench", config, secretKeys });
   const violations = planViolations(preview.resources);
   const seconds = Number(process.hrtime.bigint() - start) / 1e9;

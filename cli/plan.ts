@@ -6,12 +6,13 @@
  * Exit 0: fine; 1: a mandatory check failed; 2: invalid input (nothing registered).
  */
 import * as pulumi from "@pulumi/pulumi";
-import { ConfigError, planFleet } from "../fleet";
+import { ConfigError } from "../fleet";
 import { observabilityEndpoints } from "../renderers/observability";
 import { collectArtifacts, writeArtifacts } from "../plan/artifacts";
 import { previewProgram } from "../plan/mockPreview";
 import { buildReport, renderMarkdown, renderText } from "../plan/report";
 import { StackFileError, readStackFile } from "../plan/stackFile";
+import type { FleetOutputs } from "../stacks/fleet";
 import { planViolations } from "../plan/violations";
 
 const USAGE = "usage: npm run plan -- <stack|path> [--json] [--out DIR] [--format text|md]";
@@ -83,10 +84,10 @@ async function main(argv: readonly string[]): Promise<number> {
     }
     throw e;
   }
-  const plan = planFleet(stack);
-
   const { deployFleet, stackOutputs } = await import("../stacks/fleet");
-  const preview = await previewProgram(() => stackOutputs(deployFleet()), {
+  // The program plans the fleet itself; the report shows that very plan.
+  let fleet: FleetOutputs | undefined;
+  const preview = await previewProgram(() => stackOutputs((fleet = deployFleet())), {
     project: "gpu-fleet",
     stack: file.stack,
     config: file.config,
@@ -96,6 +97,7 @@ async function main(argv: readonly string[]): Promise<number> {
     process.stderr.write(`duplicate resource names (the Pulumi engine rejects these): ${preview.duplicates.join(", ")}\n`);
     return 1;
   }
+  const plan = fleet!.plan;
   const violations = planViolations(preview.resources, stack.maxHourlyUsd);
   const observability = stack.observability.enabled
     ? observabilityEndpoints({

@@ -1,6 +1,6 @@
 /**
- * The stack program: plan the fleet from config, then one GpuHost per host and one NimService per
- * service. During `pulumi up` (not preview) a plan with mandatory findings stops the program before
+ * The stack program: plan the fleet from config, then one GpuHost per host, one NimService per
+ * placed service, IRIS and the vectorizer when `gpu-fleet:rag` is set, and the ObservabilityStack. During `pulumi up` (not preview) a plan with mandatory findings stops the program before
  * anything is registered; during preview every resource is registered so the policy pack and the
  * offline plan report the same findings.
  */
