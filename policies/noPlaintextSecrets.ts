@@ -1,8 +1,8 @@
 /**
  * The NGC API key and service passwords never appear in plain text in any resource input. Inputs
  * end up in the state file, in `pulumi preview --diff` output and in process lists on the host. The
- * components deliver a secret only as the stdin of a command named `<host>-ngc-key` or
- * `*-password*`, which writes it to a 0600 file; every other input — create/update/delete scripts,
+ * components deliver a secret only as the stdin of a command named `<service>-ngc-key`, `*-password*`
+ * or `*-secrets` (the vectorizer's env file), which writes it to a 0600 file; every other input — create/update/delete scripts,
  * environment maps, user data, tags, triggers — is scanned. The pack cannot tell a value marked
  * secret from a plain one (the SDK unwraps secrets before policies see them), so the rule is about
  * where a secret goes, not how it is marked.
@@ -12,7 +12,7 @@ import { PlainResource, UNKNOWN } from "./resource";
 
 const COMMAND_TYPES = new Set(["command:remote:Command", "command:local:Command"]);
 /** Names of the commands whose stdin is the one allowed channel for a secret. */
-const SECRET_CHANNEL = /-ngc-key$|-password/;
+const SECRET_CHANNEL = /-ngc-key$|-password|-secrets$/;
 
 const NGC_VARIABLES = ["NGC_API_KEY", "ngcApiKey"];
 const PASSWORD_VARIABLES = ["ISC_PASSWORD", "GF_SECURITY_ADMIN_PASSWORD"];

@@ -192,6 +192,13 @@ describe("no-plaintext-secrets", () => {
     expect(runResourcePolicy(policy, ngcKeyCommand("llm", legacyKey))).toEqual([]);
     const password: EvaluatedResource = { type: "command:remote:Command", name: "iris-password", props: { create: "umask 077; cat > /etc/gpu-fleet/secrets/iris.pw", stdin: "ISC_PASSWORD=Sup3r-Secret" } };
     expect(runResourcePolicy(policy, password)).toEqual([]);
+    // VectorizerJob's env file carries the IRIS password and a hosted-API key together.
+    const vectorizer: EvaluatedResource = { type: "command:remote:Command", name: "vectorizer-secrets", props: { create: "cat > /etc/gpu-fleet/vectorizer/vectorizer.env", stdin: "IRIS_PASSWORD=Sup3r-Secret\nNVIDIA_API_KEY=nvapi-abcdefghijklmnopqrstuvwxyz0123456789\n" } };
+    expect(runResourcePolicy(policy, vectorizer)).toEqual([]);
+    // The same stdin on any other command is a leak.
+    expect(runResourcePolicy(policy, { ...vectorizer, name: "vectorizer-ingest" })).toEqual(
+      mandatory(at("vectorizer-ingest", "stdin", "holds an NGC API key (nvapi-…) in plain text", ngcAdvice)),
+    );
   });
 
   it("passes the container that reads the key from its env file", () => {
