@@ -14,6 +14,7 @@ import {
   estimate,
   findGpuModel,
   findModel,
+  formatNumber,
   isPrecision,
 } from "../fleet";
 
@@ -92,10 +93,10 @@ export function runEstimate(argv: readonly string[]): { output: Record<string, u
   const text = json
     ? JSON.stringify(output, null, 2) + "\n"
     : [
-        `${e.model} on ${e.tensorParallel} × ${e.gpu} (${gpu.memoryMiB.toLocaleString("en-US")} MiB each), ${e.precision}`,
+        `${e.model} on ${e.tensorParallel} × ${e.gpu} (${formatNumber(gpu.memoryMiB)} MiB each), ${e.precision}`,
         `  ${e.profileNote}`,
-        `  weights ${e.weightsMiBPerGpu.toLocaleString("en-US")} MiB/GPU, overhead ${e.overheadMiB.toLocaleString("en-US")} MiB, KV ${e.kvBytesPerToken.toLocaleString("en-US")} B/token (${e.kvBytesPerTokenPerGpu.toLocaleString("en-US")} per GPU)`,
-        `  reserves ${e.reservedMiBPerGpu.toLocaleString("en-US")} MiB/GPU; the largest context that fits: ${e.maxContextTokens.toLocaleString("en-US")} tokens`,
+        `  weights ${formatNumber(e.weightsMiBPerGpu)} MiB/GPU, overhead ${formatNumber(e.overheadMiB)} MiB, KV ${formatNumber(e.kvBytesPerToken)} B/token (${formatNumber(e.kvBytesPerTokenPerGpu)} per GPU)`,
+        `  reserves ${formatNumber(e.reservedMiBPerGpu)} MiB/GPU; the largest context that fits: ${formatNumber(e.maxContextTokens)} tokens`,
         `  ${e.reason}`,
         "",
       ].join("\n");

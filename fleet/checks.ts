@@ -7,6 +7,7 @@ import { MIN_COMPUTE_CAPABILITY } from "./catalog/precision";
 import { KV_BLOCK_TOKENS, MIB } from "./estimator";
 import { HostLedgerDocument, LedgerService } from "./hostLedger";
 import { buildLedger, overBudgetGpus, overBudgetMessage } from "./ledger";
+import { formatNumber as fmt } from "./format";
 
 export type Enforcement = "mandatory" | "advisory";
 
@@ -18,7 +19,6 @@ export interface Finding {
   readonly host: string;
 }
 
-const fmt = (n: number) => n.toLocaleString("en-US");
 
 export const CHECKS = {
   gpuBudget: "gpu-memory-budget",

@@ -6,6 +6,7 @@
 import { GpuModel } from "./catalog/gpus";
 import { Engine, ModelSpec, findOptimizedProfile } from "./catalog/models";
 import { BYTES_PER_PARAM, Precision } from "./catalog/precision";
+import { formatNumber as fmt } from "./format";
 
 export const MIB = 1024 * 1024;
 
@@ -105,7 +106,6 @@ export function chooseEngine(input: EstimateInput): { engine: Engine; profile: S
   return { engine, profile: "generic-vllm", note };
 }
 
-const fmt = (n: number) => n.toLocaleString("en-US");
 
 export function estimate(input: EstimateInput): Estimate {
   const { model, gpu, tensorParallel, precision } = input;

@@ -10,3 +10,4 @@ export * from "./hostLedger";
 export * from "./ledger";
 export * from "./placement";
 export * from "./plan";
+export * from "./format";

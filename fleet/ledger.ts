@@ -3,6 +3,7 @@
  * after the safety margin, and the headroom left. The same ledger is written to the host, where a
  * preflight compares it with nvidia-smi, and read by the policy pack.
  */
+import { formatNumber as fmt } from "./format";
 
 /** Memory kept free on every GPU for the driver, other processes and fragmentation. */
 export const DEFAULT_SAFETY_MARGIN_FRACTION = 0.05;
@@ -58,7 +59,6 @@ export function overBudgetGpus(ledger: readonly LedgerGpu[]): OverBudget[] {
   return ledger.filter((g) => g.headroomMiB < 0).map((gpu) => ({ gpu, overMiB: -gpu.headroomMiB }));
 }
 
-const fmt = (n: number) => n.toLocaleString("en-US");
 
 /** One message per over-budget GPU, naming the host, the GPU, every service and the excess. */
 export function overBudgetMessage(host: string, over: OverBudget): string {

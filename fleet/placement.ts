@@ -2,6 +2,7 @@
  * Automatic placement: services without `gpus` get devices whose headroom holds their reservation.
  * Pinned services never move. Deterministic: the same fleet always gives the same map.
  */
+import { formatNumber } from "./format";
 
 export interface PlacementRequest {
   readonly service: string;
@@ -38,7 +39,7 @@ export function placeServices(headroomMiB: readonly number[], requests: readonly
       return {
         ok: false,
         service: req.service,
-        reason: `needs ${req.tensorParallel} GPU(s) with ${req.reservedMiBPerGpu.toLocaleString("en-US")} MiB free each; ${candidates.length} have that much (most free on one GPU: ${best.toLocaleString("en-US")} MiB)`,
+        reason: `needs ${req.tensorParallel} GPU(s) with ${formatNumber(req.reservedMiBPerGpu)} MiB free each; ${candidates.length} have that much (most free on one GPU: ${formatNumber(best)} MiB)`,
       };
     }
     const devices = candidates.slice(0, req.tensorParallel).map((d) => d.index).sort((a, b) => a - b);

@@ -5,6 +5,7 @@
 import type { FleetPlan, PlannedHost } from "../fleet";
 import type { ObservabilityEndpoint } from "../renderers/observability";
 import type { RegisteredResource } from "./mockPreview";
+import { formatNumber as fmt } from "../fleet/format";
 
 export interface Violation {
   readonly policy: string;
@@ -108,7 +109,6 @@ export function buildReport(
   };
 }
 
-const fmt = (n: number) => n.toLocaleString("en-US");
 const BAR_WIDTH = 40;
 
 /**
