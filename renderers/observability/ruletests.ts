@@ -261,6 +261,14 @@ function vectorizerTests(input: ResolvedObservabilityInput): RuleTestGroup[] {
   return input.vectorizers.flatMap((v) => {
     const labels: Labels = { job: JOB.vectorizer, instance: `${v.address}:${v.port}`, host: v.host, service: v.name };
     const left = total - done;
+    // What the alert says when it fires, in both the no-progress and the stopped-reporting case.
+    const stalled = {
+      exp_labels: { ...labels, severity: "warning" },
+      exp_annotations: {
+        summary: `Vectorizer ${v.name} on ${v.host} is stalled with ${goValue(left)} chunks left`,
+        description: `Vectorizer ${v.name} on host ${v.host} has ${goValue(left)} chunks left and has stored none for more than ${stall} minutes. Check its log and the embedding service; it resumes from its checkpoint when restarted.`,
+      },
+    };
     return [
       {
         // Last progress at t=0 with 600 chunks left: stalled once more than `stall` minutes pass.
@@ -276,15 +284,7 @@ function vectorizerTests(input: ResolvedObservabilityInput): RuleTestGroup[] {
           {
             eval_time: minutes(stall + 1),
             alertname: ALERT.vectorizerStalled,
-            exp_alerts: [
-              {
-                exp_labels: { ...labels, severity: "warning" },
-                exp_annotations: {
-                  summary: `Vectorizer ${v.name} on ${v.host} is stalled with ${goValue(left)} chunks left`,
-                  description: `Vectorizer ${v.name} on host ${v.host} has ${goValue(left)} chunks left and has stored none for more than ${stall} minutes. Check its log and the embedding service; it resumes from its checkpoint when restarted.`,
-                },
-              },
-            ],
+            exp_alerts: [stalled],
           },
         ],
       },
@@ -301,15 +301,7 @@ function vectorizerTests(input: ResolvedObservabilityInput): RuleTestGroup[] {
           {
             eval_time: minutes(stall + 1),
             alertname: ALERT.vectorizerStalled,
-            exp_alerts: [
-              {
-                exp_labels: { ...labels, severity: "warning" },
-                exp_annotations: {
-                  summary: `Vectorizer ${v.name} on ${v.host} is stalled with ${goValue(left)} chunks left`,
-                  description: `Vectorizer ${v.name} on host ${v.host} has ${goValue(left)} chunks left and has stored none for more than ${stall} minutes. Check its log and the embedding service; it resumes from its checkpoint when restarted.`,
-                },
-              },
-            ],
+            exp_alerts: [stalled],
           },
         ],
       },

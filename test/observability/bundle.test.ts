@@ -20,6 +20,12 @@ describe("renderObservabilityFiles", () => {
     ]);
   });
 
+  it.each(Object.entries(ALL_INPUTS))("writes shared values out in full, with no YAML anchors or aliases, for the %s input", (_name, input) => {
+    for (const [path, text] of Object.entries(renderObservabilityFiles(input))) {
+      if (path.endsWith(".yml")) expect(text.match(/^\s*(- )?[&*]a\d+\b.*$/gm), path).toBeNull();
+    }
+  });
+
   it("is deterministic", () => {
     expect(renderObservabilityFiles(a100Input)).toEqual(renderObservabilityFiles(a100Input));
   });
