@@ -22,7 +22,13 @@ const json = process.argv.includes("--json");
 const fleets = NODE_COUNTS.map((nodes) => {
   const plan = measure("plan", nodes);
   const bare = measure("bare", plan.resources);
-  return { nodes, gpus: nodes * 8, resources: plan.resources, seconds: round(plan.seconds), bareSeconds: round(bare.seconds) };
+  return {
+    nodes,
+    gpus: nodes * 8,
+    resources: plan.resources,
+    seconds: round(plan.seconds),
+    bareSeconds: round(bare.seconds),
+  };
 });
 
 function round(s: number): number {

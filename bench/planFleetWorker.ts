@@ -14,7 +14,12 @@ import { planViolations } from "../plan/violations";
 export function generatedFleetConfig(nodes: number): Record<string, string> {
   const hosts = Array.from({ length: nodes }, (_, n) => ({ name: `node${n}`, instanceType: "p4de.24xlarge" }));
   const services = hosts.flatMap((h, n) =>
-    Array.from({ length: 8 }, (_, g) => ({ name: `llm-${n}-${g}`, model: "meta/llama-3.1-8b-instruct", host: h.name, gpus: [g] })),
+    Array.from({ length: 8 }, (_, g) => ({
+      name: `llm-${n}-${g}`,
+      model: "meta/llama-3.1-8b-instruct",
+      host: h.name,
+      gpus: [g],
+    })),
   );
   return {
     "aws:region": "us-east-1",
@@ -35,10 +40,16 @@ async function planNodes(nodes: number): Promise<{ resources: number; seconds: n
   const { loadStackConfig } = await import("../stacks/config");
   const { deployFleet } = await import("../stacks/fleet");
   loadStackConfig();
-  const preview = await previewProgram(() => void deployFleet(), { project: "gpu-fleet", stack: "bench", config, secretKeys });
+  const preview = await previewProgram(() => void deployFleet(), {
+    project: "gpu-fleet",
+    stack: "bench",
+    config,
+    secretKeys,
+  });
   const violations = planViolations(preview.resources);
   const seconds = Number(process.hrtime.bigint() - start) / 1e9;
-  if (violations.some((v) => v.enforcement === "mandatory") || preview.duplicates.length) throw new Error("the generated fleet should plan cleanly");
+  if (violations.some((v) => v.enforcement === "mandatory") || preview.duplicates.length)
+    throw new Error("the generated fleet should plan cleanly");
   return { resources: preview.resources.length, seconds };
 }
 

@@ -67,12 +67,24 @@ async function child(corpus: string, checkpointPath: string, endpoint: string, c
   const progress = new Progress();
   const checkpoint = new Checkpoint(checkpointPath);
   const summary = await runIngest(
-    { corpusDir: corpus, batchSize: BATCH, concurrency, chunking: { maxChars: 200, overlapChars: 0 }, model: "nvidia/nv-embedqa-e5-v5", dimension: DIMENSION },
+    {
+      corpusDir: corpus,
+      batchSize: BATCH,
+      concurrency,
+      chunking: { maxChars: 200, overlapChars: 0 },
+      model: "nvidia/nv-embedqa-e5-v5",
+      dimension: DIMENSION,
+    },
     {
       store: new DiscardStore(),
       checkpoint,
       progress,
-      embedder: new EmbeddingClient({ endpoint, model: "nvidia/nv-embedqa-e5-v5", timeoutMs: 30_000, retry: DEFAULT_RETRY_POLICY }),
+      embedder: new EmbeddingClient({
+        endpoint,
+        model: "nvidia/nv-embedqa-e5-v5",
+        timeoutMs: 30_000,
+        retry: DEFAULT_RETRY_POLICY,
+      }),
       report: (line) => process.stderr.write(`${line}\n`),
     },
   );
@@ -106,23 +118,56 @@ function writeCorpus(dir: string, chunks: number): void {
  * For information, not the target: the real CLI with the pgvector store, PGlite (single-threaded
  * WASM PostgreSQL in this process, HNSW index maintained) over the wire. Shows what a store costs.
  */
-async function runPgvector(work: string, endpoint: string): Promise<{ store: string; concurrency: number; chunks: number; chunksPerSecond: number }> {
+async function runPgvector(
+  work: string,
+  endpoint: string,
+): Promise<{ store: string; concurrency: number; chunks: number; chunksPerSecond: number }> {
   const chunks = 3000;
   const concurrency = 4;
   const corpus = join(work, "corpus-pgvector");
   writeCorpus(corpus, chunks);
   const pg = await new PgliteServer().start();
   try {
-    const args = ["--import", "tsx", "vectorizer/cli.ts", "ingest", corpus, "--endpoint", endpoint, "--checkpoint", join(work, "pgvector.sqlite")];
-    args.push("--concurrency", String(concurrency), "--chunk-size", "200", "--chunk-overlap", "0", "--progress-interval-ms", "0");
+    const args = [
+      "--import",
+      "tsx",
+      "vectorizer/cli.ts",
+      "ingest",
+      corpus,
+      "--endpoint",
+      endpoint,
+      "--checkpoint",
+      join(work, "pgvector.sqlite"),
+    ];
+    args.push(
+      "--concurrency",
+      String(concurrency),
+      "--chunk-size",
+      "200",
+      "--chunk-overlap",
+      "0",
+      "--progress-interval-ms",
+      "0",
+    );
     const summary = await new Promise<{ embedded: number; elapsedSeconds: number }>((resolvePromise, reject) => {
-      const child = spawn(process.execPath, args, { cwd: resolve(__dirname, ".."), env: { PATH: process.env.PATH, VECTORIZER_PG_URL: pg.url }, stdio: ["ignore", "pipe", "inherit"] });
+      const child = spawn(process.execPath, args, {
+        cwd: resolve(__dirname, ".."),
+        env: { PATH: process.env.PATH, VECTORIZER_PG_URL: pg.url },
+        stdio: ["ignore", "pipe", "inherit"],
+      });
       let stdout = "";
       child.stdout.on("data", (d) => (stdout += d));
-      child.on("close", (code) => (code === 0 ? resolvePromise(JSON.parse(stdout)) : reject(new Error(`pgvector run exited with ${code}`))));
+      child.on("close", (code) =>
+        code === 0 ? resolvePromise(JSON.parse(stdout)) : reject(new Error(`pgvector run exited with ${code}`)),
+      );
     });
     if (summary.embedded !== chunks) throw new Error(`pgvector run embedded ${summary.embedded} of ${chunks} chunks`);
-    return { store: "pgvector (PGlite over the pg wire)", concurrency, chunks, chunksPerSecond: Math.round((chunks / summary.elapsedSeconds) * 10) / 10 };
+    return {
+      store: "pgvector (PGlite over the pg wire)",
+      concurrency,
+      chunks,
+      chunksPerSecond: Math.round((chunks / summary.elapsedSeconds) * 10) / 10,
+    };
   } finally {
     await pg.stop();
   }
@@ -130,20 +175,33 @@ async function runPgvector(work: string, endpoint: string): Promise<{ store: str
 
 function runChild(corpus: string, checkpoint: string, endpoint: string, concurrency: number): Promise<ChildReport> {
   return new Promise((resolvePromise, reject) => {
-    const child = spawn(process.execPath, ["--import", "tsx", __filename, "--child", corpus, checkpoint, endpoint, String(concurrency)], {
-      cwd: resolve(__dirname, ".."),
-      stdio: ["ignore", "pipe", "inherit"],
-    });
+    const child = spawn(
+      process.execPath,
+      ["--import", "tsx", __filename, "--child", corpus, checkpoint, endpoint, String(concurrency)],
+      {
+        cwd: resolve(__dirname, ".."),
+        stdio: ["ignore", "pipe", "inherit"],
+      },
+    );
     let stdout = "";
     child.stdout.on("data", (d) => (stdout += d));
-    child.on("close", (code) => (code === 0 ? resolvePromise(JSON.parse(stdout) as ChildReport) : reject(new Error(`benchmark child exited with ${code}`))));
+    child.on("close", (code) =>
+      code === 0
+        ? resolvePromise(JSON.parse(stdout) as ChildReport)
+        : reject(new Error(`benchmark child exited with ${code}`)),
+    );
   });
 }
 
 async function main(): Promise<void> {
   const json = process.argv.includes("--json");
   const work = mkdtempSync(join(tmpdir(), "vectorizer-bench-"));
-  const server = await new EmbeddingServer({ dimension: DIMENSION, latencyMs: LATENCY_MS, record: false, preparedResponses: true }).start();
+  const server = await new EmbeddingServer({
+    dimension: DIMENSION,
+    latencyMs: LATENCY_MS,
+    record: false,
+    preparedResponses: true,
+  }).start();
   try {
     const runs: { concurrency: number; chunksPerSecond: number; capacityFraction: number }[] = [];
     for (const concurrency of [1, 4, 8]) {
@@ -152,14 +210,17 @@ async function main(): Promise<void> {
       const corpus = join(work, `corpus-c${concurrency}`);
       writeCorpus(corpus, chunks);
       const report = await runChild(corpus, join(work, `c${concurrency}.sqlite`), server.url, concurrency);
-      if (report.embedded !== chunks) throw new Error(`run at concurrency ${concurrency} embedded ${report.embedded} of ${chunks} chunks`);
+      if (report.embedded !== chunks)
+        throw new Error(`run at concurrency ${concurrency} embedded ${report.embedded} of ${chunks} chunks`);
       runs.push({
         concurrency,
         chunksPerSecond: Math.round(report.chunksPerSecond * 10) / 10,
         capacityFraction: Math.round((report.chunksPerSecond / capacity) * 1000) / 1000,
       });
       if (!json) {
-        process.stderr.write(`concurrency ${concurrency}: ${report.chunksPerSecond.toFixed(1)} chunks/s = ${((100 * report.chunksPerSecond) / capacity).toFixed(1)}% of ${capacity} chunks/s\n`);
+        process.stderr.write(
+          `concurrency ${concurrency}: ${report.chunksPerSecond.toFixed(1)} chunks/s = ${((100 * report.chunksPerSecond) / capacity).toFixed(1)}% of ${capacity} chunks/s\n`,
+        );
       }
     }
     const bigCorpus = join(work, "corpus-rss");

@@ -27,7 +27,8 @@ const OPTIONS = ["--model", "--gpu", "--tp", "--precision", "--max-model-len", "
 
 function wholeNumber(flag: string, value: string, min: number, max: number): number {
   const n = Number(value);
-  if (!/^\d+$/.test(value) || n < min || n > max) throw new EstimateUsageError(`${flag} ${value}: expected a whole number from ${min} to ${max}`);
+  if (!/^\d+$/.test(value) || n < min || n > max)
+    throw new EstimateUsageError(`${flag} ${value}: expected a whole number from ${min} to ${max}`);
   return n;
 }
 
@@ -48,29 +49,55 @@ export function runEstimate(argv: readonly string[]): { output: Record<string, u
   if (!modelId) throw new EstimateUsageError("--model is required");
   if (!gpuName) throw new EstimateUsageError("--gpu is required");
   const model = findModel(modelId);
-  if (!model) throw new EstimateUsageError(`--model ${modelId}: unknown model; known: ${MODELS.map((m) => m.id).join(", ")}`);
+  if (!model)
+    throw new EstimateUsageError(`--model ${modelId}: unknown model; known: ${MODELS.map((m) => m.id).join(", ")}`);
   const gpu = findGpuModel(gpuName);
   if (!gpu) throw new EstimateUsageError(`--gpu ${gpuName}: unknown GPU; known: ${GPU_MODEL_NAMES.join(", ")}`);
   const tp = values.has("--tp") ? wholeNumber("--tp", values.get("--tp")!, 1, 16) : 1;
-  if (model.attentionHeads % tp !== 0) throw new EstimateUsageError(`--tp ${tp}: ${model.id} has ${model.attentionHeads} attention heads, which ${tp} GPUs cannot split evenly`);
+  if (model.attentionHeads % tp !== 0)
+    throw new EstimateUsageError(
+      `--tp ${tp}: ${model.id} has ${model.attentionHeads} attention heads, which ${tp} GPUs cannot split evenly`,
+    );
   const precisionArg = values.get("--precision");
-  if (precisionArg !== undefined && !isPrecision(precisionArg)) throw new EstimateUsageError(`--precision ${precisionArg}: expected one of ${PRECISIONS.join(", ")}`);
-  const precision = precisionArg ?? (model.defaultPrecision === "bf16" && gpu.computeCapability < MIN_COMPUTE_CAPABILITY.bf16 ? "fp16" : model.defaultPrecision);
+  if (precisionArg !== undefined && !isPrecision(precisionArg))
+    throw new EstimateUsageError(`--precision ${precisionArg}: expected one of ${PRECISIONS.join(", ")}`);
+  const precision =
+    precisionArg ??
+    (model.defaultPrecision === "bf16" && gpu.computeCapability < MIN_COMPUTE_CAPABILITY.bf16
+      ? "fp16"
+      : model.defaultPrecision);
   if (gpu.computeCapability < MIN_COMPUTE_CAPABILITY[precision]) {
-    throw new EstimateUsageError(`--precision ${precision}: ${gpu.name} (compute capability ${gpu.computeCapability.toFixed(1)}) does not support it; ${precision} needs ${MIN_COMPUTE_CAPABILITY[precision].toFixed(1)}`);
+    throw new EstimateUsageError(
+      `--precision ${precision}: ${gpu.name} (compute capability ${gpu.computeCapability.toFixed(1)}) does not support it; ${precision} needs ${MIN_COMPUTE_CAPABILITY[precision].toFixed(1)}`,
+    );
   }
-  const maxModelLen = values.has("--max-model-len") ? wholeNumber("--max-model-len", values.get("--max-model-len")!, 1, model.maxContextTokens) : undefined;
+  const maxModelLen = values.has("--max-model-len")
+    ? wholeNumber("--max-model-len", values.get("--max-model-len")!, 1, model.maxContextTokens)
+    : undefined;
   let gpuMemoryUtilization: number | undefined;
   if (values.has("--gpu-memory-utilization")) {
     const raw = values.get("--gpu-memory-utilization")!;
     gpuMemoryUtilization = Number(raw);
-    if (!/^(0?\.\d+|1(\.0+)?)$/.test(raw) || gpuMemoryUtilization <= 0) throw new EstimateUsageError(`--gpu-memory-utilization ${raw}: expected a fraction greater than 0 and at most 1`);
+    if (!/^(0?\.\d+|1(\.0+)?)$/.test(raw) || gpuMemoryUtilization <= 0)
+      throw new EstimateUsageError(`--gpu-memory-utilization ${raw}: expected a fraction greater than 0 and at most 1`);
   }
   const engineArg = values.get("--engine");
-  if (engineArg !== undefined && engineArg !== "vllm" && engineArg !== "trtllm") throw new EstimateUsageError(`--engine ${engineArg}: expected vllm or trtllm`);
-  if (engineArg !== undefined && model.engine === "fixed") throw new EstimateUsageError(`--engine ${engineArg}: ${model.id} (kind: ${model.kind}) is served by a fixed-memory engine`);
+  if (engineArg !== undefined && engineArg !== "vllm" && engineArg !== "trtllm")
+    throw new EstimateUsageError(`--engine ${engineArg}: expected vllm or trtllm`);
+  if (engineArg !== undefined && model.engine === "fixed")
+    throw new EstimateUsageError(
+      `--engine ${engineArg}: ${model.id} (kind: ${model.kind}) is served by a fixed-memory engine`,
+    );
 
-  const e = estimate({ model, gpu, tensorParallel: tp, precision, maxModelLen, gpuMemoryUtilization, engine: engineArg as Engine | undefined });
+  const e = estimate({
+    model,
+    gpu,
+    tensorParallel: tp,
+    precision,
+    maxModelLen,
+    gpuMemoryUtilization,
+    engine: engineArg as Engine | undefined,
+  });
   const output = {
     model: e.model,
     gpu: e.gpu,

@@ -94,7 +94,9 @@ async function main(argv: readonly string[]): Promise<number> {
     secretKeys: file.secretKeys,
   });
   if (preview.duplicates.length > 0) {
-    process.stderr.write(`duplicate resource names (the Pulumi engine rejects these): ${preview.duplicates.join(", ")}\n`);
+    process.stderr.write(
+      `duplicate resource names (the Pulumi engine rejects these): ${preview.duplicates.join(", ")}\n`,
+    );
     return 1;
   }
   const plan = fleet!.plan;
@@ -108,7 +110,11 @@ async function main(argv: readonly string[]): Promise<number> {
     : null;
   const report = buildReport(file.stack, plan, preview.resources, violations, observability);
 
-  if (args.out) writeArtifacts(args.out, [...collectArtifacts(preview.resources), { path: "plan.json", content: JSON.stringify(report, null, 2) + "\n" }]);
+  if (args.out)
+    writeArtifacts(args.out, [
+      ...collectArtifacts(preview.resources),
+      { path: "plan.json", content: JSON.stringify(report, null, 2) + "\n" },
+    ]);
   if (args.json) process.stdout.write(JSON.stringify(report, null, 2) + "\n");
   else process.stdout.write(args.format === "md" ? renderMarkdown(report) : renderText(report, file.path));
   return violations.some((v) => v.enforcement === "mandatory") ? 1 : 0;

@@ -67,7 +67,10 @@ export class GpuHost extends pulumi.ComponentResource {
     const { plan } = args;
     this.plan = plan;
     // An existing machine keeps its data where its config says; an EC2 host mounts its volume at /data.
-    this.paths = args.paths ?? { ...DEFAULT_HOST_PATHS, dataDir: plan.config.existing?.dataDir ?? DEFAULT_HOST_PATHS.dataDir };
+    this.paths = args.paths ?? {
+      ...DEFAULT_HOST_PATHS,
+      dataDir: plan.config.existing?.dataDir ?? DEFAULT_HOST_PATHS.dataDir,
+    };
     this.gpus = plan.ledger.map((g) => ({ index: g.index, model: g.model, memoryMiB: g.memoryMiB }));
 
     let dependsOn: pulumi.Resource[] = [];
@@ -104,7 +107,10 @@ export class GpuHost extends pulumi.ComponentResource {
       `${name}-provision`,
       {
         connection: this.connection,
-        create: renderProvisionScript({ host: plan.name, dataVolume: plan.kind === "ec2" ? "ebs" : "directory" }, scriptOptions),
+        create: renderProvisionScript(
+          { host: plan.name, dataVolume: plan.kind === "ec2" ? "ebs" : "directory" },
+          scriptOptions,
+        ),
         // Re-prepare when the machine behind the host changes.
         triggers: this.instanceId ? [this.instanceId] : [],
       },
@@ -115,7 +121,12 @@ export class GpuHost extends pulumi.ComponentResource {
       {
         connection: this.connection,
         create: renderGpuVerifyScript(
-          { host: plan.name, nvidiaSmiName: plan.gpu.nvidiaSmiName, gpuCount: plan.gpuCount, memoryMiB: plan.gpu.memoryMiB },
+          {
+            host: plan.name,
+            nvidiaSmiName: plan.gpu.nvidiaSmiName,
+            gpuCount: plan.gpuCount,
+            memoryMiB: plan.gpu.memoryMiB,
+          },
           scriptOptions,
         ),
         triggers: this.instanceId ? [this.instanceId] : [],
@@ -158,7 +169,15 @@ export class GpuHost extends pulumi.ComponentResource {
         description: `gpu-fleet host ${plan.name}: SSH from the allowed CIDRs only; service ports are bound privately`,
         vpcId: args.vpcId,
         ingress: plan.config.sshAllowedCidrs.length
-          ? [{ description: "SSH", protocol: "tcp", fromPort: SSH_PORT, toPort: SSH_PORT, cidrBlocks: [...plan.config.sshAllowedCidrs] }]
+          ? [
+              {
+                description: "SSH",
+                protocol: "tcp",
+                fromPort: SSH_PORT,
+                toPort: SSH_PORT,
+                cidrBlocks: [...plan.config.sshAllowedCidrs],
+              },
+            ]
           : [],
         // Outbound: image pulls from nvcr.io and model downloads from NGC.
         egress: [{ description: "all outbound", protocol: "-1", fromPort: 0, toPort: 0, cidrBlocks: ["0.0.0.0/0"] }],
@@ -200,7 +219,12 @@ export class GpuHost extends pulumi.ComponentResource {
         keyName: keyPair.keyName,
         // IMDSv2 only; hop limit 2 lets containers on the host reach the metadata service.
         metadataOptions: { httpEndpoint: "enabled", httpTokens: "required", httpPutResponseHopLimit: 2 },
-        rootBlockDevice: { volumeSize: plan.config.rootVolumeSizeGiB, volumeType: "gp3", encrypted: true, deleteOnTermination: true },
+        rootBlockDevice: {
+          volumeSize: plan.config.rootVolumeSizeGiB,
+          volumeType: "gp3",
+          encrypted: true,
+          deleteOnTermination: true,
+        },
         userData: renderCloudInit({ host: plan.name, gpuModel: plan.gpu.name, gpuCount: plan.gpuCount }),
         userDataReplaceOnChange: true,
         tags: { ...tags, Name: `gpu-fleet-${plan.name}` },
@@ -211,7 +235,13 @@ export class GpuHost extends pulumi.ComponentResource {
     // Model caches and databases live on their own volume: it outlives instance replacement.
     const dataVolume = new aws.ebs.Volume(
       `${name}-data`,
-      { availabilityZone, size: plan.config.dataVolumeSizeGiB, type: "gp3", encrypted: true, tags: { ...tags, Name: `gpu-fleet-${plan.name}-data` } },
+      {
+        availabilityZone,
+        size: plan.config.dataVolumeSizeGiB,
+        type: "gp3",
+        encrypted: true,
+        tags: { ...tags, Name: `gpu-fleet-${plan.name}-data` },
+      },
       { parent: this, retainOnDelete: args.retainDataVolumeOnDelete ?? true },
     );
     const attachment = new aws.ec2.VolumeAttachment(
@@ -230,12 +260,18 @@ export function validateGpuHostArgs(name: string, args: GpuHostArgs): void {
   const where = `GpuHost "${name}"`;
   if (args.plan.kind === "ec2") {
     if (args.sshPublicKey === undefined) {
-      throw new Error(`${where}: sshPublicKey is required for an EC2 host (gpu-fleet:sshPublicKey); it is registered as the instance's key pair`);
+      throw new Error(
+        `${where}: sshPublicKey is required for an EC2 host (gpu-fleet:sshPublicKey); it is registered as the instance's key pair`,
+      );
     }
     if (!args.plan.instanceType) {
-      throw new Error(`${where}: the plan has no instance type; instanceType "auto" found nothing that holds the host's services`);
+      throw new Error(
+        `${where}: the plan has no instance type; instanceType "auto" found nothing that holds the host's services`,
+      );
     }
   } else if (args.amiId !== undefined || args.subnetId !== undefined || args.availabilityZone !== undefined) {
-    throw new Error(`${where}: amiId, subnetId and availabilityZone apply to EC2 hosts only; host "${args.plan.name}" is an existing machine`);
+    throw new Error(
+      `${where}: amiId, subnetId and availabilityZone apply to EC2 hosts only; host "${args.plan.name}" is an existing machine`,
+    );
   }
 }

@@ -10,7 +10,13 @@ import * as pulumi from "@pulumi/pulumi";
 import { MODELS, findModel } from "../fleet";
 import { renderIrisPasswordScript } from "../renderers/iris/password";
 import { renderIrisSchemaScript } from "../renderers/iris/schema";
-import { ContainerSpec, containerName, containerSpecHash, renderContainerStartScript, renderContainerStopScript } from "../renderers/container/container";
+import {
+  ContainerSpec,
+  containerName,
+  containerSpecHash,
+  renderContainerStartScript,
+  renderContainerStopScript,
+} from "../renderers/container/container";
 import { renderRemoveFileScript, renderStdinFileScript, specHash } from "../renderers/shell";
 import { DEFAULT_TABLE, validateTableName } from "../vectorizer/stores/store";
 import { GpuHost } from "./gpuHost";
@@ -102,7 +108,9 @@ export class IrisVectorDb extends pulumi.ComponentResource {
       // Durable %SYS: configuration, databases and journals under /durable/iris on the data volume.
       env: { ISC_DATA_DIRECTORY: "/durable/iris" },
       args: [],
-      volumes: [{ hostPath: `${paths.dataDir}/databases/${name}`, containerPath: "/durable", ownerUid: IRIS_OWNER_UID }],
+      volumes: [
+        { hostPath: `${paths.dataDir}/databases/${name}`, containerPath: "/durable", ownerUid: IRIS_OWNER_UID },
+      ],
       readyTimeoutSeconds: 600,
     };
     const container = new command.remote.Command(
@@ -125,7 +133,10 @@ export class IrisVectorDb extends pulumi.ComponentResource {
       },
       { parent: this, dependsOn: [password, container] },
     );
-    const schemaScript = renderIrisSchemaScript({ service: name, containerName: containerName(service), namespace, table, dimension }, { paths });
+    const schemaScript = renderIrisSchemaScript(
+      { service: name, containerName: containerName(service), namespace, table, dimension },
+      { paths },
+    );
     const schema = new command.remote.Command(
       `${name}-schema`,
       { connection: host.connection, create: schemaScript, triggers: [specHash(schemaScript), container.id] },
@@ -140,7 +151,13 @@ export class IrisVectorDb extends pulumi.ComponentResource {
     this.dimension = dimension;
     this.webPort = webPort;
     this.connection = pulumi.secret(
-      pulumi.all([host.privateAddress, args.password]).apply(([address, pw]) => ({ host: address, port: superserverPort, namespace, username: this.username, password: pw })),
+      pulumi.all([host.privateAddress, args.password]).apply(([address, pw]) => ({
+        host: address,
+        port: superserverPort,
+        namespace,
+        username: this.username,
+        password: pw,
+      })),
     );
     this.metricsUrl = pulumi.interpolate`http://${host.privateAddress}:${webPort}${IRIS_READY_PATH}`;
     this.ready = [schema];
@@ -154,14 +171,21 @@ export function validateIrisVectorDbArgs(name: string, args: IrisVectorDbArgs): 
   const model = findModel(args.embeddingModel);
   if (!model || model.embeddingDim === undefined) {
     const embedders = MODELS.filter((m) => m.embeddingDim !== undefined).map((m) => m.id);
-    throw new Error(`${where}: embeddingModel "${args.embeddingModel}" is not an embedding model of the catalog; expected one of ${embedders.join(", ")}`);
+    throw new Error(
+      `${where}: embeddingModel "${args.embeddingModel}" is not an embedding model of the catalog; expected one of ${embedders.join(", ")}`,
+    );
   }
   const tableProblem = args.table === undefined ? null : validateTableName(args.table);
   if (tableProblem) throw new Error(`${where}: table "${args.table}": ${tableProblem}`);
   if (args.namespace !== undefined && !/^[A-Z][A-Z0-9]{0,30}$/.test(args.namespace)) {
-    throw new Error(`${where}: namespace "${args.namespace}" is not allowed; expected upper-case letters and digits, such as USER`);
+    throw new Error(
+      `${where}: namespace "${args.namespace}" is not allowed; expected upper-case letters and digits, such as USER`,
+    );
   }
-  for (const [key, port] of [["superserverPort", args.superserverPort], ["webPort", args.webPort]] as const) {
+  for (const [key, port] of [
+    ["superserverPort", args.superserverPort],
+    ["webPort", args.webPort],
+  ] as const) {
     if (port !== undefined && (!Number.isInteger(port) || port < 1024 || port > 65535)) {
       throw new Error(`${where}: ${key} ${port} is not allowed; expected a port from 1024 to 65535`);
     }

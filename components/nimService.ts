@@ -7,8 +7,17 @@
 import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
 import { PlannedService } from "../fleet";
-import { containerName, containerSpecHash, renderContainerStartScript, renderContainerStopScript } from "../renderers/container/container";
-import { envFileContent, renderSecretEnvFileRemoveScript, renderSecretEnvFileScript } from "../renderers/nim/secretEnvFile";
+import {
+  containerName,
+  containerSpecHash,
+  renderContainerStartScript,
+  renderContainerStopScript,
+} from "../renderers/container/container";
+import {
+  envFileContent,
+  renderSecretEnvFileRemoveScript,
+  renderSecretEnvFileScript,
+} from "../renderers/nim/secretEnvFile";
 import { containerSpecFor } from "../renderers/nim/serviceSpec";
 import { GpuHost } from "./gpuHost";
 
@@ -42,7 +51,10 @@ export class NimService extends pulumi.ComponentResource {
     validateNimServiceArgs(name, args);
     super("gpu-fleet:index:NimService", name, {}, opts);
     const { host, service } = args;
-    const spec = containerSpecFor(service, host.plan, { paths: host.paths, readyTimeoutSeconds: args.readyTimeoutSeconds });
+    const spec = containerSpecFor(service, host.plan, {
+      paths: host.paths,
+      readyTimeoutSeconds: args.readyTimeoutSeconds,
+    });
 
     const dependsOn: pulumi.Resource[] = [...host.ready];
     let keyVersion: pulumi.Output<string> | undefined;
@@ -93,16 +105,24 @@ export function validateNimServiceArgs(name: string, args: NimServiceArgs): void
   const where = `NimService "${name}"`;
   const { host, service } = args;
   if (service.host !== host.plan.name) {
-    throw new Error(`${where}: service "${service.name}" is planned on host "${service.host}", not on "${host.plan.name}"`);
+    throw new Error(
+      `${where}: service "${service.name}" is planned on host "${service.host}", not on "${host.plan.name}"`,
+    );
   }
   if (service.gpus.length === 0) {
-    throw new Error(`${where}: service "${service.name}" has no GPUs; the plan could not place it (see the plan's findings)`);
+    throw new Error(
+      `${where}: service "${service.name}" has no GPUs; the plan could not place it (see the plan's findings)`,
+    );
   }
   if (service.serving.nim && args.ngcApiKey === undefined) {
-    throw new Error(`${where}: ngcApiKey is required to pull ${service.serving.image}; set gpu-fleet:ngcApiKey with \`pulumi config set --secret\``);
+    throw new Error(
+      `${where}: ngcApiKey is required to pull ${service.serving.image}; set gpu-fleet:ngcApiKey with \`pulumi config set --secret\``,
+    );
   }
   const timeout = args.readyTimeoutSeconds;
   if (timeout !== undefined && (!Number.isInteger(timeout) || timeout < MIN_READY_TIMEOUT_SECONDS)) {
-    throw new Error(`${where}: readyTimeoutSeconds ${timeout} is too short; expected a whole number of seconds >= ${MIN_READY_TIMEOUT_SECONDS} (cold NIM caches download tens of GB)`);
+    throw new Error(
+      `${where}: readyTimeoutSeconds ${timeout} is too short; expected a whole number of seconds >= ${MIN_READY_TIMEOUT_SECONDS} (cold NIM caches download tens of GB)`,
+    );
   }
 }

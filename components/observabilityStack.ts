@@ -8,7 +8,12 @@ import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
 import { FleetPlan } from "../fleet";
 import { filesHash, renderRemoveFilesScript, renderWriteFilesScript } from "../renderers/host/files";
-import { ContainerSpec, containerSpecHash, renderContainerStartScript, renderContainerStopScript } from "../renderers/container/container";
+import {
+  ContainerSpec,
+  containerSpecHash,
+  renderContainerStartScript,
+  renderContainerStopScript,
+} from "../renderers/container/container";
 import {
   GRAFANA_ADMIN_PASSWORD_FILE,
   GRAFANA_DASHBOARDS_DIR,
@@ -84,8 +89,18 @@ export class ObservabilityStack extends pulumi.ComponentResource {
       const input = observabilityInputFromPlan(args.plan, {
         ...settings,
         addresses: byHost,
-        iris: (args.iris ?? []).map((i): IrisInput => ({ name: i.name, host: i.host, address: byHost[i.host], port: i.port })),
-        vectorizers: (args.vectorizers ?? []).map((v): VectorizerInput => ({ name: v.name, host: v.host, address: byHost[v.host], port: v.port })),
+        iris: (args.iris ?? []).map((i): IrisInput => ({
+          name: i.name,
+          host: i.host,
+          address: byHost[i.host],
+          port: i.port,
+        })),
+        vectorizers: (args.vectorizers ?? []).map((v): VectorizerInput => ({
+          name: v.name,
+          host: v.host,
+          address: byHost[v.host],
+          port: v.port,
+        })),
       });
       return { input: resolveObservabilityInput(input), files: renderObservabilityFiles(input) };
     });
@@ -98,8 +113,14 @@ export class ObservabilityStack extends pulumi.ComponentResource {
       `${name}-files`,
       {
         connection: obsHost.connection,
-        create: rendered.apply((r) => renderWriteFilesScript("write the Prometheus and Grafana configuration", configDir, r.files, { paths })),
-        delete: rendered.apply((r) => renderRemoveFilesScript("remove the Prometheus and Grafana configuration", configDir, Object.keys(r.files), { paths })),
+        create: rendered.apply((r) =>
+          renderWriteFilesScript("write the Prometheus and Grafana configuration", configDir, r.files, { paths }),
+        ),
+        delete: rendered.apply((r) =>
+          renderRemoveFilesScript("remove the Prometheus and Grafana configuration", configDir, Object.keys(r.files), {
+            paths,
+          }),
+        ),
       },
       { parent: this, dependsOn: obsHost.ready },
     );
@@ -115,50 +136,84 @@ export class ObservabilityStack extends pulumi.ComponentResource {
       { parent: this, dependsOn: obsHost.ready },
     );
 
-    const container = (resourceName: string, host: GpuHost, spec: pulumi.Input<ContainerSpec>, dependsOn: pulumi.Resource[]) =>
+    const container = (
+      resourceName: string,
+      host: GpuHost,
+      spec: pulumi.Input<ContainerSpec>,
+      dependsOn: pulumi.Resource[],
+    ) =>
       new command.remote.Command(
         resourceName,
         {
           connection: host.connection,
           create: pulumi.output(spec).apply((s) => renderContainerStartScript(s, { paths: host.paths })),
-          delete: pulumi.output(spec).apply((s) => renderContainerStopScript(s.service, { paths: host.paths }, (s.stagedSecrets ?? []).map((x) => x.to))),
+          delete: pulumi.output(spec).apply((s) =>
+            renderContainerStopScript(
+              s.service,
+              { paths: host.paths },
+              (s.stagedSecrets ?? []).map((x) => x.to),
+            ),
+          ),
           triggers: [pulumi.output(spec).apply((s) => containerSpecHash(s as ContainerSpec))],
         },
         { parent: this, dependsOn: [...host.ready, ...dependsOn] },
       );
 
     for (const host of args.hosts) {
-      const common = { host: host.plan.name, nim: false, bindAddress: host.plan.config.bindAddress, env: {}, readyTimeoutSeconds: READY_TIMEOUT_SECONDS };
-      container(`${name}-node-exporter-${host.plan.name}`, host, {
-        ...common,
-        service: "node-exporter",
-        image: OBSERVABILITY_IMAGES.nodeExporter,
-        containerPort: 9100,
-        hostPort: 9100,
-        healthPath: "/metrics",
-        gpus: [],
-        // Host network and PID namespace so the exporter sees the machine, not its container.
-        network: "host",
-        runFlags: ["--pid host"],
-        volumes: [{ hostPath: "/", containerPath: "/host:ro,rslave", existing: true }],
-        args: ["--path.rootfs=/host", "--web.listen-address={bind}:9100"],
-      }, []);
-      container(`${name}-dcgm-exporter-${host.plan.name}`, host, {
-        ...common,
-        service: "dcgm-exporter",
-        image: OBSERVABILITY_IMAGES.dcgmExporter,
-        containerPort: 9400,
-        hostPort: 9400,
-        healthPath: "/metrics",
-        // DCGM watches every GPU of the host; it reserves no GPU memory, so no preflight.
-        gpus: host.plan.ledger.map((g) => g.index),
-        runFlags: ["--cap-add SYS_ADMIN"],
-        volumes: [],
-        args: [],
-      }, []);
+      const common = {
+        host: host.plan.name,
+        nim: false,
+        bindAddress: host.plan.config.bindAddress,
+        env: {},
+        readyTimeoutSeconds: READY_TIMEOUT_SECONDS,
+      };
+      container(
+        `${name}-node-exporter-${host.plan.name}`,
+        host,
+        {
+          ...common,
+          service: "node-exporter",
+          image: OBSERVABILITY_IMAGES.nodeExporter,
+          containerPort: 9100,
+          hostPort: 9100,
+          healthPath: "/metrics",
+          gpus: [],
+          // Host network and PID namespace so the exporter sees the machine, not its container.
+          network: "host",
+          runFlags: ["--pid host"],
+          volumes: [{ hostPath: "/", containerPath: "/host:ro,rslave", existing: true }],
+          args: ["--path.rootfs=/host", "--web.listen-address={bind}:9100"],
+        },
+        [],
+      );
+      container(
+        `${name}-dcgm-exporter-${host.plan.name}`,
+        host,
+        {
+          ...common,
+          service: "dcgm-exporter",
+          image: OBSERVABILITY_IMAGES.dcgmExporter,
+          containerPort: 9400,
+          hostPort: 9400,
+          healthPath: "/metrics",
+          // DCGM watches every GPU of the host; it reserves no GPU memory, so no preflight.
+          gpus: host.plan.ledger.map((g) => g.index),
+          runFlags: ["--cap-add SYS_ADMIN"],
+          volumes: [],
+          args: [],
+        },
+        [],
+      );
     }
 
-    const obsCommon = { host: hostName!, nim: false, bindAddress: obsHost.plan.config.bindAddress, gpus: [], readyTimeoutSeconds: READY_TIMEOUT_SECONDS, network: "host" as const };
+    const obsCommon = {
+      host: hostName!,
+      nim: false,
+      bindAddress: obsHost.plan.config.bindAddress,
+      gpus: [],
+      readyTimeoutSeconds: READY_TIMEOUT_SECONDS,
+      network: "host" as const,
+    };
     container(
       `${name}-prometheus`,
       obsHost,
@@ -197,9 +252,19 @@ export class ObservabilityStack extends pulumi.ComponentResource {
           { hostPath: `${configDir}/grafana/provisioning`, containerPath: "/etc/grafana/provisioning:ro" },
           { hostPath: `${configDir}/grafana/dashboards`, containerPath: `${GRAFANA_DASHBOARDS_DIR}:ro` },
           { hostPath: `${dataDir}/grafana`, containerPath: "/var/lib/grafana", ownerUid: GRAFANA_UID },
-          { hostPath: `${dataDir}/grafana-secrets`, containerPath: GRAFANA_ADMIN_PASSWORD_FILE.slice(0, GRAFANA_ADMIN_PASSWORD_FILE.lastIndexOf("/")), ownerUid: GRAFANA_UID },
+          {
+            hostPath: `${dataDir}/grafana-secrets`,
+            containerPath: GRAFANA_ADMIN_PASSWORD_FILE.slice(0, GRAFANA_ADMIN_PASSWORD_FILE.lastIndexOf("/")),
+            ownerUid: GRAFANA_UID,
+          },
         ],
-        stagedSecrets: [{ from: passwordFile, to: `${dataDir}/grafana-secrets/${GRAFANA_ADMIN_PASSWORD_FILE.split("/").pop()}`, ownerUid: GRAFANA_UID }],
+        stagedSecrets: [
+          {
+            from: passwordFile,
+            to: `${dataDir}/grafana-secrets/${GRAFANA_ADMIN_PASSWORD_FILE.split("/").pop()}`,
+            ownerUid: GRAFANA_UID,
+          },
+        ],
         args: [],
       })),
       [files, password],
@@ -216,19 +281,32 @@ export class ObservabilityStack extends pulumi.ComponentResource {
   }
 }
 
-export function validateObservabilityStackArgs(name: string, args: ObservabilityStackArgs, hostName: string | undefined): void {
+export function validateObservabilityStackArgs(
+  name: string,
+  args: ObservabilityStackArgs,
+  hostName: string | undefined,
+): void {
   const where = `ObservabilityStack "${name}"`;
   const planned = args.plan.hosts.map((h) => h.name);
   const given = args.hosts.map((h) => h.plan.name);
   if (planned.length === 0) throw new Error(`${where}: the plan has no hosts to observe`);
   const missing = planned.filter((h) => !given.includes(h));
-  if (missing.length > 0) throw new Error(`${where}: hosts must include every host of the plan; missing ${missing.map((h) => `"${h}"`).join(", ")}`);
+  if (missing.length > 0)
+    throw new Error(
+      `${where}: hosts must include every host of the plan; missing ${missing.map((h) => `"${h}"`).join(", ")}`,
+    );
   if (!hostName || !given.includes(hostName)) {
-    throw new Error(`${where}: observabilityHost "${hostName}" is not a host of the plan (${planned.map((h) => `"${h}"`).join(", ")})`);
+    throw new Error(
+      `${where}: observabilityHost "${hostName}" is not a host of the plan (${planned.map((h) => `"${h}"`).join(", ")})`,
+    );
   }
-  for (const [kind, list] of [["iris", args.iris ?? []], ["vectorizers", args.vectorizers ?? []]] as const) {
+  for (const [kind, list] of [
+    ["iris", args.iris ?? []],
+    ["vectorizers", args.vectorizers ?? []],
+  ] as const) {
     for (const t of list) {
-      if (!given.includes(t.host)) throw new Error(`${where}: ${kind} target "${t.name}" is on host "${t.host}", which is not a host of the plan`);
+      if (!given.includes(t.host))
+        throw new Error(`${where}: ${kind} target "${t.name}" is on host "${t.host}", which is not a host of the plan`);
     }
   }
 }

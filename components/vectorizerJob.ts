@@ -23,7 +23,10 @@ import { IrisVectorDb } from "./irisVectorDb";
 
 /** Where the vectorizer's sources are, in this checkout. */
 const VECTORIZER_SOURCE_DIR = join(__dirname, "..", "vectorizer");
-const ROOT_PACKAGE = require("../package.json") as { dependencies: Record<string, string>; devDependencies: Record<string, string> };
+const ROOT_PACKAGE = require("../package.json") as {
+  dependencies: Record<string, string>;
+  devDependencies: Record<string, string>;
+};
 
 /** What one run reported: the vectorizer CLI's summary line. */
 export type IngestReport = IngestSummary & { readonly peakRssMiB: number };
@@ -74,20 +77,32 @@ export class VectorizerJob extends pulumi.ComponentResource {
     );
     const manifest = new command.remote.CopyToRemote(
       `${name}-package`,
-      { connection: host.connection, source: new pulumi.asset.StringAsset(packageJson), remotePath: `${appDir}/package.json` },
+      {
+        connection: host.connection,
+        source: new pulumi.asset.StringAsset(packageJson),
+        remotePath: `${appDir}/package.json`,
+      },
       { parent: this, dependsOn: [program] },
     );
     const corpusArchive = new pulumi.asset.FileArchive(corpusDir);
     const corpus = new command.remote.CopyToRemote(
       `${name}-corpus`,
-      { connection: host.connection, source: corpusArchive, remotePath: `${staging}/corpus`, triggers: [corpusArchive] },
+      {
+        connection: host.connection,
+        source: corpusArchive,
+        remotePath: `${staging}/corpus`,
+        triggers: [corpusArchive],
+      },
       { parent: this, dependsOn: host.ready },
     );
     const install = new command.remote.Command(
       `${name}-install`,
       {
         connection: host.connection,
-        create: renderVectorizerInstallScript({ job: name, appDir, image: VECTORIZER_NODE_IMAGE, packageHash }, { paths }),
+        create: renderVectorizerInstallScript(
+          { job: name, appDir, image: VECTORIZER_NODE_IMAGE, packageHash },
+          { paths },
+        ),
         triggers: [packageHash],
       },
       { parent: this, dependsOn: [manifest] },
@@ -101,14 +116,17 @@ export class VectorizerJob extends pulumi.ComponentResource {
         create: renderStdinFileScript(`install the vectorizer secrets of ${name}`, secretEnvFile, "0600", { paths }),
         delete: renderRemoveFileScript(`remove the vectorizer secrets of ${name}`, secretEnvFile, { paths }),
         stdin: pulumi.secret(
-          pulumi.all([store.connection, args.embeddingsApiKey]).apply(([c, key]) => `IRIS_PASSWORD=${c.password}\n${key ? `NVIDIA_API_KEY=${key}\n` : ""}`),
+          pulumi
+            .all([store.connection, args.embeddingsApiKey])
+            .apply(([c, key]) => `IRIS_PASSWORD=${c.password}\n${key ? `NVIDIA_API_KEY=${key}\n` : ""}`),
         ),
       },
       { parent: this, dependsOn: host.ready },
     );
 
     this.metricsPort = args.metricsPort ?? DEFAULT_VECTORIZER_METRICS_PORT;
-    const bind = host.plan.config.bindAddress === "private" ? host.privateAddress : pulumi.output(host.plan.config.bindAddress);
+    const bind =
+      host.plan.config.bindAddress === "private" ? host.privateAddress : pulumi.output(host.plan.config.bindAddress);
     const dimension = findModel(args.embeddingModel)!.embeddingDim!;
     const runScript = pulumi
       .all([pulumi.output(args.embeddingsEndpoint), bind, store.address])
@@ -121,18 +139,33 @@ export class VectorizerJob extends pulumi.ComponentResource {
             corpusDir: `${staging}/corpus/${basename(corpusDir)}`,
             stateDir: `${paths.dataDir}/vectorizer/${name}`,
             secretEnvFile,
-            env: { IRIS_HOST: irisHost, IRIS_PORT: String(store.superserverPort), IRIS_NAMESPACE: store.namespace, IRIS_USERNAME: store.username },
+            env: {
+              IRIS_HOST: irisHost,
+              IRIS_PORT: String(store.superserverPort),
+              IRIS_NAMESPACE: store.namespace,
+              IRIS_USERNAME: store.username,
+            },
             args: [
-              "--store", "iris",
-              "--table", store.table,
-              "--endpoint", endpoint,
-              "--model", args.embeddingModel,
-              "--dimension", String(dimension),
-              "--batch-size", String(args.batchSize ?? 50),
-              "--concurrency", String(args.concurrency ?? 4),
-              "--metrics-host", bindAddress,
-              "--metrics-port", String(this.metricsPort),
-              "--progress-interval-ms", "10000",
+              "--store",
+              "iris",
+              "--table",
+              store.table,
+              "--endpoint",
+              endpoint,
+              "--model",
+              args.embeddingModel,
+              "--dimension",
+              String(dimension),
+              "--batch-size",
+              String(args.batchSize ?? 50),
+              "--concurrency",
+              String(args.concurrency ?? 4),
+              "--metrics-host",
+              bindAddress,
+              "--metrics-port",
+              String(this.metricsPort),
+              "--progress-interval-ms",
+              "10000",
             ],
           },
           { paths },
@@ -147,7 +180,11 @@ export class VectorizerJob extends pulumi.ComponentResource {
         triggers: [corpusArchive, packageHash, specHash({ batch: args.batchSize, concurrency: args.concurrency })],
         logging: "stderr",
       },
-      { parent: this, dependsOn: [install, corpus, secrets, ...store.ready, ...(args.waitFor ?? [])], customTimeouts: { create: "12h" } },
+      {
+        parent: this,
+        dependsOn: [install, corpus, secrets, ...store.ready, ...(args.waitFor ?? [])],
+        customTimeouts: { create: "12h" },
+      },
     );
     this.ingested = run.stdout.apply(parseIngestReport);
     this.registerOutputs({ ingested: this.ingested, metricsPort: this.metricsPort });
@@ -169,22 +206,34 @@ export function validateVectorizerJobArgs(name: string, args: VectorizerJobArgs)
   const where = `VectorizerJob "${name}"`;
   const corpusDir = resolve(args.corpusDir);
   if (!existsSync(corpusDir) || !statSync(corpusDir).isDirectory()) {
-    throw new Error(`${where}: corpusDir "${args.corpusDir}" is not a directory; expected a local folder of .txt, .md and .jsonl documents`);
+    throw new Error(
+      `${where}: corpusDir "${args.corpusDir}" is not a directory; expected a local folder of .txt, .md and .jsonl documents`,
+    );
   }
   const model = findModel(args.embeddingModel);
   if (!model || model.embeddingDim === undefined) {
     const embedders = MODELS.filter((m) => m.embeddingDim !== undefined).map((m) => m.id);
-    throw new Error(`${where}: embeddingModel "${args.embeddingModel}" is not an embedding model of the catalog; expected one of ${embedders.join(", ")}`);
+    throw new Error(
+      `${where}: embeddingModel "${args.embeddingModel}" is not an embedding model of the catalog; expected one of ${embedders.join(", ")}`,
+    );
   }
   if (model.embeddingDim !== args.store.dimension) {
-    throw new Error(`${where}: ${model.id} makes ${model.embeddingDim}-dimensional vectors but the store's table holds ${args.store.dimension}; they must match`);
+    throw new Error(
+      `${where}: ${model.id} makes ${model.embeddingDim}-dimensional vectors but the store's table holds ${args.store.dimension}; they must match`,
+    );
   }
-  for (const [key, value, max] of [["batchSize", args.batchSize, 1000], ["concurrency", args.concurrency, 64]] as const) {
+  for (const [key, value, max] of [
+    ["batchSize", args.batchSize, 1000],
+    ["concurrency", args.concurrency, 64],
+  ] as const) {
     if (value !== undefined && (!Number.isInteger(value) || value < 1 || value > max)) {
       throw new Error(`${where}: ${key} ${value} is not allowed; expected a whole number from 1 to ${max}`);
     }
   }
-  if (args.metricsPort !== undefined && (!Number.isInteger(args.metricsPort) || args.metricsPort < 1024 || args.metricsPort > 65535)) {
+  if (
+    args.metricsPort !== undefined &&
+    (!Number.isInteger(args.metricsPort) || args.metricsPort < 1024 || args.metricsPort > 65535)
+  ) {
     throw new Error(`${where}: metricsPort ${args.metricsPort} is not allowed; expected a port from 1024 to 65535`);
   }
   return corpusDir;

@@ -19,7 +19,6 @@ export interface Finding {
   readonly host: string;
 }
 
-
 export const CHECKS = {
   gpuBudget: "gpu-memory-budget",
   devicesExist: "pinned-devices-exist",
@@ -67,7 +66,9 @@ export function checkDevicesExist(doc: HostLedgerDocument): Finding[] {
 export function checkFixedFractions(doc: HostLedgerDocument): Finding[] {
   const findings: Finding[] = [];
   for (let gpu = 0; gpu < doc.gpuCount; gpu++) {
-    const fixed = doc.services.filter((s) => s.gpus.includes(gpu) && s.engine === "vllm" && s.gpuMemoryUtilization !== null);
+    const fixed = doc.services.filter(
+      (s) => s.gpus.includes(gpu) && s.engine === "vllm" && s.gpuMemoryUtilization !== null,
+    );
     if (fixed.length < 2) continue;
     const total = fixed.reduce((sum, s) => sum + (s.gpuMemoryUtilization ?? 0), 0);
     const allowed = 1 - doc.safetyMarginFraction;
@@ -121,8 +122,14 @@ export function checkModelFits(doc: HostLedgerDocument): Finding[] {
     .map((s) => {
       const need = serviceNeedMiB(s);
       const kvBudget = s.reservedMiBPerGpu - s.weightsMiBPerGpu - s.overheadMiB;
-      const holds = s.kvBytesPerTokenPerGpu > 0 && kvBudget > 0 ? Math.floor((kvBudget * MIB) / s.kvBytesPerTokenPerGpu / 16) * 16 : 0;
-      const hint = holds > 0 ? `; set maxModelLen <= ${fmt(holds)} or give it more GPUs` : "; give it more GPUs, a lower precision or a larger GPU";
+      const holds =
+        s.kvBytesPerTokenPerGpu > 0 && kvBudget > 0
+          ? Math.floor((kvBudget * MIB) / s.kvBytesPerTokenPerGpu / 16) * 16
+          : 0;
+      const hint =
+        holds > 0
+          ? `; set maxModelLen <= ${fmt(holds)} or give it more GPUs`
+          : "; give it more GPUs, a lower precision or a larger GPU";
       return {
         check: CHECKS.modelFits,
         enforcement: "mandatory" as const,

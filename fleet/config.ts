@@ -107,12 +107,32 @@ const IPV4 = /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]
 const CIDR = /^(.+)\/(\d{1,2})$/;
 const HOSTNAME = /^[a-zA-Z0-9]([a-zA-Z0-9.-]{0,251}[a-zA-Z0-9])?$/;
 const LINUX_USER = /^[a-z_][a-z0-9_-]{0,31}$/;
-const HOST_KEYS = ["name", "instanceType", "existing", "sshAllowedCidrs", "rootVolumeSizeGiB", "dataVolumeSizeGiB", "bindAddress"];
+const HOST_KEYS = [
+  "name",
+  "instanceType",
+  "existing",
+  "sshAllowedCidrs",
+  "rootVolumeSizeGiB",
+  "dataVolumeSizeGiB",
+  "bindAddress",
+];
 const EXISTING_KEYS = ["address", "user", "port", "gpu", "gpuCount", "dataDir"];
-const SERVICE_KEYS = ["name", "model", "host", "gpus", "tensorParallel", "precision", "maxModelLen", "gpuMemoryUtilization", "engine", "port", "image"];
+const SERVICE_KEYS = [
+  "name",
+  "model",
+  "host",
+  "gpus",
+  "tensorParallel",
+  "precision",
+  "maxModelLen",
+  "gpuMemoryUtilization",
+  "engine",
+  "port",
+  "image",
+];
 const ENGINES: readonly Engine[] = ["vllm", "trtllm", "fixed"];
 
-const show = (v: unknown) => (typeof v === "string" ? `"${v}"` : JSON.stringify(v) ?? String(v));
+const show = (v: unknown) => (typeof v === "string" ? `"${v}"` : (JSON.stringify(v) ?? String(v)));
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
 const isInt = (v: unknown): v is number => typeof v === "number" && Number.isInteger(v);
 
@@ -134,7 +154,14 @@ function unknownKeys(p: Problems, path: string, value: Record<string, unknown>, 
   }
 }
 
-function positiveInt(p: Problems, path: string, value: unknown, fallback: number, min = 1, max = Number.MAX_SAFE_INTEGER): number {
+function positiveInt(
+  p: Problems,
+  path: string,
+  value: unknown,
+  fallback: number,
+  min = 1,
+  max = Number.MAX_SAFE_INTEGER,
+): number {
   if (value === undefined) return fallback;
   if (!isInt(value) || value < min || value > max) {
     p.add(path, `${show(value)} is not allowed; expected a whole number from ${min} to ${max}`);
@@ -172,7 +199,14 @@ function validateExisting(p: Problems, path: string, raw: unknown): ExistingMach
     ok = false;
   }
   if (!ok || count === 0 || !gpuModel) return undefined;
-  return { address: address as string, user: user as string, port, gpu: gpuModel.name, gpuCount: count, dataDir: dataDir as string };
+  return {
+    address: address as string,
+    user: user as string,
+    port,
+    gpu: gpuModel.name,
+    gpuCount: count,
+    dataDir: dataDir as string,
+  };
 }
 
 function validCidr(value: unknown): boolean {
@@ -190,20 +224,33 @@ function validateHost(p: Problems, i: number, raw: unknown): HostConfig | undefi
   unknownKeys(p, path, raw, HOST_KEYS);
   const { name, instanceType, existing } = raw;
   if (typeof name !== "string" || !NAME_PATTERN.test(name)) {
-    p.add(`${path}.name`, `${show(name)} is not allowed; expected lower-case letters, digits and "-", starting with a letter, at most 31 characters`);
+    p.add(
+      `${path}.name`,
+      `${show(name)} is not allowed; expected lower-case letters, digits and "-", starting with a letter, at most 31 characters`,
+    );
   }
   if (instanceType !== undefined && existing !== undefined) {
     p.add(path, "set either instanceType (an EC2 instance) or existing (a machine reached over SSH), not both");
   } else if (instanceType === undefined && existing === undefined) {
-    p.add(path, "set instanceType (an EC2 instance type from the catalog, or \"auto\") or existing { address, user, gpu, gpuCount }");
+    p.add(
+      path,
+      'set instanceType (an EC2 instance type from the catalog, or "auto") or existing { address, user, gpu, gpuCount }',
+    );
   }
-  if (instanceType !== undefined && !(instanceType === "auto" || (typeof instanceType === "string" && findInstanceType(instanceType)))) {
-    p.add(`${path}.instanceType`, `unknown instance type ${show(instanceType)}; allowed: auto, ${INSTANCE_TYPES.map((t) => t.name).join(", ")}`);
+  if (
+    instanceType !== undefined &&
+    !(instanceType === "auto" || (typeof instanceType === "string" && findInstanceType(instanceType)))
+  ) {
+    p.add(
+      `${path}.instanceType`,
+      `unknown instance type ${show(instanceType)}; allowed: auto, ${INSTANCE_TYPES.map((t) => t.name).join(", ")}`,
+    );
   }
   const machine = existing !== undefined ? validateExisting(p, `${path}.existing`, existing) : undefined;
 
   const cidrs = raw.sshAllowedCidrs ?? [];
-  if (!Array.isArray(cidrs)) p.add(`${path}.sshAllowedCidrs`, `${show(cidrs)} is not allowed; expected a list of IPv4 CIDRs`);
+  if (!Array.isArray(cidrs))
+    p.add(`${path}.sshAllowedCidrs`, `${show(cidrs)} is not allowed; expected a list of IPv4 CIDRs`);
   const sshAllowedCidrs = Array.isArray(cidrs) ? cidrs : [];
   sshAllowedCidrs.forEach((c, j) => {
     if (!validCidr(c)) p.add(`${path}.sshAllowedCidrs[${j}]`, `${show(c)} is not an IPv4 CIDR such as 203.0.113.7/32`);
@@ -214,7 +261,10 @@ function validateHost(p: Problems, i: number, raw: unknown): HostConfig | undefi
   if (typeof bindAddress !== "string" || !(bindAddress === "private" || IPV4.test(bindAddress))) {
     p.add(`${path}.bindAddress`, `${show(bindAddress)} is not allowed; expected "private" or an IPv4 address`);
   } else if (bindAddress === "0.0.0.0") {
-    p.add(`${path}.bindAddress`, `"0.0.0.0" would expose every service on all interfaces; expected "private" or a specific IPv4 address`);
+    p.add(
+      `${path}.bindAddress`,
+      `"0.0.0.0" would expose every service on all interfaces; expected "private" or a specific IPv4 address`,
+    );
   }
   if (typeof name !== "string") return undefined;
   return {
@@ -230,22 +280,36 @@ function validateHost(p: Problems, i: number, raw: unknown): HostConfig | undefi
 
 /** GPU model and device count of a host whose type is known (not "auto"). */
 export function hostGpus(host: HostConfig): { gpu: GpuModelName; gpuCount: number; label: string } | undefined {
-  if (host.existing) return { gpu: host.existing.gpu, gpuCount: host.existing.gpuCount, label: `existing ${host.existing.gpu} ×${host.existing.gpuCount}` };
+  if (host.existing)
+    return {
+      gpu: host.existing.gpu,
+      gpuCount: host.existing.gpuCount,
+      label: `existing ${host.existing.gpu} ×${host.existing.gpuCount}`,
+    };
   const type = host.instanceType ? findInstanceType(host.instanceType) : undefined;
   return type ? { gpu: type.gpu, gpuCount: type.gpuCount, label: type.name } : undefined;
 }
 
-function validateService(p: Problems, i: number, raw: unknown, hosts: readonly HostConfig[]): ServiceConfig | undefined {
+function validateService(
+  p: Problems,
+  i: number,
+  raw: unknown,
+  hosts: readonly HostConfig[],
+): ServiceConfig | undefined {
   const path = key(`services[${i}]`);
   if (!isObject(raw)) {
     p.add(path, `${show(raw)} is not allowed; expected a service { name, model, host }`);
     return undefined;
   }
   unknownKeys(p, path, raw, SERVICE_KEYS);
-  const { name, model, host, gpus, tensorParallel, precision, maxModelLen, gpuMemoryUtilization, engine, port, image } = raw;
+  const { name, model, host, gpus, tensorParallel, precision, maxModelLen, gpuMemoryUtilization, engine, port, image } =
+    raw;
   let ok = true;
   if (typeof name !== "string" || !NAME_PATTERN.test(name)) {
-    p.add(`${path}.name`, `${show(name)} is not allowed; expected lower-case letters, digits and "-", starting with a letter, at most 31 characters`);
+    p.add(
+      `${path}.name`,
+      `${show(name)} is not allowed; expected lower-case letters, digits and "-", starting with a letter, at most 31 characters`,
+    );
     ok = false;
   }
   const spec = typeof model === "string" ? findModel(model) : undefined;
@@ -255,14 +319,20 @@ function validateService(p: Problems, i: number, raw: unknown, hosts: readonly H
   }
   const hostConfig = typeof host === "string" ? hosts.find((h) => h.name === host) : undefined;
   if (!hostConfig) {
-    p.add(`${path}.host`, `unknown host ${show(host)}; defined hosts: ${hosts.map((h) => h.name).join(", ") || "none"}`);
+    p.add(
+      `${path}.host`,
+      `unknown host ${show(host)}; defined hosts: ${hosts.map((h) => h.name).join(", ") || "none"}`,
+    );
     ok = false;
   }
   const devices = hostConfig ? hostGpus(hostConfig) : undefined;
   let gpuList: number[] | undefined;
   if (gpus !== undefined) {
     if (!Array.isArray(gpus) || gpus.length === 0) {
-      p.add(`${path}.gpus`, `${show(gpus)} is not allowed; expected a non-empty list of device ids such as [0] or [2, 3]`);
+      p.add(
+        `${path}.gpus`,
+        `${show(gpus)} is not allowed; expected a non-empty list of device ids such as [0] or [2, 3]`,
+      );
       ok = false;
     } else {
       gpuList = [];
@@ -271,7 +341,10 @@ function validateService(p: Problems, i: number, raw: unknown, hosts: readonly H
           p.add(`${path}.gpus[${j}]`, `${show(d)} is not a device id; expected a whole number from 0`);
           ok = false;
         } else if (devices && d >= devices.gpuCount) {
-          p.add(`${path}.gpus[${j}]`, `device ${d} does not exist on host "${hostConfig!.name}" (${devices.label} has ${describeDevices(devices.gpuCount)})`);
+          p.add(
+            `${path}.gpus[${j}]`,
+            `device ${d} does not exist on host "${hostConfig!.name}" (${devices.label} has ${describeDevices(devices.gpuCount)})`,
+          );
           ok = false;
         } else if (gpuList!.includes(d)) {
           p.add(`${path}.gpus[${j}]`, `device ${d} is listed twice`);
@@ -285,7 +358,10 @@ function validateService(p: Problems, i: number, raw: unknown, hosts: readonly H
       p.add(`${path}.tensorParallel`, `${show(tensorParallel)} is not allowed; expected a whole number from 1 to 16`);
       ok = false;
     } else if (Array.isArray(gpus) && gpus.length !== tensorParallel) {
-      p.add(`${path}.tensorParallel`, `${tensorParallel} does not match the ${gpus.length} pinned device(s) in gpus; tensor parallelism equals the number of pinned devices`);
+      p.add(
+        `${path}.tensorParallel`,
+        `${tensorParallel} does not match the ${gpus.length} pinned device(s) in gpus; tensor parallelism equals the number of pinned devices`,
+      );
       ok = false;
     }
   }
@@ -297,12 +373,23 @@ function validateService(p: Problems, i: number, raw: unknown, hosts: readonly H
       ? Array.isArray(gpus) && gpuList.length === gpus.length
       : tensorParallel === undefined || (isInt(tensorParallel) && tensorParallel >= 1 && tensorParallel <= 16);
   if (spec && tpValid && spec.attentionHeads % tp !== 0) {
-    p.add(`${path}.gpus`, `${spec.id} has ${spec.attentionHeads} attention heads, which ${tp} GPUs cannot split evenly; use a tensor parallelism that divides ${spec.attentionHeads}`);
+    p.add(
+      `${path}.gpus`,
+      `${spec.id} has ${spec.attentionHeads} attention heads, which ${tp} GPUs cannot split evenly; use a tensor parallelism that divides ${spec.attentionHeads}`,
+    );
     ok = false;
-  } else if (spec && tpValid && spec.kvHeads > 0 && (tp >= spec.kvHeads ? tp % spec.kvHeads : spec.kvHeads % tp) !== 0) {
+  } else if (
+    spec &&
+    tpValid &&
+    spec.kvHeads > 0 &&
+    (tp >= spec.kvHeads ? tp % spec.kvHeads : spec.kvHeads % tp) !== 0
+  ) {
     // vLLM's QKVParallelLinear splits the KV heads over the GPUs, or replicates them when there are
     // more GPUs than KV heads; either way the division must be exact (dots.ocr: 2 KV heads, TP 3).
-    p.add(`${path}.gpus`, `${spec.id} has ${spec.kvHeads} KV heads, which ${tp} GPUs cannot split or replicate evenly; use a tensor parallelism that divides ${spec.kvHeads} or is a multiple of it`);
+    p.add(
+      `${path}.gpus`,
+      `${spec.id} has ${spec.kvHeads} KV heads, which ${tp} GPUs cannot split or replicate evenly; use a tensor parallelism that divides ${spec.kvHeads} or is a multiple of it`,
+    );
     ok = false;
   }
   if (precision !== undefined && !isPrecision(precision)) {
@@ -312,19 +399,31 @@ function validateService(p: Problems, i: number, raw: unknown, hosts: readonly H
   if (maxModelLen !== undefined) {
     const limit = spec?.maxContextTokens ?? Number.MAX_SAFE_INTEGER;
     if (!isInt(maxModelLen) || maxModelLen < 1 || maxModelLen > limit) {
-      p.add(`${path}.maxModelLen`, `${show(maxModelLen)} is not allowed; expected a whole number from 1${spec ? ` to ${limit} (${spec.id}'s maximum context)` : ""}`);
+      p.add(
+        `${path}.maxModelLen`,
+        `${show(maxModelLen)} is not allowed; expected a whole number from 1${spec ? ` to ${limit} (${spec.id}'s maximum context)` : ""}`,
+      );
       ok = false;
     }
   }
-  if (gpuMemoryUtilization !== undefined && !(typeof gpuMemoryUtilization === "number" && gpuMemoryUtilization > 0 && gpuMemoryUtilization <= 1)) {
-    p.add(`${path}.gpuMemoryUtilization`, `${show(gpuMemoryUtilization)} is not allowed; expected a fraction greater than 0 and at most 1, such as 0.9`);
+  if (
+    gpuMemoryUtilization !== undefined &&
+    !(typeof gpuMemoryUtilization === "number" && gpuMemoryUtilization > 0 && gpuMemoryUtilization <= 1)
+  ) {
+    p.add(
+      `${path}.gpuMemoryUtilization`,
+      `${show(gpuMemoryUtilization)} is not allowed; expected a fraction greater than 0 and at most 1, such as 0.9`,
+    );
     ok = false;
   }
   if (engine !== undefined && !(ENGINES as readonly unknown[]).includes(engine)) {
     p.add(`${path}.engine`, `${show(engine)} is not allowed; expected one of ${ENGINES.join(", ")}`);
     ok = false;
   } else if (engine !== undefined && spec && (engine === "fixed") !== (spec.engine === "fixed")) {
-    p.add(`${path}.engine`, `${show(engine)} cannot serve ${spec.id} (kind: ${spec.kind}); expected ${spec.engine === "fixed" ? "fixed" : "vllm or trtllm"}`);
+    p.add(
+      `${path}.engine`,
+      `${show(engine)} cannot serve ${spec.id} (kind: ${spec.kind}); expected ${spec.engine === "fixed" ? "fixed" : "vllm or trtllm"}`,
+    );
     ok = false;
   }
   if (port !== undefined && (!isInt(port) || port < 1024 || port > 65535)) {
@@ -332,7 +431,10 @@ function validateService(p: Problems, i: number, raw: unknown, hosts: readonly H
     ok = false;
   }
   if (image !== undefined && (typeof image !== "string" || !/^[a-z0-9][a-z0-9._/:@-]*$/.test(image))) {
-    p.add(`${path}.image`, `${show(image)} is not allowed; expected a container image reference such as nvcr.io/nim/meta/llama-3.1-8b-instruct:1.3.3`);
+    p.add(
+      `${path}.image`,
+      `${show(image)} is not allowed; expected a container image reference such as nvcr.io/nim/meta/llama-3.1-8b-instruct:1.3.3`,
+    );
     ok = false;
   }
   if (!ok) return undefined;
@@ -355,7 +457,12 @@ const OBSERVABILITY_KEYS = ["enabled", "host", "bind", "retentionDays"];
 
 function validateObservability(p: Problems, raw: unknown, hosts: readonly HostConfig[]): ObservabilityConfig {
   const path = key("observability");
-  const fallback: ObservabilityConfig = { enabled: true, host: hosts[0]?.name ?? "", bind: "loopback", retentionDays: 15 };
+  const fallback: ObservabilityConfig = {
+    enabled: true,
+    host: hosts[0]?.name ?? "",
+    bind: "loopback",
+    retentionDays: 15,
+  };
   if (raw === undefined) return fallback;
   if (!isObject(raw)) {
     p.add(path, `${show(raw)} is not allowed; expected { enabled, host, bind, retentionDays }`);
@@ -366,10 +473,14 @@ function validateObservability(p: Problems, raw: unknown, hosts: readonly HostCo
   if (typeof enabled !== "boolean") p.add(`${path}.enabled`, `${show(enabled)} is not allowed; expected true or false`);
   const host = raw.host ?? fallback.host;
   if (typeof host !== "string" || !hosts.some((h) => h.name === host)) {
-    p.add(`${path}.host`, `unknown host ${show(host)}; defined hosts: ${hosts.map((h) => h.name).join(", ") || "none"}`);
+    p.add(
+      `${path}.host`,
+      `unknown host ${show(host)}; defined hosts: ${hosts.map((h) => h.name).join(", ") || "none"}`,
+    );
   }
   const bind = raw.bind ?? "loopback";
-  if (bind !== "loopback" && bind !== "private") p.add(`${path}.bind`, `${show(bind)} is not allowed; expected "loopback" (SSH tunnel) or "private"`);
+  if (bind !== "loopback" && bind !== "private")
+    p.add(`${path}.bind`, `${show(bind)} is not allowed; expected "loopback" (SSH tunnel) or "private"`);
   const retentionDays = positiveInt(p, `${path}.retentionDays`, raw.retentionDays, 15, 1, 3650);
   return {
     enabled: enabled === true,
@@ -382,30 +493,51 @@ function validateObservability(p: Problems, raw: unknown, hosts: readonly HostCo
 const RAG_KEYS = ["embeddingService", "host", "corpusDir", "table", "batchSize", "concurrency"];
 const TABLE_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,62}$/;
 
-function validateRag(p: Problems, raw: unknown, hosts: readonly HostConfig[], services: readonly ServiceConfig[]): RagConfig | undefined {
+function validateRag(
+  p: Problems,
+  raw: unknown,
+  hosts: readonly HostConfig[],
+  services: readonly ServiceConfig[],
+): RagConfig | undefined {
   if (raw === undefined) return undefined;
   const path = key("rag");
   if (!isObject(raw)) {
-    p.add(path, `${show(raw)} is not allowed; expected { embeddingService, corpusDir, host?, table?, batchSize?, concurrency? }`);
+    p.add(
+      path,
+      `${show(raw)} is not allowed; expected { embeddingService, corpusDir, host?, table?, batchSize?, concurrency? }`,
+    );
     return undefined;
   }
   unknownKeys(p, path, raw, RAG_KEYS);
   const service = services.find((s) => s.name === raw.embeddingService);
   const embedders = services.filter((s) => findModel(s.model)?.embeddingDim !== undefined).map((s) => s.name);
   if (!service) {
-    p.add(`${path}.embeddingService`, `unknown service ${show(raw.embeddingService)}; embedding services: ${embedders.join(", ") || "none"}`);
+    p.add(
+      `${path}.embeddingService`,
+      `unknown service ${show(raw.embeddingService)}; embedding services: ${embedders.join(", ") || "none"}`,
+    );
   } else if (findModel(service.model)?.embeddingDim === undefined) {
-    p.add(`${path}.embeddingService`, `service "${service.name}" runs ${service.model}, not an embedding model; embedding services: ${embedders.join(", ") || "none"}`);
+    p.add(
+      `${path}.embeddingService`,
+      `service "${service.name}" runs ${service.model}, not an embedding model; embedding services: ${embedders.join(", ") || "none"}`,
+    );
   }
   const host = raw.host ?? service?.host;
   if (typeof host !== "string" || !hosts.some((h) => h.name === host)) {
-    p.add(`${path}.host`, `unknown host ${show(host)}; defined hosts: ${hosts.map((h) => h.name).join(", ") || "none"}`);
+    p.add(
+      `${path}.host`,
+      `unknown host ${show(host)}; defined hosts: ${hosts.map((h) => h.name).join(", ") || "none"}`,
+    );
   }
   if (typeof raw.corpusDir !== "string" || raw.corpusDir.length === 0) {
-    p.add(`${path}.corpusDir`, `${show(raw.corpusDir)} is not allowed; expected the path of a local directory of .txt, .md and .jsonl documents`);
+    p.add(
+      `${path}.corpusDir`,
+      `${show(raw.corpusDir)} is not allowed; expected the path of a local directory of .txt, .md and .jsonl documents`,
+    );
   }
   const table = raw.table ?? "vectorizer_chunks";
-  if (typeof table !== "string" || !TABLE_NAME.test(table)) p.add(`${path}.table`, `${show(table)} is not allowed; expected an SQL identifier (letters, digits, _)`);
+  if (typeof table !== "string" || !TABLE_NAME.test(table))
+    p.add(`${path}.table`, `${show(table)} is not allowed; expected an SQL identifier (letters, digits, _)`);
   const batchSize = positiveInt(p, `${path}.batchSize`, raw.batchSize, 50, 1, 1000);
   const concurrency = positiveInt(p, `${path}.concurrency`, raw.concurrency, 4, 1, 64);
   return {
@@ -429,12 +561,14 @@ export function validateStackConfig(raw: RawStackConfig): StackConfig {
   (Array.isArray(hostList) ? hostList : []).forEach((h, i) => {
     const host = validateHost(p, i, h);
     if (!host) return;
-    if (hosts.some((o) => o.name === host.name)) p.add(key(`hosts[${i}].name`), `duplicate host name "${host.name}"; host names must be unique`);
+    if (hosts.some((o) => o.name === host.name))
+      p.add(key(`hosts[${i}].name`), `duplicate host name "${host.name}"; host names must be unique`);
     else hosts.push(host);
   });
 
   const serviceList = raw.services ?? [];
-  if (!Array.isArray(serviceList)) p.add(key("services"), `${show(raw.services)} is not allowed; expected a list of services`);
+  if (!Array.isArray(serviceList))
+    p.add(key("services"), `${show(raw.services)} is not allowed; expected a list of services`);
   const services: ServiceConfig[] = [];
   (Array.isArray(serviceList) ? serviceList : []).forEach((s, i) => {
     const service = validateService(p, i, s, hosts);
@@ -443,32 +577,56 @@ export function validateStackConfig(raw: RawStackConfig): StackConfig {
       p.add(key(`services[${i}].name`), `duplicate service name "${service.name}"; service names must be unique`);
       return;
     }
-    const clash = service.port !== undefined && services.find((o) => o.host === service.host && o.port === service.port);
-    if (clash) p.add(key(`services[${i}].port`), `port ${service.port} is already used by service "${clash.name}" on host "${service.host}"`);
+    const clash =
+      service.port !== undefined && services.find((o) => o.host === service.host && o.port === service.port);
+    if (clash)
+      p.add(
+        key(`services[${i}].port`),
+        `port ${service.port} is already used by service "${clash.name}" on host "${service.host}"`,
+      );
     services.push(service);
   });
 
   const needsNgcKey = services.some((s) => findModel(s.model)?.serving.nim && !s.image);
   if (raw.ngcApiKey === "plaintext") {
-    p.add(key("ngcApiKey"), "is stored in plain text; set it with `pulumi config set --secret gpu-fleet:ngcApiKey <key>`");
+    p.add(
+      key("ngcApiKey"),
+      "is stored in plain text; set it with `pulumi config set --secret gpu-fleet:ngcApiKey <key>`",
+    );
   } else if (raw.ngcApiKey === "missing" && needsNgcKey) {
-    p.add(key("ngcApiKey"), "is required to pull NIM containers from nvcr.io; set it with `pulumi config set --secret gpu-fleet:ngcApiKey <key>`");
+    p.add(
+      key("ngcApiKey"),
+      "is required to pull NIM containers from nvcr.io; set it with `pulumi config set --secret gpu-fleet:ngcApiKey <key>`",
+    );
   }
 
   let safetyMarginFraction = 0.05;
   if (raw.safetyMarginFraction !== undefined) {
     const v = raw.safetyMarginFraction;
-    if (typeof v !== "number" || v < 0 || v >= 0.5) p.add(key("safetyMarginFraction"), `${show(v)} is not allowed; expected a fraction from 0 to below 0.5, such as 0.05`);
+    if (typeof v !== "number" || v < 0 || v >= 0.5)
+      p.add(
+        key("safetyMarginFraction"),
+        `${show(v)} is not allowed; expected a fraction from 0 to below 0.5, such as 0.05`,
+      );
     else safetyMarginFraction = v;
   }
   let maxHourlyUsd: number | undefined;
   if (raw.maxHourlyUsd !== undefined) {
     const v = raw.maxHourlyUsd;
-    if (typeof v !== "number" || !(v > 0)) p.add(key("maxHourlyUsd"), `${show(v)} is not allowed; expected a positive number of US dollars per hour`);
+    if (typeof v !== "number" || !(v > 0))
+      p.add(key("maxHourlyUsd"), `${show(v)} is not allowed; expected a positive number of US dollars per hour`);
     else maxHourlyUsd = v;
   }
   const observability = validateObservability(p, raw.observability, hosts);
   const rag = validateRag(p, raw.rag, hosts, services);
   if (p.list.length > 0) throw new ConfigError(p.list);
-  return { hosts, services, ngcApiKey: raw.ngcApiKey, safetyMarginFraction, maxHourlyUsd, observability, ...(rag ? { rag } : {}) };
+  return {
+    hosts,
+    services,
+    ngcApiKey: raw.ngcApiKey,
+    safetyMarginFraction,
+    maxHourlyUsd,
+    observability,
+    ...(rag ? { rag } : {}),
+  };
 }

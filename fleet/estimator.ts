@@ -83,7 +83,8 @@ export function kvBytesPerTokenPerGpu(model: ModelSpec, tensorParallel: number):
 /** NIM picks a pre-built TensorRT-LLM engine when one matches the GPUs; otherwise a generic vLLM profile. */
 export function chooseEngine(input: EstimateInput): { engine: Engine; profile: ServingProfile; note: string } {
   const { model, gpu, precision, tensorParallel } = input;
-  if (model.engine === "fixed") return { engine: "fixed", profile: "fixed", note: "encoder engine: weights plus a fixed workspace" };
+  if (model.engine === "fixed")
+    return { engine: "fixed", profile: "fixed", note: "encoder engine: weights plus a fixed workspace" };
   const optimized = findOptimizedProfile(model, gpu.name, precision, tensorParallel);
   const engine = input.engine ?? (optimized && model.serving.nim ? "trtllm" : "vllm");
   if (engine === "trtllm") {
@@ -95,7 +96,11 @@ export function chooseEngine(input: EstimateInput): { engine: Engine; profile: S
   const others = model.optimizedProfiles.filter((p) => p.gpu === gpu.name);
   // One clause per precision: H100 has fp8 and fp16 profiles, each at ×1 and ×2.
   const byPrecision = [...new Set(others.map((p) => p.precision))].map(
-    (precision) => `optimized ${precision} profiles for ${gpu.name} need ${others.filter((p) => p.precision === precision).map((p) => `×${p.tensorParallel}`).join(" or ")}`,
+    (precision) =>
+      `optimized ${precision} profiles for ${gpu.name} need ${others
+        .filter((p) => p.precision === precision)
+        .map((p) => `×${p.tensorParallel}`)
+        .join(" or ")}`,
   );
   const note =
     others.length > 0
@@ -106,7 +111,6 @@ export function chooseEngine(input: EstimateInput): { engine: Engine; profile: S
   return { engine, profile: "generic-vllm", note };
 }
 
-
 export function estimate(input: EstimateInput): Estimate {
   const { model, gpu, tensorParallel, precision } = input;
   const { engine, profile, note } = chooseEngine(input);
@@ -115,7 +119,8 @@ export function estimate(input: EstimateInput): Estimate {
   const overheadMiB = ENGINE_OVERHEAD_MIB[engine];
   const requestedContextTokens = input.maxModelLen ?? model.maxContextTokens;
   // The KV cache is allocated in whole blocks, so a context needs its token count rounded up to a block.
-  const needForContextMiB = (tokens: number) => Math.ceil((Math.ceil(tokens / KV_BLOCK_TOKENS) * KV_BLOCK_TOKENS * kvPerGpu) / MIB);
+  const needForContextMiB = (tokens: number) =>
+    Math.ceil((Math.ceil(tokens / KV_BLOCK_TOKENS) * KV_BLOCK_TOKENS * kvPerGpu) / MIB);
   const needMiB = weightsMiBPerGpu + overheadMiB + needForContextMiB(requestedContextTokens);
 
   let reservedMiBPerGpu: number;

@@ -46,7 +46,15 @@ export function buildLedger(
       .filter((c) => c.gpus.includes(index))
       .map((c) => ({ service: c.service, reservedMiB: c.reservedMiBPerGpu }));
     const reservedMiB = reservations.reduce((sum, r) => sum + r.reservedMiB, 0);
-    return { index, model: gpuModel, memoryMiB, usableMiB: usable, reservedMiB, headroomMiB: usable - reservedMiB, reservations };
+    return {
+      index,
+      model: gpuModel,
+      memoryMiB,
+      usableMiB: usable,
+      reservedMiB,
+      headroomMiB: usable - reservedMiB,
+      reservations,
+    };
   });
 }
 
@@ -58,7 +66,6 @@ export interface OverBudget {
 export function overBudgetGpus(ledger: readonly LedgerGpu[]): OverBudget[] {
   return ledger.filter((g) => g.headroomMiB < 0).map((gpu) => ({ gpu, overMiB: -gpu.headroomMiB }));
 }
-
 
 /** One message per over-budget GPU, naming the host, the GPU, every service and the excess. */
 export function overBudgetMessage(host: string, over: OverBudget): string {

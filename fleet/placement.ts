@@ -42,7 +42,10 @@ export function placeServices(headroomMiB: readonly number[], requests: readonly
         reason: `needs ${req.tensorParallel} GPU(s) with ${formatNumber(req.reservedMiBPerGpu)} MiB free each; ${candidates.length} have that much (most free on one GPU: ${formatNumber(best)} MiB)`,
       };
     }
-    const devices = candidates.slice(0, req.tensorParallel).map((d) => d.index).sort((a, b) => a - b);
+    const devices = candidates
+      .slice(0, req.tensorParallel)
+      .map((d) => d.index)
+      .sort((a, b) => a - b);
     for (const d of devices) headroom[d] -= req.reservedMiBPerGpu;
     placed.set(req.service, devices);
   }

@@ -73,7 +73,8 @@ function shapeOf(host: HostConfig, instance?: InstanceType): HostShape {
   if (host.existing) {
     const gpu = GPU_MODELS[host.existing.gpu];
     // An existing multi-GPU A100/H100 SXM board has NVSwitch; PCIe cards are the conservative default.
-    const interconnect: Interconnect = host.existing.gpuCount === 1 ? "single" : gpu.name.includes("SXM") ? "nvswitch" : "pcie";
+    const interconnect: Interconnect =
+      host.existing.gpuCount === 1 ? "single" : gpu.name.includes("SXM") ? "nvswitch" : "pcie";
     return { gpu, gpuCount: host.existing.gpuCount, interconnect };
   }
   const type = instance ?? findInstanceType(host.instanceType!)!;
@@ -83,7 +84,9 @@ function shapeOf(host: HostConfig, instance?: InstanceType): HostShape {
 /** bf16 checkpoints are served as fp16 on GPUs without bf16 (vLLM casts them), unless bf16 is asked for. */
 function resolvePrecision(service: ServiceConfig, model: ModelSpec, gpu: GpuModel): Precision {
   if (service.precision) return service.precision;
-  return model.defaultPrecision === "bf16" && gpu.computeCapability < MIN_COMPUTE_CAPABILITY.bf16 ? "fp16" : model.defaultPrecision;
+  return model.defaultPrecision === "bf16" && gpu.computeCapability < MIN_COMPUTE_CAPABILITY.bf16
+    ? "fp16"
+    : model.defaultPrecision;
 }
 
 function estimateService(service: ServiceConfig, gpu: GpuModel): Estimate {
@@ -109,7 +112,10 @@ interface HostAttempt {
  * Places what can be placed: a service that fits nowhere is reported and left out, and the others are
  * placed without it, so one oversized service does not leave the rest of the host unplanned.
  */
-function placeAll(headroomMiB: readonly number[], requests: readonly PlacementRequest[]): { gpus: ReadonlyMap<string, readonly number[]>; failures: { service: string; reason: string }[] } {
+function placeAll(
+  headroomMiB: readonly number[],
+  requests: readonly PlacementRequest[],
+): { gpus: ReadonlyMap<string, readonly number[]>; failures: { service: string; reason: string }[] } {
   const failures: { service: string; reason: string }[] = [];
   let remaining = requests;
   for (;;) {
@@ -120,21 +126,34 @@ function placeAll(headroomMiB: readonly number[], requests: readonly PlacementRe
   }
 }
 
-function planHost(host: HostConfig, shape: HostShape, services: readonly ServiceConfig[], safetyMarginFraction: number): HostAttempt {
+function planHost(
+  host: HostConfig,
+  shape: HostShape,
+  services: readonly ServiceConfig[],
+  safetyMarginFraction: number,
+): HostAttempt {
   const estimates = new Map(services.map((s) => [s.name, estimateService(s, shape.gpu)]));
   const pinned = services.filter((s) => s.gpus);
   const pinnedLedger = buildLedger(
     shape.gpu.name,
     shape.gpu.memoryMiB,
     shape.gpuCount,
-    pinned.map((s) => ({ service: s.name, gpus: s.gpus!, reservedMiBPerGpu: estimates.get(s.name)!.reservedMiBPerGpu })),
+    pinned.map((s) => ({
+      service: s.name,
+      gpus: s.gpus!,
+      reservedMiBPerGpu: estimates.get(s.name)!.reservedMiBPerGpu,
+    })),
     safetyMarginFraction,
   );
   const placement = placeAll(
     pinnedLedger.map((g) => g.headroomMiB),
     services
       .filter((s) => !s.gpus)
-      .map((s) => ({ service: s.name, tensorParallel: s.tensorParallel ?? 1, reservedMiBPerGpu: estimates.get(s.name)!.reservedMiBPerGpu })),
+      .map((s) => ({
+        service: s.name,
+        tensorParallel: s.tensorParallel ?? 1,
+        reservedMiBPerGpu: estimates.get(s.name)!.reservedMiBPerGpu,
+      })),
   );
 
   let nextPort = FIRST_SERVICE_PORT;
@@ -186,20 +205,22 @@ function planHost(host: HostConfig, shape: HostShape, services: readonly Service
     safetyMarginFraction,
     hourlyUsd: shape.instance?.hourlyUsd ?? null,
     // A service the planner could not place runs nowhere: it has its own finding, not a ledger line.
-    services: planned.filter((s) => s.gpus.length > 0).map((s) => ({
-      name: s.name,
-      model: s.model,
-      gpus: s.gpus,
-      tensorParallel: s.tensorParallel,
-      precision: s.precision,
-      engine: s.estimate.engine,
-      gpuMemoryUtilization: s.gpuMemoryUtilization,
-      reservedMiBPerGpu: s.reservedMiBPerGpu,
-      weightsMiBPerGpu: s.estimate.weightsMiBPerGpu,
-      overheadMiB: s.estimate.overheadMiB,
-      kvBytesPerTokenPerGpu: s.estimate.kvBytesPerTokenPerGpu,
-      maxModelLen: s.maxModelLen,
-    })),
+    services: planned
+      .filter((s) => s.gpus.length > 0)
+      .map((s) => ({
+        name: s.name,
+        model: s.model,
+        gpus: s.gpus,
+        tensorParallel: s.tensorParallel,
+        precision: s.precision,
+        engine: s.estimate.engine,
+        gpuMemoryUtilization: s.gpuMemoryUtilization,
+        reservedMiBPerGpu: s.reservedMiBPerGpu,
+        weightsMiBPerGpu: s.estimate.weightsMiBPerGpu,
+        overheadMiB: s.estimate.overheadMiB,
+        kvBytesPerTokenPerGpu: s.estimate.kvBytesPerTokenPerGpu,
+        maxModelLen: s.maxModelLen,
+      })),
     gpus: ledger,
   };
   const findings = checkHostLedger(ledgerDocument);
@@ -241,12 +262,18 @@ function planAutoHost(host: HostConfig, services: readonly ServiceConfig[], marg
   for (const type of byPrice) {
     const tooFewGpus = services.find((s) => s.gpus && Math.max(...s.gpus) >= type.gpuCount);
     if (tooFewGpus) {
-      rejected.push({ instanceType: type.name, reason: `service "${tooFewGpus.name}" is pinned to GPU ${Math.max(...tooFewGpus.gpus!)}; it has ${type.gpuCount}` });
+      rejected.push({
+        instanceType: type.name,
+        reason: `service "${tooFewGpus.name}" is pinned to GPU ${Math.max(...tooFewGpus.gpus!)}; it has ${type.gpuCount}`,
+      });
       continue;
     }
     const tooWide = services.find((s) => (s.tensorParallel ?? 1) > type.gpuCount);
     if (tooWide) {
-      rejected.push({ instanceType: type.name, reason: `service "${tooWide.name}" needs ${tooWide.tensorParallel} GPUs; it has ${type.gpuCount}` });
+      rejected.push({
+        instanceType: type.name,
+        reason: `service "${tooWide.name}" needs ${tooWide.tensorParallel} GPUs; it has ${type.gpuCount}`,
+      });
       continue;
     }
     const attempt = planHost(host, shapeOf(host, type), services, margin);
@@ -268,7 +295,11 @@ function planAutoHost(host: HostConfig, services: readonly ServiceConfig[], marg
       .map((r) => `${r.instanceType} (${r.reason})`)
       .join("; ")}`,
   };
-  return { ...attempt, findings: [none, ...attempt.findings], host: { ...attempt.host, instanceChoice: { chosen: null, rejected } } };
+  return {
+    ...attempt,
+    findings: [none, ...attempt.findings],
+    host: { ...attempt.host, instanceChoice: { chosen: null, rejected } },
+  };
 }
 
 export function planFleet(config: StackConfig): FleetPlan {
@@ -289,5 +320,3 @@ export function planFleet(config: StackConfig): FleetPlan {
     hourlyUsd,
   };
 }
-
-

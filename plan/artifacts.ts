@@ -23,7 +23,8 @@ export function collectArtifacts(resources: readonly RegisteredResource[]): Arti
   for (const r of resources) {
     const dir = r.parent ?? r.name;
     const add = (suffix: string, value: unknown) => {
-      if (typeof value === "string" && !isSecretValue(value)) artifacts.push({ path: join(dir, `${r.name}.${suffix}`), content: value });
+      if (typeof value === "string" && !isSecretValue(value))
+        artifacts.push({ path: join(dir, `${r.name}.${suffix}`), content: value });
     };
     if (r.type === "command:remote:Command") {
       add("create.sh", r.inputs.create);

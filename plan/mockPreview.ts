@@ -27,7 +27,12 @@ export type InvokeMocks = Record<string, (args: Record<string, unknown>) => Reco
 
 export const DEFAULT_INVOKES: InvokeMocks = {
   // The latest DLAMI id is looked up at deploy time; offline any well-formed id stands for it.
-  "aws:ssm/getParameter:getParameter": (args) => ({ name: args.name, type: "String", value: "ami-0offline0preview0", insecureValue: "ami-0offline0preview0" }),
+  "aws:ssm/getParameter:getParameter": (args) => ({
+    name: args.name,
+    type: "String",
+    value: "ami-0offline0preview0",
+    insecureValue: "ami-0offline0preview0",
+  }),
 };
 
 const settings = require("@pulumi/pulumi/runtime/settings") as { waitForRPCs(): Promise<void> };
@@ -38,7 +43,13 @@ function nameFromUrn(urn: string): string {
 
 export async function previewProgram(
   program: () => Record<string, unknown> | void,
-  options: { project: string; stack: string; config: Record<string, string>; secretKeys: string[]; invokes?: InvokeMocks },
+  options: {
+    project: string;
+    stack: string;
+    config: Record<string, string>;
+    secretKeys: string[];
+    invokes?: InvokeMocks;
+  },
 ): Promise<PreviewResult> {
   const invokes = options.invokes ?? DEFAULT_INVOKES;
   const seen = new Map<string, number>();

@@ -25,7 +25,14 @@ export interface PlanReport {
     gpuCount: number;
     interconnect: string;
     instanceChoice?: PlannedHost["instanceChoice"];
-    gpus: { index: number; model: string; memoryMiB: number; usableMiB: number; reservedMiB: number; reservations: { service: string; reservedMiB: number }[] }[];
+    gpus: {
+      index: number;
+      model: string;
+      memoryMiB: number;
+      usableMiB: number;
+      reservedMiB: number;
+      reservations: { service: string; reservedMiB: number }[];
+    }[];
   }[];
   readonly services: {
     name: string;
@@ -123,7 +130,8 @@ export function gpuBar(memoryMiB: number, usableMiB: number, reservations: reado
   let used = 0;
   reservations.forEach((r, i) => {
     const end = Math.round((used + r.reservedMiB) / cell);
-    while (cells.length < Math.min(end, BAR_WIDTH)) cells.push(cells.length >= usableCells ? "!" : fills[i % fills.length]);
+    while (cells.length < Math.min(end, BAR_WIDTH))
+      cells.push(cells.length >= usableCells ? "!" : fills[i % fills.length]);
     used += r.reservedMiB;
   });
   while (cells.length < BAR_WIDTH) cells.push(cells.length >= usableCells ? " " : "·");
@@ -149,13 +157,19 @@ export function renderText(report: PlanReport, source: string): string {
       for (const r of h.instanceChoice.rejected) lines.push(`    rejected ${r.instanceType}: ${r.reason}`);
     }
     for (const g of h.gpus) {
-      const who = g.reservations.length ? g.reservations.map((r) => `${r.service} ${fmt(r.reservedMiB)}`).join(" + ") : "spare";
-      lines.push(`  GPU ${g.index} ${gpuBar(g.memoryMiB, g.usableMiB, g.reservations)} ${fmt(g.reservedMiB)}/${fmt(g.usableMiB)} MiB  ${who}`);
+      const who = g.reservations.length
+        ? g.reservations.map((r) => `${r.service} ${fmt(r.reservedMiB)}`).join(" + ")
+        : "spare";
+      lines.push(
+        `  GPU ${g.index} ${gpuBar(g.memoryMiB, g.usableMiB, g.reservations)} ${fmt(g.reservedMiB)}/${fmt(g.usableMiB)} MiB  ${who}`,
+      );
     }
   }
   lines.push("", "services");
   for (const s of report.services) {
-    lines.push(`  ${s.name}: ${s.model} on ${s.host} GPU [${s.gpus.join(", ")}]${s.placedBy === "planner" ? " (placed by the planner)" : ""}, TP ${s.tensorParallel}, ${s.precision}, port ${s.hostPort}`);
+    lines.push(
+      `  ${s.name}: ${s.model} on ${s.host} GPU [${s.gpus.join(", ")}]${s.placedBy === "planner" ? " (placed by the planner)" : ""}, TP ${s.tensorParallel}, ${s.precision}, port ${s.hostPort}`,
+    );
     lines.push(`    ${s.profileNote}`);
     lines.push(
       `    weights ${fmt(s.estimate.weightsMiBPerGpu)} MiB/GPU + overhead ${fmt(s.estimate.overheadMiB)} MiB, KV ${fmt(s.estimate.kvBytesPerToken)} B/token; reserves ${fmt(s.reservedMiBPerGpu)} MiB/GPU, holds ${fmt(s.estimate.maxContextTokens)} tokens; maxModelLen ${fmt(s.maxModelLen)} ${s.fits ? "fits" : "DOES NOT FIT"}`,
@@ -163,34 +177,60 @@ export function renderText(report: PlanReport, source: string): string {
   }
   if (report.observability) {
     lines.push("", "observability");
-    for (const e of report.observability) lines.push(`  ${e.name} ${e.url} on ${e.host}; tunnel: ${e.sshTunnel}, then open ${e.localUrl}`);
+    for (const e of report.observability)
+      lines.push(`  ${e.name} ${e.url} on ${e.host}; tunnel: ${e.sshTunnel}, then open ${e.localUrl}`);
   }
   const counts = new Map<string, number>();
   for (const r of report.resources) counts.set(r.type, (counts.get(r.type) ?? 0) + 1);
   lines.push("", `resources: ${report.resources.length} (${[...counts].map(([t, n]) => `${n} ${t}`).join(", ")})`);
   lines.push("", report.violations.length ? "policy violations:" : "policy violations: none");
-  for (const v of report.violations) lines.push(`  [${v.enforcement}] ${v.policy}${v.resource ? ` (${v.resource})` : ""}: ${v.message}`);
+  for (const v of report.violations)
+    lines.push(`  [${v.enforcement}] ${v.policy}${v.resource ? ` (${v.resource})` : ""}: ${v.message}`);
   return lines.join("\n") + "\n";
 }
 
 /** The GPU distribution map as a Markdown table per host, for a pull-request comment. */
 export function renderMarkdown(report: PlanReport): string {
-  const lines: string[] = [`## gpu-fleet plan: \`${report.stack}\``, "", `On-demand cost: **$${report.hourlyUsd.toFixed(3)}/h**`];
+  const lines: string[] = [
+    `## gpu-fleet plan: \`${report.stack}\``,
+    "",
+    `On-demand cost: **$${report.hourlyUsd.toFixed(3)}/h**`,
+  ];
   for (const h of report.hosts) {
-    lines.push("", `### ${hostHeading(h)}`, "", "| GPU | Service | Model | Reserved MiB | Usable MiB | Headroom MiB |", "|---|---|---|---:|---:|---:|");
+    lines.push(
+      "",
+      `### ${hostHeading(h)}`,
+      "",
+      "| GPU | Service | Model | Reserved MiB | Usable MiB | Headroom MiB |",
+      "|---|---|---|---:|---:|---:|",
+    );
     for (const g of h.gpus) {
       const services = g.reservations.map((r) => `${r.service} (${fmt(r.reservedMiB)})`).join(", ") || "spare";
-      const models = [...new Set(g.reservations.map((r) => report.services.find((s) => s.name === r.service)?.model ?? "?"))].join(", ") || "—";
+      const models =
+        [...new Set(g.reservations.map((r) => report.services.find((s) => s.name === r.service)?.model ?? "?"))].join(
+          ", ",
+        ) || "—";
       const headroom = g.usableMiB - g.reservedMiB;
-      lines.push(`| ${g.index} | ${services} | ${models} | ${fmt(g.reservedMiB)} | ${fmt(g.usableMiB)} | ${headroom < 0 ? `**${fmt(headroom)}**` : fmt(headroom)} |`);
+      lines.push(
+        `| ${g.index} | ${services} | ${models} | ${fmt(g.reservedMiB)} | ${fmt(g.usableMiB)} | ${headroom < 0 ? `**${fmt(headroom)}**` : fmt(headroom)} |`,
+      );
     }
   }
-  lines.push("", "### Services", "", "| Service | Host | GPUs | TP | Precision | Profile | Max context | Fits |", "|---|---|---|---:|---|---|---:|---|");
+  lines.push(
+    "",
+    "### Services",
+    "",
+    "| Service | Host | GPUs | TP | Precision | Profile | Max context | Fits |",
+    "|---|---|---|---:|---|---|---:|---|",
+  );
   for (const s of report.services) {
-    lines.push(`| ${s.name} | ${s.host} | ${s.gpus.join(", ")} | ${s.tensorParallel} | ${s.precision} | ${s.profileNote} | ${fmt(s.maxModelLen)} of ${fmt(s.estimate.maxContextTokens)} | ${s.fits ? "yes" : "**no**"} |`);
+    lines.push(
+      `| ${s.name} | ${s.host} | ${s.gpus.join(", ")} | ${s.tensorParallel} | ${s.precision} | ${s.profileNote} | ${fmt(s.maxModelLen)} of ${fmt(s.estimate.maxContextTokens)} | ${s.fits ? "yes" : "**no**"} |`,
+    );
   }
   lines.push("", `### Policy violations`, "");
   if (report.violations.length === 0) lines.push("None.");
-  for (const v of report.violations) lines.push(`- **${v.enforcement}** \`${v.policy}\`${v.resource ? ` (${v.resource})` : ""}: ${v.message}`);
+  for (const v of report.violations)
+    lines.push(`- **${v.enforcement}** \`${v.policy}\`${v.resource ? ` (${v.resource})` : ""}: ${v.message}`);
   return lines.join("\n") + "\n";
 }

@@ -32,7 +32,10 @@ export function resolveStackFile(arg: string, cwd = process.cwd()): { stack: str
 
 export function readStackFile(arg: string, cwd = process.cwd()): StackFile {
   const { stack, path } = resolveStackFile(arg, cwd);
-  if (!existsSync(path)) throw new StackFileError(`stack config ${path} does not exist; expected a stack name (Pulumi.<stack>.yaml) or a path`);
+  if (!existsSync(path))
+    throw new StackFileError(
+      `stack config ${path} does not exist; expected a stack name (Pulumi.<stack>.yaml) or a path`,
+    );
   let doc: unknown;
   try {
     doc = parse(readFileSync(path, "utf8"));
@@ -46,7 +49,12 @@ export function readStackFile(arg: string, cwd = process.cwd()): StackFile {
   const config: Record<string, string> = {};
   const secretKeys: string[] = [];
   for (const [key, value] of Object.entries(raw as Record<string, unknown>)) {
-    const isSecure = typeof value === "object" && value !== null && !Array.isArray(value) && Object.keys(value).length === 1 && "secure" in value;
+    const isSecure =
+      typeof value === "object" &&
+      value !== null &&
+      !Array.isArray(value) &&
+      Object.keys(value).length === 1 &&
+      "secure" in value;
     if (isSecure) {
       config[key] = OFFLINE_SECRET_PLACEHOLDER;
       secretKeys.push(key);

@@ -30,7 +30,9 @@ export function encryptionViolations(resource: PlainResource): string[] {
   const what = resource.type === VOLUME ? "EBS volume" : "EC2 instance";
   const disks = disksOf(resource);
   if (disks === UNKNOWN) {
-    return [`${what} "${resource.name}": ebsBlockDevices is unknown at preview, so disk encryption cannot be checked; declare block devices with literal settings`];
+    return [
+      `${what} "${resource.name}": ebsBlockDevices is unknown at preview, so disk encryption cannot be checked; declare block devices with literal settings`,
+    ];
   }
   return disks
     .filter((d) => d.encrypted !== true)

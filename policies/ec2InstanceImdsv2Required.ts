@@ -20,14 +20,19 @@ export function imdsv2Violations(resource: PlainResource): string[] {
   if (endpoint === "disabled") return [];
   if (tokens === "required") return [];
   if (tokens === UNKNOWN) {
-    return [`${what} "${resource.name}": metadataOptions.httpTokens is unknown at preview, so IMDSv2 cannot be checked; set metadataOptions.httpTokens to the literal "required"`];
+    return [
+      `${what} "${resource.name}": metadataOptions.httpTokens is unknown at preview, so IMDSv2 cannot be checked; set metadataOptions.httpTokens to the literal "required"`,
+    ];
   }
-  return [`${what} "${resource.name}" does not require IMDSv2 (metadataOptions.httpTokens is ${show(tokens)}); set metadataOptions: { httpTokens: "required" } so containers on the host cannot read the instance role's credentials with a plain GET`];
+  return [
+    `${what} "${resource.name}" does not require IMDSv2 (metadataOptions.httpTokens is ${show(tokens)}); set metadataOptions: { httpTokens: "required" } so containers on the host cannot read the instance role's credentials with a plain GET`,
+  ];
 }
 
 export const ec2InstanceImdsv2Required = resourcePolicy({
   name: "ec2-instance-imdsv2-required",
-  description: "EC2 instances and launch templates must require IMDSv2 session tokens for the instance metadata service.",
+  description:
+    "EC2 instances and launch templates must require IMDSv2 session tokens for the instance metadata service.",
   enforcementLevel: "mandatory",
   violations: imdsv2Violations,
 });

@@ -15,7 +15,9 @@ export type EnforcementLevel = Enforcement | "remediate" | "disabled";
  * object with an optional enforcementLevel and the policy's own settings (e.g.
  * `{ "maximum-hourly-cost": { "maxHourlyUsd": 60 }, "tensor-parallel-over-pcie": "mandatory" }`).
  */
-export type PolicyPackConfig = Readonly<Record<string, EnforcementLevel | ({ readonly enforcementLevel?: EnforcementLevel } & PolicyConfig)>>;
+export type PolicyPackConfig = Readonly<
+  Record<string, EnforcementLevel | ({ readonly enforcementLevel?: EnforcementLevel } & PolicyConfig)>
+>;
 
 export interface PolicyViolation {
   readonly policy: string;
@@ -45,11 +47,20 @@ export function resolvePolicyConfig(
   return { level: level === "remediate" ? "mandatory" : level, settings };
 }
 
-export function evaluatePolicies(resources: readonly EvaluatedResource[], config: PolicyPackConfig = {}): PolicyViolation[] {
-  const plain: PlainResource[] = resources.map((r) => ({ type: r.type, name: r.name, urn: r.urn, props: materializeProps(r.props) }));
-  const active = POLICIES.map((policy) => ({ policy, ...resolvePolicyConfig(policy.name, policy.enforcementLevel, config) })).filter(
-    (p): p is typeof p & { level: Enforcement } => p.level !== "disabled",
-  );
+export function evaluatePolicies(
+  resources: readonly EvaluatedResource[],
+  config: PolicyPackConfig = {},
+): PolicyViolation[] {
+  const plain: PlainResource[] = resources.map((r) => ({
+    type: r.type,
+    name: r.name,
+    urn: r.urn,
+    props: materializeProps(r.props),
+  }));
+  const active = POLICIES.map((policy) => ({
+    policy,
+    ...resolvePolicyConfig(policy.name, policy.enforcementLevel, config),
+  })).filter((p): p is typeof p & { level: Enforcement } => p.level !== "disabled");
   const violations: PolicyViolation[] = [];
   // Resource policies per resource in registration order (as Analyze runs), then stack policies (AnalyzeStack).
   for (const resource of plain) {
@@ -62,7 +73,8 @@ export function evaluatePolicies(resources: readonly EvaluatedResource[], config
   }
   for (const { policy, level, settings } of active) {
     if (!isStackPolicy(policy)) continue;
-    for (const message of policy.violations(plain, settings)) violations.push({ policy: policy.name, enforcement: level, message, resource: null });
+    for (const message of policy.violations(plain, settings))
+      violations.push({ policy: policy.name, enforcement: level, message, resource: null });
   }
   return violations;
 }

@@ -4,7 +4,8 @@ import { ledgerPolicy } from "./hostLedgers";
 
 export const fixedFractionEnginesFit = ledgerPolicy({
   name: CHECKS.fixedFractions,
-  description: "Engines that reserve a fixed fraction of a GPU (vLLM gpu_memory_utilization) must together stay within the GPU's usable share.",
+  description:
+    "Engines that reserve a fixed fraction of a GPU (vLLM gpu_memory_utilization) must together stay within the GPU's usable share.",
   enforcementLevel: "mandatory",
   subject: "fixed-fraction reservations",
   check: checkFixedFractions,

@@ -33,7 +33,9 @@ export function missingLedgerViolations(resources: readonly PlainResource[]): st
     if (r.type !== INSTANCE) continue;
     const type = r.props.instanceType;
     if (type === UNKNOWN) {
-      messages.push(`EC2 instance "${r.name}": instanceType is unknown at preview, so it cannot be told whether it is a GPU host that needs a ledger; set a literal instance type`);
+      messages.push(
+        `EC2 instance "${r.name}": instanceType is unknown at preview, so it cannot be told whether it is a GPU host that needs a ledger; set a literal instance type`,
+      );
       continue;
     }
     if (typeof type !== "string" || !GPU_FAMILY.test(type)) continue;

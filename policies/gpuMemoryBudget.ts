@@ -4,7 +4,8 @@ import { ledgerPolicy } from "./hostLedgers";
 
 export const gpuMemoryBudget = ledgerPolicy({
   name: CHECKS.gpuBudget,
-  description: "The reservations of the services pinned to each GPU must fit the GPU's usable memory (its memory after the safety margin).",
+  description:
+    "The reservations of the services pinned to each GPU must fit the GPU's usable memory (its memory after the safety margin).",
   enforcementLevel: "mandatory",
   subject: "the GPU budget",
   check: checkGpuBudget,

@@ -32,11 +32,16 @@ export function stackHourlyCostViolations(resources: readonly PlainResource[], c
 
 export const maximumHourlyCost = stackPolicy({
   name: COST_CHECK,
-  description: "The on-demand cost of all GPU hosts of the stack must stay under the configured maximum US dollars per hour.",
+  description:
+    "The on-demand cost of all GPU hosts of the stack must stay under the configured maximum US dollars per hour.",
   enforcementLevel: "advisory",
   configSchema: {
     properties: {
-      maxHourlyUsd: { type: "number", exclusiveMinimum: 0, description: "Maximum on-demand US dollars per hour for the stack's GPU hosts; no limit when unset." },
+      maxHourlyUsd: {
+        type: "number",
+        exclusiveMinimum: 0,
+        description: "Maximum on-demand US dollars per hour for the stack's GPU hosts; no limit when unset.",
+      },
     },
   },
   violations: stackHourlyCostViolations,

@@ -19,7 +19,8 @@ const PASSWORD_VARIABLES = ["ISC_PASSWORD", "GF_SECURITY_ADMIN_PASSWORD"];
 
 const NGC_ADVICE =
   "deliver the key only on the stdin of a *-ngc-key command, from the secret gpu-fleet:ngcApiKey, and read it on the host from the 0600 file that command writes";
-const PASSWORD_ADVICE = "deliver it only on the stdin of a *-password command, from a secret config value, and read it on the host from the 0600 file that command writes";
+const PASSWORD_ADVICE =
+  "deliver it only on the stdin of a *-password command, from a secret config value, and read it on the host from the 0600 file that command writes";
 
 /** Something a secret looks like: what the input does ("sets NGC_API_KEY to a literal value") and what to do instead. Never the secret itself. */
 interface Leak {
@@ -50,11 +51,15 @@ export function isLegacyNgcKey(token: string): boolean {
 export function leaksInText(text: string): Leak[] {
   const leaks: Leak[] = [];
   if (NVAPI_KEY.test(text)) leaks.push({ what: "holds an NGC API key (nvapi-…) in plain text", advice: NGC_ADVICE });
-  if ((text.match(BASE64_TOKEN) ?? []).some(isLegacyNgcKey)) leaks.push({ what: "holds a legacy NGC API key (base64) in plain text", advice: NGC_ADVICE });
-  for (const name of NGC_VARIABLES) if (assignment(name).test(text)) leaks.push({ what: `sets ${name} to a literal value`, advice: NGC_ADVICE });
-  for (const name of PASSWORD_VARIABLES) if (assignment(name).test(text)) leaks.push({ what: `sets ${name} to a literal value`, advice: PASSWORD_ADVICE });
+  if ((text.match(BASE64_TOKEN) ?? []).some(isLegacyNgcKey))
+    leaks.push({ what: "holds a legacy NGC API key (base64) in plain text", advice: NGC_ADVICE });
+  for (const name of NGC_VARIABLES)
+    if (assignment(name).test(text)) leaks.push({ what: `sets ${name} to a literal value`, advice: NGC_ADVICE });
+  for (const name of PASSWORD_VARIABLES)
+    if (assignment(name).test(text)) leaks.push({ what: `sets ${name} to a literal value`, advice: PASSWORD_ADVICE });
   if (PASSWORD_FLAG.test(text)) leaks.push({ what: "passes a literal --password", advice: PASSWORD_ADVICE });
-  if (DOCKER_LOGIN_P.test(text)) leaks.push({ what: "passes a literal password to docker login -p", advice: PASSWORD_ADVICE });
+  if (DOCKER_LOGIN_P.test(text))
+    leaks.push({ what: "passes a literal password to docker login -p", advice: PASSWORD_ADVICE });
   return leaks;
 }
 
@@ -114,7 +119,8 @@ export function plaintextSecretViolations(resource: PlainResource): string[] {
 
 export const noPlaintextSecrets = resourcePolicy({
   name: "no-plaintext-secrets",
-  description: "The NGC API key and service passwords must never be plain text in a resource input; only the stdin of a *-ngc-key or *-password command may carry them.",
+  description:
+    "The NGC API key and service passwords must never be plain text in a resource input; only the stdin of a *-ngc-key or *-password command may carry them.",
   enforcementLevel: "mandatory",
   violations: plaintextSecretViolations,
 });

@@ -54,7 +54,12 @@ export function stackPolicy(
   return {
     ...info,
     validateStack: (args, reportViolation) => {
-      const resources = args.resources.map((r) => ({ type: r.type, name: r.name, urn: r.urn, props: materializeProps(r.props) }));
+      const resources = args.resources.map((r) => ({
+        type: r.type,
+        name: r.name,
+        urn: r.urn,
+        props: materializeProps(r.props),
+      }));
       for (const message of info.violations(resources, args.getConfig())) reportViolation(message);
     },
   };

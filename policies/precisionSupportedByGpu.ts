@@ -4,7 +4,8 @@ import { ledgerPolicy } from "./hostLedgers";
 
 export const precisionSupportedByGpu = ledgerPolicy({
   name: CHECKS.precision,
-  description: "A service's precision must be supported by its GPU (no bf16 before compute capability 8.0, no fp8 before 8.9).",
+  description:
+    "A service's precision must be supported by its GPU (no bf16 before compute capability 8.0, no fp8 before 8.9).",
   enforcementLevel: "mandatory",
   subject: "precision support",
   check: checkPrecision,

@@ -37,7 +37,8 @@ const SENTINEL_EXPORTS = [
 const SENTINELS: ReadonlySet<string> = new Set(
   SENTINEL_EXPORTS.map((k) => {
     const v = policyProxy[k];
-    if (typeof v !== "string") throw new Error(`@pulumi/policy/proxy no longer exports ${k}; update policies/resource.ts`);
+    if (typeof v !== "string")
+      throw new Error(`@pulumi/policy/proxy no longer exports ${k}; update policies/resource.ts`);
     return v;
   }),
 );
@@ -61,7 +62,8 @@ export function materialize(value: unknown): unknown {
   if (isUnknown(value)) return UNKNOWN;
   if (!isObject(value)) return value;
   if (value[specialSigKey] === specialSecretSig) return materialize(readField(value, "value"));
-  if (Array.isArray(value)) return Array.from({ length: value.length }, (_, i) => materialize(readField(value, String(i))));
+  if (Array.isArray(value))
+    return Array.from({ length: value.length }, (_, i) => materialize(readField(value, String(i))));
   const out: Record<string, unknown> = {};
   for (const key of Object.keys(value)) out[key] = materialize(readField(value, key));
   return out;

@@ -50,9 +50,25 @@ function rulesOf(resource: PlainResource): IngressRule[] | typeof UNKNOWN {
     case GROUP_RULE:
       // An unknown type might be "ingress": check it rather than assume egress.
       if (p.type !== "ingress" && p.type !== UNKNOWN) return [];
-      return [{ path: "", protocol: p.protocol, fromPort: p.fromPort, toPort: p.toPort, cidrs: cidrList(p.cidrBlocks, p.ipv6CidrBlocks) }];
+      return [
+        {
+          path: "",
+          protocol: p.protocol,
+          fromPort: p.fromPort,
+          toPort: p.toPort,
+          cidrs: cidrList(p.cidrBlocks, p.ipv6CidrBlocks),
+        },
+      ];
     case INGRESS_RULE:
-      return [{ path: "", protocol: p.ipProtocol, fromPort: p.fromPort, toPort: p.toPort, cidrs: cidrList(p.cidrIpv4, p.cidrIpv6) }];
+      return [
+        {
+          path: "",
+          protocol: p.ipProtocol,
+          fromPort: p.fromPort,
+          toPort: p.toPort,
+          cidrs: cidrList(p.cidrIpv4, p.cidrIpv6),
+        },
+      ];
     default:
       return [];
   }
@@ -78,13 +94,17 @@ export function publicIngressViolations(resource: PlainResource): string[] {
   const rules = rulesOf(resource);
   const label = (rule: IngressRule) => `${what} "${resource.name}"${rule.path ? ` ${rule.path}` : ""}`;
   if (rules === UNKNOWN) {
-    return [`${what} "${resource.name}": ingress is unknown at preview, so public exposure cannot be checked; declare ingress rules with literal ports and CIDRs`];
+    return [
+      `${what} "${resource.name}": ingress is unknown at preview, so public exposure cannot be checked; declare ingress rules with literal ports and CIDRs`,
+    ];
   }
   const messages: string[] = [];
   for (const rule of rules) {
     if (isIcmp(rule.protocol)) continue;
     if (rule.cidrs === UNKNOWN || rule.cidrs.some((c) => c === UNKNOWN)) {
-      messages.push(`${label(rule)}: the source CIDRs are unknown at preview, so public exposure cannot be checked; use literal CIDRs`);
+      messages.push(
+        `${label(rule)}: the source CIDRs are unknown at preview, so public exposure cannot be checked; use literal CIDRs`,
+      );
       continue;
     }
     const world = rule.cidrs.filter(isWorldCidr);

@@ -37,9 +37,7 @@ export function scriptPrelude(purpose: string, options: ScriptOptions = {}): str
     "set -euo pipefail",
     `log() { printf '[gpu-fleet] %s\\n' "$*" >&2; }`,
     `fail() { printf '[gpu-fleet] ERROR: %s\\n' "$*" >&2; exit 1; }`,
-    sudo
-      ? `as_root() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo -n "$@"; fi; }`
-      : `as_root() { "$@"; }`,
+    sudo ? `as_root() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo -n "$@"; fi; }` : `as_root() { "$@"; }`,
     "",
   ].join("\n");
 }
@@ -53,7 +51,12 @@ export function specHash(value: unknown): string {
  * Installs the bytes on stdin as a file with the given mode, atomically, and says whether anything
  * changed. Secrets travel this way: never on a command line, never echoed.
  */
-export function renderStdinFileScript(purpose: string, path: string, mode: "0600" | "0644", options: ScriptOptions = {}): string {
+export function renderStdinFileScript(
+  purpose: string,
+  path: string,
+  mode: "0600" | "0644",
+  options: ScriptOptions = {},
+): string {
   const dir = path.slice(0, path.lastIndexOf("/")) || "/";
   return `${scriptPrelude(purpose, options)}umask 077
 target=${shQuote(path)}

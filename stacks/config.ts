@@ -51,30 +51,43 @@ export function accessConfigProblems(stack: StackConfig | undefined): string[] {
   const problems: string[] = [];
   const howToSet = "set it with `cat key | pulumi config set --secret gpu-fleet:sshPrivateKey`";
   const sshPrivateKey = secretState("sshPrivateKey");
-  if (sshPrivateKey === "missing") problems.push(`${NAMESPACE}:sshPrivateKey: is required to run commands on the hosts over SSH; ${howToSet}`);
+  if (sshPrivateKey === "missing")
+    problems.push(`${NAMESPACE}:sshPrivateKey: is required to run commands on the hosts over SSH; ${howToSet}`);
   if (sshPrivateKey === "plaintext") problems.push(`${NAMESPACE}:sshPrivateKey: is stored in plain text; ${howToSet}`);
   const sshPublicKey = config.get("sshPublicKey");
   if (sshPublicKey === undefined) {
     if (stack?.hosts.some((h) => !h.existing)) {
-      problems.push(`${NAMESPACE}:sshPublicKey: is required for EC2 hosts (registered as their key pair); expected an OpenSSH public key such as "ssh-ed25519 AAAA… user"`);
+      problems.push(
+        `${NAMESPACE}:sshPublicKey: is required for EC2 hosts (registered as their key pair); expected an OpenSSH public key such as "ssh-ed25519 AAAA… user"`,
+      );
     }
   } else if (!SSH_PUBLIC_KEY.test(sshPublicKey)) {
-    problems.push(`${NAMESPACE}:sshPublicKey: "${sshPublicKey.slice(0, 24)}" is not an OpenSSH public key; expected "ssh-ed25519 AAAA…", "ssh-rsa AAAA…" or "ecdsa-sha2-nistp256 AAAA…"`);
+    problems.push(
+      `${NAMESPACE}:sshPublicKey: "${sshPublicKey.slice(0, 24)}" is not an OpenSSH public key; expected "ssh-ed25519 AAAA…", "ssh-rsa AAAA…" or "ecdsa-sha2-nistp256 AAAA…"`,
+    );
   }
   if (stack?.observability.enabled) {
     const grafana = secretState("grafanaAdminPassword");
-    const howToSetGrafana = "set it with `pulumi config set --secret gpu-fleet:grafanaAdminPassword <password>`, or turn observability off with gpu-fleet:observability { enabled: false }";
-    if (grafana === "missing") problems.push(`${NAMESPACE}:grafanaAdminPassword: is required for Grafana (gpu-fleet:observability is enabled); ${howToSetGrafana}`);
-    if (grafana === "plaintext") problems.push(`${NAMESPACE}:grafanaAdminPassword: is stored in plain text; ${howToSetGrafana}`);
+    const howToSetGrafana =
+      "set it with `pulumi config set --secret gpu-fleet:grafanaAdminPassword <password>`, or turn observability off with gpu-fleet:observability { enabled: false }";
+    if (grafana === "missing")
+      problems.push(
+        `${NAMESPACE}:grafanaAdminPassword: is required for Grafana (gpu-fleet:observability is enabled); ${howToSetGrafana}`,
+      );
+    if (grafana === "plaintext")
+      problems.push(`${NAMESPACE}:grafanaAdminPassword: is stored in plain text; ${howToSetGrafana}`);
   }
   if (stack?.rag) {
     const iris = secretState("irisPassword");
     const howToSetIris = "set it with `pulumi config set --secret gpu-fleet:irisPassword <password>`";
-    if (iris === "missing") problems.push(`${NAMESPACE}:irisPassword: is required for IRIS (gpu-fleet:rag is set); ${howToSetIris}`);
+    if (iris === "missing")
+      problems.push(`${NAMESPACE}:irisPassword: is required for IRIS (gpu-fleet:rag is set); ${howToSetIris}`);
     if (iris === "plaintext") problems.push(`${NAMESPACE}:irisPassword: is stored in plain text; ${howToSetIris}`);
     const corpus = resolve(stack.rag.corpusDir);
     if (!existsSync(corpus) || !statSync(corpus).isDirectory()) {
-      problems.push(`${NAMESPACE}:rag.corpusDir: "${stack.rag.corpusDir}" is not a directory (looked at ${corpus}); expected a local folder of .txt, .md and .jsonl documents`);
+      problems.push(
+        `${NAMESPACE}:rag.corpusDir: "${stack.rag.corpusDir}" is not a directory (looked at ${corpus}); expected a local folder of .txt, .md and .jsonl documents`,
+      );
     }
   }
   return problems;

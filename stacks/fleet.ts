@@ -26,9 +26,12 @@ export function deployFleet(): FleetOutputs {
     if (!pulumi.runtime.isDryRun()) {
       throw new Error(`the GPU plan has ${blocking.length} mandatory finding(s); nothing was created:\n${text}`);
     }
-    pulumi.log.warn(`the GPU plan has ${blocking.length} mandatory finding(s); \`pulumi up\` will refuse to create anything:\n${text}`);
+    pulumi.log.warn(
+      `the GPU plan has ${blocking.length} mandatory finding(s); \`pulumi up\` will refuse to create anything:\n${text}`,
+    );
   }
-  for (const f of plan.findings.filter((f) => f.enforcement === "advisory")) pulumi.log.warn(`[${f.check}] ${f.message}`);
+  for (const f of plan.findings.filter((f) => f.enforcement === "advisory"))
+    pulumi.log.warn(`[${f.check}] ${f.message}`);
 
   const config = new pulumi.Config(NAMESPACE);
   const sshPrivateKey = config.requireSecret("sshPrivateKey");
@@ -43,7 +46,8 @@ export function deployFleet(): FleetOutputs {
       .filter((s) => s.gpus.length > 0)
       .map((s) => [s.name, new NimService(s.name, { host: hosts.get(s.host)!, service: s, ngcApiKey })] as const),
   );
-  const rag = stack.rag && services.get(stack.rag.embeddingService) ? deployRag(stack.rag, hosts, services, config) : undefined;
+  const rag =
+    stack.rag && services.get(stack.rag.embeddingService) ? deployRag(stack.rag, hosts, services, config) : undefined;
 
   const observability = stack.observability.enabled
     ? new ObservabilityStack("observability", {
@@ -61,10 +65,20 @@ export function deployFleet(): FleetOutputs {
 }
 
 /** IRIS as the vector store and the vectorizer feeding it through the embedding service. */
-function deployRag(rag: RagConfig, hosts: ReadonlyMap<string, GpuHost>, services: ReadonlyMap<string, NimService>, config: pulumi.Config) {
+function deployRag(
+  rag: RagConfig,
+  hosts: ReadonlyMap<string, GpuHost>,
+  services: ReadonlyMap<string, NimService>,
+  config: pulumi.Config,
+) {
   const host = hosts.get(rag.host)!;
   const embed = services.get(rag.embeddingService)!;
-  const store = new IrisVectorDb("iris", { host, password: config.requireSecret("irisPassword"), embeddingModel: embed.model, table: rag.table });
+  const store = new IrisVectorDb("iris", {
+    host,
+    password: config.requireSecret("irisPassword"),
+    embeddingModel: embed.model,
+    table: rag.table,
+  });
   const job = new VectorizerJob("vectorizer", {
     host,
     corpusDir: rag.corpusDir,
@@ -88,7 +102,13 @@ export function stackOutputs(fleet: FleetOutputs) {
     gpuMap: fleet.plan.hosts.map((h) => ({
       host: h.name,
       instanceType: h.instanceType,
-      gpus: h.ledger.map((g) => ({ index: g.index, model: g.model, reservedMiB: g.reservedMiB, usableMiB: g.usableMiB, services: g.reservations.map((r) => r.service) })),
+      gpus: h.ledger.map((g) => ({
+        index: g.index,
+        model: g.model,
+        reservedMiB: g.reservedMiB,
+        usableMiB: g.usableMiB,
+        services: g.reservations.map((r) => r.service),
+      })),
     })),
   };
 }

@@ -22,7 +22,7 @@ describe("the README's quick start", () => {
 
   it("names scripts that exist, and CI runs the same test command", () => {
     expect(pkg.scripts.plan).toBe("tsx cli/plan.ts");
-    expect(pkg.scripts.test).toBe("tsc -p tsconfig.json --noEmit && vitest run");
+    expect(pkg.scripts.test).toBe("prettier --check . && tsc -p tsconfig.json --noEmit && vitest run");
     const ci = readFileSync(join(ROOT, ".ci", "run"), "utf8");
     expect(ci).toContain("npm ci --no-audit --no-fund");
     expect(ci).toMatch(/^npm test 2>&1 \| tee "\$log"$/m);

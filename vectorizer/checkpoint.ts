@@ -60,7 +60,9 @@ export class Checkpoint {
     const db = this.db;
     return {
       getMeta: db.prepare<[string], { value: string }>("SELECT value FROM meta WHERE key = ?"),
-      setMeta: db.prepare("INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value"),
+      setMeta: db.prepare(
+        "INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+      ),
       getDocument: db.prepare<[string], { doc_hash: string; chunk_count: number; status: "pending" | "done" }>(
         "SELECT doc_hash, chunk_count, status FROM documents WHERE source = ?",
       ),
@@ -69,7 +71,9 @@ export class Checkpoint {
          ON CONFLICT (source) DO UPDATE SET doc_hash = excluded.doc_hash, status = 'pending', seen_run = excluded.seen_run`,
       ),
       touchDocument: db.prepare("UPDATE documents SET seen_run = ? WHERE source = ?"),
-      finishDocument: db.prepare("UPDATE documents SET status = 'done', chunk_count = ? WHERE source = ? AND doc_hash = ?"),
+      finishDocument: db.prepare(
+        "UPDATE documents SET status = 'done', chunk_count = ? WHERE source = ? AND doc_hash = ?",
+      ),
       chunkHash: db.prepare<[string], { content_hash: string }>("SELECT content_hash FROM chunks WHERE chunk_key = ?"),
       upsertChunk: db.prepare(
         `INSERT INTO chunks (chunk_key, source, position, content_hash) VALUES (?, ?, ?, ?)
@@ -77,7 +81,9 @@ export class Checkpoint {
       ),
       forgetChunksFrom: db.prepare("DELETE FROM chunks WHERE source = ? AND position >= ?"),
       forgetDocument: db.prepare("DELETE FROM documents WHERE source = ?"),
-      unseenSources: db.prepare<[number], { source: string }>("SELECT source FROM documents WHERE seen_run <> ? ORDER BY source"),
+      unseenSources: db.prepare<[number], { source: string }>(
+        "SELECT source FROM documents WHERE seen_run <> ? ORDER BY source",
+      ),
       countChunks: db.prepare<[], { n: number }>("SELECT COUNT(*) AS n FROM chunks"),
     };
   }
@@ -123,7 +129,10 @@ export class Checkpoint {
    * One transaction: chunks the store confirmed, and documents whose every chunk is now stored.
    * Called only after the store write, so the checkpoint never runs ahead of the store.
    */
-  recordProgress(chunks: readonly DoneChunk[], finished: readonly { source: string; docHash: string; chunkCount: number }[]): void {
+  recordProgress(
+    chunks: readonly DoneChunk[],
+    finished: readonly { source: string; docHash: string; chunkCount: number }[],
+  ): void {
     this.db.transaction(() => {
       for (const c of chunks) this.statements.upsertChunk.run(c.chunkKey, c.source, c.position, c.contentHash);
       for (const d of finished) this.statements.finishDocument.run(d.chunkCount, d.source, d.docHash);

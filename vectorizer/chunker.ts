@@ -46,7 +46,11 @@ export function validateChunkingOptions(options: ChunkingOptions): string | null
   if (!Number.isInteger(options.maxChars) || options.maxChars < 20) {
     return `chunk size must be an integer of at least 20 characters, got ${options.maxChars}`;
   }
-  if (!Number.isInteger(options.overlapChars) || options.overlapChars < 0 || options.overlapChars >= options.maxChars / 2) {
+  if (
+    !Number.isInteger(options.overlapChars) ||
+    options.overlapChars < 0 ||
+    options.overlapChars >= options.maxChars / 2
+  ) {
     return `chunk overlap must be an integer from 0 to less than half the chunk size (${options.maxChars}), got ${options.overlapChars}`;
   }
   return null;
@@ -88,7 +92,11 @@ function nextChunkStart(text: string, start: number, end: number, overlap: numbe
  * Splits a document into chunks. Pure and deterministic: the same text always gives the same
  * chunks, which is what makes resuming and change detection work.
  */
-export function* chunkDocument(source: string, rawText: string, options: ChunkingOptions = DEFAULT_CHUNKING): Generator<Chunk> {
+export function* chunkDocument(
+  source: string,
+  rawText: string,
+  options: ChunkingOptions = DEFAULT_CHUNKING,
+): Generator<Chunk> {
   const text = normalizeText(rawText);
   let start = 0;
   let position = 0;

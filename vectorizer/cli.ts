@@ -29,7 +29,8 @@ export function openStore(options: CommonOptions, env: Env, connections: number)
   const namespace = env.IRIS_NAMESPACE ?? "USER";
   const user = env.IRIS_USERNAME;
   const password = env.IRIS_PASSWORD;
-  if (!user || !password) throw new UsageError("the iris store needs IRIS_USERNAME and IRIS_PASSWORD in the environment");
+  if (!user || !password)
+    throw new UsageError("the iris store needs IRIS_USERNAME and IRIS_PASSWORD in the environment");
   const sql = connectIris({ host, port, namespace, user, password, timeoutMs: options.timeoutMs });
   return new IrisStore(sql, options.table, `${host}:${port}/${namespace}`);
 }
@@ -59,14 +60,19 @@ async function ingest(command: IngestCommand, env: Env, io: CliIo): Promise<numb
   } catch {
     // reported below
   }
-  if (!isDirectory) throw new UsageError(`corpus directory "${command.corpusDir}" does not exist or is not a directory`);
+  if (!isDirectory)
+    throw new UsageError(`corpus directory "${command.corpusDir}" does not exist or is not a directory`);
 
   const progress = new Progress();
-  const metrics = command.metricsPort === null ? null : await startMetricsServer(progress, command.metricsHost, command.metricsPort);
+  const metrics =
+    command.metricsPort === null ? null : await startMetricsServer(progress, command.metricsHost, command.metricsPort);
   if (metrics) io.stderr(`vectorizer: metrics on http://${command.metricsHost}:${metrics.port}/metrics\n`);
   const ticker =
     command.progressIntervalMs > 0
-      ? setInterval(() => io.stderr(`${formatProgressLine(progress.snapshot(), Date.now())}\n`), command.progressIntervalMs)
+      ? setInterval(
+          () => io.stderr(`${formatProgressLine(progress.snapshot(), Date.now())}\n`),
+          command.progressIntervalMs,
+        )
       : null;
   ticker?.unref();
 
@@ -82,7 +88,13 @@ async function ingest(command: IngestCommand, env: Env, io: CliIo): Promise<numb
         model: command.model,
         dimension: command.dimension,
       },
-      { store, checkpoint, progress, embedder: embeddingClient(command, env, progress, io), report: (line) => io.stderr(`${line}\n`) },
+      {
+        store,
+        checkpoint,
+        progress,
+        embedder: embeddingClient(command, env, progress, io),
+        report: (line) => io.stderr(`${line}\n`),
+      },
     );
     io.stderr(`${formatProgressLine(progress.snapshot(), Date.now())}\n`);
     const peakRssMiB = Math.round((process.resourceUsage().maxRSS / 1024) * 10) / 10;
@@ -104,7 +116,10 @@ async function ingest(command: IngestCommand, env: Env, io: CliIo): Promise<numb
 export function formatSearchHits(hits: readonly SearchHit[]): string {
   if (hits.length === 0) return "no chunks in the store\n";
   return hits
-    .map((hit, i) => `${i + 1}. ${hit.score.toFixed(4)} ${hit.source}#${hit.position}\n   ${hit.text.replace(/\s+/g, " ").slice(0, 200)}\n`)
+    .map(
+      (hit, i) =>
+        `${i + 1}. ${hit.score.toFixed(4)} ${hit.source}#${hit.position}\n   ${hit.text.replace(/\s+/g, " ").slice(0, 200)}\n`,
+    )
     .join("");
 }
 
@@ -112,7 +127,8 @@ async function search(command: SearchCommand, env: Env, io: CliIo): Promise<numb
   const store = openStore(command, env, 1);
   try {
     const storeDimension = await store.existingDimension();
-    if (storeDimension === null) throw new VectorizerError(`the store has no table ${command.table} yet: run ingest first`);
+    if (storeDimension === null)
+      throw new VectorizerError(`the store has no table ${command.table} yet: run ingest first`);
     const embedder = embeddingClient(command, env, new Progress(), io);
     embedder.dimension = storeDimension;
     const [vector] = await embedder.embed([command.question], "query");
@@ -127,7 +143,12 @@ async function search(command: SearchCommand, env: Env, io: CliIo): Promise<numb
 function schemaText(command: SchemaCommand): string {
   if (command.store === "pgvector") return `${pgSchemaSql(command.table, command.dimension).join(";\n")};\n`;
   const { tables, indexes } = irisSchemaStatements(irisTableName(command.table), command.dimension, true);
-  const lines = [...tables.map((sql) => `${sql};`), ...indexes.map((index) => `-- only when ${index.name} does not exist yet; the HNSW index needs IRIS 2024.1+\n${index.sql};`)];
+  const lines = [
+    ...tables.map((sql) => `${sql};`),
+    ...indexes.map(
+      (index) => `-- only when ${index.name} does not exist yet; the HNSW index needs IRIS 2024.1+\n${index.sql};`,
+    ),
+  ];
   return `${lines.join("\n")}\n`;
 }
 
@@ -136,10 +157,14 @@ async function init(command: SchemaCommand, env: Env, io: CliIo): Promise<number
   try {
     const existing = await store.existingDimension();
     if (existing !== null && existing !== command.dimension) {
-      throw new VectorizerError(`${store.identity} already holds ${existing}-dimensional vectors, not ${command.dimension}`);
+      throw new VectorizerError(
+        `${store.identity} already holds ${existing}-dimensional vectors, not ${command.dimension}`,
+      );
     }
     await store.ensureSchema(command.dimension);
-    io.stdout(`${JSON.stringify({ store: store.identity, dimension: command.dimension, created: existing === null })}\n`);
+    io.stdout(
+      `${JSON.stringify({ store: store.identity, dimension: command.dimension, created: existing === null })}\n`,
+    );
     return 0;
   } finally {
     await store.close().catch(() => undefined);

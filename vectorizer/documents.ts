@@ -44,7 +44,8 @@ export async function* walkCorpus(root: string): AsyncGenerator<string> {
   for (const entry of names) {
     const path = join(root, entry.name);
     if (entry.isDir) yield* walkCorpus(path);
-    else if (entry.isFile && (SUPPORTED_EXTENSIONS as readonly string[]).includes(extname(entry.name).toLowerCase())) yield path;
+    else if (entry.isFile && (SUPPORTED_EXTENSIONS as readonly string[]).includes(extname(entry.name).toLowerCase()))
+      yield path;
   }
 }
 
@@ -89,7 +90,11 @@ async function* readJsonl(path: string, file: string): AsyncGenerator<CorpusItem
     if (item.kind === "document") {
       // Two records with one id would overwrite each other's chunks on every run.
       if (seenSources.has(item.source)) {
-        yield { kind: "malformed", where: `${file}:${lineNumber}`, reason: `duplicate id (${item.source.slice(file.length + 1)})` };
+        yield {
+          kind: "malformed",
+          where: `${file}:${lineNumber}`,
+          reason: `duplicate id (${item.source.slice(file.length + 1)})`,
+        };
         continue;
       }
       seenSources.add(item.source);

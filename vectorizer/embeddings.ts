@@ -28,7 +28,12 @@ export interface RetryEvent {
 }
 
 /** The exact request body the NIM and NVIDIA's hosted API accept. Pure, exported for tests. */
-export function embeddingRequestBody(model: string, input: readonly string[], inputType: InputType, truncate?: string): string {
+export function embeddingRequestBody(
+  model: string,
+  input: readonly string[],
+  inputType: InputType,
+  truncate?: string,
+): string {
   const body: Record<string, unknown> = { model, input, input_type: inputType, encoding_format: "float" };
   if (truncate) body.truncate = truncate;
   return JSON.stringify(body);
@@ -71,7 +76,11 @@ function isFiniteNumberArray(value: unknown): value is number[] {
  * Checks the response shape and returns the vectors in input order. Any surprise here is terminal:
  * a server that answers with the wrong shape will answer the same way to a retry.
  */
-export function parseEmbeddingResponse(bodyText: string, expectedCount: number, expectedDimension: number | null): number[][] {
+export function parseEmbeddingResponse(
+  bodyText: string,
+  expectedCount: number,
+  expectedDimension: number | null,
+): number[][] {
   let parsed: unknown;
   try {
     parsed = JSON.parse(bodyText);
@@ -89,7 +98,9 @@ export function parseEmbeddingResponse(bodyText: string, expectedCount: number, 
     const index = typeof item.index === "number" ? item.index : i;
     const embedding = item.embedding;
     if (!isFiniteNumberArray(embedding)) {
-      throw new TerminalEmbeddingError(`embedding response item ${index} is not an array of finite numbers (was encoding_format "float" ignored?)`);
+      throw new TerminalEmbeddingError(
+        `embedding response item ${index} is not an array of finite numbers (was encoding_format "float" ignored?)`,
+      );
     }
     if (index < 0 || index >= expectedCount || vectors[index] !== undefined) {
       throw new TerminalEmbeddingError(`embedding response has an invalid or repeated index ${index}`);
@@ -99,14 +110,22 @@ export function parseEmbeddingResponse(bodyText: string, expectedCount: number, 
   const dimension = expectedDimension ?? vectors[0].length;
   for (const vector of vectors) {
     if (vector.length !== dimension) {
-      throw new DimensionMismatchError(`dimension mismatch: the embedding service returned a ${vector.length}-dimensional vector, expected ${dimension}`);
+      throw new DimensionMismatchError(
+        `dimension mismatch: the embedding service returned a ${vector.length}-dimensional vector, expected ${dimension}`,
+      );
     }
   }
   return vectors;
 }
 
 /** Maps a non-retryable HTTP status to the message the operator needs. */
-export function terminalStatusMessage(status: number, url: string, model: string, serverMessage: string, apiKeyEnv: string): string {
+export function terminalStatusMessage(
+  status: number,
+  url: string,
+  model: string,
+  serverMessage: string,
+  apiKeyEnv: string,
+): string {
   const detail = serverMessage ? `: ${serverMessage}` : "";
   if (status === 401 || status === 403) {
     return `embedding service rejected the credentials (HTTP ${status} from ${url}); check the API key in $${apiKeyEnv}${detail}`;
@@ -117,7 +136,8 @@ export function terminalStatusMessage(status: number, url: string, model: string
   return `embedding request rejected (HTTP ${status} from ${url})${detail}`;
 }
 
-type AttemptOutcome = { ok: true; vectors: number[][] } | { ok: false; retryable: true; reason: string; retryAfterMs: number | null };
+type AttemptOutcome =
+  { ok: true; vectors: number[][] } | { ok: false; retryable: true; reason: string; retryAfterMs: number | null };
 
 export class EmbeddingClient {
   private readonly url: string;
@@ -173,12 +193,15 @@ export class EmbeddingClient {
         retryAfterMs: parseRetryAfterMs(response.headers.get("retry-after")),
       };
     }
-    throw new TerminalEmbeddingError(terminalStatusMessage(response.status, this.url, this.options.model, serverMessage, this.apiKeyEnv));
+    throw new TerminalEmbeddingError(
+      terminalStatusMessage(response.status, this.url, this.options.model, serverMessage, this.apiKeyEnv),
+    );
   }
 
   private describeNetworkError(error: unknown): string {
     const err = error as Error & { cause?: { code?: string; message?: string } };
-    if (err.name === "TimeoutError" || err.name === "AbortError") return `no answer within ${this.options.timeoutMs} ms`;
+    if (err.name === "TimeoutError" || err.name === "AbortError")
+      return `no answer within ${this.options.timeoutMs} ms`;
     const cause = err.cause?.code ?? err.cause?.message ?? err.message;
     return redactSecret(`network error (${cause})`, this.options.apiKey);
   }

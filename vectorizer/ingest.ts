@@ -125,7 +125,10 @@ export async function runIngest(options: IngestOptions, deps: IngestDeps): Promi
    * SQLite transaction. Documents that may have older rows beyond their new length get those
    * deleted first: checkpoint records before store rows, so a crash leaves the checkpoint lagging.
    */
-  const completeBatch = async (stored: readonly QueuedChunk[], documents: readonly DocumentInFlight[]): Promise<void> => {
+  const completeBatch = async (
+    stored: readonly QueuedChunk[],
+    documents: readonly DocumentInFlight[],
+  ): Promise<void> => {
     for (const doc of documents) {
       // A document the checkpoint never saw, in a store this checkpoint has known since it was
       // empty, has no rows beyond what this run wrote: skip one delete round trip per document.
@@ -223,7 +226,12 @@ export async function runIngest(options: IngestOptions, deps: IngestDeps): Promi
  * rows than the checkpoint says were written (the table was dropped or restored from an old
  * backup), its "done" marks are lies: start over. Re-embedding is safe, skipping is not.
  */
-async function reconcileCheckpoint(options: IngestOptions, store: Store, checkpoint: Checkpoint, report: (line: string) => void): Promise<boolean> {
+async function reconcileCheckpoint(
+  options: IngestOptions,
+  store: Store,
+  checkpoint: Checkpoint,
+  report: (line: string) => void,
+): Promise<boolean> {
   const fingerprint = checkpointFingerprint(options, store.identity);
   const previous = checkpoint.getMeta("fingerprint");
   const stored = await store.count();
@@ -247,7 +255,10 @@ async function reconcileCheckpoint(options: IngestOptions, store: Store, checkpo
   return checkpoint.getMeta("baseline") === "empty";
 }
 
-async function scanCorpus(options: IngestOptions, checkpoint: Checkpoint): Promise<{ chunks: number; pending: number }> {
+async function scanCorpus(
+  options: IngestOptions,
+  checkpoint: Checkpoint,
+): Promise<{ chunks: number; pending: number }> {
   let chunks = 0;
   let pending = 0;
   for await (const item of readCorpus(options.corpusDir)) {
@@ -266,7 +277,12 @@ async function scanCorpus(options: IngestOptions, checkpoint: Checkpoint): Promi
 }
 
 /** Asks the service for one vector and compares its size with what the store and the caller expect. */
-async function probeDimension(embedder: EmbeddingClient, options: IngestOptions, storeDimension: number | null, storeIdentity: string): Promise<number> {
+async function probeDimension(
+  embedder: EmbeddingClient,
+  options: IngestOptions,
+  storeDimension: number | null,
+  storeIdentity: string,
+): Promise<number> {
   const [vector] = await embedder.embed(["dimension probe"], "passage");
   const dimension = vector.length;
   if (options.dimension !== null && options.dimension !== dimension) {
@@ -371,7 +387,15 @@ async function produceBatches(
       continue;
     }
     begun.push({ source: item.source, docHash });
-    const doc: DocumentInFlight = { source: item.source, docHash, chunkCount: 0, remaining: 0, allQueued: false, finishing: false, known: state !== undefined };
+    const doc: DocumentInFlight = {
+      source: item.source,
+      docHash,
+      chunkCount: 0,
+      remaining: 0,
+      allQueued: false,
+      finishing: false,
+      known: state !== undefined,
+    };
     for (const chunk of chunkDocument(item.source, item.text, options.chunking)) {
       doc.chunkCount += 1;
       if (checkpoint.isChunkDone(chunk.chunkKey, chunk.contentHash)) {

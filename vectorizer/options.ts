@@ -86,7 +86,13 @@ environment:
 /** Flags that would put a secret into argv (visible in ps, shell history, Pulumi state). */
 const SECRET_FLAGS = ["--api-key", "--password", "--pg-url", "--token"];
 
-function integer(name: string, value: string | undefined, fallback: number, min: number, max = Number.MAX_SAFE_INTEGER): number {
+function integer(
+  name: string,
+  value: string | undefined,
+  fallback: number,
+  min: number,
+  max = Number.MAX_SAFE_INTEGER,
+): number {
   if (value === undefined) return fallback;
   if (!/^\d+$/.test(value) || Number(value) < min || Number(value) > max) {
     throw new UsageError(`--${name} must be an integer from ${min} to ${max}, got "${value}"`);
@@ -100,11 +106,14 @@ function optionalInteger(name: string, value: string | undefined, min: number, m
 
 /** Parses argv (without node and script) into a validated command. Throws UsageError. Pure. */
 export function parseCommand(argv: readonly string[]): Command {
-  if (argv.length > 0 && (argv[0] === "help" || argv.includes("--help") || argv.includes("-h"))) return { command: "help" };
+  if (argv.length > 0 && (argv[0] === "help" || argv.includes("--help") || argv.includes("-h")))
+    return { command: "help" };
   for (const arg of argv) {
     const flag = arg.split("=")[0];
     if (SECRET_FLAGS.includes(flag)) {
-      throw new UsageError(`${flag} is not accepted: secrets are read from the environment only (see --api-key-env, VECTORIZER_PG_URL, IRIS_PASSWORD)`);
+      throw new UsageError(
+        `${flag} is not accepted: secrets are read from the environment only (see --api-key-env, VECTORIZER_PG_URL, IRIS_PASSWORD)`,
+      );
     }
   }
   let parsed;
@@ -143,12 +152,14 @@ export function parseCommand(argv: readonly string[]): Command {
   const [command, ...rest] = positionals;
 
   const store = (values.store ?? DEFAULTS.store) as StoreKind;
-  if (store !== "pgvector" && store !== "iris") throw new UsageError(`--store must be pgvector or iris, got "${values.store}"`);
+  if (store !== "pgvector" && store !== "iris")
+    throw new UsageError(`--store must be pgvector or iris, got "${values.store}"`);
   const table = values.table ?? DEFAULTS.table;
   const tableProblem = validateTableName(table);
   if (tableProblem) throw new UsageError(`--table: ${tableProblem}`);
   const apiKeyEnv = values["api-key-env"] ?? DEFAULTS.apiKeyEnv;
-  if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(apiKeyEnv)) throw new UsageError(`--api-key-env must name an environment variable, got "${apiKeyEnv}"`);
+  if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(apiKeyEnv))
+    throw new UsageError(`--api-key-env must name an environment variable, got "${apiKeyEnv}"`);
   const truncate = values.truncate;
   if (truncate !== undefined && truncate !== "NONE" && truncate !== "START" && truncate !== "END") {
     throw new UsageError(`--truncate must be NONE, START or END, got "${truncate}"`);
@@ -187,16 +198,29 @@ export function parseCommand(argv: readonly string[]): Command {
       dimension: optionalInteger("dimension", values.dimension, 1, 65536),
       metricsPort: optionalInteger("metrics-port", values["metrics-port"], 0, 65535),
       metricsHost: values["metrics-host"] ?? DEFAULTS.metricsHost,
-      progressIntervalMs: integer("progress-interval-ms", values["progress-interval-ms"], DEFAULTS.progressIntervalMs, 0),
+      progressIntervalMs: integer(
+        "progress-interval-ms",
+        values["progress-interval-ms"],
+        DEFAULTS.progressIntervalMs,
+        0,
+      ),
     };
   }
   if (command === "search") {
-    if (rest.length !== 1 || rest[0].trim().length === 0) throw new UsageError(`search takes one non-empty question in quotes\n${USAGE}`);
-    return { ...common, command, question: rest[0], topK: integer("top-k", values["top-k"], DEFAULTS.topK, 1, 1000), json: values.json ?? false };
+    if (rest.length !== 1 || rest[0].trim().length === 0)
+      throw new UsageError(`search takes one non-empty question in quotes\n${USAGE}`);
+    return {
+      ...common,
+      command,
+      question: rest[0],
+      topK: integer("top-k", values["top-k"], DEFAULTS.topK, 1, 1000),
+      json: values.json ?? false,
+    };
   }
   if (command === "schema" || command === "init") {
     if (rest.length !== 0) throw new UsageError(`${command} takes no positional arguments\n${USAGE}`);
-    if (values.dimension === undefined) throw new UsageError(`${command} needs --dimension N (1024 for nvidia/nv-embedqa-e5-v5)`);
+    if (values.dimension === undefined)
+      throw new UsageError(`${command} needs --dimension N (1024 for nvidia/nv-embedqa-e5-v5)`);
     return { ...common, command, dimension: integer("dimension", values.dimension, 0, 1, 65536) };
   }
   throw new UsageError(command === undefined ? USAGE : `unknown command "${command}"\n${USAGE}`);

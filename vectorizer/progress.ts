@@ -123,7 +123,11 @@ export function renderMetrics(s: ProgressSnapshot): string {
 }
 
 /** Serves GET /metrics; everything else is 404. Returns the server and the port it listens on. */
-export async function startMetricsServer(progress: Progress, host: string, port: number): Promise<{ server: Server; port: number }> {
+export async function startMetricsServer(
+  progress: Progress,
+  host: string,
+  port: number,
+): Promise<{ server: Server; port: number }> {
   const server = createServer((request, response) => {
     if (request.method === "GET" && (request.url === "/metrics" || request.url?.startsWith("/metrics?"))) {
       response.writeHead(200, { "content-type": "text/plain; version=0.0.4; charset=utf-8" });

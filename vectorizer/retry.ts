@@ -34,7 +34,12 @@ export function parseRetryAfterMs(header: string | null | undefined, now: number
 }
 
 /** The server's own wait wins when it gives one (it knows its rate limit), bounded by maxDelayMs. */
-export function retryDelayMs(attempt: number, retryAfterMs: number | null, policy: RetryPolicy, random?: () => number): number {
+export function retryDelayMs(
+  attempt: number,
+  retryAfterMs: number | null,
+  policy: RetryPolicy,
+  random?: () => number,
+): number {
   if (retryAfterMs !== null) return Math.min(retryAfterMs, policy.maxDelayMs);
   return backoffDelayMs(attempt, policy, random);
 }

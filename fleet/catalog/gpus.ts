@@ -4,14 +4,7 @@
  */
 
 export type GpuModelName =
-  | "T4"
-  | "V100-SXM2-16GB"
-  | "A10G"
-  | "L4"
-  | "L40S"
-  | "A100-SXM4-40GB"
-  | "A100-SXM4-80GB"
-  | "H100-SXM5-80GB";
+  "T4" | "V100-SXM2-16GB" | "A10G" | "L4" | "L40S" | "A100-SXM4-40GB" | "A100-SXM4-80GB" | "H100-SXM5-80GB";
 
 export interface GpuModel {
   readonly name: GpuModelName;
@@ -27,7 +20,13 @@ export interface GpuModel {
 const SMI_LOGS = "public nvidia-smi logs collected in shared/data/instances.json";
 
 export const GPU_MODELS: Readonly<Record<GpuModelName, GpuModel>> = {
-  T4: { name: "T4", nvidiaSmiName: "Tesla T4", memoryMiB: 15360, computeCapability: 7.5, source: `${SMI_LOGS} ('NVIDIA T4, 15360 MiB')` },
+  T4: {
+    name: "T4",
+    nvidiaSmiName: "Tesla T4",
+    memoryMiB: 15360,
+    computeCapability: 7.5,
+    source: `${SMI_LOGS} ('NVIDIA T4, 15360 MiB')`,
+  },
   "V100-SXM2-16GB": {
     name: "V100-SXM2-16GB",
     nvidiaSmiName: "Tesla V100-SXM2-16GB",
@@ -35,9 +34,27 @@ export const GPU_MODELS: Readonly<Record<GpuModelName, GpuModel>> = {
     computeCapability: 7.0,
     source: "AWS P3 launch blog (16 GiB per GPU); shared/data/instances.json p3.2xlarge",
   },
-  A10G: { name: "A10G", nvidiaSmiName: "NVIDIA A10G", memoryMiB: 23028, computeCapability: 8.6, source: `${SMI_LOGS} ('NVIDIA A10G, 23028 MiB')` },
-  L4: { name: "L4", nvidiaSmiName: "NVIDIA L4", memoryMiB: 23034, computeCapability: 8.9, source: `${SMI_LOGS} ('NVIDIA L4, 23034 MiB')` },
-  L40S: { name: "L40S", nvidiaSmiName: "NVIDIA L40S", memoryMiB: 46068, computeCapability: 8.9, source: `${SMI_LOGS} ('NVIDIA L40S, 46068 MiB')` },
+  A10G: {
+    name: "A10G",
+    nvidiaSmiName: "NVIDIA A10G",
+    memoryMiB: 23028,
+    computeCapability: 8.6,
+    source: `${SMI_LOGS} ('NVIDIA A10G, 23028 MiB')`,
+  },
+  L4: {
+    name: "L4",
+    nvidiaSmiName: "NVIDIA L4",
+    memoryMiB: 23034,
+    computeCapability: 8.9,
+    source: `${SMI_LOGS} ('NVIDIA L4, 23034 MiB')`,
+  },
+  L40S: {
+    name: "L40S",
+    nvidiaSmiName: "NVIDIA L40S",
+    memoryMiB: 46068,
+    computeCapability: 8.9,
+    source: `${SMI_LOGS} ('NVIDIA L40S, 46068 MiB')`,
+  },
   "A100-SXM4-40GB": {
     name: "A100-SXM4-40GB",
     nvidiaSmiName: "NVIDIA A100-SXM4-40GB",

@@ -62,4 +62,5 @@ export function findInstanceType(name: string): InstanceType | undefined {
  * Source: docs.aws.amazon.com/dlami/latest/devguide/find-dlami-id.html (format); the name as used in
  * public CDK/Terraform code (shared/data/instances.json notes the doc example omits "-gpu-").
  */
-export const DLAMI_SSM_PARAMETER = "/aws/service/deeplearning/ami/x86_64/base-oss-nvidia-driver-gpu-ubuntu-22.04/latest/ami-id";
+export const DLAMI_SSM_PARAMETER =
+  "/aws/service/deeplearning/ami/x86_64/base-oss-nvidia-driver-gpu-ubuntu-22.04/latest/ami-id";

@@ -286,7 +286,8 @@ export const MODELS: readonly ModelSpec[] = [
       nim: false,
       modelRepo: "sentence-transformers/all-MiniLM-L6-v2",
     },
-    source: "huggingface.co/sentence-transformers/all-MiniLM-L6-v2 config.json (hidden 384, 6 layers, 12 heads, max_pos 512); params computed",
+    source:
+      "huggingface.co/sentence-transformers/all-MiniLM-L6-v2 config.json (hidden 384, 6 layers, 12 heads, max_pos 512); params computed",
   },
   {
     id: "microsoft/DialoGPT-medium",
@@ -303,7 +304,8 @@ export const MODELS: readonly ModelSpec[] = [
     engine: "vllm",
     optimizedProfiles: [],
     serving: vllmImage("microsoft/DialoGPT-medium"),
-    source: "github.com/RahulSChand/gpu_poor public/all_configs.json (n_embd 1024, n_head 16, n_layer 24, vocab 50257); params computed (GPT-2 medium)",
+    source:
+      "github.com/RahulSChand/gpu_poor public/all_configs.json (n_embd 1024, n_head 16, n_layer 24, vocab 50257); params computed (GPT-2 medium)",
     uncertain: "n_positions 1024 is the GPT-2 default",
   },
   {
@@ -339,5 +341,7 @@ export function findOptimizedProfile(
 ): OptimizedProfile | undefined {
   // NIM's FP16 engines serve bf16 checkpoints: the support matrix lists them as FP16.
   const wanted = precision === "bf16" ? "fp16" : precision;
-  return model.optimizedProfiles.find((p) => p.gpu === gpu && p.precision === wanted && p.tensorParallel === tensorParallel);
+  return model.optimizedProfiles.find(
+    (p) => p.gpu === gpu && p.precision === wanted && p.tensorParallel === tensorParallel,
+  );
 }

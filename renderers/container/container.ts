@@ -92,7 +92,10 @@ const BIND_TOKEN = "{bind}";
 /** One argument for bash: single-quoted, or double-quoted around `$bind` where it holds the bind token. */
 function renderArg(arg: string): string {
   if (!arg.includes(BIND_TOKEN)) return shQuote(arg);
-  return `"${arg.split(BIND_TOKEN).map((part) => part.replace(/[\\"$`]/g, (c) => `\\${c}`)).join("$bind")}"`;
+  return `"${arg
+    .split(BIND_TOKEN)
+    .map((part) => part.replace(/[\\"$`]/g, (c) => `\\${c}`))
+    .join("$bind")}"`;
 }
 
 function renderPreflight(spec: ContainerSpec): string {
@@ -119,7 +122,8 @@ done
 }
 
 function renderPull(spec: ContainerSpec): string {
-  if (!(spec.nim && spec.secretEnvFile)) return `as_root docker pull -q "$image" >/dev/null || abort "cannot pull $image"`;
+  if (!(spec.nim && spec.secretEnvFile))
+    return `as_root docker pull -q "$image" >/dev/null || abort "cannot pull $image"`;
   return `# nvcr.io needs the NGC key to pull. A throw-away Docker config keeps the login out of ~/.docker,
 # and the key goes from the 0600 env file to docker's stdin, never onto a command line.
 # NGC's registry user name is the literal string $oauthtoken.
@@ -133,11 +137,13 @@ as_root env DOCKER_CONFIG="$docker_config" docker pull -q "$image" >/dev/null ||
 }
 
 function renderPrepare(spec: ContainerSpec): string {
-  const lines = spec.volumes.filter((v) => !v.existing).map((v) =>
-    v.ownerUid === undefined
-      ? `as_root install -d -m 0755 ${shQuote(v.hostPath)}`
-      : `as_root install -d -m 0750 -o ${v.ownerUid} ${shQuote(v.hostPath)}`,
-  );
+  const lines = spec.volumes
+    .filter((v) => !v.existing)
+    .map((v) =>
+      v.ownerUid === undefined
+        ? `as_root install -d -m 0755 ${shQuote(v.hostPath)}`
+        : `as_root install -d -m 0750 -o ${v.ownerUid} ${shQuote(v.hostPath)}`,
+    );
   for (const secret of spec.stagedSecrets ?? []) {
     lines.push(`as_root test -s ${shQuote(secret.from)} || abort "missing secret file ${secret.from}"`);
     lines.push(`as_root install -m 0600 -o ${secret.ownerUid} ${shQuote(secret.from)} ${shQuote(secret.to)}`);
@@ -149,7 +155,8 @@ export function renderContainerStartScript(spec: ContainerSpec, options: ScriptO
   const name = containerName(spec.service);
   const hash = containerSpecHash(spec);
   const ports = [{ hostPort: spec.hostPort, containerPort: spec.containerPort }, ...(spec.extraPorts ?? [])];
-  if (spec.healthHost !== undefined && !/^[0-9.]+$/.test(spec.healthHost)) throw new Error(`healthHost must be an IPv4 address, got "${spec.healthHost}"`);
+  if (spec.healthHost !== undefined && !/^[0-9.]+$/.test(spec.healthHost))
+    throw new Error(`healthHost must be an IPv4 address, got "${spec.healthHost}"`);
   const runArgs = [
     "-d",
     `--name ${shQuote(name)}`,
@@ -233,7 +240,11 @@ if [ -n "$previous" ]; then as_root docker rm -f "$previous" >/dev/null; fi
  * Removes the container (its data stays on the data volume) and the secret copies its start staged
  * (`stagedSecrets[].to`): a destroyed service leaves no credential behind.
  */
-export function renderContainerStopScript(service: string, options: ScriptOptions = {}, stagedSecretCopies: readonly string[] = []): string {
+export function renderContainerStopScript(
+  service: string,
+  options: ScriptOptions = {},
+  stagedSecretCopies: readonly string[] = [],
+): string {
   const name = containerName(service);
   const secrets = stagedSecretCopies.length ? `as_root rm -f ${stagedSecretCopies.map(shQuote).join(" ")}\n` : "";
   return `${scriptPrelude(`stop ${service}`, options)}name=${shQuote(name)}
@@ -245,5 +256,3 @@ else
 fi
 ${secrets}`;
 }
-
-

@@ -23,11 +23,17 @@ export function filesHash(files: Readonly<Record<string, string>>): string {
   return specHash(Object.entries(files).sort(([a], [b]) => (a < b ? -1 : 1)));
 }
 
-export function renderWriteFilesScript(purpose: string, baseDir: string, files: Readonly<Record<string, string>>, options: ScriptOptions = {}): string {
+export function renderWriteFilesScript(
+  purpose: string,
+  baseDir: string,
+  files: Readonly<Record<string, string>>,
+  options: ScriptOptions = {},
+): string {
   const blocks = Object.entries(files)
     .sort(([a], [b]) => (a < b ? -1 : 1))
     .map(([path, content]) => {
-      if (!SAFE_RELATIVE_PATH.test(path) || path.split("/").includes("..")) throw new Error(`file path "${path}" must be relative, of letters, digits, . _ - and /`);
+      if (!SAFE_RELATIVE_PATH.test(path) || path.split("/").includes(".."))
+        throw new Error(`file path "${path}" must be relative, of letters, digits, . _ - and /`);
       const body = content.endsWith("\n") ? content : `${content}\n`;
       const tag = delimiterFor(body);
       return `write_file ${shQuote(`${baseDir}/${path}`)} <<'${tag}'\n${body}${tag}`;
@@ -49,7 +55,12 @@ if [ "$changed" -eq 0 ]; then log "unchanged: ${Object.keys(files).length} files
 }
 
 /** The delete step of renderWriteFilesScript: its files, then the directories they leave empty. */
-export function renderRemoveFilesScript(purpose: string, baseDir: string, paths: readonly string[], options: ScriptOptions = {}): string {
+export function renderRemoveFilesScript(
+  purpose: string,
+  baseDir: string,
+  paths: readonly string[],
+  options: ScriptOptions = {},
+): string {
   const files = [...paths].sort().map((p) => shQuote(`${baseDir}/${p}`));
   return `${scriptPrelude(purpose, options)}as_root rm -f ${files.join(" ")}
 if as_root test -d ${shQuote(baseDir)}; then as_root find ${shQuote(baseDir)} -depth -type d -empty -delete; fi

@@ -9,7 +9,12 @@ import { RESULT_MARKER, irisSessionStep, objectScriptLine } from "./objectScript
 /** Accounts the InterSystems container images ship with the well-known password SYS. */
 export const IRIS_PREDEFINED_ACCOUNTS = ["_SYSTEM", "SuperUser", "Admin", "CSPSystem", "IAM"] as const;
 
-export function renderIrisPasswordScript(service: string, containerName: string, passwordFile: string, options: ScriptOptions = {}): string {
+export function renderIrisPasswordScript(
+  service: string,
+  containerName: string,
+  passwordFile: string,
+  options: ScriptOptions = {},
+): string {
   const accounts = IRIS_PREDEFINED_ACCOUNTS.map((a) => `"${a}"`).join(",");
   const session = irisSessionStep("%SYS", [
     `printf 'set pw="%s"\\n' "$pw_literal"`,

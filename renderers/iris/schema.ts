@@ -3,7 +3,13 @@
  * the vectorizer uses (vectorizer/stores/irisSql.ts), each index created only when it does not exist
  * yet, the HNSW index only where the IRIS version has it (2024.1 and later; exact search otherwise).
  */
-import { IRIS_INDEX_EXISTS_SQL, irisIndexes, irisRecordDimensionSql, irisSchemaStatements, irisTableName } from "../../vectorizer/stores/irisSql";
+import {
+  IRIS_INDEX_EXISTS_SQL,
+  irisIndexes,
+  irisRecordDimensionSql,
+  irisSchemaStatements,
+  irisTableName,
+} from "../../vectorizer/stores/irisSql";
 import { ScriptOptions, scriptPrelude, shQuote } from "../shell";
 import { RESULT_MARKER, irisSessionStep, objectScriptLine, objectScriptString } from "./objectScript";
 
@@ -23,7 +29,9 @@ function execLine(label: string, sql: string, params: readonly string[] = []): s
 
 /** Creates an index only when INFORMATION_SCHEMA does not list it. */
 function indexLine(label: string, schema: string, table: string, index: string, sql: string, guard = "1"): string {
-  const exists = [IRIS_INDEX_EXISTS_SQL, schema.toUpperCase(), table.toUpperCase(), index.toUpperCase()].map(objectScriptString).join(",");
+  const exists = [IRIS_INDEX_EXISTS_SQL, schema.toUpperCase(), table.toUpperCase(), index.toUpperCase()]
+    .map(objectScriptString)
+    .join(",");
   return `if ${guard} { set q=##class(%SQL.Statement).%ExecDirect(,${exists}) do q.%Next() if q.%Get("n")=0 { set rs=##class(%SQL.Statement).%ExecDirect(,${objectScriptString(sql)}) write "${RESULT_MARKER} ",rs.%SQLCODE," ${label}",! } else { write "${RESULT_MARKER} 0 ${label} (exists)",! } } else { write "${RESULT_MARKER} 0 ${label} (skipped: IRIS before 2024.1 searches exactly)",! }`;
 }
 

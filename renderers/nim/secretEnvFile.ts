@@ -12,9 +12,18 @@ export function envFileContent(variable: string, value: string): string {
 }
 
 export function renderSecretEnvFileScript(service: string, options: ScriptOptions = {}): string {
-  return renderStdinFileScript(`install the secret env file of ${service}`, secretEnvFilePath(service, options.paths ?? DEFAULT_HOST_PATHS), "0600", options);
+  return renderStdinFileScript(
+    `install the secret env file of ${service}`,
+    secretEnvFilePath(service, options.paths ?? DEFAULT_HOST_PATHS),
+    "0600",
+    options,
+  );
 }
 
 export function renderSecretEnvFileRemoveScript(service: string, options: ScriptOptions = {}): string {
-  return renderRemoveFileScript(`remove the secret env file of ${service}`, secretEnvFilePath(service, options.paths ?? DEFAULT_HOST_PATHS), options);
+  return renderRemoveFileScript(
+    `remove the secret env file of ${service}`,
+    secretEnvFilePath(service, options.paths ?? DEFAULT_HOST_PATHS),
+    options,
+  );
 }

@@ -46,11 +46,15 @@ export function engineArgs(service: PlannedService): string[] {
   if (serving.nim || !serving.modelRepo) return [];
   if (service.kind === "embedding") return ["--model-id", serving.modelRepo];
   const args = [
-    "--model", serving.modelRepo,
-    "--tensor-parallel-size", String(service.tensorParallel),
-    "--max-model-len", String(service.maxModelLen),
+    "--model",
+    serving.modelRepo,
+    "--tensor-parallel-size",
+    String(service.tensorParallel),
+    "--max-model-len",
+    String(service.maxModelLen),
   ];
-  if (service.gpuMemoryUtilization !== null) args.push("--gpu-memory-utilization", String(service.gpuMemoryUtilization));
+  if (service.gpuMemoryUtilization !== null)
+    args.push("--gpu-memory-utilization", String(service.gpuMemoryUtilization));
   return [...args, ...(serving.extraArgs ?? [])];
 }
 
@@ -73,9 +77,18 @@ export function containerSpecFor(
     env: service.serving.nim ? nimEnvironment(service) : {},
     args: engineArgs(service),
     secretEnvFile: service.serving.nim ? secretEnvFilePath(service.name, paths) : undefined,
-    volumes: [{ hostPath: `${paths.dataDir}/nim-cache/${service.name}`, containerPath: service.serving.nim ? NIM_CACHE_MOUNT : HF_CACHE_MOUNT }],
+    volumes: [
+      {
+        hostPath: `${paths.dataDir}/nim-cache/${service.name}`,
+        containerPath: service.serving.nim ? NIM_CACHE_MOUNT : HF_CACHE_MOUNT,
+      },
+    ],
     shmSize: shmSizeFor(service),
     readyTimeoutSeconds: options.readyTimeoutSeconds ?? DEFAULT_READY_TIMEOUT_SECONDS,
-    preflight: { nvidiaSmiName: host.gpu.nvidiaSmiName, memoryMiB: host.gpu.memoryMiB, reservedMiBPerGpu: service.reservedMiBPerGpu },
+    preflight: {
+      nvidiaSmiName: host.gpu.nvidiaSmiName,
+      memoryMiB: host.gpu.memoryMiB,
+      reservedMiBPerGpu: service.reservedMiBPerGpu,
+    },
   };
 }

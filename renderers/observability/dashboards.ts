@@ -4,7 +4,15 @@
 import type { Dashboard, GridPos, VariableModel } from "@grafana/schema";
 import { JOB, MODEL_JOBS_MATCHER, type ResolvedObservabilityInput } from "./targets";
 import { ALERT_POLICY, RECORDED } from "./rules";
-import { gridPositions, labelValuesVariable, promQuery, statPanel, timeSeriesPanel, type FleetPanel, type PrometheusQuery } from "./panels";
+import {
+  gridPositions,
+  labelValuesVariable,
+  promQuery,
+  statPanel,
+  timeSeriesPanel,
+  type FleetPanel,
+  type PrometheusQuery,
+} from "./panels";
 
 // Grafana 12's dashboard JSON schema version (the value @grafana/schema 12.4's defaultDashboard uses).
 const SCHEMA_VERSION = 42;
@@ -16,7 +24,14 @@ export interface FleetDashboard extends Dashboard {
   readonly templating: { list: VariableModel[] };
 }
 
-function dashboard(uid: string, title: string, description: string, variables: VariableModel[], panels: FleetPanel[], stack: string): FleetDashboard {
+function dashboard(
+  uid: string,
+  title: string,
+  description: string,
+  variables: VariableModel[],
+  panels: FleetPanel[],
+  stack: string,
+): FleetDashboard {
   return {
     uid,
     title,
@@ -46,7 +61,12 @@ function layout(builders: PanelBuilder[]): FleetPanel[] {
  * joined with `or` (their series differ by job and service, so none is dropped). `wrap` turns a
  * selector into the expression to take per engine, e.g. a rate.
  */
-function modelMetric(input: ResolvedObservabilityInput, name: string, filter: string, wrap: (selector: string) => string = (x) => x): string {
+function modelMetric(
+  input: ResolvedObservabilityInput,
+  name: string,
+  filter: string,
+  wrap: (selector: string) => string = (x) => x,
+): string {
   const names: string[] = [];
   if (input.nimServices.some((s) => (s.engine ?? "nim") === "nim")) names.push(name);
   if (input.nimServices.some((s) => s.engine === "vllm")) names.push(`vllm:${name}`);
@@ -56,7 +76,11 @@ function modelMetric(input: ResolvedObservabilityInput, name: string, filter: st
 function quantiles(input: ResolvedObservabilityInput, histogram: string, filter: string): PrometheusQuery[] {
   const rates = modelMetric(input, `${histogram}_bucket`, filter, (x) => `rate(${x}[$__rate_interval])`);
   return [0.5, 0.95].map((q, i) =>
-    promQuery(`A${i}`, `histogram_quantile(${q}, sum by (service, le) (${rates}))`, `{{service}} p${Math.round(q * 100)}`),
+    promQuery(
+      `A${i}`,
+      `histogram_quantile(${q}, sum by (service, le) (${rates}))`,
+      `{{service}} p${Math.round(q * 100)}`,
+    ),
   );
 }
 
@@ -71,7 +95,8 @@ export function nimDashboard(input: ResolvedObservabilityInput): FleetDashboard 
     (id, pos) =>
       timeSeriesPanel(id, pos, {
         title: "Time to first token",
-        description: "Median and 95th percentile time from request to first generated token (NIM histogram time_to_first_token_seconds).",
+        description:
+          "Median and 95th percentile time from request to first generated token (NIM histogram time_to_first_token_seconds).",
         unit: "s",
         min: 0,
         queries: quantiles(input, "time_to_first_token_seconds", f),
@@ -79,7 +104,8 @@ export function nimDashboard(input: ResolvedObservabilityInput): FleetDashboard 
     (id, pos) =>
       timeSeriesPanel(id, pos, {
         title: "Inter-token latency",
-        description: "Median and 95th percentile time per output token after the first (NIM histogram time_per_output_token_seconds).",
+        description:
+          "Median and 95th percentile time per output token after the first (NIM histogram time_per_output_token_seconds).",
         unit: "s",
         min: 0,
         queries: quantiles(input, "time_per_output_token_seconds", f),
@@ -91,14 +117,23 @@ export function nimDashboard(input: ResolvedObservabilityInput): FleetDashboard 
         unit: "suffix: tok/s",
         min: 0,
         queries: [
-          promQuery("A", `sum by (service) (${modelMetric(input, "generation_tokens_total", f, rate)})`, "{{service}} generated"),
-          promQuery("B", `sum by (service) (${modelMetric(input, "prompt_tokens_total", f, rate)})`, "{{service}} prompt"),
+          promQuery(
+            "A",
+            `sum by (service) (${modelMetric(input, "generation_tokens_total", f, rate)})`,
+            "{{service}} generated",
+          ),
+          promQuery(
+            "B",
+            `sum by (service) (${modelMetric(input, "prompt_tokens_total", f, rate)})`,
+            "{{service}} prompt",
+          ),
         ],
       }),
     (id, pos) =>
       timeSeriesPanel(id, pos, {
         title: "Requests running and waiting",
-        description: "Requests being decoded on the GPU, and requests queued for a slot: a growing queue means the NIM is saturated.",
+        description:
+          "Requests being decoded on the GPU, and requests queued for a slot: a growing queue means the NIM is saturated.",
         unit: "short",
         min: 0,
         queries: [
@@ -126,7 +161,8 @@ export function nimDashboard(input: ResolvedObservabilityInput): FleetDashboard 
     (id, pos) =>
       statPanel(id, pos, {
         title: "Model services answering",
-        description: "1 when Prometheus could scrape the service's metrics at the last attempt (alert NimNotReady fires after 2 minutes at 0).",
+        description:
+          "1 when Prometheus could scrape the service's metrics at the last attempt (alert NimNotReady fires after 2 minutes at 0).",
         unit: "short",
         min: 0,
         max: 1,
@@ -168,7 +204,11 @@ export function gpuDashboard(input: ResolvedObservabilityInput): FleetDashboard 
         dashedSeriesRegex: ".* planned .*",
         queries: [
           promQuery("A", `DCGM_FI_DEV_FB_USED{${d}}`, `${gpuLegend} used`),
-          promQuery("B", `${RECORDED.plannedReservationMiB}{host=~"$host"}`, `{{host}} GPU {{gpu}} planned ({{services}})`),
+          promQuery(
+            "B",
+            `${RECORDED.plannedReservationMiB}{host=~"$host"}`,
+            `{{host}} GPU {{gpu}} planned ({{services}})`,
+          ),
         ],
       }),
     (id, pos) =>
@@ -179,7 +219,13 @@ export function gpuDashboard(input: ResolvedObservabilityInput): FleetDashboard 
         min: 0,
         max: 100,
         thresholdLine: ALERT_POLICY.gpuMemoryPercent,
-        queries: [promQuery("A", `100 * DCGM_FI_DEV_FB_USED{${d}} / (DCGM_FI_DEV_FB_USED{${d}} + DCGM_FI_DEV_FB_FREE{${d}})`, gpuLegend)],
+        queries: [
+          promQuery(
+            "A",
+            `100 * DCGM_FI_DEV_FB_USED{${d}} / (DCGM_FI_DEV_FB_USED{${d}} + DCGM_FI_DEV_FB_FREE{${d}})`,
+            gpuLegend,
+          ),
+        ],
       }),
     (id, pos) =>
       timeSeriesPanel(id, pos, {
@@ -205,19 +251,36 @@ export function gpuDashboard(input: ResolvedObservabilityInput): FleetDashboard 
         min: 0,
         max: 1,
         queries: [
-          promQuery("A", `1 - avg by (host) (rate(node_cpu_seconds_total{${n}, mode="idle"}[$__rate_interval]))`, "{{host}} CPU busy"),
-          promQuery("B", `node_memory_MemAvailable_bytes{${n}} / node_memory_MemTotal_bytes{${n}}`, "{{host}} memory available"),
+          promQuery(
+            "A",
+            `1 - avg by (host) (rate(node_cpu_seconds_total{${n}, mode="idle"}[$__rate_interval]))`,
+            "{{host}} CPU busy",
+          ),
+          promQuery(
+            "B",
+            `node_memory_MemAvailable_bytes{${n}} / node_memory_MemTotal_bytes{${n}}`,
+            "{{host}} memory available",
+          ),
         ],
       }),
   ]);
-  return dashboard("gpu-fleet-gpu", `gpu-fleet ${input.stack}: GPUs`, "Utilization, memory against the plan's reservations, temperature and power of every GPU.", variables, panels, input.stack);
+  return dashboard(
+    "gpu-fleet-gpu",
+    `gpu-fleet ${input.stack}: GPUs`,
+    "Utilization, memory against the plan's reservations, temperature and power of every GPU.",
+    variables,
+    panels,
+    input.stack,
+  );
 }
 
 export function pipelineDashboard(input: ResolvedObservabilityInput): FleetDashboard {
   const v = `job="${JOB.vectorizer}", service=~"$vectorizer"`;
   const i = `job="${JOB.iris}"`;
   const hasVectorizers = input.vectorizers.length > 0;
-  const variables = hasVectorizers ? [labelValuesVariable("vectorizer", "service", `up{job="${JOB.vectorizer}"}`, "Vectorizer")] : [];
+  const variables = hasVectorizers
+    ? [labelValuesVariable("vectorizer", "service", `up{job="${JOB.vectorizer}"}`, "Vectorizer")]
+    : [];
   const vectorizerPanels: PanelBuilder[] = [
     (id, pos) =>
       statPanel(id, pos, {
@@ -251,18 +314,32 @@ export function pipelineDashboard(input: ResolvedObservabilityInput): FleetDashb
     (id, pos) =>
       timeSeriesPanel(id, pos, {
         title: "Rate",
-        description: "Chunks embedded and stored per second by the running process (chunks found already stored at start are not work).",
+        description:
+          "Chunks embedded and stored per second by the running process (chunks found already stored at start are not work).",
         unit: "suffix: chunks/s",
         min: 0,
-        queries: [promQuery("A", `sum by (service) (rate(gpu_fleet_vectorizer_chunks_embedded_total{${v}}[$__rate_interval]))`, "{{service}}")],
+        queries: [
+          promQuery(
+            "A",
+            `sum by (service) (rate(gpu_fleet_vectorizer_chunks_embedded_total{${v}}[$__rate_interval]))`,
+            "{{service}}",
+          ),
+        ],
       }),
     (id, pos) =>
       timeSeriesPanel(id, pos, {
         title: "Errors",
-        description: "Errors per interval by kind: retry (an embedding request was retried), malformed (an input skipped), fatal (the run stopped).",
+        description:
+          "Errors per interval by kind: retry (an embedding request was retried), malformed (an input skipped), fatal (the run stopped).",
         unit: "short",
         min: 0,
-        queries: [promQuery("A", `sum by (service, kind) (increase(gpu_fleet_vectorizer_errors_total{${v}}[$__rate_interval]))`, "{{service}} {{kind}}")],
+        queries: [
+          promQuery(
+            "A",
+            `sum by (service, kind) (increase(gpu_fleet_vectorizer_errors_total{${v}}[$__rate_interval]))`,
+            "{{service}} {{kind}}",
+          ),
+        ],
       }),
     (id, pos) =>
       timeSeriesPanel(id, pos, {
@@ -278,7 +355,8 @@ export function pipelineDashboard(input: ResolvedObservabilityInput): FleetDashb
     (id, pos) =>
       timeSeriesPanel(id, pos, {
         title: "IRIS vector store",
-        description: "InterSystems IRIS: alerts posted to its messages log, active processes and CPU usage (/api/monitor/metrics).",
+        description:
+          "InterSystems IRIS: alerts posted to its messages log, active processes and CPU usage (/api/monitor/metrics).",
         unit: "short",
         min: 0,
         queries: [
@@ -290,7 +368,14 @@ export function pipelineDashboard(input: ResolvedObservabilityInput): FleetDashb
   ];
   // Panels only for exporters the stack runs: a panel over metrics nobody exports is empty by design.
   const panels = layout([...(hasVectorizers ? vectorizerPanels : []), ...(input.iris.length > 0 ? irisPanels : [])]);
-  return dashboard("gpu-fleet-pipeline", `gpu-fleet ${input.stack}: pipeline`, "Progress, rate and errors of the vectorization pipeline, and the health of the IRIS vector store.", variables, panels, input.stack);
+  return dashboard(
+    "gpu-fleet-pipeline",
+    `gpu-fleet ${input.stack}: pipeline`,
+    "Progress, rate and errors of the vectorization pipeline, and the health of the IRIS vector store.",
+    variables,
+    panels,
+    input.stack,
+  );
 }
 
 /** The dashboards that have something to show for this stack: NIM if it runs a NIM, GPU if a host

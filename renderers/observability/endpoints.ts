@@ -42,7 +42,9 @@ export function observabilityEndpoints(input: EndpointsInput): ObservabilityEndp
   const hostName = input.observabilityHost ?? input.hosts[0].name;
   const host = input.hosts.find((h) => h.name === hostName);
   if (host === undefined) {
-    throw new Error(`observability: observabilityHost "${hostName}" is not in hosts (${input.hosts.map((h) => h.name).join(", ")}).`);
+    throw new Error(
+      `observability: observabilityHost "${hostName}" is not in hosts (${input.hosts.map((h) => h.name).join(", ")}).`,
+    );
   }
   const prometheusPort = input.prometheusPort ?? DEFAULT_PROMETHEUS_PORT;
   const grafanaPort = input.grafanaPort ?? DEFAULT_GRAFANA_PORT;
@@ -67,6 +69,8 @@ export function observabilityEndpoints(input: EndpointsInput): ObservabilityEndp
 /** The endpoints as lines for the plan's text output. */
 export function formatObservabilityEndpoints(endpoints: readonly ObservabilityEndpoint[]): string {
   return endpoints
-    .map((e) => `${e.name.padEnd(10)} ${e.url.padEnd(28)} on ${e.host}; tunnel: ${e.sshTunnel}, then open ${e.localUrl}`)
+    .map(
+      (e) => `${e.name.padEnd(10)} ${e.url.padEnd(28)} on ${e.host}; tunnel: ${e.sshTunnel}, then open ${e.localUrl}`,
+    )
     .join("\n");
 }

@@ -4,8 +4,10 @@
 import type { FleetPlan } from "../../fleet";
 import type { HostInput, IrisInput, NimServiceInput, ObservabilityInput, VectorizerInput } from "./targets";
 
-export interface PlanObservabilityOptions
-  extends Omit<ObservabilityInput, "stack" | "hosts" | "nimServices" | "iris" | "vectorizers"> {
+export interface PlanObservabilityOptions extends Omit<
+  ObservabilityInput,
+  "stack" | "hosts" | "nimServices" | "iris" | "vectorizers"
+> {
   readonly stack: string;
   /** Each host's private address, by host name (GpuHost.privateAddress once resolved). */
   readonly addresses: Readonly<Record<string, string>>;
@@ -20,7 +22,13 @@ export interface PlanObservabilityOptions
 function addressOf(addresses: Readonly<Record<string, string>>, host: string): string {
   const address = addresses[host];
   if (address === undefined) {
-    throw new Error(`observability: no address for host "${host}"; addresses has ${Object.keys(addresses).map((h) => `"${h}"`).join(", ") || "none"}.`);
+    throw new Error(
+      `observability: no address for host "${host}"; addresses has ${
+        Object.keys(addresses)
+          .map((h) => `"${h}"`)
+          .join(", ") || "none"
+      }.`,
+    );
   }
   return address;
 }

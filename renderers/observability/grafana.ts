@@ -17,45 +17,41 @@ export function prometheusUrlForGrafana(input: ResolvedObservabilityInput): stri
 }
 
 export function renderGrafanaDatasource(input: ResolvedObservabilityInput): string {
-  return toYaml(
-    {
-      apiVersion: 1,
-      datasources: [
-        {
-          name: "Prometheus",
-          uid: PROMETHEUS_DATASOURCE_UID,
-          type: "prometheus",
-          access: "proxy",
-          url: prometheusUrlForGrafana(input),
-          isDefault: true,
-          editable: false,
-          // Tells Grafana the scrape interval so $__rate_interval covers at least four scrapes.
-          jsonData: { timeInterval: `${input.scrapeIntervalSeconds}s` },
-        },
-      ],
-    },
-  );
+  return toYaml({
+    apiVersion: 1,
+    datasources: [
+      {
+        name: "Prometheus",
+        uid: PROMETHEUS_DATASOURCE_UID,
+        type: "prometheus",
+        access: "proxy",
+        url: prometheusUrlForGrafana(input),
+        isDefault: true,
+        editable: false,
+        // Tells Grafana the scrape interval so $__rate_interval covers at least four scrapes.
+        jsonData: { timeInterval: `${input.scrapeIntervalSeconds}s` },
+      },
+    ],
+  });
 }
 
 export function renderGrafanaDashboardProvider(): string {
-  return toYaml(
-    {
-      apiVersion: 1,
-      providers: [
-        {
-          name: "gpu-fleet",
-          orgId: 1,
-          folder: "gpu-fleet",
-          type: "file",
-          // The files are rendered from the stack: edits in the UI would be lost on the next deploy.
-          disableDeletion: true,
-          allowUiUpdates: false,
-          updateIntervalSeconds: 30,
-          options: { path: GRAFANA_DASHBOARDS_DIR, foldersFromFilesStructure: false },
-        },
-      ],
-    },
-  );
+  return toYaml({
+    apiVersion: 1,
+    providers: [
+      {
+        name: "gpu-fleet",
+        orgId: 1,
+        folder: "gpu-fleet",
+        type: "file",
+        // The files are rendered from the stack: edits in the UI would be lost on the next deploy.
+        disableDeletion: true,
+        allowUiUpdates: false,
+        updateIntervalSeconds: 30,
+        options: { path: GRAFANA_DASHBOARDS_DIR, foldersFromFilesStructure: false },
+      },
+    ],
+  });
 }
 
 /** Where the component mounts the Grafana admin password file (a Pulumi secret, mode 0600). */
@@ -67,7 +63,10 @@ export const GRAFANA_ADMIN_PASSWORD_FILE = "/run/secrets/grafana-admin-password"
  * appears in `docker inspect` or in a Pulumi resource input.
  * https://grafana.com/docs/grafana/latest/setup-grafana/configure-docker/
  */
-export function grafanaEnvironment(input: ResolvedObservabilityInput, adminPasswordFile: string = GRAFANA_ADMIN_PASSWORD_FILE): Record<string, string> {
+export function grafanaEnvironment(
+  input: ResolvedObservabilityInput,
+  adminPasswordFile: string = GRAFANA_ADMIN_PASSWORD_FILE,
+): Record<string, string> {
   return {
     GF_SERVER_HTTP_ADDR: bindAddress(input),
     GF_SERVER_HTTP_PORT: String(input.grafanaPort),

@@ -54,8 +54,14 @@ export function promQuery(refId: string, expr: string, legendFormat: string): Pr
   return { refId, datasource: PROMETHEUS_DATASOURCE, expr, legendFormat, range: true, instant: false };
 }
 
-export type TimeSeriesPanel = Omit<Panel<TimeSeriesOptions, GraphFieldConfig & Record<string, unknown>>, "targets"> & { type: "timeseries"; targets: PrometheusQuery[] };
-export type StatPanel = Omit<Panel<StatOptions, Record<string, unknown>>, "targets"> & { type: "stat"; targets: PrometheusQuery[] };
+export type TimeSeriesPanel = Omit<Panel<TimeSeriesOptions, GraphFieldConfig & Record<string, unknown>>, "targets"> & {
+  type: "timeseries";
+  targets: PrometheusQuery[];
+};
+export type StatPanel = Omit<Panel<StatOptions, Record<string, unknown>>, "targets"> & {
+  type: "stat";
+  targets: PrometheusQuery[];
+};
 export type FleetPanel = TimeSeriesPanel | StatPanel;
 
 function asPanelOptions<T extends object>(options: T): Record<string, unknown> {
@@ -84,7 +90,12 @@ export interface TimeSeriesSpec {
 
 export function timeSeriesPanel(id: number, gridPos: GridPos, spec: TimeSeriesSpec): TimeSeriesPanel {
   const options: TimeSeriesOptions = {
-    legend: { displayMode: enumValue<LegendDisplayMode>("table"), placement: "bottom", showLegend: true, calcs: ["lastNotNull", "max"] },
+    legend: {
+      displayMode: enumValue<LegendDisplayMode>("table"),
+      placement: "bottom",
+      showLegend: true,
+      calcs: ["lastNotNull", "max"],
+    },
     tooltip: { mode: enumValue<TooltipDisplayMode>("multi"), sort: enumValue<SortOrder>("desc") },
   };
   const custom: GraphFieldConfig & Record<string, unknown> = {
@@ -170,7 +181,12 @@ export function statPanel(id: number, gridPos: GridPos, spec: StatSpec): StatPan
 /** Lays panels out left to right, two per row, 12 columns wide and 8 high each. */
 export function gridPositions(count: number, width = 12, height = 8): GridPos[] {
   const perRow = Math.floor(24 / width);
-  return Array.from({ length: count }, (_, i) => ({ x: (i % perRow) * width, y: Math.floor(i / perRow) * height, w: width, h: height }));
+  return Array.from({ length: count }, (_, i) => ({
+    x: (i % perRow) * width,
+    y: Math.floor(i / perRow) * height,
+    w: width,
+    h: height,
+  }));
 }
 
 /**
@@ -183,7 +199,11 @@ export function labelValuesVariable(name: string, label: string, selector: strin
     name,
     label: title,
     datasource: PROMETHEUS_DATASOURCE,
-    query: { qryType: 1, query: `label_values(${selector}, ${label})`, refId: "PrometheusVariableQueryEditor-VariableQuery" },
+    query: {
+      qryType: 1,
+      query: `label_values(${selector}, ${label})`,
+      refId: "PrometheusVariableQueryEditor-VariableQuery",
+    },
     refresh: enumValueNumber<VariableRefresh>(2), // on time range change: hosts and services come and go
     includeAll: true,
     multi: true,
@@ -201,6 +221,7 @@ function enumValueNumber<E extends number>(value: E): E {
 export function variableSelector(variable: VariableModel): string {
   const query = typeof variable.query === "string" ? variable.query : String(variable.query?.["query"] ?? "");
   const match = /^label_values\((.*),\s*[A-Za-z_][A-Za-z0-9_]*\)$/.exec(query);
-  if (match === null) throw new Error(`variable "${variable.name}": expected label_values(selector, label), got "${query}".`);
+  if (match === null)
+    throw new Error(`variable "${variable.name}": expected label_values(selector, label), got "${query}".`);
   return match[1];
 }

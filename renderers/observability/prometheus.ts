@@ -49,7 +49,10 @@ export function buildPrometheusConfig(input: ResolvedObservabilityInput): Promet
         metrics_path: job.metricsPath,
         // One static config per target so each carries its own host and service labels: every
         // rule and panel joins on these, never on addresses, which change when a host is replaced.
-        static_configs: job.targets.map((t) => ({ targets: [t.address], labels: { host: t.labels.host, service: t.labels.service } })),
+        static_configs: job.targets.map((t) => ({
+          targets: [t.address],
+          labels: { host: t.labels.host, service: t.labels.service },
+        })),
       };
       if (job.job === JOB.dcgm) {
         // DCGM labels its series with the exporter container's hostname, which changes whenever the

@@ -118,7 +118,8 @@ export function renderAlertRules(input: ResolvedObservabilityInput): AlertingRul
   const p = ALERT_POLICY;
   const stallSeconds = input.vectorizerStallMinutes * 60;
   const tolerance = input.reservationToleranceMiB;
-  const plannedPlusTolerance = tolerance === 0 ? RECORDED.plannedReservationMiB : `(${RECORDED.plannedReservationMiB} + ${tolerance})`;
+  const plannedPlusTolerance =
+    tolerance === 0 ? RECORDED.plannedReservationMiB : `(${RECORDED.plannedReservationMiB} + ${tolerance})`;
   const lookback = p.vectorizerLookback;
 
   const rules: AlertingRule[] = [

@@ -127,7 +127,8 @@ function gpuMemoryTests(input: ResolvedObservabilityInput, host: HostInput, gpu:
       description: `GPU ${index} (NVIDIA ${model}) on host ${host.name} has used more than ${p.gpuMemoryPercent}% of its memory for ${p.gpuMemoryFor}. ${servicesSentence(gpu.services)}`,
     },
   };
-  const where = gpu.services !== undefined ? `GPU ${index} of ${host.name}` : `GPU ${index} of ${host.name} (not in the plan)`;
+  const where =
+    gpu.services !== undefined ? `GPU ${index} of ${host.name}` : `GPU ${index} of ${host.name} (not in the plan)`;
   const samples = forMin + 5;
   return [
     {
@@ -155,7 +156,11 @@ function gpuMemoryTests(input: ResolvedObservabilityInput, host: HostInput, gpu:
 }
 
 /** A GPU the plan fills past the threshold (a vLLM NIM at 0.9): the memory alert stays silent there. */
-function gpuMemoryPreallocatedTest(input: ResolvedObservabilityInput, host: HostInput, gpu: PlannedGpuReservation): RuleTestGroup {
+function gpuMemoryPreallocatedTest(
+  input: ResolvedObservabilityInput,
+  host: HostInput,
+  gpu: PlannedGpuReservation,
+): RuleTestGroup {
   const p = ALERT_POLICY;
   const labels = dcgmLabels(input, host, gpu.gpu, gpu.model);
   const samples = durationMinutes(p.gpuMemoryFor) + 5;
@@ -173,7 +178,11 @@ function gpuMemoryPreallocatedTest(input: ResolvedObservabilityInput, host: Host
   };
 }
 
-function gpuTemperatureTests(input: ResolvedObservabilityInput, host: HostInput, gpu: PlannedGpuReservation): RuleTestGroup[] {
+function gpuTemperatureTests(
+  input: ResolvedObservabilityInput,
+  host: HostInput,
+  gpu: PlannedGpuReservation,
+): RuleTestGroup[] {
   const p = ALERT_POLICY;
   const labels = dcgmLabels(input, host, gpu.gpu, gpu.model);
   const forMin = durationMinutes(p.gpuTemperatureFor);
@@ -204,7 +213,9 @@ function gpuTemperatureTests(input: ResolvedObservabilityInput, host: HostInput,
     {
       name: `${ALERT.gpuTemperatureHigh}: GPU ${gpu.gpu} of ${host.name} at exactly ${p.gpuTemperatureCelsius} °C stays silent`,
       interval: "1m",
-      input_series: [{ series: seriesText("DCGM_FI_DEV_GPU_TEMP", labels), values: `${p.gpuTemperatureCelsius}x${samples}` }],
+      input_series: [
+        { series: seriesText("DCGM_FI_DEV_GPU_TEMP", labels), values: `${p.gpuTemperatureCelsius}x${samples}` },
+      ],
       alert_rule_test: [{ eval_time: minutes(samples), alertname: ALERT.gpuTemperatureHigh, exp_alerts: [] }],
     },
   ];
@@ -277,7 +288,10 @@ function vectorizerTests(input: ResolvedObservabilityInput): RuleTestGroup[] {
         input_series: [
           { series: seriesText("gpu_fleet_vectorizer_chunks_total", labels), values: `${total}x${samples}` },
           { series: seriesText("gpu_fleet_vectorizer_chunks_done_total", labels), values: `${done}x${samples}` },
-          { series: seriesText("gpu_fleet_vectorizer_last_progress_timestamp_seconds", labels), values: `0x${samples}` },
+          {
+            series: seriesText("gpu_fleet_vectorizer_last_progress_timestamp_seconds", labels),
+            values: `0x${samples}`,
+          },
         ],
         alert_rule_test: [
           { eval_time: minutes(stall), alertname: ALERT.vectorizerStalled, exp_alerts: [] },
@@ -312,7 +326,10 @@ function vectorizerTests(input: ResolvedObservabilityInput): RuleTestGroup[] {
         input_series: [
           { series: seriesText("gpu_fleet_vectorizer_chunks_total", labels), values: `${total}x${samples}` },
           { series: seriesText("gpu_fleet_vectorizer_chunks_done_total", labels), values: `${done}+10x${samples}` },
-          { series: seriesText("gpu_fleet_vectorizer_last_progress_timestamp_seconds", labels), values: `0+60x${samples}` },
+          {
+            series: seriesText("gpu_fleet_vectorizer_last_progress_timestamp_seconds", labels),
+            values: `0+60x${samples}`,
+          },
         ],
         alert_rule_test: [{ eval_time: minutes(samples), alertname: ALERT.vectorizerStalled, exp_alerts: [] }],
       },
@@ -323,7 +340,10 @@ function vectorizerTests(input: ResolvedObservabilityInput): RuleTestGroup[] {
         input_series: [
           { series: seriesText("gpu_fleet_vectorizer_chunks_total", labels), values: `${total}x${samples}` },
           { series: seriesText("gpu_fleet_vectorizer_chunks_done_total", labels), values: `${total}x${samples}` },
-          { series: seriesText("gpu_fleet_vectorizer_last_progress_timestamp_seconds", labels), values: `0x${samples}` },
+          {
+            series: seriesText("gpu_fleet_vectorizer_last_progress_timestamp_seconds", labels),
+            values: `0x${samples}`,
+          },
         ],
         alert_rule_test: [{ eval_time: minutes(samples), alertname: ALERT.vectorizerStalled, exp_alerts: [] }],
       },
@@ -331,7 +351,11 @@ function vectorizerTests(input: ResolvedObservabilityInput): RuleTestGroup[] {
   });
 }
 
-function reservationTests(input: ResolvedObservabilityInput, host: HostInput, gpus: PlannedGpuReservation[]): RuleTestGroup[] {
+function reservationTests(
+  input: ResolvedObservabilityInput,
+  host: HostInput,
+  gpus: PlannedGpuReservation[],
+): RuleTestGroup[] {
   const p = ALERT_POLICY;
   const tolerance = input.reservationToleranceMiB;
   const forMin = durationMinutes(p.aboveReservationFor);
@@ -347,7 +371,11 @@ function reservationTests(input: ResolvedObservabilityInput, host: HostInput, gp
           expr: `${RECORDED.plannedReservationMiB}{host="${host.name}"}`,
           eval_time: "0m",
           exp_samples: gpus.map((g) => ({
-            labels: seriesText(RECORDED.plannedReservationMiB, { host: g.host, gpu: String(g.gpu), services: g.services }),
+            labels: seriesText(RECORDED.plannedReservationMiB, {
+              host: g.host,
+              gpu: String(g.gpu),
+              services: g.services,
+            }),
             value: g.reservedMiB,
           })),
         },
@@ -366,7 +394,12 @@ function reservationTests(input: ResolvedObservabilityInput, host: HostInput, gp
           eval_time: minutes(forMin),
           alertname: ALERT.gpuMemoryAboveReservation,
           exp_alerts: gpus.map((g) => ({
-            exp_labels: { ...dcgmLabels(input, host, g.gpu, g.model), services: g.services, reserved_mib: String(g.reservedMiB), severity: "critical" },
+            exp_labels: {
+              ...dcgmLabels(input, host, g.gpu, g.model),
+              services: g.services,
+              reserved_mib: String(g.reservedMiB),
+              severity: "critical",
+            },
             exp_annotations: {
               summary: `GPU ${g.gpu} on ${host.name} uses ${goValue(over(g))} MiB, more than the ${g.reservedMiB} MiB the plan reserved`,
               description:
@@ -398,13 +431,27 @@ export function buildAlertRuleTests(input: ResolvedObservabilityInput): RuleTest
     const first = gpus[0];
     const alerting = gpus.find((g) => memoryAlertApplies(g.reservedMiB, g.memoryMiB));
     if (alerting !== undefined) {
-      tests.push(...gpuMemoryTests(input, host, { index: alerting.gpu, model: alerting.model, memoryMiB: alerting.memoryMiB, services: alerting.services }));
+      tests.push(
+        ...gpuMemoryTests(input, host, {
+          index: alerting.gpu,
+          model: alerting.model,
+          memoryMiB: alerting.memoryMiB,
+          services: alerting.services,
+        }),
+      );
     }
     const preallocated = gpus.find((g) => !memoryAlertApplies(g.reservedMiB, g.memoryMiB));
     if (preallocated !== undefined) tests.push(gpuMemoryPreallocatedTest(input, host, preallocated));
     // A GPU the plan does not list (index past the last planned one) still alerts, without services.
     const unplannedIndex = Math.max(...gpus.map((g) => g.gpu)) + 1;
-    tests.push(...gpuMemoryTests(input, host, { index: unplannedIndex, model: first.model, memoryMiB: first.memoryMiB, services: undefined }));
+    tests.push(
+      ...gpuMemoryTests(input, host, {
+        index: unplannedIndex,
+        model: first.model,
+        memoryMiB: first.memoryMiB,
+        services: undefined,
+      }),
+    );
     tests.push(...gpuTemperatureTests(input, host, first));
     tests.push(...reservationTests(input, host, gpus));
   }

@@ -149,7 +149,9 @@ function checkName(what: string, name: string): void {
 
 function checkAddress(what: string, address: string): void {
   if (!SAFE_ADDRESS.test(address)) {
-    throw new Error(`observability: ${what} address "${address}" must be a host name or IP address without a scheme or path.`);
+    throw new Error(
+      `observability: ${what} address "${address}" must be a host name or IP address without a scheme or path.`,
+    );
   }
 }
 
@@ -208,7 +210,9 @@ export function resolveObservabilityInput(input: ObservabilityInput): ResolvedOb
   const checkService = (kind: string, name: string, host: string, address: string, port: number): void => {
     checkName(`${kind} name`, name);
     if (!hostNames.has(host)) {
-      throw new Error(`observability: ${kind} "${name}" is on host "${host}", which is not in hosts (${[...hostNames].join(", ")}).`);
+      throw new Error(
+        `observability: ${kind} "${name}" is on host "${host}", which is not in hosts (${[...hostNames].join(", ")}).`,
+      );
     }
     checkAddress(`${kind} "${name}"`, address);
     checkPort(`${kind} "${name}"`, port);
@@ -228,7 +232,9 @@ export function resolveObservabilityInput(input: ObservabilityInput): ResolvedOb
 
   const observabilityHost = input.observabilityHost ?? input.hosts[0].name;
   if (!hostNames.has(observabilityHost)) {
-    throw new Error(`observability: observabilityHost "${observabilityHost}" is not in hosts (${[...hostNames].join(", ")}).`);
+    throw new Error(
+      `observability: observabilityHost "${observabilityHost}" is not in hosts (${[...hostNames].join(", ")}).`,
+    );
   }
   const resolved: ResolvedObservabilityInput = {
     ...input,
@@ -253,13 +259,19 @@ export function resolveObservabilityInput(input: ObservabilityInput): ResolvedOb
     throw new Error(`observability: retentionDays must be a whole number of days >= 1, got ${resolved.retentionDays}.`);
   }
   if (!Number.isInteger(resolved.scrapeIntervalSeconds) || resolved.scrapeIntervalSeconds < 1) {
-    throw new Error(`observability: scrapeIntervalSeconds must be a whole number >= 1, got ${resolved.scrapeIntervalSeconds}.`);
+    throw new Error(
+      `observability: scrapeIntervalSeconds must be a whole number >= 1, got ${resolved.scrapeIntervalSeconds}.`,
+    );
   }
   if (!Number.isInteger(resolved.vectorizerStallMinutes) || resolved.vectorizerStallMinutes < 1) {
-    throw new Error(`observability: vectorizerStallMinutes must be a whole number >= 1, got ${resolved.vectorizerStallMinutes}.`);
+    throw new Error(
+      `observability: vectorizerStallMinutes must be a whole number >= 1, got ${resolved.vectorizerStallMinutes}.`,
+    );
   }
   if (!Number.isInteger(resolved.reservationToleranceMiB) || resolved.reservationToleranceMiB < 0) {
-    throw new Error(`observability: reservationToleranceMiB must be a whole number >= 0, got ${resolved.reservationToleranceMiB}.`);
+    throw new Error(
+      `observability: reservationToleranceMiB must be a whole number >= 0, got ${resolved.reservationToleranceMiB}.`,
+    );
   }
   return resolved;
 }
@@ -319,7 +331,9 @@ export function deriveScrapeJobs(input: ResolvedObservabilityInput): ScrapeJob[]
     {
       job: JOB.prometheus,
       metricsPath: METRICS_PATH.prometheus,
-      targets: [{ address: prometheusListenAddress(input), labels: { host: input.observabilityHost, service: "prometheus" } }],
+      targets: [
+        { address: prometheusListenAddress(input), labels: { host: input.observabilityHost, service: "prometheus" } },
+      ],
     },
     {
       job: JOB.node,
@@ -334,7 +348,10 @@ export function deriveScrapeJobs(input: ResolvedObservabilityInput): ScrapeJob[]
       metricsPath: METRICS_PATH.dcgm,
       targets: input.hosts
         .filter((h) => h.gpus.length > 0)
-        .map((h) => ({ address: `${h.address}:${input.dcgmPort}`, labels: { host: h.name, service: "dcgm-exporter" } })),
+        .map((h) => ({
+          address: `${h.address}:${input.dcgmPort}`,
+          labels: { host: h.name, service: "dcgm-exporter" },
+        })),
     },
     {
       job: JOB.nim,
@@ -361,7 +378,10 @@ export function deriveScrapeJobs(input: ResolvedObservabilityInput): ScrapeJob[]
     {
       job: JOB.vectorizer,
       metricsPath: METRICS_PATH.vectorizer,
-      targets: input.vectorizers.map((v) => ({ address: `${v.address}:${v.port}`, labels: { host: v.host, service: v.name } })),
+      targets: input.vectorizers.map((v) => ({
+        address: `${v.address}:${v.port}`,
+        labels: { host: v.host, service: v.name },
+      })),
     },
   ];
   return jobs.filter((j) => j.targets.length > 0);
@@ -387,7 +407,10 @@ export function plannedGpuReservations(input: ObservabilityInput): PlannedGpuRes
         model: gpu.model,
         memoryMiB: gpu.memoryMiB,
         reservedMiB: gpu.reservations.reduce((sum, r) => sum + r.reservedMiB, 0),
-        services: gpu.reservations.length === 0 ? "none" : [...new Set(gpu.reservations.map((r) => r.service))].sort().join(","),
+        services:
+          gpu.reservations.length === 0
+            ? "none"
+            : [...new Set(gpu.reservations.map((r) => r.service))].sort().join(","),
       })),
   );
 }

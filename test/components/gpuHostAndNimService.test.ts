@@ -1,6 +1,14 @@
 import * as pulumi from "@pulumi/pulumi";
 import { beforeAll, describe, expect, it } from "vitest";
-import { MockRecorder, isSecretInput, isSecretOutput, promiseOf, settle, setupMocks, resourcesRevealing } from "../helpers/pulumiMocks";
+import {
+  MockRecorder,
+  isSecretInput,
+  isSecretOutput,
+  promiseOf,
+  settle,
+  setupMocks,
+  resourcesRevealing,
+} from "../helpers/pulumiMocks";
 import type { FleetPlan } from "../../fleet";
 
 // Modules that read config or create resources are imported after the mocks are set (STYLE.md).
@@ -50,7 +58,11 @@ describe("GpuHost and NimService on the dev plan (g5.xlarge, llama-3.1-8b-instru
 
   beforeAll(async () => {
     plan = devPlan();
-    host = new components.GpuHost("gpu0", { plan: plan.hosts[0], sshPrivateKey: pulumi.secret(PRIVATE_KEY), sshPublicKey: PUBLIC_KEY });
+    host = new components.GpuHost("gpu0", {
+      plan: plan.hosts[0],
+      sshPrivateKey: pulumi.secret(PRIVATE_KEY),
+      sshPublicKey: PUBLIC_KEY,
+    });
     llm = new components.NimService("llm", { host, service: plan.services[0], ngcApiKey: pulumi.secret(NGC_KEY) });
     await promiseOf(llm.endpoint);
     await settle();
@@ -83,9 +95,20 @@ describe("GpuHost and NimService on the dev plan (g5.xlarge, llama-3.1-8b-instru
     expect(instance.instanceType).toBe("g5.xlarge");
     expect(instance.ami).toBe("ami-0123456789abcdef0");
     expect(instance.availabilityZone).toBe("us-east-1a");
-    expect(instance.metadataOptions).toEqual({ httpEndpoint: "enabled", httpTokens: "required", httpPutResponseHopLimit: 2 });
-    expect(instance.rootBlockDevice).toEqual({ volumeSize: 100, volumeType: "gp3", encrypted: true, deleteOnTermination: true });
-    expect(instance.userData).toBe(renderers.cloudInit.renderCloudInit({ host: "gpu0", gpuModel: "A10G", gpuCount: 1 }));
+    expect(instance.metadataOptions).toEqual({
+      httpEndpoint: "enabled",
+      httpTokens: "required",
+      httpPutResponseHopLimit: 2,
+    });
+    expect(instance.rootBlockDevice).toEqual({
+      volumeSize: 100,
+      volumeType: "gp3",
+      encrypted: true,
+      deleteOnTermination: true,
+    });
+    expect(instance.userData).toBe(
+      renderers.cloudInit.renderCloudInit({ host: "gpu0", gpuModel: "A10G", gpuCount: 1 }),
+    );
     expect(instance.userDataReplaceOnChange).toBe(true);
     expect(instance.keyName).toBe("gpu0-key-kp");
     expect(instance.iamInstanceProfile).toBe("gpu0-profile-profile");
@@ -117,12 +140,17 @@ describe("GpuHost and NimService on the dev plan (g5.xlarge, llama-3.1-8b-instru
   it("opens no SSH by default and lets everything out", () => {
     const sg = mocks.byName("gpu0-sg").inputs;
     expect(sg.ingress).toEqual([]);
-    expect(sg.egress).toEqual([{ description: "all outbound", protocol: "-1", fromPort: 0, toPort: 0, cidrBlocks: ["0.0.0.0/0"] }]);
+    expect(sg.egress).toEqual([
+      { description: "all outbound", protocol: "-1", fromPort: 0, toPort: 0, cidrBlocks: ["0.0.0.0/0"] },
+    ]);
   });
 
   it("registers the key pair from the public key and gives the role Session Manager access only", () => {
     expect(mocks.byName("gpu0-key").inputs).toEqual({ publicKey: PUBLIC_KEY, tags: { "gpu-fleet:host": "gpu0" } });
-    expect(mocks.byName("gpu0-ssm-core").inputs).toEqual({ role: "gpu0-role-role", policyArn: "arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore" });
+    expect(mocks.byName("gpu0-ssm-core").inputs).toEqual({
+      role: "gpu0-role-role",
+      policyArn: "arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore",
+    });
     expect(JSON.parse(mocks.byName("gpu0-role").inputs.assumeRolePolicy)).toEqual({
       Version: "2012-10-17",
       Statement: [{ Effect: "Allow", Principal: { Service: "ec2.amazonaws.com" }, Action: "sts:AssumeRole" }],
@@ -143,7 +171,12 @@ describe("GpuHost and NimService on the dev plan (g5.xlarge, llama-3.1-8b-instru
     });
     expect(provision.triggers).toEqual(["gpu0-instance-id"]);
     expect(mocks.byName("gpu0-verify-gpus").inputs.create).toBe(
-      renderers.verify.renderGpuVerifyScript({ host: "gpu0", nvidiaSmiName: "NVIDIA A10G", gpuCount: 1, memoryMiB: 23028 }),
+      renderers.verify.renderGpuVerifyScript({
+        host: "gpu0",
+        nvidiaSmiName: "NVIDIA A10G",
+        gpuCount: 1,
+        memoryMiB: 23028,
+      }),
     );
   });
 
@@ -151,7 +184,15 @@ describe("GpuHost and NimService on the dev plan (g5.xlarge, llama-3.1-8b-instru
     const ledger = JSON.parse(mocks.byName("gpu0-ledger").inputs.stdin);
     expect(ledger.kind).toBe("gpu-fleet/host-ledger");
     expect(ledger.gpus).toEqual([
-      { index: 0, model: "A10G", memoryMiB: 23028, usableMiB: 21876, reservedMiB: 20725, headroomMiB: 1151, reservations: [{ service: "llm", reservedMiB: 20725 }] },
+      {
+        index: 0,
+        model: "A10G",
+        memoryMiB: 23028,
+        usableMiB: 21876,
+        reservedMiB: 20725,
+        headroomMiB: 1151,
+        reservations: [{ service: "llm", reservedMiB: 20725 }],
+      },
     ]);
     expect(ledger.services).toEqual([
       {
@@ -181,7 +222,9 @@ describe("GpuHost and NimService on the dev plan (g5.xlarge, llama-3.1-8b-instru
 
   it("never puts the NGC key or the private key into any other input", () => {
     // The detector finds what is in plain inputs: the public key is, by design.
-    expect(resourcesRevealing(mocks, "AAAAC3NzaC1lZDI1NTE5AAAAIPhjx41j38SIf")).toEqual(["aws:ec2/keyPair:KeyPair gpu0-key"]);
+    expect(resourcesRevealing(mocks, "AAAAC3NzaC1lZDI1NTE5AAAAIPhjx41j38SIf")).toEqual([
+      "aws:ec2/keyPair:KeyPair gpu0-key",
+    ]);
     expect(resourcesRevealing(mocks, NGC_KEY)).toEqual([]);
     expect(resourcesRevealing(mocks, "TESTPRIVATEKEYMATERIAL")).toEqual([]);
   });
@@ -223,7 +266,11 @@ describe("validation before anything is registered", () => {
       "a NIM without an NGC key",
       () => {
         const plan = devPlan();
-        const host = new components.GpuHost("ok0", { plan: plan.hosts[0], sshPrivateKey: pulumi.secret(PRIVATE_KEY), sshPublicKey: PUBLIC_KEY });
+        const host = new components.GpuHost("ok0", {
+          plan: plan.hosts[0],
+          sshPrivateKey: pulumi.secret(PRIVATE_KEY),
+          sshPublicKey: PUBLIC_KEY,
+        });
         return new components.NimService("nokey", { host, service: plan.services[0] });
       },
       `NimService "nokey": ngcApiKey is required to pull nvcr.io/nim/meta/llama-3.1-8b-instruct:latest; set gpu-fleet:ngcApiKey with \`pulumi config set --secret\``,
@@ -232,15 +279,28 @@ describe("validation before anything is registered", () => {
       "a readiness bound under 30 minutes",
       () => {
         const plan = devPlan();
-        const host = new components.GpuHost("ok1", { plan: plan.hosts[0], sshPrivateKey: pulumi.secret(PRIVATE_KEY), sshPublicKey: PUBLIC_KEY });
-        return new components.NimService("quick", { host, service: plan.services[0], ngcApiKey: pulumi.secret(NGC_KEY), readyTimeoutSeconds: 600 });
+        const host = new components.GpuHost("ok1", {
+          plan: plan.hosts[0],
+          sshPrivateKey: pulumi.secret(PRIVATE_KEY),
+          sshPublicKey: PUBLIC_KEY,
+        });
+        return new components.NimService("quick", {
+          host,
+          service: plan.services[0],
+          ngcApiKey: pulumi.secret(NGC_KEY),
+          readyTimeoutSeconds: 600,
+        });
       },
       `NimService "quick": readyTimeoutSeconds 600 is too short; expected a whole number of seconds >= 1800 (cold NIM caches download tens of GB)`,
     ],
   ])("rejects %s", async (_what, build, message) => {
     expect(build).toThrow(message);
     await settle();
-    expect(mocks.registrations.filter((r) => ["bad0", "nokey", "quick"].some((n) => r.name === n || r.name.startsWith(`${n}-`)))).toEqual([]);
+    expect(
+      mocks.registrations.filter((r) =>
+        ["bad0", "nokey", "quick"].some((n) => r.name === n || r.name.startsWith(`${n}-`)),
+      ),
+    ).toEqual([]);
   });
 
   it("rejects a service planned on another host", () => {
@@ -254,10 +314,14 @@ describe("validation before anything is registered", () => {
         services: [{ name: "emb", model: "nvidia/nv-embedqa-e5-v5", host: "gpu2", gpus: [0] }],
       }),
     );
-    const host = new components.GpuHost("gpu1", { plan: plan.hosts[0], sshPrivateKey: pulumi.secret(PRIVATE_KEY), sshPublicKey: PUBLIC_KEY });
-    expect(() => new components.NimService("emb", { host, service: plan.services[0], ngcApiKey: pulumi.secret(NGC_KEY) })).toThrow(
-      `NimService "emb": service "emb" is planned on host "gpu2", not on "gpu1"`,
-    );
+    const host = new components.GpuHost("gpu1", {
+      plan: plan.hosts[0],
+      sshPrivateKey: pulumi.secret(PRIVATE_KEY),
+      sshPublicKey: PUBLIC_KEY,
+    });
+    expect(
+      () => new components.NimService("emb", { host, service: plan.services[0], ngcApiKey: pulumi.secret(NGC_KEY) }),
+    ).toThrow(`NimService "emb": service "emb" is planned on host "gpu2", not on "gpu1"`);
   });
 });
 
@@ -266,21 +330,53 @@ describe("an existing machine reached over SSH", () => {
     const plan = fleet.planFleet(
       fleet.validateStackConfig({
         ngcApiKey: "secret",
-        hosts: [{ name: "dgx", existing: { address: "10.0.0.5", user: "ubuntu", gpu: "A100-SXM4-80GB", gpuCount: 8, dataDir: "/srv/gpu-fleet" } }],
+        hosts: [
+          {
+            name: "dgx",
+            existing: {
+              address: "10.0.0.5",
+              user: "ubuntu",
+              gpu: "A100-SXM4-80GB",
+              gpuCount: 8,
+              dataDir: "/srv/gpu-fleet",
+            },
+          },
+        ],
         services: [{ name: "chat", model: "meta/llama-3.1-8b-instruct", host: "dgx", gpus: [2, 3] }],
       }),
     );
     const dgx = new components.GpuHost("dgx", { plan: plan.hosts[0], sshPrivateKey: pulumi.secret(PRIVATE_KEY) });
-    const chat = new components.NimService("chat", { host: dgx, service: plan.services[0], ngcApiKey: pulumi.secret(NGC_KEY) });
+    const chat = new components.NimService("chat", {
+      host: dgx,
+      service: plan.services[0],
+      ngcApiKey: pulumi.secret(NGC_KEY),
+    });
     expect(await promiseOf(chat.endpoint)).toBe("http://10.0.0.5:8000");
     await settle();
-    expect(mocks.registrations.filter((r) => r.name.startsWith("dgx") || r.name.startsWith("chat")).map((r) => r.name).sort()).toEqual(
+    expect(
+      mocks.registrations
+        .filter((r) => r.name.startsWith("dgx") || r.name.startsWith("chat"))
+        .map((r) => r.name)
+        .sort(),
+    ).toEqual(
       ["chat", "chat-container", "chat-ngc-key", "dgx", "dgx-ledger", "dgx-provision", "dgx-verify-gpus"].sort(),
     );
     const provision = mocks.byName("dgx-provision").inputs;
-        // The provider's defaults (10 dial attempts of 15 s) apply: the machine is already up.
-    expect(provision.connection.value).toEqual({ host: "10.0.0.5", port: 22, user: "ubuntu", privateKey: PRIVATE_KEY, dialErrorLimit: 10, perDialTimeout: 15 });
-    expect(provision.create).toBe(renderers.provision.renderProvisionScript({ host: "dgx", dataVolume: "directory" }, { paths: { configDir: "/etc/gpu-fleet", dataDir: "/srv/gpu-fleet" } }));
+    // The provider's defaults (10 dial attempts of 15 s) apply: the machine is already up.
+    expect(provision.connection.value).toEqual({
+      host: "10.0.0.5",
+      port: 22,
+      user: "ubuntu",
+      privateKey: PRIVATE_KEY,
+      dialErrorLimit: 10,
+      perDialTimeout: 15,
+    });
+    expect(provision.create).toBe(
+      renderers.provision.renderProvisionScript(
+        { host: "dgx", dataVolume: "directory" },
+        { paths: { configDir: "/etc/gpu-fleet", dataDir: "/srv/gpu-fleet" } },
+      ),
+    );
     const container = mocks.byName("chat-container").inputs.create as string;
     expect(container).toContain(`--gpus '"device=2,3"'`);
     expect(container).toContain(`-e 'NIM_TENSOR_PARALLEL_SIZE=2'`);

@@ -33,14 +33,28 @@ describe("ObservabilityStack on the dev plan", () => {
         services: [{ name: "llm", model: "meta/llama-3.1-8b-instruct", host: "gpu0", gpus: [0], maxModelLen: 8192 }],
       }),
     );
-    const host = new components.GpuHost("gpu0", { plan: plan.hosts[0], sshPrivateKey: pulumi.secret(PRIVATE_KEY), sshPublicKey: PUBLIC_KEY });
-    stack = new components.ObservabilityStack("observability", { plan, hosts: [host], grafanaAdminPassword: pulumi.secret(GRAFANA_PASSWORD), stack: "dev" });
+    const host = new components.GpuHost("gpu0", {
+      plan: plan.hosts[0],
+      sshPrivateKey: pulumi.secret(PRIVATE_KEY),
+      sshPublicKey: PUBLIC_KEY,
+    });
+    stack = new components.ObservabilityStack("observability", {
+      plan,
+      hosts: [host],
+      grafanaAdminPassword: pulumi.secret(GRAFANA_PASSWORD),
+      stack: "dev",
+    });
     await promiseOf(stack.endpoints);
     await settle();
   });
 
   it("registers the files, the password, Prometheus, Grafana and both exporters", () => {
-    expect(mocks.registrations.filter((r) => r.name.startsWith("observability")).map((r) => r.name).sort()).toEqual(
+    expect(
+      mocks.registrations
+        .filter((r) => r.name.startsWith("observability"))
+        .map((r) => r.name)
+        .sort(),
+    ).toEqual(
       [
         "observability",
         "observability-files",
@@ -54,9 +68,19 @@ describe("ObservabilityStack on the dev plan", () => {
   });
 
   it("writes exactly the files rendered from the plan, with the host's private address as the targets", () => {
-    const expected = obs.renderObservabilityFiles(obs.observabilityInputFromPlan(plan, { stack: "dev", observabilityHost: "gpu0", addresses: { gpu0: "10.0.1.23" } }));
+    const expected = obs.renderObservabilityFiles(
+      obs.observabilityInputFromPlan(plan, {
+        stack: "dev",
+        observabilityHost: "gpu0",
+        addresses: { gpu0: "10.0.1.23" },
+      }),
+    );
     expect(mocks.byName("observability-files").inputs.create).toBe(
-      files.renderWriteFilesScript("write the Prometheus and Grafana configuration", "/etc/gpu-fleet/observability", expected),
+      files.renderWriteFilesScript(
+        "write the Prometheus and Grafana configuration",
+        "/etc/gpu-fleet/observability",
+        expected,
+      ),
     );
     expect(expected["prometheus/prometheus.yml"]).toContain("10.0.1.23:8000");
     expect(expected["prometheus/prometheus.yml"]).toContain("10.0.1.23:9400");
@@ -69,7 +93,9 @@ describe("ObservabilityStack on the dev plan", () => {
     expect(resourcesRevealing(mocks, GRAFANA_PASSWORD)).toEqual([]);
     const grafana = mocks.byName("observability-grafana").inputs.create as string;
     expect(grafana).toContain(`-e 'GF_SECURITY_ADMIN_PASSWORD__FILE=/run/secrets/grafana-admin-password'`);
-    expect(grafana).toContain(`as_root install -m 0600 -o 472 '/etc/gpu-fleet/observability/grafana-admin-password' '/data/observability/grafana-secrets/grafana-admin-password'`);
+    expect(grafana).toContain(
+      `as_root install -m 0600 -o 472 '/etc/gpu-fleet/observability/grafana-admin-password' '/data/observability/grafana-secrets/grafana-admin-password'`,
+    );
     expect(grafana).toContain(`-v '/data/observability/grafana:/var/lib/grafana'`);
     expect(grafana).toContain(`health_url="http://127.0.0.1:3000/api/health"`);
     expect(grafana).toContain("--network host");
@@ -119,9 +145,9 @@ describe("ObservabilityStack on the dev plan", () => {
   });
 
   it("rejects an observability host outside the plan before registering anything", async () => {
-    expect(() => new components.ObservabilityStack("obs2", { plan, hosts: [], grafanaAdminPassword: pulumi.secret("x") })).toThrow(
-      `ObservabilityStack "obs2": hosts must include every host of the plan; missing "gpu0"`,
-    );
+    expect(
+      () => new components.ObservabilityStack("obs2", { plan, hosts: [], grafanaAdminPassword: pulumi.secret("x") }),
+    ).toThrow(`ObservabilityStack "obs2": hosts must include every host of the plan; missing "gpu0"`);
     await settle();
     expect(mocks.registrations.filter((r) => r.name.startsWith("obs2"))).toEqual([]);
   });

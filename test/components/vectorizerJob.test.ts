@@ -15,7 +15,20 @@ const IRIS_PASSWORD = "iris-TEST-password-42";
 const API_KEY = "nvapi-TESTEMBEDDINGKEY000000000000000000000000000000000000";
 const CORPUS = join(__dirname, "..", "..", "corpus", "sample");
 
-const SUMMARY = { documents: 3, chunks: 5, embedded: 5, alreadyDone: 0, staleChunksDeleted: 0, documentsRemoved: 0, malformed: 0, retries: 0, dimension: 1024, store: "iris SQLUser.vectorizer_chunks", elapsedSeconds: 1.5, peakRssMiB: 120 };
+const SUMMARY = {
+  documents: 3,
+  chunks: 5,
+  embedded: 5,
+  alreadyDone: 0,
+  staleChunksDeleted: 0,
+  documentsRemoved: 0,
+  malformed: 0,
+  retries: 0,
+  dimension: 1024,
+  store: "iris SQLUser.vectorizer_chunks",
+  elapsedSeconds: 1.5,
+  peakRssMiB: 120,
+};
 
 beforeAll(async () => {
   mocks = await setupMocks({ commandStdout: { "docs-ingest": `${JSON.stringify(SUMMARY)}\n` } });
@@ -37,7 +50,11 @@ describe("VectorizerJob", () => {
       }),
     );
     host = new components.GpuHost("dgx", { plan: plan.hosts[0], sshPrivateKey: pulumi.secret(PRIVATE_KEY) });
-    store = new components.IrisVectorDb("iris", { host, password: pulumi.secret(IRIS_PASSWORD), embeddingModel: "nvidia/nv-embedqa-e5-v5" });
+    store = new components.IrisVectorDb("iris", {
+      host,
+      password: pulumi.secret(IRIS_PASSWORD),
+      embeddingModel: "nvidia/nv-embedqa-e5-v5",
+    });
     job = new components.VectorizerJob("docs", {
       host,
       corpusDir: CORPUS,
@@ -50,7 +67,12 @@ describe("VectorizerJob", () => {
   });
 
   it("copies the program, its pinned dependencies and the corpus, then installs and ingests", () => {
-    expect(mocks.registrations.filter((r) => r.name.startsWith("docs")).map((r) => `${r.type} ${r.name}`).sort()).toEqual(
+    expect(
+      mocks.registrations
+        .filter((r) => r.name.startsWith("docs"))
+        .map((r) => `${r.type} ${r.name}`)
+        .sort(),
+    ).toEqual(
       [
         "gpu-fleet:index:VectorizerJob docs",
         "command:remote:CopyToRemote docs-program",
@@ -93,7 +115,9 @@ describe("VectorizerJob", () => {
     expect(script).toContain(`-v '/data/vectorizer/docs:/state'`);
     expect(script).toContain("--checkpoint /state/checkpoint.sqlite");
     expect(script).toContain(`--env-file '/etc/gpu-fleet/vectorizer/docs.env'`);
-    expect(script).toContain(`-e 'IRIS_HOST=10.0.0.5' \\\n  -e 'IRIS_PORT=1972' \\\n  -e 'IRIS_NAMESPACE=USER' \\\n  -e 'IRIS_USERNAME=_SYSTEM'`);
+    expect(script).toContain(
+      `-e 'IRIS_HOST=10.0.0.5' \\\n  -e 'IRIS_PORT=1972' \\\n  -e 'IRIS_NAMESPACE=USER' \\\n  -e 'IRIS_USERNAME=_SYSTEM'`,
+    );
     expect(script).toContain(
       `'--store' \\\n  'iris' \\\n  '--table' \\\n  'vectorizer_chunks' \\\n  '--endpoint' \\\n  'http://10.0.0.5:8001/v1' \\\n  '--model' \\\n  'nvidia/nv-embedqa-e5-v5' \\\n  '--dimension' \\\n  '1024' \\\n  '--batch-size' \\\n  '50' \\\n  '--concurrency' \\\n  '4' \\\n  '--metrics-host' \\\n  '10.0.0.5' \\\n  '--metrics-port' \\\n  '9464'`,
     );
@@ -103,15 +127,30 @@ describe("VectorizerJob", () => {
 
   it("outputs what the run ingested, read from the vectorizer's summary line", async () => {
     expect(await promiseOf(job.ingested)).toEqual(SUMMARY);
-    expect(() => components.parseIngestReport("progress only\n")).toThrow(`the vectorizer's last output line is not its JSON summary: "progress only"`);
+    expect(() => components.parseIngestReport("progress only\n")).toThrow(
+      `the vectorizer's last output line is not its JSON summary: "progress only"`,
+    );
   });
 
   it.each([
-    [{ corpusDir: "/no/such/dir" }, `VectorizerJob "bad": corpusDir "/no/such/dir" is not a directory; expected a local folder of .txt, .md and .jsonl documents`],
-    [{ embeddingModel: "sentence-transformers/all-MiniLM-L6-v2" }, `VectorizerJob "bad": sentence-transformers/all-MiniLM-L6-v2 makes 384-dimensional vectors but the store's table holds 1024; they must match`],
+    [
+      { corpusDir: "/no/such/dir" },
+      `VectorizerJob "bad": corpusDir "/no/such/dir" is not a directory; expected a local folder of .txt, .md and .jsonl documents`,
+    ],
+    [
+      { embeddingModel: "sentence-transformers/all-MiniLM-L6-v2" },
+      `VectorizerJob "bad": sentence-transformers/all-MiniLM-L6-v2 makes 384-dimensional vectors but the store's table holds 1024; they must match`,
+    ],
     [{ batchSize: 0 }, `VectorizerJob "bad": batchSize 0 is not allowed; expected a whole number from 1 to 1000`],
   ])("rejects %j before registering anything", async (bad, message) => {
-    const args = { host, corpusDir: CORPUS, embeddingsEndpoint: "http://x/v1", embeddingModel: "nvidia/nv-embedqa-e5-v5", store, ...bad };
+    const args = {
+      host,
+      corpusDir: CORPUS,
+      embeddingsEndpoint: "http://x/v1",
+      embeddingModel: "nvidia/nv-embedqa-e5-v5",
+      store,
+      ...bad,
+    };
     expect(() => new components.VectorizerJob("bad", args)).toThrow(message);
     await settle();
     expect(mocks.registrations.filter((r) => r.name.startsWith("bad"))).toEqual([]);

@@ -90,14 +90,18 @@ describe("instance catalog", () => {
     expect(INSTANCE_TYPES.map((t) => t.name).sort()).toEqual([...ISSUE_2_INSTANCES, "p3.2xlarge"].sort());
   });
 
-  it.each(INSTANCES)("%s: %s ×%i, %i MiB per GPU, %s, %i vCPU, %i GiB, $%d/h", (name, gpu, count, mib, interconnect, vcpu, ram, usd) => {
-    const type = findInstanceType(name)!;
-    expect(type).toMatchObject({ name, gpu, gpuCount: count, interconnect, vcpu, ramGiB: ram, hourlyUsd: usd });
-    // Memory per GPU is what the driver reports, not the marketing size.
-    expect(GPU_MODELS[type.gpu].memoryMiB).toBe(mib);
-    expect(type.source).toContain("instances.vantage.sh snapshot 2026-01-21");
-    if (interconnect !== "single") expect(type.source).toContain("gist.github.com/shashankprasanna/10ebe6dc1ba1d8d93db17da4e2cc890e");
-  });
+  it.each(INSTANCES)(
+    "%s: %s ×%i, %i MiB per GPU, %s, %i vCPU, %i GiB, $%d/h",
+    (name, gpu, count, mib, interconnect, vcpu, ram, usd) => {
+      const type = findInstanceType(name)!;
+      expect(type).toMatchObject({ name, gpu, gpuCount: count, interconnect, vcpu, ramGiB: ram, hourlyUsd: usd });
+      // Memory per GPU is what the driver reports, not the marketing size.
+      expect(GPU_MODELS[type.gpu].memoryMiB).toBe(mib);
+      expect(type.source).toContain("instances.vantage.sh snapshot 2026-01-21");
+      if (interconnect !== "single")
+        expect(type.source).toContain("gist.github.com/shashankprasanna/10ebe6dc1ba1d8d93db17da4e2cc890e");
+    },
+  );
 
   it("marks only the Volta p3.2xlarge as unsupported by the Base OSS NVIDIA driver AMI", () => {
     // instances.json p3.2xlarge notes: "NOT in supported_ec2_instances of the Base OSS Nvidia Driver GPU AMIs".
@@ -105,7 +109,9 @@ describe("instance catalog", () => {
   });
 
   it("uses the Ubuntu 22.04 Base OSS NVIDIA driver GPU AMI parameter from instances.json", () => {
-    expect(DLAMI_SSM_PARAMETER).toBe("/aws/service/deeplearning/ami/x86_64/base-oss-nvidia-driver-gpu-ubuntu-22.04/latest/ami-id");
+    expect(DLAMI_SSM_PARAMETER).toBe(
+      "/aws/service/deeplearning/ami/x86_64/base-oss-nvidia-driver-gpu-ubuntu-22.04/latest/ami-id",
+    );
   });
 
   it("returns undefined for an unknown instance type and matches names exactly", () => {
@@ -131,7 +137,16 @@ describe("GPU catalog", () => {
   });
 
   it("lists exactly the GPU models the instances and existing machines use", () => {
-    expect(GPU_MODEL_NAMES).toEqual(["T4", "V100-SXM2-16GB", "A10G", "L4", "L40S", "A100-SXM4-40GB", "A100-SXM4-80GB", "H100-SXM5-80GB"]);
+    expect(GPU_MODEL_NAMES).toEqual([
+      "T4",
+      "V100-SXM2-16GB",
+      "A10G",
+      "L4",
+      "L40S",
+      "A100-SXM4-40GB",
+      "A100-SXM4-80GB",
+      "H100-SXM5-80GB",
+    ]);
   });
 
   it.each([
@@ -160,12 +175,15 @@ describe("model catalog", () => {
     expect(model.source.length).toBeGreaterThan(20);
   });
 
-  it.each(MODEL_FACTS)("%s: %i params, %i layers, %i max context, %i KV bytes/token", (id, params, layers, maxContext, kvBytes) => {
-    const model = findModel(id)!;
-    expect(model).toMatchObject({ params, layers, maxContextTokens: maxContext });
-    // 2 (K and V) × layers × KV heads × head dim × 2 bytes, from the catalog's dimensions.
-    expect(kvBytesPerToken(model)).toBe(kvBytes);
-  });
+  it.each(MODEL_FACTS)(
+    "%s: %i params, %i layers, %i max context, %i KV bytes/token",
+    (id, params, layers, maxContext, kvBytes) => {
+      const model = findModel(id)!;
+      expect(model).toMatchObject({ params, layers, maxContextTokens: maxContext });
+      // 2 (K and V) × layers × KV heads × head dim × 2 bytes, from the catalog's dimensions.
+      expect(kvBytesPerToken(model)).toBe(kvBytes);
+    },
+  );
 
   it.each([
     ["meta/llama-3.1-8b-instruct", 32, 8, 128, "bf16", "vllm"],
@@ -184,7 +202,13 @@ describe("model catalog", () => {
     ["microsoft/DialoGPT-medium", 16, 16, 64, "fp16", "vllm"],
     ["rednote-hilab/dots.ocr", 12, 2, 128, "bf16", "vllm"],
   ] as const)("%s: %i heads, %i KV heads, head dim %i, %s, %s", (id, heads, kvHeads, headDim, precision, engine) => {
-    expect(findModel(id)).toMatchObject({ attentionHeads: heads, kvHeads, headDim, defaultPrecision: precision, engine });
+    expect(findModel(id)).toMatchObject({
+      attentionHeads: heads,
+      kvHeads,
+      headDim,
+      defaultPrecision: precision,
+      engine,
+    });
   });
 
   it.each([
@@ -217,8 +241,17 @@ describe("model catalog", () => {
       "nvcr.io/nim/nvidia/nv-rerankqa-mistral-4b-v3:latest",
       "nvcr.io/nim/openai/whisper-large-v3:latest",
     ]);
-    expect(MODELS.filter((m) => m.serving.nim).every((m) => m.serving.healthPath === "/v1/health/ready" && m.serving.containerPort === 8000)).toBe(true);
-    expect(findModel("microsoft/DialoGPT-medium")!.serving).toMatchObject({ image: "vllm/vllm-openai:v0.8.5", containerPort: 8000, healthPath: "/health", nim: false });
+    expect(
+      MODELS.filter((m) => m.serving.nim).every(
+        (m) => m.serving.healthPath === "/v1/health/ready" && m.serving.containerPort === 8000,
+      ),
+    ).toBe(true);
+    expect(findModel("microsoft/DialoGPT-medium")!.serving).toMatchObject({
+      image: "vllm/vllm-openai:v0.8.5",
+      containerPort: 8000,
+      healthPath: "/health",
+      nim: false,
+    });
     expect(findModel("sentence-transformers/all-MiniLM-L6-v2")!.serving).toMatchObject({
       image: "ghcr.io/huggingface/text-embeddings-inference:1.5",
       containerPort: 80,
@@ -263,7 +296,9 @@ describe("NIM optimized profiles of Llama 3.1 8B Instruct", () => {
   });
 
   it("is the only model with optimized profiles in the catalog", () => {
-    expect(MODELS.filter((m) => m.optimizedProfiles.length > 0).map((m) => m.id)).toEqual(["meta/llama-3.1-8b-instruct"]);
+    expect(MODELS.filter((m) => m.optimizedProfiles.length > 0).map((m) => m.id)).toEqual([
+      "meta/llama-3.1-8b-instruct",
+    ]);
   });
 });
 
@@ -272,10 +307,31 @@ const DATA = join(__dirname, "../../../shared/data");
 describe.runIf(existsSync(join(DATA, "instances.json")))("tables above equal shared/data/", () => {
   it("instances.json: count, driver-reported MiB, vCPU, RAM and price of every catalog instance", () => {
     const data = JSON.parse(readFileSync(join(DATA, "instances.json"), "utf8")) as {
-      instances: { instance_type: string; gpu_count: number; vram_per_gpu_nvidia_smi_mib: number; vcpu: number; ram_gib: number; us_east_1_on_demand_usd_per_hour: number }[];
+      instances: {
+        instance_type: string;
+        gpu_count: number;
+        vram_per_gpu_nvidia_smi_mib: number;
+        vcpu: number;
+        ram_gib: number;
+        us_east_1_on_demand_usd_per_hour: number;
+      }[];
     };
-    const fromData = data.instances.map((i) => [i.instance_type, i.gpu_count, i.vram_per_gpu_nvidia_smi_mib, i.vcpu, i.ram_gib, i.us_east_1_on_demand_usd_per_hour]);
-    const fromCatalog = INSTANCE_TYPES.map((t) => [t.name, t.gpuCount, GPU_MODELS[t.gpu].memoryMiB, t.vcpu, t.ramGiB, t.hourlyUsd]);
+    const fromData = data.instances.map((i) => [
+      i.instance_type,
+      i.gpu_count,
+      i.vram_per_gpu_nvidia_smi_mib,
+      i.vcpu,
+      i.ram_gib,
+      i.us_east_1_on_demand_usd_per_hour,
+    ]);
+    const fromCatalog = INSTANCE_TYPES.map((t) => [
+      t.name,
+      t.gpuCount,
+      GPU_MODELS[t.gpu].memoryMiB,
+      t.vcpu,
+      t.ramGiB,
+      t.hourlyUsd,
+    ]);
     expect(fromCatalog).toEqual(fromData);
     expect(INSTANCES.map((r) => [r[0], r[2], r[3], r[5], r[6], r[7]])).toEqual(fromData);
   });
@@ -294,6 +350,10 @@ describe.runIf(existsSync(join(DATA, "instances.json")))("tables above equal sha
       return [id, model.params, kvBytesPerToken(model)];
     });
     expect(catalog).toEqual(rows);
-    expect(MODEL_FACTS.filter(([id]) => id !== "meta/llama-3.1-405b-instruct").map((r) => [r[0], r[1], r[4]]).sort()).toEqual([...rows].sort());
+    expect(
+      MODEL_FACTS.filter(([id]) => id !== "meta/llama-3.1-405b-instruct")
+        .map((r) => [r[0], r[1], r[4]])
+        .sort(),
+    ).toEqual([...rows].sort());
   });
 });

@@ -58,16 +58,34 @@ const devLedger = (): HostLedgerDocument => ({
   safetyMarginFraction: 0.05,
   hourlyUsd: 1.006,
   services: [{ ...LLM }],
-  gpus: [{ index: 0, model: "A10G", memoryMiB: 23028, usableMiB: 21876, reservedMiB: 20725, headroomMiB: 1151, reservations: [{ service: "llm", reservedMiB: 20725 }] }],
+  gpus: [
+    {
+      index: 0,
+      model: "A10G",
+      memoryMiB: 23028,
+      usableMiB: 21876,
+      reservedMiB: 20725,
+      headroomMiB: 1151,
+      reservations: [{ service: "llm", reservedMiB: 20725 }],
+    },
+  ],
 });
 /** Four PCIe A10G (g5.12xlarge) with the given services. */
-const g512 = (...services: LedgerService[]): HostLedgerDocument => ({ ...devLedger(), gpuCount: 4, interconnect: "pcie", hourlyUsd: 5.672, services, gpus: [] });
+const g512 = (...services: LedgerService[]): HostLedgerDocument => ({
+  ...devLedger(),
+  gpuCount: 4,
+  interconnect: "pcie",
+  hourlyUsd: 5.672,
+  services,
+  gpus: [],
+});
 const change = (services: Partial<LedgerService>[], doc: Partial<HostLedgerDocument> = {}): HostLedgerDocument => ({
   ...devLedger(),
   ...doc,
   services: services.map((s) => ({ ...LLM, ...s })),
 });
-const messages = (findings: readonly { check: string; enforcement: string; host: string; message: string }[]) => findings.map((f) => `${f.check} [${f.enforcement}] ${f.message}`);
+const messages = (findings: readonly { check: string; enforcement: string; host: string; message: string }[]) =>
+  findings.map((f) => `${f.check} [${f.enforcement}] ${f.message}`);
 
 describe("the passing fixture", () => {
   it("the dev stack's ledger passes every check", () => {
@@ -97,11 +115,20 @@ describe("one change per failing case", () => {
     [
       "a device the host does not have",
       change([{ gpus: [3] }]),
-      ['pinned-devices-exist [mandatory] service "llm" is pinned to GPU 3, which does not exist on host "gpu0" (1 × A10G: GPU 0 only)'],
+      [
+        'pinned-devices-exist [mandatory] service "llm" is pinned to GPU 3, which does not exist on host "gpu0" (1 × A10G: GPU 0 only)',
+      ],
     ],
     [
       "a device past the end of a 4-GPU host",
-      g512({ ...LLM, gpus: [3, 4], tensorParallel: 2, reservedMiBPerGpu: 10000, weightsMiBPerGpu: 7659, kvBytesPerTokenPerGpu: 65536 }),
+      g512({
+        ...LLM,
+        gpus: [3, 4],
+        tensorParallel: 2,
+        reservedMiBPerGpu: 10000,
+        weightsMiBPerGpu: 7659,
+        kvBytesPerTokenPerGpu: 65536,
+      }),
       [
         'pinned-devices-exist [mandatory] service "llm" is pinned to GPU 4, which does not exist on host "gpu0" (4 × A10G: GPU 0-3)',
         'tensor-parallel-over-pcie [advisory] service "llm" on host "gpu0" runs tensor parallelism 2 over PCIe-only A10G GPUs [3, 4]; all-reduce traffic will limit throughput (NVLink/NVSwitch hosts avoid this)',
@@ -110,7 +137,9 @@ describe("one change per failing case", () => {
     [
       "tensor parallelism that disagrees with the devices",
       change([{ tensorParallel: 2 }]),
-      ['tensor-parallel-matches-devices [mandatory] service "llm" on host "gpu0" has tensor parallelism 2 but is pinned to 1 GPU(s) [0]; they must be equal'],
+      [
+        'tensor-parallel-matches-devices [mandatory] service "llm" on host "gpu0" has tensor parallelism 2 but is pinned to 1 GPU(s) [0]; they must be equal',
+      ],
     ],
     [
       "bf16 on a T4",
@@ -124,26 +153,49 @@ describe("one change per failing case", () => {
     [
       "fp8 on an A10G (compute capability 8.6 < 8.9)",
       change([{ precision: "fp8", weightsMiBPerGpu: 8661 }]),
-      ['precision-supported-by-gpu [mandatory] service "llm" on host "gpu0" uses fp8, which A10G (compute capability 8.6) does not support; fp8 needs 8.9'],
+      [
+        'precision-supported-by-gpu [mandatory] service "llm" on host "gpu0" uses fp8, which A10G (compute capability 8.6) does not support; fp8 needs 8.9',
+      ],
     ],
     [
       "int4 on a V100",
-      change([{ precision: "int4", weightsMiBPerGpu: 5437, reservedMiBPerGpu: 14000 }], { gpuModel: "V100-SXM2-16GB", computeCapability: 7.0, memoryMiB: 16384 }),
-      ['precision-supported-by-gpu [mandatory] service "llm" on host "gpu0" uses int4, which V100-SXM2-16GB (compute capability 7.0) does not support; int4 needs 7.5'],
+      change([{ precision: "int4", weightsMiBPerGpu: 5437, reservedMiBPerGpu: 14000 }], {
+        gpuModel: "V100-SXM2-16GB",
+        computeCapability: 7.0,
+        memoryMiB: 16384,
+      }),
+      [
+        'precision-supported-by-gpu [mandatory] service "llm" on host "gpu0" uses int4, which V100-SXM2-16GB (compute capability 7.0) does not support; int4 needs 7.5',
+      ],
     ],
     [
       "a reservation over the usable memory",
       change([{ reservedMiBPerGpu: 22000, gpuMemoryUtilization: null, engine: "trtllm" }]),
-      ['gpu-memory-budget [mandatory] host "gpu0" GPU 0 (A10G) is over budget by 124 MiB: llm 22,000 MiB = 22,000 MiB reserved, 21,876 MiB usable of 23,028 MiB'],
+      [
+        'gpu-memory-budget [mandatory] host "gpu0" GPU 0 (A10G) is over budget by 124 MiB: llm 22,000 MiB = 22,000 MiB reserved, 21,876 MiB usable of 23,028 MiB',
+      ],
     ],
     [
       "a larger safety margin",
       change([{}], { safetyMarginFraction: 0.2 }),
-      ['gpu-memory-budget [mandatory] host "gpu0" GPU 0 (A10G) is over budget by 2,303 MiB: llm 20,725 MiB = 20,725 MiB reserved, 18,422 MiB usable of 23,028 MiB'],
+      [
+        'gpu-memory-budget [mandatory] host "gpu0" GPU 0 (A10G) is over budget by 2,303 MiB: llm 20,725 MiB = 20,725 MiB reserved, 18,422 MiB usable of 23,028 MiB',
+      ],
     ],
     [
       "two vLLM engines whose fractions sum to 1.00",
-      change([{}, { name: "small", model: "microsoft/DialoGPT-medium", gpuMemoryUtilization: 0.1, reservedMiBPerGpu: 2302, weightsMiBPerGpu: 677, kvBytesPerTokenPerGpu: 98304, maxModelLen: 1024 }]),
+      change([
+        {},
+        {
+          name: "small",
+          model: "microsoft/DialoGPT-medium",
+          gpuMemoryUtilization: 0.1,
+          reservedMiBPerGpu: 2302,
+          weightsMiBPerGpu: 677,
+          kvBytesPerTokenPerGpu: 98304,
+          maxModelLen: 1024,
+        },
+      ]),
       [
         'gpu-memory-budget [mandatory] host "gpu0" GPU 0 (A10G) is over budget by 1,151 MiB: llm 20,725 MiB + small 2,302 MiB = 23,027 MiB reserved, 21,876 MiB usable of 23,028 MiB',
         'fixed-fraction-engines-fit [mandatory] host "gpu0" GPU 0 (A10G): vLLM engines llm 0.9 + small 0.1 reserve 1.00 of the GPU, more than the usable 0.95; they cannot all start (over by 1,152 MiB)',
@@ -165,8 +217,19 @@ describe("one change per failing case", () => {
     ],
     [
       "tensor parallelism over PCIe (advisory only)",
-      g512({ ...LLM, gpus: [0, 1], tensorParallel: 2, engine: "trtllm", gpuMemoryUtilization: null, reservedMiBPerGpu: 21593, weightsMiBPerGpu: 7659, kvBytesPerTokenPerGpu: 65536 }),
-      ['tensor-parallel-over-pcie [advisory] service "llm" on host "gpu0" runs tensor parallelism 2 over PCIe-only A10G GPUs [0, 1]; all-reduce traffic will limit throughput (NVLink/NVSwitch hosts avoid this)'],
+      g512({
+        ...LLM,
+        gpus: [0, 1],
+        tensorParallel: 2,
+        engine: "trtllm",
+        gpuMemoryUtilization: null,
+        reservedMiBPerGpu: 21593,
+        weightsMiBPerGpu: 7659,
+        kvBytesPerTokenPerGpu: 65536,
+      }),
+      [
+        'tensor-parallel-over-pcie [advisory] service "llm" on host "gpu0" runs tensor parallelism 2 over PCIe-only A10G GPUs [0, 1]; all-reduce traffic will limit throughput (NVLink/NVSwitch hosts avoid this)',
+      ],
     ],
   ])("%s", (_name, doc, expected) => {
     const findings = checkHostLedger(doc);
@@ -175,14 +238,36 @@ describe("one change per failing case", () => {
   });
 
   it("the same TP-2 service on NVSwitch has no advisory", () => {
-    const doc = { ...g512({ ...LLM, gpus: [0, 1], tensorParallel: 2, reservedMiBPerGpu: 20725, weightsMiBPerGpu: 7659, kvBytesPerTokenPerGpu: 65536 }), interconnect: "nvswitch" as const };
+    const doc = {
+      ...g512({
+        ...LLM,
+        gpus: [0, 1],
+        tensorParallel: 2,
+        reservedMiBPerGpu: 20725,
+        weightsMiBPerGpu: 7659,
+        kvBytesPerTokenPerGpu: 65536,
+      }),
+      interconnect: "nvswitch" as const,
+    };
     expect(checkPcieTensorParallel(doc)).toEqual([]);
     expect(checkHostLedger(doc)).toEqual([]);
   });
 
   it("recomputes the budget from the services, not from the document's own per-GPU sums", () => {
     // A second service added without updating doc.gpus (which still says 1,151 MiB of headroom).
-    const doc = change([{}, { name: "embed", model: "nvidia/nv-embedqa-e5-v5", engine: "fixed", gpuMemoryUtilization: null, reservedMiBPerGpu: 1664, weightsMiBPerGpu: 640, kvBytesPerTokenPerGpu: 0, maxModelLen: 512 }]);
+    const doc = change([
+      {},
+      {
+        name: "embed",
+        model: "nvidia/nv-embedqa-e5-v5",
+        engine: "fixed",
+        gpuMemoryUtilization: null,
+        reservedMiBPerGpu: 1664,
+        weightsMiBPerGpu: 640,
+        kvBytesPerTokenPerGpu: 0,
+        maxModelLen: 512,
+      },
+    ]);
     expect(doc.gpus[0].headroomMiB).toBe(1151);
     expect(messages(checkGpuBudget(doc))).toEqual([
       'gpu-memory-budget [mandatory] host "gpu0" GPU 0 (A10G) is over budget by 513 MiB: llm 20,725 MiB + embed 1,664 MiB = 22,389 MiB reserved, 21,876 MiB usable of 23,028 MiB',
@@ -194,7 +279,15 @@ describe("one change per failing case", () => {
   it("a vLLM fraction sum equal to the usable share passes (0.5 + 0.45 = 0.95)", () => {
     const doc = change([
       { gpuMemoryUtilization: 0.5, reservedMiBPerGpu: 11514 },
-      { name: "chat", model: "microsoft/DialoGPT-medium", gpuMemoryUtilization: 0.45, reservedMiBPerGpu: 10362, weightsMiBPerGpu: 677, kvBytesPerTokenPerGpu: 98304, maxModelLen: 1024 },
+      {
+        name: "chat",
+        model: "microsoft/DialoGPT-medium",
+        gpuMemoryUtilization: 0.45,
+        reservedMiBPerGpu: 10362,
+        weightsMiBPerGpu: 677,
+        kvBytesPerTokenPerGpu: 98304,
+        maxModelLen: 1024,
+      },
     ]);
     expect(checkFixedFractions(doc)).toEqual([]);
     expect(checkGpuBudget(doc)).toEqual([]);
@@ -203,7 +296,17 @@ describe("one change per failing case", () => {
   it("reports in a stable order: devices, TP, precision, budget, fractions, fit, PCIe", () => {
     const doc: HostLedgerDocument = {
       ...g512(
-        { ...LLM, name: "a", gpus: [0, 7], tensorParallel: 2, precision: "fp8", reservedMiBPerGpu: 20725, weightsMiBPerGpu: 4331, kvBytesPerTokenPerGpu: 65536, maxModelLen: 131072 },
+        {
+          ...LLM,
+          name: "a",
+          gpus: [0, 7],
+          tensorParallel: 2,
+          precision: "fp8",
+          reservedMiBPerGpu: 20725,
+          weightsMiBPerGpu: 4331,
+          kvBytesPerTokenPerGpu: 65536,
+          maxModelLen: 131072,
+        },
         { ...LLM, name: "b", gpus: [0], tensorParallel: 1, maxModelLen: 131072 },
       ),
     };
@@ -234,7 +337,9 @@ describe("hourly cost", () => {
   ])("$%d/h against a maximum of %s", (cost, max, expected) => {
     const findings = checkHourlyCost(cost, max);
     expect(findings.map((f) => f.message)).toEqual(expected);
-    expect(findings.every((f) => f.check === "maximum-hourly-cost" && f.enforcement === "advisory" && f.host === "")).toBe(true);
+    expect(
+      findings.every((f) => f.check === "maximum-hourly-cost" && f.enforcement === "advisory" && f.host === ""),
+    ).toBe(true);
   });
 });
 
@@ -261,7 +366,16 @@ describe("the checks agree with the estimator", () => {
     const plan = planFleet(
       validateStackConfig({
         hosts: [{ name: "gpu0", instanceType: "g5.xlarge" }],
-        services: [{ name: "llm", model: "meta/llama-3.1-8b-instruct", host: "gpu0", gpus: [0], maxModelLen: 35080, gpuMemoryUtilization: 0.90004 }],
+        services: [
+          {
+            name: "llm",
+            model: "meta/llama-3.1-8b-instruct",
+            host: "gpu0",
+            gpus: [0],
+            maxModelLen: 35080,
+            gpuMemoryUtilization: 0.90004,
+          },
+        ],
         ngcApiKey: "secret",
       }),
     );
@@ -280,7 +394,10 @@ describe("the checks agree with the estimator", () => {
       type: fc.constantFrom(...INSTANCE_TYPES),
       model: fc.constantFrom(...MODELS),
       tpExp: fc.integer({ min: 0, max: 3 }),
-      context: fc.oneof(fc.record({ fraction: fc.double({ min: 0, max: 1, noNaN: true }) }), fc.record({ edge: fc.integer({ min: -24, max: 24 }) })),
+      context: fc.oneof(
+        fc.record({ fraction: fc.double({ min: 0, max: 1, noNaN: true }) }),
+        fc.record({ edge: fc.integer({ min: -24, max: 24 }) }),
+      ),
       utilization: fc.option(fc.double({ min: 0.05, max: 1, noNaN: true }), { nil: undefined }),
     })
     .filter(({ type, model, tpExp }) => 2 ** tpExp <= type.gpuCount && model.attentionHeads % 2 ** tpExp === 0);
@@ -294,13 +411,24 @@ describe("the checks agree with the estimator", () => {
           planFleet(
             validateStackConfig({
               hosts: [{ name: "h", instanceType: type.name }],
-              services: [{ name: "s", model: model.id, host: "h", gpus: Array.from({ length: tp }, (_, i) => i), maxModelLen, gpuMemoryUtilization: utilization }],
+              services: [
+                {
+                  name: "s",
+                  model: model.id,
+                  host: "h",
+                  gpus: Array.from({ length: tp }, (_, i) => i),
+                  maxModelLen,
+                  gpuMemoryUtilization: utilization,
+                },
+              ],
               ngcApiKey: "secret",
             }),
           );
         const clamp = (n: number) => Math.min(model.maxContextTokens, Math.max(1, n));
         const maxModelLen =
-          "fraction" in context ? clamp(Math.round(context.fraction * model.maxContextTokens)) : clamp(plan(1).services[0].estimate.maxContextTokens + context.edge);
+          "fraction" in context
+            ? clamp(Math.round(context.fraction * model.maxContextTokens))
+            : clamp(plan(1).services[0].estimate.maxContextTokens + context.edge);
         if (!("fraction" in context)) edges++;
         const planned = plan(maxModelLen);
         const flagged = planned.findings.some((f) => f.check === "model-fits-reservation");

@@ -5,11 +5,21 @@
 import { describe, expect, it } from "vitest";
 import { ConfigError, RawStackConfig, StackConfig, describeDevices, hostGpus, validateStackConfig } from "../../fleet";
 
-type Raw = { hosts?: unknown; services?: unknown; ngcApiKey: RawStackConfig["ngcApiKey"]; safetyMarginFraction?: unknown; maxHourlyUsd?: unknown };
+type Raw = {
+  hosts?: unknown;
+  services?: unknown;
+  ngcApiKey: RawStackConfig["ngcApiKey"];
+  safetyMarginFraction?: unknown;
+  maxHourlyUsd?: unknown;
+};
 type Obj = Record<string, unknown>;
 
 const LLM = { name: "llm", model: "meta/llama-3.1-8b-instruct", host: "gpu0", gpus: [0], maxModelLen: 8192 };
-const dev = (): Raw => ({ hosts: [{ name: "gpu0", instanceType: "g5.xlarge" }], services: [{ ...LLM }], ngcApiKey: "secret" });
+const dev = (): Raw => ({
+  hosts: [{ name: "gpu0", instanceType: "g5.xlarge" }],
+  services: [{ ...LLM }],
+  ngcApiKey: "secret",
+});
 const withHost = (host: Obj, services: unknown[] = []): Raw => ({ hosts: [host], services, ngcApiKey: "secret" });
 const withService = (changes: Obj, hosts: unknown[] = [{ name: "gpu0", instanceType: "g5.xlarge" }]): Raw => ({
   hosts,
@@ -42,7 +52,17 @@ const SECRET_HINT = "set it with `pulumi config set --secret gpu-fleet:ngcApiKey
 describe("a valid config", () => {
   it("the dev stack validates, with every default filled in", () => {
     const expected: StackConfig = {
-      hosts: [{ name: "gpu0", instanceType: "g5.xlarge", existing: undefined, sshAllowedCidrs: [], rootVolumeSizeGiB: 100, dataVolumeSizeGiB: 500, bindAddress: "private" }],
+      hosts: [
+        {
+          name: "gpu0",
+          instanceType: "g5.xlarge",
+          existing: undefined,
+          sshAllowedCidrs: [],
+          rootVolumeSizeGiB: 100,
+          dataVolumeSizeGiB: 500,
+          bindAddress: "private",
+        },
+      ],
       services: [
         {
           name: "llm",
@@ -67,33 +87,80 @@ describe("a valid config", () => {
   });
 
   it("observability settings are read and defaulted", () => {
-    const config = validateStackConfig({ ...(dev() as RawStackConfig), observability: { bind: "private", retentionDays: 30 } });
+    const config = validateStackConfig({
+      ...(dev() as RawStackConfig),
+      observability: { bind: "private", retentionDays: 30 },
+    });
     expect(config.observability).toEqual({ enabled: true, host: "gpu0", bind: "private", retentionDays: 30 });
-    expect(validateStackConfig({ ...(dev() as RawStackConfig), observability: { enabled: false } }).observability.enabled).toBe(false);
+    expect(
+      validateStackConfig({ ...(dev() as RawStackConfig), observability: { enabled: false } }).observability.enabled,
+    ).toBe(false);
   });
 
   it.each([
     [{ host: "gpu9" }, 'gpu-fleet:observability.host: unknown host "gpu9"; defined hosts: gpu0'],
-    [{ bind: "0.0.0.0" }, 'gpu-fleet:observability.bind: "0.0.0.0" is not allowed; expected "loopback" (SSH tunnel) or "private"'],
-    [{ retentionDays: 0 }, "gpu-fleet:observability.retentionDays: 0 is not allowed; expected a whole number from 1 to 3650"],
+    [
+      { bind: "0.0.0.0" },
+      'gpu-fleet:observability.bind: "0.0.0.0" is not allowed; expected "loopback" (SSH tunnel) or "private"',
+    ],
+    [
+      { retentionDays: 0 },
+      "gpu-fleet:observability.retentionDays: 0 is not allowed; expected a whole number from 1 to 3650",
+    ],
     [{ enabled: "yes" }, 'gpu-fleet:observability.enabled: "yes" is not allowed; expected true or false'],
-    [{ grafana: true }, "gpu-fleet:observability.grafana: unknown setting; allowed: enabled, host, bind, retentionDays"],
+    [
+      { grafana: true },
+      "gpu-fleet:observability.grafana: unknown setting; allowed: enabled, host, bind, retentionDays",
+    ],
     ["on", 'gpu-fleet:observability: "on" is not allowed; expected { enabled, host, bind, retentionDays }'],
   ])("rejects observability %j", (observability, message) => {
     expect(() => validateStackConfig({ ...(dev() as RawStackConfig), observability })).toThrow(message);
   });
 
   it("an existing machine gets port 22 and /data, and its GPU name as the catalog spells it", () => {
-    const config = validateStackConfig({ ...withHost({ ...DGX, existing: { ...DGX.existing, gpu: "a100-sxm4-80gb" } }) } as RawStackConfig);
-    expect(config.hosts[0].existing).toEqual({ address: "10.0.0.5", user: "ubuntu", port: 22, gpu: "A100-SXM4-80GB", gpuCount: 8, dataDir: "/data" });
-    expect(hostGpus(config.hosts[0])).toEqual({ gpu: "A100-SXM4-80GB", gpuCount: 8, label: "existing A100-SXM4-80GB ×8" });
+    const config = validateStackConfig({
+      ...withHost({ ...DGX, existing: { ...DGX.existing, gpu: "a100-sxm4-80gb" } }),
+    } as RawStackConfig);
+    expect(config.hosts[0].existing).toEqual({
+      address: "10.0.0.5",
+      user: "ubuntu",
+      port: 22,
+      gpu: "A100-SXM4-80GB",
+      gpuCount: 8,
+      dataDir: "/data",
+    });
+    expect(hostGpus(config.hosts[0])).toEqual({
+      gpu: "A100-SXM4-80GB",
+      gpuCount: 8,
+      label: "existing A100-SXM4-80GB ×8",
+    });
   });
 
   it("accepts every optional setting at a valid value", () => {
     const config = validateStackConfig({
-      hosts: [{ name: "gpu0", instanceType: "auto", sshAllowedCidrs: ["203.0.113.7/32"], rootVolumeSizeGiB: 200, dataVolumeSizeGiB: 1000, bindAddress: "10.0.1.10" }],
+      hosts: [
+        {
+          name: "gpu0",
+          instanceType: "auto",
+          sshAllowedCidrs: ["203.0.113.7/32"],
+          rootVolumeSizeGiB: 200,
+          dataVolumeSizeGiB: 1000,
+          bindAddress: "10.0.1.10",
+        },
+      ],
       services: [
-        { name: "llm", model: "meta/llama-3.1-8b-instruct", host: "gpu0", tensorParallel: 2, precision: "fp16", maxModelLen: 131072, gpuMemoryUtilization: 0.85, engine: "trtllm", port: 9000, image: "nvcr.io/nim/meta/llama-3.1-8b-instruct:1.3.3" },
+        {
+          name: "llm",
+          model: "meta/llama-3.1-8b-instruct",
+          host: "gpu0",
+          tensorParallel: 2,
+          precision: "fp16",
+          maxModelLen: 131072,
+          gpuMemoryUtilization: 0.85,
+          engine: "trtllm",
+          port: 9000,
+          image: "nvcr.io/nim/meta/llama-3.1-8b-instruct:1.3.3",
+        },
       ],
       ngcApiKey: "secret",
       safetyMarginFraction: 0,
@@ -112,12 +179,25 @@ describe("a valid config", () => {
       port: 9000,
       image: "nvcr.io/nim/meta/llama-3.1-8b-instruct:1.3.3",
     });
-    expect(config.hosts[0]).toMatchObject({ instanceType: "auto", sshAllowedCidrs: ["203.0.113.7/32"], rootVolumeSizeGiB: 200, dataVolumeSizeGiB: 1000, bindAddress: "10.0.1.10" });
+    expect(config.hosts[0]).toMatchObject({
+      instanceType: "auto",
+      sshAllowedCidrs: ["203.0.113.7/32"],
+      rootVolumeSizeGiB: 200,
+      dataVolumeSizeGiB: 1000,
+      bindAddress: "10.0.1.10",
+    });
     expect([config.safetyMarginFraction, config.maxHourlyUsd]).toEqual([0, 12.5]);
   });
 
   it.each([
-    ["no NIM services", { hosts: [{ name: "gpu0", instanceType: "g5.xlarge" }], services: [{ name: "chat", model: "microsoft/DialoGPT-medium", host: "gpu0" }], ngcApiKey: "missing" }],
+    [
+      "no NIM services",
+      {
+        hosts: [{ name: "gpu0", instanceType: "g5.xlarge" }],
+        services: [{ name: "chat", model: "microsoft/DialoGPT-medium", host: "gpu0" }],
+        ngcApiKey: "missing",
+      },
+    ],
     ["a NIM model from a custom image", withService({ image: "registry.example.com/llama:1" })],
     ["no services at all", { hosts: [{ name: "gpu0", instanceType: "g5.xlarge" }], ngcApiKey: "missing" }],
   ] as [string, Raw][])("a missing NGC key is fine with %s", (_name, raw) => {
@@ -131,7 +211,9 @@ describe("a valid config", () => {
     ["meta/llama-3.1-405b-instruct", 16],
     ["nvidia/nv-embedqa-e5-v5", 8],
   ])("%s at tensor parallelism %i is valid (KV heads replicated or no KV cache)", (model, tensorParallel) => {
-    expect(problems(withService({ model, gpus: undefined, tensorParallel, maxModelLen: undefined }, [P4DE]))).toEqual([]);
+    expect(problems(withService({ model, gpus: undefined, tensorParallel, maxModelLen: undefined }, [P4DE]))).toEqual(
+      [],
+    );
   });
 
   it("pins tensor parallelism to the number of pinned devices", () => {
@@ -139,8 +221,15 @@ describe("a valid config", () => {
     expect(config.services[0]).toMatchObject({ gpus: [2, 3], tensorParallel: 2 });
   });
 
-  it("knows the GPUs of a catalog instance, and not yet those of an \"auto\" host", () => {
-    const config = validateStackConfig({ hosts: [{ name: "a", instanceType: "g5.12xlarge" }, { name: "b", instanceType: "auto" }], services: [], ngcApiKey: "secret" });
+  it('knows the GPUs of a catalog instance, and not yet those of an "auto" host', () => {
+    const config = validateStackConfig({
+      hosts: [
+        { name: "a", instanceType: "g5.12xlarge" },
+        { name: "b", instanceType: "auto" },
+      ],
+      services: [],
+      ngcApiKey: "secret",
+    });
     expect(hostGpus(config.hosts[0])).toEqual({ gpu: "A10G", gpuCount: 4, label: "g5.12xlarge" });
     expect(hostGpus(config.hosts[1])).toBeUndefined();
   });
@@ -157,34 +246,84 @@ describe("a valid config", () => {
 describe("one message per mistake", () => {
   it.each<[string, Raw, string[]]>([
     // --- the top-level lists
-    ["no hosts", { services: [], ngcApiKey: "secret" }, ["gpu-fleet:hosts: undefined is not allowed; expected a non-empty list of hosts"]],
-    ["an empty host list", { hosts: [], services: [], ngcApiKey: "secret" }, ["gpu-fleet:hosts: [] is not allowed; expected a non-empty list of hosts"]],
-    ["hosts as a string", { hosts: "gpu0", services: [], ngcApiKey: "secret" }, ['gpu-fleet:hosts: "gpu0" is not allowed; expected a non-empty list of hosts']],
-    ["services as a string", { ...dev(), services: "llm" }, ['gpu-fleet:services: "llm" is not allowed; expected a list of services']],
+    [
+      "no hosts",
+      { services: [], ngcApiKey: "secret" },
+      ["gpu-fleet:hosts: undefined is not allowed; expected a non-empty list of hosts"],
+    ],
+    [
+      "an empty host list",
+      { hosts: [], services: [], ngcApiKey: "secret" },
+      ["gpu-fleet:hosts: [] is not allowed; expected a non-empty list of hosts"],
+    ],
+    [
+      "hosts as a string",
+      { hosts: "gpu0", services: [], ngcApiKey: "secret" },
+      ['gpu-fleet:hosts: "gpu0" is not allowed; expected a non-empty list of hosts'],
+    ],
+    [
+      "services as a string",
+      { ...dev(), services: "llm" },
+      ['gpu-fleet:services: "llm" is not allowed; expected a list of services'],
+    ],
 
     // --- hosts
-    ["a host that is not an object", withHost("gpu0" as unknown as Obj), ['gpu-fleet:hosts[0]: "gpu0" is not allowed; expected a host { name, instanceType } or { name, existing }']],
+    [
+      "a host that is not an object",
+      withHost("gpu0" as unknown as Obj),
+      ['gpu-fleet:hosts[0]: "gpu0" is not allowed; expected a host { name, instanceType } or { name, existing }'],
+    ],
     [
       "an unknown host setting",
       withHost({ name: "gpu0", instanceType: "g5.xlarge", gpuType: "A10G" }),
-      ["gpu-fleet:hosts[0].gpuType: unknown setting; allowed: name, instanceType, existing, sshAllowedCidrs, rootVolumeSizeGiB, dataVolumeSizeGiB, bindAddress"],
+      [
+        "gpu-fleet:hosts[0].gpuType: unknown setting; allowed: name, instanceType, existing, sshAllowedCidrs, rootVolumeSizeGiB, dataVolumeSizeGiB, bindAddress",
+      ],
     ],
-    ["an upper-case host name", withHost({ name: "GPU_0", instanceType: "g5.xlarge" }), [`gpu-fleet:hosts[0].name: "GPU_0" is not allowed; ${NAME_RULE}`]],
-    ["a host name of 32 characters", withHost({ name: "a".repeat(32), instanceType: "g5.xlarge" }), [`gpu-fleet:hosts[0].name: "${"a".repeat(32)}" is not allowed; ${NAME_RULE}`]],
-    ["a host without a name", withHost({ instanceType: "g5.xlarge" }), [`gpu-fleet:hosts[0].name: undefined is not allowed; ${NAME_RULE}`]],
+    [
+      "an upper-case host name",
+      withHost({ name: "GPU_0", instanceType: "g5.xlarge" }),
+      [`gpu-fleet:hosts[0].name: "GPU_0" is not allowed; ${NAME_RULE}`],
+    ],
+    [
+      "a host name of 32 characters",
+      withHost({ name: "a".repeat(32), instanceType: "g5.xlarge" }),
+      [`gpu-fleet:hosts[0].name: "${"a".repeat(32)}" is not allowed; ${NAME_RULE}`],
+    ],
+    [
+      "a host without a name",
+      withHost({ instanceType: "g5.xlarge" }),
+      [`gpu-fleet:hosts[0].name: undefined is not allowed; ${NAME_RULE}`],
+    ],
     [
       "both instanceType and existing",
       withHost({ ...DGX, instanceType: "g5.xlarge" }),
-      ["gpu-fleet:hosts[0]: set either instanceType (an EC2 instance) or existing (a machine reached over SSH), not both"],
+      [
+        "gpu-fleet:hosts[0]: set either instanceType (an EC2 instance) or existing (a machine reached over SSH), not both",
+      ],
     ],
     [
       "neither instanceType nor existing",
       withHost({ name: "gpu0" }),
-      ['gpu-fleet:hosts[0]: set instanceType (an EC2 instance type from the catalog, or "auto") or existing { address, user, gpu, gpuCount }'],
+      [
+        'gpu-fleet:hosts[0]: set instanceType (an EC2 instance type from the catalog, or "auto") or existing { address, user, gpu, gpuCount }',
+      ],
     ],
-    ["an unknown instance type", withHost({ name: "gpu0", instanceType: "g5.4xlarge" }), [`gpu-fleet:hosts[0].instanceType: unknown instance type "g5.4xlarge"; allowed: ${INSTANCE_TYPES}`]],
-    ["an instance type that is not a string", withHost({ name: "gpu0", instanceType: 5 }), [`gpu-fleet:hosts[0].instanceType: unknown instance type 5; allowed: ${INSTANCE_TYPES}`]],
-    ["existing as a string", withHost({ name: "dgx", existing: "10.0.0.5" }), ['gpu-fleet:hosts[0].existing: "10.0.0.5" is not allowed; expected { address, user, gpu, gpuCount }']],
+    [
+      "an unknown instance type",
+      withHost({ name: "gpu0", instanceType: "g5.4xlarge" }),
+      [`gpu-fleet:hosts[0].instanceType: unknown instance type "g5.4xlarge"; allowed: ${INSTANCE_TYPES}`],
+    ],
+    [
+      "an instance type that is not a string",
+      withHost({ name: "gpu0", instanceType: 5 }),
+      [`gpu-fleet:hosts[0].instanceType: unknown instance type 5; allowed: ${INSTANCE_TYPES}`],
+    ],
+    [
+      "existing as a string",
+      withHost({ name: "dgx", existing: "10.0.0.5" }),
+      ['gpu-fleet:hosts[0].existing: "10.0.0.5" is not allowed; expected { address, user, gpu, gpuCount }'],
+    ],
     [
       "an unknown existing-machine setting",
       withHost({ ...DGX, existing: { ...DGX.existing, sshKey: "~/.ssh/id" } }),
@@ -200,18 +339,48 @@ describe("one message per mistake", () => {
       withHost({ ...DGX, existing: withoutKey(DGX.existing, "address") }),
       ["gpu-fleet:hosts[0].existing.address: undefined is not allowed; expected an IPv4 address or a host name"],
     ],
-    ["an upper-case user", withHost({ ...DGX, existing: { ...DGX.existing, user: "Ubuntu" } }), ['gpu-fleet:hosts[0].existing.user: "Ubuntu" is not allowed; expected a Linux user name']],
-    ["an unknown GPU", withHost({ ...DGX, existing: { ...DGX.existing, gpu: "A100" } }), [`gpu-fleet:hosts[0].existing.gpu: unknown GPU "A100"; known: ${GPUS}`]],
-    ["zero GPUs", withHost({ ...DGX, existing: { ...DGX.existing, gpuCount: 0 } }), ["gpu-fleet:hosts[0].existing.gpuCount: 0 is not allowed; expected a whole number from 1 to 16"]],
-    ["17 GPUs", withHost({ ...DGX, existing: { ...DGX.existing, gpuCount: 17 } }), ["gpu-fleet:hosts[0].existing.gpuCount: 17 is not allowed; expected a whole number from 1 to 16"]],
-    ["no GPU count", withHost({ ...DGX, existing: withoutKey(DGX.existing, "gpuCount") }), ["gpu-fleet:hosts[0].existing.gpuCount: null is not allowed; expected a whole number from 1 to 16"]],
-    ["an SSH port out of range", withHost({ ...DGX, existing: { ...DGX.existing, port: 70000 } }), ["gpu-fleet:hosts[0].existing.port: 70000 is not allowed; expected a whole number from 1 to 65535"]],
+    [
+      "an upper-case user",
+      withHost({ ...DGX, existing: { ...DGX.existing, user: "Ubuntu" } }),
+      ['gpu-fleet:hosts[0].existing.user: "Ubuntu" is not allowed; expected a Linux user name'],
+    ],
+    [
+      "an unknown GPU",
+      withHost({ ...DGX, existing: { ...DGX.existing, gpu: "A100" } }),
+      [`gpu-fleet:hosts[0].existing.gpu: unknown GPU "A100"; known: ${GPUS}`],
+    ],
+    [
+      "zero GPUs",
+      withHost({ ...DGX, existing: { ...DGX.existing, gpuCount: 0 } }),
+      ["gpu-fleet:hosts[0].existing.gpuCount: 0 is not allowed; expected a whole number from 1 to 16"],
+    ],
+    [
+      "17 GPUs",
+      withHost({ ...DGX, existing: { ...DGX.existing, gpuCount: 17 } }),
+      ["gpu-fleet:hosts[0].existing.gpuCount: 17 is not allowed; expected a whole number from 1 to 16"],
+    ],
+    [
+      "no GPU count",
+      withHost({ ...DGX, existing: withoutKey(DGX.existing, "gpuCount") }),
+      ["gpu-fleet:hosts[0].existing.gpuCount: null is not allowed; expected a whole number from 1 to 16"],
+    ],
+    [
+      "an SSH port out of range",
+      withHost({ ...DGX, existing: { ...DGX.existing, port: 70000 } }),
+      ["gpu-fleet:hosts[0].existing.port: 70000 is not allowed; expected a whole number from 1 to 65535"],
+    ],
     [
       "a relative data directory",
       withHost({ ...DGX, existing: { ...DGX.existing, dataDir: "data" } }),
-      ['gpu-fleet:hosts[0].existing.dataDir: "data" is not allowed; expected an absolute path of letters, digits, . _ - /'],
+      [
+        'gpu-fleet:hosts[0].existing.dataDir: "data" is not allowed; expected an absolute path of letters, digits, . _ - /',
+      ],
     ],
-    ["SSH CIDRs as a string", withHost({ name: "gpu0", instanceType: "g5.xlarge", sshAllowedCidrs: "0.0.0.0/0" }), ['gpu-fleet:hosts[0].sshAllowedCidrs: "0.0.0.0/0" is not allowed; expected a list of IPv4 CIDRs']],
+    [
+      "SSH CIDRs as a string",
+      withHost({ name: "gpu0", instanceType: "g5.xlarge", sshAllowedCidrs: "0.0.0.0/0" }),
+      ['gpu-fleet:hosts[0].sshAllowedCidrs: "0.0.0.0/0" is not allowed; expected a list of IPv4 CIDRs'],
+    ],
     [
       "an address without a prefix length",
       withHost({ name: "gpu0", instanceType: "g5.xlarge", sshAllowedCidrs: ["203.0.113.0/24", "203.0.113.7"] }),
@@ -222,47 +391,109 @@ describe("one message per mistake", () => {
       withHost({ name: "gpu0", instanceType: "g5.xlarge", sshAllowedCidrs: ["203.0.113.7/33"] }),
       ['gpu-fleet:hosts[0].sshAllowedCidrs[0]: "203.0.113.7/33" is not an IPv4 CIDR such as 203.0.113.7/32'],
     ],
-    ["a root volume under 30 GiB", withHost({ name: "gpu0", instanceType: "g5.xlarge", rootVolumeSizeGiB: 20 }), ["gpu-fleet:hosts[0].rootVolumeSizeGiB: 20 is not allowed; expected a whole number from 30 to 16384"]],
+    [
+      "a root volume under 30 GiB",
+      withHost({ name: "gpu0", instanceType: "g5.xlarge", rootVolumeSizeGiB: 20 }),
+      ["gpu-fleet:hosts[0].rootVolumeSizeGiB: 20 is not allowed; expected a whole number from 30 to 16384"],
+    ],
     [
       "a fractional data volume",
       withHost({ name: "gpu0", instanceType: "g5.xlarge", dataVolumeSizeGiB: 100.5 }),
       ["gpu-fleet:hosts[0].dataVolumeSizeGiB: 100.5 is not allowed; expected a whole number from 50 to 65536"],
     ],
-    ["a host name as bind address", withHost({ name: "gpu0", instanceType: "g5.xlarge", bindAddress: "localhost" }), ['gpu-fleet:hosts[0].bindAddress: "localhost" is not allowed; expected "private" or an IPv4 address']],
+    [
+      "a host name as bind address",
+      withHost({ name: "gpu0", instanceType: "g5.xlarge", bindAddress: "localhost" }),
+      ['gpu-fleet:hosts[0].bindAddress: "localhost" is not allowed; expected "private" or an IPv4 address'],
+    ],
     [
       "binding to all interfaces",
       withHost({ name: "gpu0", instanceType: "g5.xlarge", bindAddress: "0.0.0.0" }),
-      ['gpu-fleet:hosts[0].bindAddress: "0.0.0.0" would expose every service on all interfaces; expected "private" or a specific IPv4 address'],
+      [
+        'gpu-fleet:hosts[0].bindAddress: "0.0.0.0" would expose every service on all interfaces; expected "private" or a specific IPv4 address',
+      ],
     ],
     [
       "two hosts with one name",
-      { hosts: [{ name: "gpu0", instanceType: "g5.xlarge" }, { name: "gpu0", instanceType: "g6.xlarge" }], services: [], ngcApiKey: "secret" },
+      {
+        hosts: [
+          { name: "gpu0", instanceType: "g5.xlarge" },
+          { name: "gpu0", instanceType: "g6.xlarge" },
+        ],
+        services: [],
+        ngcApiKey: "secret",
+      },
       ['gpu-fleet:hosts[1].name: duplicate host name "gpu0"; host names must be unique'],
     ],
 
     // --- services
-    ["a service that is not an object", { ...dev(), services: ["llm"] }, ['gpu-fleet:services[0]: "llm" is not allowed; expected a service { name, model, host }']],
+    [
+      "a service that is not an object",
+      { ...dev(), services: ["llm"] },
+      ['gpu-fleet:services[0]: "llm" is not allowed; expected a service { name, model, host }'],
+    ],
     [
       "an unknown service setting (a typo of maxModelLen)",
       withService({ maxModelLength: 8192 }),
-      ["gpu-fleet:services[0].maxModelLength: unknown setting; allowed: name, model, host, gpus, tensorParallel, precision, maxModelLen, gpuMemoryUtilization, engine, port, image"],
+      [
+        "gpu-fleet:services[0].maxModelLength: unknown setting; allowed: name, model, host, gpus, tensorParallel, precision, maxModelLen, gpuMemoryUtilization, engine, port, image",
+      ],
     ],
-    ["an upper-case service name", withService({ name: "LLM" }), [`gpu-fleet:services[0].name: "LLM" is not allowed; ${NAME_RULE}`]],
-    ["an unknown model", withService({ model: "meta/llama-3-70b" }), [`gpu-fleet:services[0].model: unknown model "meta/llama-3-70b"; known: ${MODEL_IDS}`]],
-    ["a model id in another case", withService({ model: "Meta/Llama-3.1-8B-Instruct" }), [`gpu-fleet:services[0].model: unknown model "Meta/Llama-3.1-8B-Instruct"; known: ${MODEL_IDS}`]],
-    ["an unknown host", withService({ host: "gpu1" }), ['gpu-fleet:services[0].host: unknown host "gpu1"; defined hosts: gpu0']],
-    ["a service on a host that failed validation", { hosts: ["gpu0"], services: [{ ...LLM }], ngcApiKey: "secret" }, [
-      'gpu-fleet:hosts[0]: "gpu0" is not allowed; expected a host { name, instanceType } or { name, existing }',
-      'gpu-fleet:services[0].host: unknown host "gpu0"; defined hosts: none',
-    ]],
-    ["an empty device list", withService({ gpus: [] }), ["gpu-fleet:services[0].gpus: [] is not allowed; expected a non-empty list of device ids such as [0] or [2, 3]"]],
-    ["a device id instead of a list", withService({ gpus: 0 }), ["gpu-fleet:services[0].gpus: 0 is not allowed; expected a non-empty list of device ids such as [0] or [2, 3]"]],
-    ["a device id as a string", withService({ gpus: ["0"] }), ['gpu-fleet:services[0].gpus[0]: "0" is not a device id; expected a whole number from 0']],
-    ["a negative device id", withService({ gpus: [-1] }), ["gpu-fleet:services[0].gpus[0]: -1 is not a device id; expected a whole number from 0"]],
+    [
+      "an upper-case service name",
+      withService({ name: "LLM" }),
+      [`gpu-fleet:services[0].name: "LLM" is not allowed; ${NAME_RULE}`],
+    ],
+    [
+      "an unknown model",
+      withService({ model: "meta/llama-3-70b" }),
+      [`gpu-fleet:services[0].model: unknown model "meta/llama-3-70b"; known: ${MODEL_IDS}`],
+    ],
+    [
+      "a model id in another case",
+      withService({ model: "Meta/Llama-3.1-8B-Instruct" }),
+      [`gpu-fleet:services[0].model: unknown model "Meta/Llama-3.1-8B-Instruct"; known: ${MODEL_IDS}`],
+    ],
+    [
+      "an unknown host",
+      withService({ host: "gpu1" }),
+      ['gpu-fleet:services[0].host: unknown host "gpu1"; defined hosts: gpu0'],
+    ],
+    [
+      "a service on a host that failed validation",
+      { hosts: ["gpu0"], services: [{ ...LLM }], ngcApiKey: "secret" },
+      [
+        'gpu-fleet:hosts[0]: "gpu0" is not allowed; expected a host { name, instanceType } or { name, existing }',
+        'gpu-fleet:services[0].host: unknown host "gpu0"; defined hosts: none',
+      ],
+    ],
+    [
+      "an empty device list",
+      withService({ gpus: [] }),
+      ["gpu-fleet:services[0].gpus: [] is not allowed; expected a non-empty list of device ids such as [0] or [2, 3]"],
+    ],
+    [
+      "a device id instead of a list",
+      withService({ gpus: 0 }),
+      ["gpu-fleet:services[0].gpus: 0 is not allowed; expected a non-empty list of device ids such as [0] or [2, 3]"],
+    ],
+    [
+      "a device id as a string",
+      withService({ gpus: ["0"] }),
+      ['gpu-fleet:services[0].gpus[0]: "0" is not a device id; expected a whole number from 0'],
+    ],
+    [
+      "a negative device id",
+      withService({ gpus: [-1] }),
+      ["gpu-fleet:services[0].gpus[0]: -1 is not a device id; expected a whole number from 0"],
+    ],
     [
       // Issue 2's example: the second service pinned to a device the g5.xlarge does not have.
       "a device the instance does not have",
-      { ...dev(), services: [{ ...LLM }, { name: "embed", model: "nvidia/nv-embedqa-e5-v5", host: "gpu0", gpus: [3] }] },
+      {
+        ...dev(),
+        services: [{ ...LLM }, { name: "embed", model: "nvidia/nv-embedqa-e5-v5", host: "gpu0", gpus: [3] }],
+      },
       ['gpu-fleet:services[1].gpus[0]: device 3 does not exist on host "gpu0" (g5.xlarge has GPU 0 only)'],
     ],
     [
@@ -273,7 +504,9 @@ describe("one message per mistake", () => {
     [
       "a device an existing machine does not have",
       withService({ host: "dgx", gpus: [8] }, [DGX]),
-      ['gpu-fleet:services[0].gpus[0]: device 8 does not exist on host "dgx" (existing A100-SXM4-80GB ×8 has GPUs 0-7)'],
+      [
+        'gpu-fleet:services[0].gpus[0]: device 8 does not exist on host "dgx" (existing A100-SXM4-80GB ×8 has GPUs 0-7)',
+      ],
     ],
     [
       // Only the bad id is reported: the three good devices are not judged as a TP-3 split of 32 heads.
@@ -281,65 +514,146 @@ describe("one message per mistake", () => {
       withService({ gpus: [0, 1, 2, 9] }, [P4DE]),
       ['gpu-fleet:services[0].gpus[3]: device 9 does not exist on host "gpu0" (p4de.24xlarge has GPUs 0-7)'],
     ],
-    ["a device listed twice", withService({ gpus: [0, 0] }), ["gpu-fleet:services[0].gpus[1]: device 0 is listed twice"]],
-    ["tensor parallelism 0", withService({ gpus: undefined, tensorParallel: 0 }), ["gpu-fleet:services[0].tensorParallel: 0 is not allowed; expected a whole number from 1 to 16"]],
-    ["tensor parallelism 32", withService({ gpus: undefined, tensorParallel: 32 }), ["gpu-fleet:services[0].tensorParallel: 32 is not allowed; expected a whole number from 1 to 16"]],
-    ["tensor parallelism 17", withService({ gpus: undefined, tensorParallel: 17 }), ["gpu-fleet:services[0].tensorParallel: 17 is not allowed; expected a whole number from 1 to 16"]],
-    ["tensor parallelism 2.5", withService({ gpus: undefined, tensorParallel: 2.5 }), ["gpu-fleet:services[0].tensorParallel: 2.5 is not allowed; expected a whole number from 1 to 16"]],
+    [
+      "a device listed twice",
+      withService({ gpus: [0, 0] }),
+      ["gpu-fleet:services[0].gpus[1]: device 0 is listed twice"],
+    ],
+    [
+      "tensor parallelism 0",
+      withService({ gpus: undefined, tensorParallel: 0 }),
+      ["gpu-fleet:services[0].tensorParallel: 0 is not allowed; expected a whole number from 1 to 16"],
+    ],
+    [
+      "tensor parallelism 32",
+      withService({ gpus: undefined, tensorParallel: 32 }),
+      ["gpu-fleet:services[0].tensorParallel: 32 is not allowed; expected a whole number from 1 to 16"],
+    ],
+    [
+      "tensor parallelism 17",
+      withService({ gpus: undefined, tensorParallel: 17 }),
+      ["gpu-fleet:services[0].tensorParallel: 17 is not allowed; expected a whole number from 1 to 16"],
+    ],
+    [
+      "tensor parallelism 2.5",
+      withService({ gpus: undefined, tensorParallel: 2.5 }),
+      ["gpu-fleet:services[0].tensorParallel: 2.5 is not allowed; expected a whole number from 1 to 16"],
+    ],
     [
       "tensor parallelism that disagrees with the pinned devices",
       withService({ gpus: [0], tensorParallel: 2 }),
-      ["gpu-fleet:services[0].tensorParallel: 2 does not match the 1 pinned device(s) in gpus; tensor parallelism equals the number of pinned devices"],
+      [
+        "gpu-fleet:services[0].tensorParallel: 2 does not match the 1 pinned device(s) in gpus; tensor parallelism equals the number of pinned devices",
+      ],
     ],
     [
       "three GPUs for 32 attention heads",
       withService({ gpus: [0, 1, 2] }, [P4DE]),
-      ["gpu-fleet:services[0].gpus: meta/llama-3.1-8b-instruct has 32 attention heads, which 3 GPUs cannot split evenly; use a tensor parallelism that divides 32"],
+      [
+        "gpu-fleet:services[0].gpus: meta/llama-3.1-8b-instruct has 32 attention heads, which 3 GPUs cannot split evenly; use a tensor parallelism that divides 32",
+      ],
     ],
     [
       "tensor parallelism 8 for dots.ocr's 12 heads",
       withService({ model: "rednote-hilab/dots.ocr", gpus: undefined, tensorParallel: 8 }, [P4DE]),
-      ["gpu-fleet:services[0].gpus: rednote-hilab/dots.ocr has 12 attention heads, which 8 GPUs cannot split evenly; use a tensor parallelism that divides 12"],
+      [
+        "gpu-fleet:services[0].gpus: rednote-hilab/dots.ocr has 12 attention heads, which 8 GPUs cannot split evenly; use a tensor parallelism that divides 12",
+      ],
     ],
     [
       // vLLM (QKVParallelLinear) needs TP to divide the KV heads, or the KV heads to divide TP.
       "three GPUs for dots.ocr's 2 KV heads (its 12 attention heads would split)",
       withService({ model: "rednote-hilab/dots.ocr", gpus: [0, 1, 2], maxModelLen: undefined }, [P4DE]),
-      ["gpu-fleet:services[0].gpus: rednote-hilab/dots.ocr has 2 KV heads, which 3 GPUs cannot split or replicate evenly; use a tensor parallelism that divides 2 or is a multiple of it"],
+      [
+        "gpu-fleet:services[0].gpus: rednote-hilab/dots.ocr has 2 KV heads, which 3 GPUs cannot split or replicate evenly; use a tensor parallelism that divides 2 or is a multiple of it",
+      ],
     ],
-    ["an unknown precision", withService({ precision: "int8" }), ['gpu-fleet:services[0].precision: "int8" is not allowed; expected one of bf16, fp16, fp8, int4']],
-    ["a precision in capitals", withService({ precision: "BF16" }), ['gpu-fleet:services[0].precision: "BF16" is not allowed; expected one of bf16, fp16, fp8, int4']],
+    [
+      "an unknown precision",
+      withService({ precision: "int8" }),
+      ['gpu-fleet:services[0].precision: "int8" is not allowed; expected one of bf16, fp16, fp8, int4'],
+    ],
+    [
+      "a precision in capitals",
+      withService({ precision: "BF16" }),
+      ['gpu-fleet:services[0].precision: "BF16" is not allowed; expected one of bf16, fp16, fp8, int4'],
+    ],
     [
       "a context over the model's maximum",
       withService({ maxModelLen: 131073 }),
-      ["gpu-fleet:services[0].maxModelLen: 131073 is not allowed; expected a whole number from 1 to 131072 (meta/llama-3.1-8b-instruct's maximum context)"],
+      [
+        "gpu-fleet:services[0].maxModelLen: 131073 is not allowed; expected a whole number from 1 to 131072 (meta/llama-3.1-8b-instruct's maximum context)",
+      ],
     ],
     [
       "Llama 3's 8k limit",
       withService({ model: "meta/llama3-8b-instruct", maxModelLen: 16384 }),
-      ["gpu-fleet:services[0].maxModelLen: 16384 is not allowed; expected a whole number from 1 to 8192 (meta/llama3-8b-instruct's maximum context)"],
+      [
+        "gpu-fleet:services[0].maxModelLen: 16384 is not allowed; expected a whole number from 1 to 8192 (meta/llama3-8b-instruct's maximum context)",
+      ],
     ],
     [
       "a zero context for an unknown model",
       withService({ model: "meta/llama-4", maxModelLen: 0 }),
-      [`gpu-fleet:services[0].model: unknown model "meta/llama-4"; known: ${MODEL_IDS}`, "gpu-fleet:services[0].maxModelLen: 0 is not allowed; expected a whole number from 1"],
+      [
+        `gpu-fleet:services[0].model: unknown model "meta/llama-4"; known: ${MODEL_IDS}`,
+        "gpu-fleet:services[0].maxModelLen: 0 is not allowed; expected a whole number from 1",
+      ],
     ],
-    ["a context as text", withService({ maxModelLen: "8k" }), ['gpu-fleet:services[0].maxModelLen: "8k" is not allowed; expected a whole number from 1 to 131072 (meta/llama-3.1-8b-instruct\'s maximum context)']],
-    ["a percentage for the utilization", withService({ gpuMemoryUtilization: 90 }), ["gpu-fleet:services[0].gpuMemoryUtilization: 90 is not allowed; expected a fraction greater than 0 and at most 1, such as 0.9"]],
-    ["a zero utilization", withService({ gpuMemoryUtilization: 0 }), ["gpu-fleet:services[0].gpuMemoryUtilization: 0 is not allowed; expected a fraction greater than 0 and at most 1, such as 0.9"]],
-    ["an unknown engine", withService({ engine: "sglang" }), ['gpu-fleet:services[0].engine: "sglang" is not allowed; expected one of vllm, trtllm, fixed']],
+    [
+      "a context as text",
+      withService({ maxModelLen: "8k" }),
+      [
+        'gpu-fleet:services[0].maxModelLen: "8k" is not allowed; expected a whole number from 1 to 131072 (meta/llama-3.1-8b-instruct\'s maximum context)',
+      ],
+    ],
+    [
+      "a percentage for the utilization",
+      withService({ gpuMemoryUtilization: 90 }),
+      [
+        "gpu-fleet:services[0].gpuMemoryUtilization: 90 is not allowed; expected a fraction greater than 0 and at most 1, such as 0.9",
+      ],
+    ],
+    [
+      "a zero utilization",
+      withService({ gpuMemoryUtilization: 0 }),
+      [
+        "gpu-fleet:services[0].gpuMemoryUtilization: 0 is not allowed; expected a fraction greater than 0 and at most 1, such as 0.9",
+      ],
+    ],
+    [
+      "an unknown engine",
+      withService({ engine: "sglang" }),
+      ['gpu-fleet:services[0].engine: "sglang" is not allowed; expected one of vllm, trtllm, fixed'],
+    ],
     [
       "vLLM for an embedding model",
       withService({ name: "embed", model: "nvidia/nv-embedqa-e5-v5", maxModelLen: undefined, engine: "vllm" }),
       ['gpu-fleet:services[0].engine: "vllm" cannot serve nvidia/nv-embedqa-e5-v5 (kind: embedding); expected fixed'],
     ],
-    ["a fixed engine for an LLM", withService({ engine: "fixed" }), ['gpu-fleet:services[0].engine: "fixed" cannot serve meta/llama-3.1-8b-instruct (kind: llm); expected vllm or trtllm']],
-    ["a privileged port", withService({ port: 80 }), ["gpu-fleet:services[0].port: 80 is not allowed; expected a port from 1024 to 65535"]],
-    ["a port over 65535", withService({ port: 65536 }), ["gpu-fleet:services[0].port: 65536 is not allowed; expected a port from 1024 to 65535"]],
+    [
+      "a fixed engine for an LLM",
+      withService({ engine: "fixed" }),
+      [
+        'gpu-fleet:services[0].engine: "fixed" cannot serve meta/llama-3.1-8b-instruct (kind: llm); expected vllm or trtllm',
+      ],
+    ],
+    [
+      "a privileged port",
+      withService({ port: 80 }),
+      ["gpu-fleet:services[0].port: 80 is not allowed; expected a port from 1024 to 65535"],
+    ],
+    [
+      "a port over 65535",
+      withService({ port: 65536 }),
+      ["gpu-fleet:services[0].port: 65536 is not allowed; expected a port from 1024 to 65535"],
+    ],
     [
       "an image with capitals",
       withService({ image: "NVCR.io/nim/x" }),
-      ['gpu-fleet:services[0].image: "NVCR.io/nim/x" is not allowed; expected a container image reference such as nvcr.io/nim/meta/llama-3.1-8b-instruct:1.3.3'],
+      [
+        'gpu-fleet:services[0].image: "NVCR.io/nim/x" is not allowed; expected a container image reference such as nvcr.io/nim/meta/llama-3.1-8b-instruct:1.3.3',
+      ],
     ],
     [
       "two services with one name",
@@ -348,18 +662,52 @@ describe("one message per mistake", () => {
     ],
     [
       "two services on one port of one host",
-      { ...dev(), services: [{ ...LLM, port: 9000 }, { name: "embed", model: "nvidia/nv-embedqa-e5-v5", host: "gpu0", port: 9000 }] },
+      {
+        ...dev(),
+        services: [
+          { ...LLM, port: 9000 },
+          { name: "embed", model: "nvidia/nv-embedqa-e5-v5", host: "gpu0", port: 9000 },
+        ],
+      },
       ['gpu-fleet:services[1].port: port 9000 is already used by service "llm" on host "gpu0"'],
     ],
 
     // --- secrets and stack settings
-    ["the NGC key in plain text", { ...dev(), ngcApiKey: "plaintext" }, [`gpu-fleet:ngcApiKey: is stored in plain text; ${SECRET_HINT}`]],
-    ["no NGC key with a NIM service", { ...dev(), ngcApiKey: "missing" }, [`gpu-fleet:ngcApiKey: is required to pull NIM containers from nvcr.io; ${SECRET_HINT}`]],
-    ["a plain-text NGC key even without NIM services", { hosts: [{ name: "gpu0", instanceType: "g5.xlarge" }], services: [], ngcApiKey: "plaintext" }, [`gpu-fleet:ngcApiKey: is stored in plain text; ${SECRET_HINT}`]],
-    ["a safety margin of one half", { ...dev(), safetyMarginFraction: 0.5 }, ["gpu-fleet:safetyMarginFraction: 0.5 is not allowed; expected a fraction from 0 to below 0.5, such as 0.05"]],
-    ["a negative safety margin", { ...dev(), safetyMarginFraction: -0.01 }, ["gpu-fleet:safetyMarginFraction: -0.01 is not allowed; expected a fraction from 0 to below 0.5, such as 0.05"]],
-    ["a maximum cost as text", { ...dev(), maxHourlyUsd: "10" }, ['gpu-fleet:maxHourlyUsd: "10" is not allowed; expected a positive number of US dollars per hour']],
-    ["a maximum cost of zero", { ...dev(), maxHourlyUsd: 0 }, ["gpu-fleet:maxHourlyUsd: 0 is not allowed; expected a positive number of US dollars per hour"]],
+    [
+      "the NGC key in plain text",
+      { ...dev(), ngcApiKey: "plaintext" },
+      [`gpu-fleet:ngcApiKey: is stored in plain text; ${SECRET_HINT}`],
+    ],
+    [
+      "no NGC key with a NIM service",
+      { ...dev(), ngcApiKey: "missing" },
+      [`gpu-fleet:ngcApiKey: is required to pull NIM containers from nvcr.io; ${SECRET_HINT}`],
+    ],
+    [
+      "a plain-text NGC key even without NIM services",
+      { hosts: [{ name: "gpu0", instanceType: "g5.xlarge" }], services: [], ngcApiKey: "plaintext" },
+      [`gpu-fleet:ngcApiKey: is stored in plain text; ${SECRET_HINT}`],
+    ],
+    [
+      "a safety margin of one half",
+      { ...dev(), safetyMarginFraction: 0.5 },
+      ["gpu-fleet:safetyMarginFraction: 0.5 is not allowed; expected a fraction from 0 to below 0.5, such as 0.05"],
+    ],
+    [
+      "a negative safety margin",
+      { ...dev(), safetyMarginFraction: -0.01 },
+      ["gpu-fleet:safetyMarginFraction: -0.01 is not allowed; expected a fraction from 0 to below 0.5, such as 0.05"],
+    ],
+    [
+      "a maximum cost as text",
+      { ...dev(), maxHourlyUsd: "10" },
+      ['gpu-fleet:maxHourlyUsd: "10" is not allowed; expected a positive number of US dollars per hour'],
+    ],
+    [
+      "a maximum cost of zero",
+      { ...dev(), maxHourlyUsd: 0 },
+      ["gpu-fleet:maxHourlyUsd: 0 is not allowed; expected a positive number of US dollars per hour"],
+    ],
   ])("%s", (_name, raw, expected) => {
     expect(problems(raw)).toEqual(expected);
   });

@@ -25,8 +25,13 @@ import {
 
 const GIB = 2 ** 30;
 const model = (id: string) => findModel(id)!;
-const run = (id: string, gpu: GpuModelName, tensorParallel: number, precision: Precision, extra: { maxModelLen?: number; gpuMemoryUtilization?: number; engine?: "vllm" | "trtllm" | "fixed" } = {}) =>
-  estimate({ model: model(id), gpu: GPU_MODELS[gpu], tensorParallel, precision, ...extra });
+const run = (
+  id: string,
+  gpu: GpuModelName,
+  tensorParallel: number,
+  precision: Precision,
+  extra: { maxModelLen?: number; gpuMemoryUtilization?: number; engine?: "vllm" | "trtllm" | "fixed" } = {},
+) => estimate({ model: model(id), gpu: GPU_MODELS[gpu], tensorParallel, precision, ...extra });
 
 describe("weights reproduce vLLM startup logs", () => {
   it.each([
@@ -40,14 +45,17 @@ describe("weights reproduce vLLM startup logs", () => {
     // Public vLLM v0.6.3 benchmark_throughput log of meta-llama/Llama-2-7b-chat-hf (dtype float16,
     // max_seq_len 4096): "Loading model weights took 12.5523 GB". 2 × 6,738,415,616 B = 12.5513 GiB + 1 MiB.
     ["meta/llama-2-7b-chat", "fp16", 13_476_831_232, 4096, "12.5523"],
-  ] as const)("%s %s: %i bytes; + rope cache for %i positions = %s GiB", (id, precision, bytes, ropePositions, logged) => {
-    const m = model(id);
-    expect(weightsBytes(m, precision)).toBe(bytes);
-    expect(m.maxContextTokens).toBe(ropePositions);
-    const ropeCacheBytes = ropePositions * m.headDim * 2;
-    expect(((bytes + ropeCacheBytes) / GIB).toFixed(4)).toBe(logged);
-    expect(run(id, "A100-SXM4-80GB", 1, precision).weightsMiBPerGpu).toBe(Math.ceil(bytes / MIB));
-  });
+  ] as const)(
+    "%s %s: %i bytes; + rope cache for %i positions = %s GiB",
+    (id, precision, bytes, ropePositions, logged) => {
+      const m = model(id);
+      expect(weightsBytes(m, precision)).toBe(bytes);
+      expect(m.maxContextTokens).toBe(ropePositions);
+      const ropeCacheBytes = ropePositions * m.headDim * 2;
+      expect(((bytes + ropeCacheBytes) / GIB).toFixed(4)).toBe(logged);
+      expect(run(id, "A100-SXM4-80GB", 1, precision).weightsMiBPerGpu).toBe(Math.ceil(bytes / MIB));
+    },
+  );
 
   it("Llama 3.1 8B: Llama 3 8B's 14.9575 GiB of BF16 weights + a 131,072-position rope cache = the logged 14.9888 GB", () => {
     // github.com/oracle-samples/oci-data-science-ai-samples ai-quick-actions/troubleshooting-tips.md
@@ -136,7 +144,9 @@ describe("weights by precision", () => {
   });
 
   it("Llama 3.1 8B int4 = 1,050,673,152 × 2 + 6,979,588,096 × 0.515625 bytes", () => {
-    expect(weightsBytes(model("meta/llama-3.1-8b-instruct"), "int4")).toBe(1_050_673_152 * 2 + 6_979_588_096 * 0.515625);
+    expect(weightsBytes(model("meta/llama-3.1-8b-instruct"), "int4")).toBe(
+      1_050_673_152 * 2 + 6_979_588_096 * 0.515625,
+    );
   });
 
   it.each([
@@ -178,11 +188,16 @@ describe("KV cache bytes per token", () => {
   ] as const)("%s at TP %i: %i B/token for the model, %i B/token per GPU", (id, tp, whole, perGpu) => {
     expect(kvBytesPerToken(model(id))).toBe(whole);
     expect(kvBytesPerTokenPerGpu(model(id), tp)).toBe(perGpu);
-    expect(run(id, "A100-SXM4-80GB", tp, "fp16")).toMatchObject({ kvBytesPerToken: whole, kvBytesPerTokenPerGpu: perGpu });
+    expect(run(id, "A100-SXM4-80GB", tp, "fp16")).toMatchObject({
+      kvBytesPerToken: whole,
+      kvBytesPerTokenPerGpu: perGpu,
+    });
   });
 
   it("does not change with the weights' precision (the KV cache stays 16-bit)", () => {
-    const perGpu = (["bf16", "fp16", "fp8", "int4"] as const).map((p) => run("meta/llama-3.1-8b-instruct", "H100-SXM5-80GB", 1, p).kvBytesPerToken);
+    const perGpu = (["bf16", "fp16", "fp8", "int4"] as const).map(
+      (p) => run("meta/llama-3.1-8b-instruct", "H100-SXM5-80GB", 1, p).kvBytesPerToken,
+    );
     expect(perGpu).toEqual([131072, 131072, 131072, 131072]);
   });
 });
@@ -221,14 +236,22 @@ describe("the engine's reservation", () => {
   ] as const)("TensorRT-LLM on A10G ×%i at %s: weights %i, reserved %i MiB", (tp, fraction, weights, reserved) => {
     expect(DEFAULT_TRTLLM_KV_FRACTION).toBe(0.9);
     const e = run("meta/llama-3.1-8b-instruct", "A10G", tp, "fp16", { gpuMemoryUtilization: fraction });
-    expect(e).toMatchObject({ engine: "trtllm", profile: "optimized-trtllm", weightsMiBPerGpu: weights, overheadMiB: 1024, reservedMiBPerGpu: reserved });
+    expect(e).toMatchObject({
+      engine: "trtllm",
+      profile: "optimized-trtllm",
+      weightsMiBPerGpu: weights,
+      overheadMiB: 1024,
+      reservedMiBPerGpu: reserved,
+    });
   });
 
   it("a fixed encoder engine reserves weights + overhead + KV, or a cap when one is given", () => {
     expect(run("nvidia/nv-embedqa-e5-v5", "A100-SXM4-80GB", 1, "fp16").reservedMiBPerGpu).toBe(640 + 1024);
     // whisper: 2,944 + 1,024 + ceil(448 × 163,840 B) = 70 MiB.
     expect(run("openai/whisper-large-v3", "A100-SXM4-80GB", 1, "fp16").reservedMiBPerGpu).toBe(4038);
-    expect(run("nvidia/nv-embedqa-e5-v5", "A100-SXM4-80GB", 1, "fp16", { gpuMemoryUtilization: 0.1 }).reservedMiBPerGpu).toBe(8192);
+    expect(
+      run("nvidia/nv-embedqa-e5-v5", "A100-SXM4-80GB", 1, "fp16", { gpuMemoryUtilization: 0.1 }).reservedMiBPerGpu,
+    ).toBe(8192);
   });
 
   it("charges 1,024 MiB of engine overhead to every engine", () => {
@@ -241,14 +264,78 @@ describe("serving profile (NIM support matrix)", () => {
   // optimized FP16 profiles need 2× A10G (throughput) or 4× A10G (latency); on one A10G NIM falls back
   // to a generic vLLM profile.
   it.each([
-    ["A10G", "bf16", 1, undefined, "vllm", "generic-vllm", "generic vLLM profile (optimized fp16 profiles for A10G need ×2 or ×4)"],
-    ["A10G", "fp16", 2, undefined, "trtllm", "optimized-trtllm", "optimized TensorRT-LLM throughput profile (A10G ×2, fp16)"],
-    ["A10G", "bf16", 4, undefined, "trtllm", "optimized-trtllm", "optimized TensorRT-LLM latency profile (A10G ×4, fp16)"],
-    ["A10G", "fp16", 8, undefined, "vllm", "generic-vllm", "generic vLLM profile (optimized fp16 profiles for A10G need ×2 or ×4)"],
-    ["A10G", "fp16", 1, "trtllm", "trtllm", "optimized-trtllm", "TensorRT-LLM requested, but NIM ships no optimized profile for A10G ×1 fp16"],
-    ["H100-SXM5-80GB", "fp8", 1, undefined, "trtllm", "optimized-trtllm", "optimized TensorRT-LLM throughput profile (H100-SXM5-80GB ×1, fp8)"],
-    ["H100-SXM5-80GB", "int4", 1, undefined, "vllm", "generic-vllm", "generic vLLM profile (optimized fp8 profiles for H100-SXM5-80GB need ×1 or ×2; optimized fp16 profiles for H100-SXM5-80GB need ×1 or ×2)"],
-    ["A100-SXM4-80GB", "bf16", 2, undefined, "trtllm", "optimized-trtllm", "optimized TensorRT-LLM latency profile (A100-SXM4-80GB ×2, fp16)"],
+    [
+      "A10G",
+      "bf16",
+      1,
+      undefined,
+      "vllm",
+      "generic-vllm",
+      "generic vLLM profile (optimized fp16 profiles for A10G need ×2 or ×4)",
+    ],
+    [
+      "A10G",
+      "fp16",
+      2,
+      undefined,
+      "trtllm",
+      "optimized-trtllm",
+      "optimized TensorRT-LLM throughput profile (A10G ×2, fp16)",
+    ],
+    [
+      "A10G",
+      "bf16",
+      4,
+      undefined,
+      "trtllm",
+      "optimized-trtllm",
+      "optimized TensorRT-LLM latency profile (A10G ×4, fp16)",
+    ],
+    [
+      "A10G",
+      "fp16",
+      8,
+      undefined,
+      "vllm",
+      "generic-vllm",
+      "generic vLLM profile (optimized fp16 profiles for A10G need ×2 or ×4)",
+    ],
+    [
+      "A10G",
+      "fp16",
+      1,
+      "trtllm",
+      "trtllm",
+      "optimized-trtllm",
+      "TensorRT-LLM requested, but NIM ships no optimized profile for A10G ×1 fp16",
+    ],
+    [
+      "H100-SXM5-80GB",
+      "fp8",
+      1,
+      undefined,
+      "trtllm",
+      "optimized-trtllm",
+      "optimized TensorRT-LLM throughput profile (H100-SXM5-80GB ×1, fp8)",
+    ],
+    [
+      "H100-SXM5-80GB",
+      "int4",
+      1,
+      undefined,
+      "vllm",
+      "generic-vllm",
+      "generic vLLM profile (optimized fp8 profiles for H100-SXM5-80GB need ×1 or ×2; optimized fp16 profiles for H100-SXM5-80GB need ×1 or ×2)",
+    ],
+    [
+      "A100-SXM4-80GB",
+      "bf16",
+      2,
+      undefined,
+      "trtllm",
+      "optimized-trtllm",
+      "optimized TensorRT-LLM latency profile (A100-SXM4-80GB ×2, fp16)",
+    ],
     ["L4", "bf16", 1, undefined, "vllm", "generic-vllm", "generic vLLM profile (no optimized profile for L4)"],
   ] as const)("llama-3.1-8b on %s %s ×%i (engine %s) → %s, %s", (gpu, precision, tp, engine, chosen, profile, note) => {
     const e = run("meta/llama-3.1-8b-instruct", gpu, tp, precision, { engine });
@@ -257,11 +344,20 @@ describe("serving profile (NIM support matrix)", () => {
 
   it.each([
     ["microsoft/DialoGPT-medium", "vllm", "generic-vllm", "vLLM"],
-    ["mistralai/mistral-7b-instruct-v0.3", "vllm", "generic-vllm", "generic vLLM profile (no optimized profile for A10G)"],
+    [
+      "mistralai/mistral-7b-instruct-v0.3",
+      "vllm",
+      "generic-vllm",
+      "generic vLLM profile (no optimized profile for A10G)",
+    ],
     ["nvidia/nv-embedqa-e5-v5", "fixed", "fixed", "encoder engine: weights plus a fixed workspace"],
     ["openai/whisper-large-v3", "fixed", "fixed", "encoder engine: weights plus a fixed workspace"],
   ] as const)("%s → %s (%s): %s", (id, engine, profile, note) => {
-    expect(chooseEngine({ model: model(id), gpu: GPU_MODELS.A10G, tensorParallel: 1, precision: "fp16" })).toEqual({ engine, profile, note });
+    expect(chooseEngine({ model: model(id), gpu: GPU_MODELS.A10G, tensorParallel: 1, precision: "fp16" })).toEqual({
+      engine,
+      profile,
+      note,
+    });
   });
 });
 
@@ -291,8 +387,16 @@ describe("the dev case: Llama 3.1 8B on one A10G, bf16", () => {
   });
 
   it.each([
-    [8192, true, "fits: weights 15,317 MiB + overhead 1,024 MiB + KV 1,024 MiB for 8,192 tokens within the 20,725 MiB reservation per GPU (holds 35,072 tokens)"],
-    [35072, true, "fits: weights 15,317 MiB + overhead 1,024 MiB + KV 4,384 MiB for 35,072 tokens within the 20,725 MiB reservation per GPU (holds 35,072 tokens)"],
+    [
+      8192,
+      true,
+      "fits: weights 15,317 MiB + overhead 1,024 MiB + KV 1,024 MiB for 8,192 tokens within the 20,725 MiB reservation per GPU (holds 35,072 tokens)",
+    ],
+    [
+      35072,
+      true,
+      "fits: weights 15,317 MiB + overhead 1,024 MiB + KV 4,384 MiB for 35,072 tokens within the 20,725 MiB reservation per GPU (holds 35,072 tokens)",
+    ],
     [
       35073,
       false,
@@ -300,7 +404,13 @@ describe("the dev case: Llama 3.1 8B on one A10G, bf16", () => {
     ],
   ])("with maxModelLen %i: fits %s", (maxModelLen, fits, reason) => {
     const e = run("meta/llama-3.1-8b-instruct", "A10G", 1, "bf16", { maxModelLen });
-    expect(e).toMatchObject({ fits, reason, maxContextTokens: 35072, requestedContextTokens: maxModelLen, reservedMiBPerGpu: 20725 });
+    expect(e).toMatchObject({
+      fits,
+      reason,
+      maxContextTokens: 35072,
+      requestedContextTokens: maxModelLen,
+      reservedMiBPerGpu: 20725,
+    });
   });
 
   it("agrees with vLLM on a 24 GB A10: 131,072 tokens do not fit, and its bound is the more cautious one", () => {
@@ -366,22 +476,25 @@ describe("encoder models (no KV cache)", () => {
     ["nvidia/nv-embedqa-e5-v5", 640, 1664, 512],
     ["nvidia/nv-rerankqa-mistral-4b-v3", 6907, 7931, 512],
     ["sentence-transformers/all-MiniLM-L6-v2", 44, 1068, 512],
-  ] as const)("%s: weights %i MiB, reserves %i MiB, holds its %i-token maximum and fits", (id, weights, reserved, tokens) => {
-    const e = run(id, "A10G", 1, "fp16");
-    expect(e).toMatchObject({
-      engine: "fixed",
-      profile: "fixed",
-      weightsMiBPerGpu: weights,
-      kvBytesPerToken: 0,
-      kvBytesPerTokenPerGpu: 0,
-      overheadMiB: 1024,
-      reservedMiBPerGpu: reserved,
-      maxContextTokens: tokens,
-      requestedContextTokens: tokens,
-      fits: true,
-      reason: `fits: weights ${weights.toLocaleString("en-US")} MiB + overhead 1,024 MiB + KV 0 MiB for 512 tokens within the ${reserved.toLocaleString("en-US")} MiB reservation per GPU (holds 512 tokens)`,
-    });
-  });
+  ] as const)(
+    "%s: weights %i MiB, reserves %i MiB, holds its %i-token maximum and fits",
+    (id, weights, reserved, tokens) => {
+      const e = run(id, "A10G", 1, "fp16");
+      expect(e).toMatchObject({
+        engine: "fixed",
+        profile: "fixed",
+        weightsMiBPerGpu: weights,
+        kvBytesPerToken: 0,
+        kvBytesPerTokenPerGpu: 0,
+        overheadMiB: 1024,
+        reservedMiBPerGpu: reserved,
+        maxContextTokens: tokens,
+        requestedContextTokens: tokens,
+        fits: true,
+        reason: `fits: weights ${weights.toLocaleString("en-US")} MiB + overhead 1,024 MiB + KV 0 MiB for 512 tokens within the ${reserved.toLocaleString("en-US")} MiB reservation per GPU (holds 512 tokens)`,
+      });
+    },
+  );
 
   it("does not fit a cap below weights + overhead", () => {
     // 0.05 × 23,028 = 1,151 MiB < 7,931 MiB.

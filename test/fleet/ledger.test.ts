@@ -1,5 +1,12 @@
 import { describe, expect, it } from "vitest";
-import { DEFAULT_SAFETY_MARGIN_FRACTION, ServiceClaim, buildLedger, overBudgetGpus, overBudgetMessage, usableMiB } from "../../fleet";
+import {
+  DEFAULT_SAFETY_MARGIN_FRACTION,
+  ServiceClaim,
+  buildLedger,
+  overBudgetGpus,
+  overBudgetMessage,
+  usableMiB,
+} from "../../fleet";
 
 describe("usable memory after the safety margin", () => {
   it.each([
@@ -26,7 +33,15 @@ describe("usable memory after the safety margin", () => {
 describe("buildLedger", () => {
   type Row = [index: number, reservedMiB: number, headroomMiB: number, services: string[]];
   it.each<[string, string, number, number, ServiceClaim[], number | undefined, Row[]]>([
-    ["the dev stack: one vLLM service on one A10G", "A10G", 23028, 1, [{ service: "llm", gpus: [0], reservedMiBPerGpu: 20725 }], undefined, [[0, 20725, 1151, ["llm"]]]],
+    [
+      "the dev stack: one vLLM service on one A10G",
+      "A10G",
+      23028,
+      1,
+      [{ service: "llm", gpus: [0], reservedMiBPerGpu: 20725 }],
+      undefined,
+      [[0, 20725, 1151, ["llm"]]],
+    ],
     ["an empty GPU", "A10G", 23028, 1, [], undefined, [[0, 0, 21876, []]]],
     [
       "tensor parallelism charges every pinned GPU",
@@ -70,12 +85,30 @@ describe("buildLedger", () => {
       undefined,
       [[0, 41450, -19574, ["a", "b"]]],
     ],
-    ["a custom margin of 0", "H100-SXM5-80GB", 81559, 1, [{ service: "llm", gpus: [0], reservedMiBPerGpu: 73403 }], 0, [[0, 73403, 8156, ["llm"]]]],
-    ["claims on devices the host lacks are ignored by the ledger", "A10G", 23028, 1, [{ service: "x", gpus: [3], reservedMiBPerGpu: 100 }], undefined, [[0, 0, 21876, []]]],
+    [
+      "a custom margin of 0",
+      "H100-SXM5-80GB",
+      81559,
+      1,
+      [{ service: "llm", gpus: [0], reservedMiBPerGpu: 73403 }],
+      0,
+      [[0, 73403, 8156, ["llm"]]],
+    ],
+    [
+      "claims on devices the host lacks are ignored by the ledger",
+      "A10G",
+      23028,
+      1,
+      [{ service: "x", gpus: [3], reservedMiBPerGpu: 100 }],
+      undefined,
+      [[0, 0, 21876, []]],
+    ],
   ])("%s", (_name, model, memory, count, claims, margin, rows) => {
     const ledger = buildLedger(model, memory, count, claims, margin);
     const usable = usableMiB(memory, margin);
-    expect(ledger.map((g) => [g.index, g.reservedMiB, g.headroomMiB, g.reservations.map((r) => r.service)])).toEqual(rows);
+    expect(ledger.map((g) => [g.index, g.reservedMiB, g.headroomMiB, g.reservations.map((r) => r.service)])).toEqual(
+      rows,
+    );
     for (const g of ledger) {
       expect(g).toMatchObject({ model, memoryMiB: memory, usableMiB: usable });
       expect(g.headroomMiB).toBe(g.usableMiB - g.reservedMiB);
@@ -85,7 +118,15 @@ describe("buildLedger", () => {
 
   it("records each reservation with its MiB", () => {
     expect(buildLedger("A10G", 23028, 1, [{ service: "llm", gpus: [0], reservedMiBPerGpu: 20725 }])).toEqual([
-      { index: 0, model: "A10G", memoryMiB: 23028, usableMiB: 21876, reservedMiB: 20725, headroomMiB: 1151, reservations: [{ service: "llm", reservedMiB: 20725 }] },
+      {
+        index: 0,
+        model: "A10G",
+        memoryMiB: 23028,
+        usableMiB: 21876,
+        reservedMiB: 20725,
+        headroomMiB: 1151,
+        reservations: [{ service: "llm", reservedMiB: 20725 }],
+      },
     ]);
   });
 });

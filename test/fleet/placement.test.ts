@@ -7,15 +7,35 @@ import { describe, expect, it } from "vitest";
 import { PlacementRequest, PlacementResult, planFleet, placeServices, validateStackConfig } from "../../fleet";
 
 const A100 = 77824; // usable MiB of an A100 80GB after the 5% margin: floor(81,920 × 0.95)
-const req = (service: string, reservedMiBPerGpu: number, tensorParallel = 1): PlacementRequest => ({ service, reservedMiBPerGpu, tensorParallel });
-const placed = (r: PlacementResult) => (r.ok ? Object.fromEntries([...r.gpus.entries()].sort(([a], [b]) => (a < b ? -1 : 1))) : r);
+const req = (service: string, reservedMiBPerGpu: number, tensorParallel = 1): PlacementRequest => ({
+  service,
+  reservedMiBPerGpu,
+  tensorParallel,
+});
+const placed = (r: PlacementResult) =>
+  r.ok ? Object.fromEntries([...r.gpus.entries()].sort(([a], [b]) => (a < b ? -1 : 1))) : r;
 
 describe("placeServices: fleets with known best answers", () => {
   it.each<[string, number[], PlacementRequest[], Record<string, number[]>]>([
     ["one service on eight empty GPUs takes the lowest index", Array(8).fill(A100), [req("llm", 73728)], { llm: [0] }],
-    ["best fit: the GPU with the least headroom that still holds it", [A100, 10000, A100], [req("embed", 8000)], { embed: [1] }],
-    ["a service that fits nowhere but the empty GPU goes there", [5000, 9000, A100], [req("rerank", 9001)], { rerank: [2] }],
-    ["a tensor-parallel group takes the tightest GPUs that hold it", [4000, 76160, A100, A100, A100], [req("llm", 73728, 2)], { llm: [1, 2] }],
+    [
+      "best fit: the GPU with the least headroom that still holds it",
+      [A100, 10000, A100],
+      [req("embed", 8000)],
+      { embed: [1] },
+    ],
+    [
+      "a service that fits nowhere but the empty GPU goes there",
+      [5000, 9000, A100],
+      [req("rerank", 9001)],
+      { rerank: [2] },
+    ],
+    [
+      "a tensor-parallel group takes the tightest GPUs that hold it",
+      [4000, 76160, A100, A100, A100],
+      [req("llm", 73728, 2)],
+      { llm: [1, 2] },
+    ],
     [
       "largest first: the small service joins the large one and keeps a whole GPU free",
       [A100, A100],
@@ -36,7 +56,12 @@ describe("placeServices: fleets with known best answers", () => {
       [req("wide", 20000, 2), req("narrow", 39000)],
       { narrow: [2], wide: [0, 1] },
     ],
-    ["equal reservations are placed in name order", [21876, 21876], [req("b", 20725), req("a", 20725)], { a: [0], b: [1] }],
+    [
+      "equal reservations are placed in name order",
+      [21876, 21876],
+      [req("b", 20725), req("a", 20725)],
+      { a: [0], b: [1] },
+    ],
     ["a zero reservation goes to the fullest GPU", [100, 0, 50], [req("zero", 0)], { zero: [1] }],
     ["nothing to place", [A100], [], {}],
     ["a reservation equal to the headroom fits exactly", [21876], [req("llm", 21876)], { llm: [0] }],
@@ -49,19 +74,31 @@ describe("placeServices: fleets with known best answers", () => {
       "two vLLM engines at 0.9 on one A10G: the second cannot be placed",
       [21876],
       [req("b", 20725), req("a", 20725)],
-      { ok: false, service: "b", reason: "needs 1 GPU(s) with 20,725 MiB free each; 0 have that much (most free on one GPU: 1,151 MiB)" },
+      {
+        ok: false,
+        service: "b",
+        reason: "needs 1 GPU(s) with 20,725 MiB free each; 0 have that much (most free on one GPU: 1,151 MiB)",
+      },
     ],
     [
       "more tensor parallelism than GPUs",
       [A100, A100],
       [req("llm", 60000, 4)],
-      { ok: false, service: "llm", reason: "needs 4 GPU(s) with 60,000 MiB free each; 2 have that much (most free on one GPU: 77,824 MiB)" },
+      {
+        ok: false,
+        service: "llm",
+        reason: "needs 4 GPU(s) with 60,000 MiB free each; 2 have that much (most free on one GPU: 77,824 MiB)",
+      },
     ],
     [
       "a pinned service already fills the GPU (negative headroom)",
       [-500],
       [req("embed", 1664)],
-      { ok: false, service: "embed", reason: "needs 1 GPU(s) with 1,664 MiB free each; 0 have that much (most free on one GPU: -500 MiB)" },
+      {
+        ok: false,
+        service: "embed",
+        reason: "needs 1 GPU(s) with 1,664 MiB free each; 0 have that much (most free on one GPU: -500 MiB)",
+      },
     ],
     [
       // Best-fit-decreasing is a heuristic: {3,3,2,2} on each GPU would fit, but the four 3s go
@@ -69,7 +106,11 @@ describe("placeServices: fleets with known best answers", () => {
       "best-fit-decreasing misses a packing that exists (two GPUs of 10, four 3s and four 2s)",
       [10, 10],
       [req("a", 3), req("b", 3), req("c", 3), req("d", 3), req("e", 2), req("f", 2), req("g", 2), req("h", 2)],
-      { ok: false, service: "h", reason: "needs 1 GPU(s) with 2 MiB free each; 0 have that much (most free on one GPU: 1 MiB)" },
+      {
+        ok: false,
+        service: "h",
+        reason: "needs 1 GPU(s) with 2 MiB free each; 0 have that much (most free on one GPU: 1 MiB)",
+      },
     ],
   ])("%s", (_name, headroom, requests, expected) => {
     expect(placeServices(headroom, requests)).toEqual(expected);
@@ -106,7 +147,9 @@ describe("placeServices properties", () => {
         const result = placeServices(headroom, requests);
         if (!result.ok) {
           expect(requests.map((r) => r.service)).toContain(result.service);
-          expect(result.reason).toMatch(/^needs \d+ GPU\(s\) with [\d,]+ MiB free each; \d+ have that much \(most free on one GPU: -?[\d,]+ MiB\)$/);
+          expect(result.reason).toMatch(
+            /^needs \d+ GPU\(s\) with [\d,]+ MiB free each; \d+ have that much \(most free on one GPU: -?[\d,]+ MiB\)$/,
+          );
           return;
         }
         expect([...result.gpus.keys()].sort()).toEqual(requests.map((r) => r.service).sort());
@@ -136,7 +179,12 @@ describe("placeServices properties", () => {
   it("gives the same answer for the same fleet, whatever the order of the requests", () => {
     fc.assert(
       fc.property(
-        fleetArb.chain((f) => fc.tuple(fc.constant(f), fc.shuffledSubarray(f.requests, { minLength: f.requests.length, maxLength: f.requests.length }))),
+        fleetArb.chain((f) =>
+          fc.tuple(
+            fc.constant(f),
+            fc.shuffledSubarray(f.requests, { minLength: f.requests.length, maxLength: f.requests.length }),
+          ),
+        ),
         ([{ headroom, requests }, shuffled]) => {
           const first = placed(placeServices(headroom, requests));
           expect(placed(placeServices(headroom, requests))).toEqual(first);
@@ -191,7 +239,11 @@ describe("planFleet properties", () => {
         });
         // Placement adds only where headroom is left: a GPU over budget is over because of pinned services.
         if (!placementFailed) {
-          const pinnedOnly = plan.hosts[0].ledger.map((g) => g.reservations.filter((r) => config.services.find((s) => s.name === r.service)!.gpus).reduce((sum, r) => sum + r.reservedMiB, 0));
+          const pinnedOnly = plan.hosts[0].ledger.map((g) =>
+            g.reservations
+              .filter((r) => config.services.find((s) => s.name === r.service)!.gpus)
+              .reduce((sum, r) => sum + r.reservedMiB, 0),
+          );
           plan.hosts[0].ledger.forEach((g, d) => {
             if (g.headroomMiB < 0) expect(g.reservedMiB).toBe(pinnedOnly[d]);
           });

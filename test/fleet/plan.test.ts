@@ -6,13 +6,26 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { parse } from "yaml";
-import { FleetPlan, HostLedgerDocument, RawStackConfig, StackConfig, checkHostLedger, parseLedger, planFleet, serializeLedger, validateStackConfig } from "../../fleet";
+import {
+  FleetPlan,
+  HostLedgerDocument,
+  RawStackConfig,
+  StackConfig,
+  checkHostLedger,
+  parseLedger,
+  planFleet,
+  serializeLedger,
+  validateStackConfig,
+} from "../../fleet";
 
-const config = (raw: Record<string, unknown>): StackConfig => validateStackConfig({ ngcApiKey: "secret", ...raw } as RawStackConfig);
+const config = (raw: Record<string, unknown>): StackConfig =>
+  validateStackConfig({ ngcApiKey: "secret", ...raw } as RawStackConfig);
 const findings = (plan: FleetPlan) => plan.findings.map((f) => `${f.check} [${f.enforcement}] ${f.host}: ${f.message}`);
 /** index usable reserved headroom service:MiB,… — one line per GPU. */
 const gpuMap = (plan: FleetPlan, host = 0) =>
-  plan.hosts[host].ledger.map((g) => `${g.index} ${g.usableMiB} ${g.reservedMiB} ${g.headroomMiB} ${g.reservations.map((r) => `${r.service}:${r.reservedMiB}`).join(",")}`.trimEnd());
+  plan.hosts[host].ledger.map((g) =>
+    `${g.index} ${g.usableMiB} ${g.reservedMiB} ${g.headroomMiB} ${g.reservations.map((r) => `${r.service}:${r.reservedMiB}`).join(",")}`.trimEnd(),
+  );
 
 // Pulumi.dev.yaml as issue 2 describes it: one g5.xlarge, Llama 3.1 8B on GPU 0 with an 8k context.
 const DEV_LLM = { name: "llm", model: "meta/llama-3.1-8b-instruct", host: "gpu0", gpus: [0], maxModelLen: 8192 };
@@ -28,12 +41,27 @@ describe("the dev stack", () => {
 
   it("reserves floor(0.9 × 23,028) = 20,725 MiB of the 21,876 usable on GPU 0: 1,151 MiB headroom", () => {
     expect(plan.hosts[0].ledger).toEqual([
-      { index: 0, model: "A10G", memoryMiB: 23028, usableMiB: 21876, reservedMiB: 20725, headroomMiB: 1151, reservations: [{ service: "llm", reservedMiB: 20725 }] },
+      {
+        index: 0,
+        model: "A10G",
+        memoryMiB: 23028,
+        usableMiB: 21876,
+        reservedMiB: 20725,
+        headroomMiB: 1151,
+        reservations: [{ service: "llm", reservedMiB: 20725 }],
+      },
     ]);
   });
 
   it("describes the host", () => {
-    expect(plan.hosts[0]).toMatchObject({ name: "gpu0", kind: "ec2", instanceType: "g5.xlarge", hourlyUsd: 1.006, gpuCount: 1, interconnect: "single" });
+    expect(plan.hosts[0]).toMatchObject({
+      name: "gpu0",
+      kind: "ec2",
+      instanceType: "g5.xlarge",
+      hourlyUsd: 1.006,
+      gpuCount: 1,
+      interconnect: "single",
+    });
     expect(plan.hosts[0].gpu.name).toBe("A10G");
     expect(plan.hosts[0].instanceChoice).toBeUndefined();
   });
@@ -141,16 +169,36 @@ const A100_MAP = [
   "6 77824 0 77824",
   "7 77824 0 77824",
 ];
-const EXISTING_DGX = { name: "dgx", existing: { address: "10.0.0.5", user: "ubuntu", gpu: "A100-SXM4-80GB", gpuCount: 8 } };
+const EXISTING_DGX = {
+  name: "dgx",
+  existing: { address: "10.0.0.5", user: "ubuntu", gpu: "A100-SXM4-80GB", gpuCount: 8 },
+};
 
 describe("a100 layouts", () => {
   it("on a p4de.24xlarge: no findings, the GPU map above, $27.44705/h", () => {
-    const plan = planFleet(config({ hosts: [{ name: "node", instanceType: "p4de.24xlarge" }], services: a100Services("node") }));
+    const plan = planFleet(
+      config({ hosts: [{ name: "node", instanceType: "p4de.24xlarge" }], services: a100Services("node") }),
+    );
     expect(plan.findings).toEqual([]);
     expect(gpuMap(plan)).toEqual(A100_MAP);
     expect(plan.hourlyUsd).toBe(27.44705);
-    expect(plan.hosts[0]).toMatchObject({ kind: "ec2", instanceType: "p4de.24xlarge", interconnect: "nvswitch", gpuCount: 8 });
-    expect(plan.services.map((s) => [s.name, s.precision, s.estimate.engine, s.gpuMemoryUtilization, s.maxModelLen, s.estimate.maxContextTokens, s.hostPort])).toEqual([
+    expect(plan.hosts[0]).toMatchObject({
+      kind: "ec2",
+      instanceType: "p4de.24xlarge",
+      interconnect: "nvswitch",
+      gpuCount: 8,
+    });
+    expect(
+      plan.services.map((s) => [
+        s.name,
+        s.precision,
+        s.estimate.engine,
+        s.gpuMemoryUtilization,
+        s.maxModelLen,
+        s.estimate.maxContextTokens,
+        s.hostPort,
+      ]),
+    ).toEqual([
       ["asr", "fp16", "fixed", null, 448, 448, 8000],
       ["embed", "fp16", "fixed", null, 512, 512, 8001],
       ["rerank", "fp16", "fixed", null, 512, 512, 8002],
@@ -165,8 +213,17 @@ describe("a100 layouts", () => {
     expect(plan.findings).toEqual([]);
     expect(gpuMap(plan)).toEqual(A100_MAP);
     expect(plan.hourlyUsd).toBe(0);
-    expect(plan.hosts[0]).toMatchObject({ kind: "existing", instanceType: null, hourlyUsd: null, interconnect: "nvswitch" });
-    expect(plan.hosts[0].ledgerDocument).toMatchObject({ hourlyUsd: null, nvidiaSmiName: "NVIDIA A100-SXM4-80GB", memoryMiB: 81920 });
+    expect(plan.hosts[0]).toMatchObject({
+      kind: "existing",
+      instanceType: null,
+      hourlyUsd: null,
+      interconnect: "nvswitch",
+    });
+    expect(plan.hosts[0].ledgerDocument).toMatchObject({
+      hourlyUsd: null,
+      nvidiaSmiName: "NVIDIA A100-SXM4-80GB",
+      memoryMiB: 81920,
+    });
   });
 
   it.each([
@@ -174,12 +231,19 @@ describe("a100 layouts", () => {
     ["L40S", 1, "single"],
     ["H100-SXM5-80GB", 8, "nvswitch"],
   ])("an existing %s ×%i machine is taken as %s", (gpu, gpuCount, interconnect) => {
-    const plan = planFleet(config({ hosts: [{ name: "box", existing: { address: "box.internal", user: "ubuntu", gpu, gpuCount } }], services: [] }));
+    const plan = planFleet(
+      config({
+        hosts: [{ name: "box", existing: { address: "box.internal", user: "ubuntu", gpu, gpuCount } }],
+        services: [],
+      }),
+    );
     expect(plan.hosts[0]).toMatchObject({ interconnect, gpuCount });
   });
 
   it("the original map's LLM at its default 128k context does not fit two A100s", () => {
-    const plan = planFleet(config({ hosts: [{ name: "node", instanceType: "p4de.24xlarge" }], services: a100Services("node", {}) }));
+    const plan = planFleet(
+      config({ hosts: [{ name: "node", instanceType: "p4de.24xlarge" }], services: a100Services("node", {}) }),
+    );
     expect(findings(plan)).toEqual([
       'model-fits-reservation [mandatory] node: service "llm" (meta/llama-3.1-70b-instruct) on host "node" GPU 2, 3 needs 88,790 MiB per GPU (weights 67,286 + overhead 1,024 + KV for 131,072 tokens 20,480) but its reservation is 73,728 MiB: over by 15,062 MiB; set maxModelLen <= 34,672 or give it more GPUs',
     ]);
@@ -212,7 +276,13 @@ describe("a100 layouts", () => {
 describe("over-budget maps", () => {
   it("two vLLM engines at 0.9 on one A10G: the budget and the fixed fractions both fail", () => {
     const plan = planFleet(
-      config({ ...DEV, services: [DEV_LLM, { name: "chat", model: "mistralai/mistral-7b-instruct-v0.3", host: "gpu0", gpus: [0], maxModelLen: 8192 }] }),
+      config({
+        ...DEV,
+        services: [
+          DEV_LLM,
+          { name: "chat", model: "mistralai/mistral-7b-instruct-v0.3", host: "gpu0", gpus: [0], maxModelLen: 8192 },
+        ],
+      }),
     );
     expect(findings(plan)).toEqual([
       'gpu-memory-budget [mandatory] gpu0: host "gpu0" GPU 0 (A10G) is over budget by 19,574 MiB: llm 20,725 MiB + chat 20,725 MiB = 41,450 MiB reserved, 21,876 MiB usable of 23,028 MiB',
@@ -240,7 +310,13 @@ describe("over-budget maps", () => {
 
   it("a service the planner cannot place is named, with what it needs", () => {
     const plan = planFleet(
-      config({ ...DEV, services: [{ ...DEV_LLM, gpus: undefined }, { ...DEV_LLM, name: "llm2", gpus: undefined }] }),
+      config({
+        ...DEV,
+        services: [
+          { ...DEV_LLM, gpus: undefined },
+          { ...DEV_LLM, name: "llm2", gpus: undefined },
+        ],
+      }),
     );
     // Only the service that fits nowhere is left out (with its own finding); "llm" still gets GPU 0.
     expect(findings(plan)).toEqual([
@@ -260,7 +336,14 @@ describe("over-budget maps", () => {
           { name: "pcie", instanceType: "g5.12xlarge" },
         ],
         services: [
-          { name: "chat", model: "microsoft/DialoGPT-medium", host: "t4", gpus: [0], precision: "bf16", gpuMemoryUtilization: 0.5 },
+          {
+            name: "chat",
+            model: "microsoft/DialoGPT-medium",
+            host: "t4",
+            gpus: [0],
+            precision: "bf16",
+            gpuMemoryUtilization: 0.5,
+          },
           { name: "llm", model: "meta/llama-3.1-8b-instruct", host: "node", gpus: [0], precision: "fp8" },
           { name: "tp", model: "meta/llama-3.1-8b-instruct", host: "pcie", gpus: [0, 1] },
         ],
@@ -274,11 +357,21 @@ describe("over-budget maps", () => {
     // Two A10G run NIM's optimized TensorRT-LLM throughput profile: 7,659 + 1,024 + floor(0.9 × 14,345).
     expect(plan.services[2]).toMatchObject({ reservedMiBPerGpu: 21593, gpuMemoryUtilization: null });
     expect(plan.services[2].estimate.engine).toBe("trtllm");
-    expect(gpuMap(plan, 2)).toEqual(["0 21876 21593 283 tp:21593", "1 21876 21593 283 tp:21593", "2 21876 0 21876", "3 21876 0 21876"]);
+    expect(gpuMap(plan, 2)).toEqual([
+      "0 21876 21593 283 tp:21593",
+      "1 21876 21593 283 tp:21593",
+      "2 21876 0 21876",
+      "3 21876 0 21876",
+    ]);
   });
 
   it("a bf16 model on a T4 is served as fp16 unless bf16 is asked for", () => {
-    const plan = planFleet(config({ hosts: [{ name: "t4", instanceType: "g4dn.xlarge" }], services: [{ name: "ocr", model: "rednote-hilab/dots.ocr", host: "t4", maxModelLen: 8192 }] }));
+    const plan = planFleet(
+      config({
+        hosts: [{ name: "t4", instanceType: "g4dn.xlarge" }],
+        services: [{ name: "ocr", model: "rednote-hilab/dots.ocr", host: "t4", maxModelLen: 8192 }],
+      }),
+    );
     expect(plan.services[0]).toMatchObject({ precision: "fp16", gpus: [0], reservedMiBPerGpu: 13824 });
     expect(plan.findings).toEqual([]);
   });
@@ -307,7 +400,12 @@ describe('instanceType "auto"', () => {
 
   it("a 70B model at TP 2 needs a p4de.24xlarge; each cheaper type is rejected with its reason", () => {
     const plan = planFleet(
-      config({ hosts: [{ name: "gpu0", instanceType: "auto" }], services: [{ name: "llm", model: "meta/llama-3.1-70b-instruct", host: "gpu0", tensorParallel: 2, maxModelLen: 32768 }] }),
+      config({
+        hosts: [{ name: "gpu0", instanceType: "auto" }],
+        services: [
+          { name: "llm", model: "meta/llama-3.1-70b-instruct", host: "gpu0", tensorParallel: 2, maxModelLen: 32768 },
+        ],
+      }),
     );
     const tooSmall = (reserved: string, over: string) =>
       `service "llm" (meta/llama-3.1-70b-instruct) on host "gpu0" GPU 0, 1 needs 73,430 MiB per GPU (weights 67,286 + overhead 1,024 + KV for 32,768 tokens 5,120) but its reservation is ${reserved} MiB: over by ${over} MiB; give it more GPUs, a lower precision or a larger GPU`;
@@ -333,17 +431,34 @@ describe('instanceType "auto"', () => {
   });
 
   it("a service pinned to GPU 3 rules out the single-GPU types", () => {
-    const plan = planFleet(config({ hosts: [{ name: "gpu0", instanceType: "auto" }], services: [{ name: "embed", model: "nvidia/nv-embedqa-e5-v5", host: "gpu0", gpus: [3] }] }));
+    const plan = planFleet(
+      config({
+        hosts: [{ name: "gpu0", instanceType: "auto" }],
+        services: [{ name: "embed", model: "nvidia/nv-embedqa-e5-v5", host: "gpu0", gpus: [3] }],
+      }),
+    );
     const pinned = 'service "embed" is pinned to GPU 3; it has 1';
     expect(plan.hosts[0].instanceChoice).toEqual({
       chosen: "g5.12xlarge",
-      rejected: ["g4dn.xlarge", "g6.xlarge", "g5.xlarge", "g5.2xlarge", "g6e.xlarge", "p3.2xlarge"].map((instanceType) => ({ instanceType, reason: pinned })),
+      rejected: ["g4dn.xlarge", "g6.xlarge", "g5.xlarge", "g5.2xlarge", "g6e.xlarge", "p3.2xlarge"].map(
+        (instanceType) => ({ instanceType, reason: pinned }),
+      ),
     });
-    expect(gpuMap(plan)).toEqual(["0 21876 0 21876", "1 21876 0 21876", "2 21876 0 21876", "3 21876 1664 20212 embed:1664"]);
+    expect(gpuMap(plan)).toEqual([
+      "0 21876 0 21876",
+      "1 21876 0 21876",
+      "2 21876 0 21876",
+      "3 21876 1664 20212 embed:1664",
+    ]);
   });
 
   it("when nothing holds the services, the plan says so and shows the largest type's findings", () => {
-    const plan = planFleet(config({ hosts: [{ name: "gpu0", instanceType: "auto" }], services: [{ name: "llm", model: "meta/llama-3.1-405b-instruct", host: "gpu0", tensorParallel: 8 }] }));
+    const plan = planFleet(
+      config({
+        hosts: [{ name: "gpu0", instanceType: "auto" }],
+        services: [{ name: "llm", model: "meta/llama-3.1-405b-instruct", host: "gpu0", tensorParallel: 8 }],
+      }),
+    );
     expect(findings(plan)).toEqual([
       'instance-type-auto [mandatory] gpu0: no catalog instance type holds the services of host "gpu0"; cheapest rejections: g4dn.xlarge (service "llm" needs 8 GPUs; it has 1); g6.xlarge (service "llm" needs 8 GPUs; it has 1); g5.xlarge (service "llm" needs 8 GPUs; it has 1)',
       // 405B bf16 over 8 H100: 96,763 MiB of weights per GPU.
@@ -368,7 +483,12 @@ describe('instanceType "auto"', () => {
 
   it("the same 405B model at fp8 fits 8 H100 (p5.48xlarge)", () => {
     const plan = planFleet(
-      config({ hosts: [{ name: "gpu0", instanceType: "auto" }], services: [{ name: "llm", model: "meta/llama-3.1-405b-instruct", host: "gpu0", tensorParallel: 8, precision: "fp8" }] }),
+      config({
+        hosts: [{ name: "gpu0", instanceType: "auto" }],
+        services: [
+          { name: "llm", model: "meta/llama-3.1-405b-instruct", host: "gpu0", tensorParallel: 8, precision: "fp8" },
+        ],
+      }),
     );
     expect(plan.findings).toEqual([]);
     expect(plan.hosts[0].instanceChoice?.chosen).toBe("p5.48xlarge");
@@ -394,7 +514,12 @@ describe("cost", () => {
   });
 
   it.each([
-    [20, ["maximum-hourly-cost [advisory] : the stack costs $28.453/h on demand, above the maximum of $20.000/h (gpu-fleet:maxHourlyUsd)"]],
+    [
+      20,
+      [
+        "maximum-hourly-cost [advisory] : the stack costs $28.453/h on demand, above the maximum of $20.000/h (gpu-fleet:maxHourlyUsd)",
+      ],
+    ],
     [28.45305, []],
     [30, []],
   ])("with maxHourlyUsd %d", (maxHourlyUsd, expected) => {
@@ -414,7 +539,10 @@ describe("ports, order and determinism", () => {
   it("numbers host ports from 8000 per host, skipping ports set in config", () => {
     const plan = planFleet(
       config({
-        hosts: [{ name: "node", instanceType: "p4de.24xlarge" }, { name: "gpu0", instanceType: "g5.xlarge" }],
+        hosts: [
+          { name: "node", instanceType: "p4de.24xlarge" },
+          { name: "gpu0", instanceType: "g5.xlarge" },
+        ],
         services: [
           { name: "a", model: "nvidia/nv-embedqa-e5-v5", host: "node" },
           { name: "b", model: "nvidia/nv-embedqa-e5-v5", host: "node", port: 8000 },
@@ -434,7 +562,10 @@ describe("ports, order and determinism", () => {
   it("lists services in config order whatever the host order", () => {
     const plan = planFleet(
       config({
-        hosts: [{ name: "node", instanceType: "p4de.24xlarge" }, { name: "gpu0", instanceType: "g5.xlarge" }],
+        hosts: [
+          { name: "node", instanceType: "p4de.24xlarge" },
+          { name: "gpu0", instanceType: "g5.xlarge" },
+        ],
         services: [{ ...DEV_LLM }, { name: "embed", model: "nvidia/nv-embedqa-e5-v5", host: "node" }],
       }),
     );
@@ -443,7 +574,10 @@ describe("ports, order and determinism", () => {
   });
 
   it("plans the same config the same way", () => {
-    const raw = { hosts: [{ name: "node", instanceType: "p4de.24xlarge" }], services: a100Services("node").map(({ gpus, ...s }) => ({ ...s, tensorParallel: gpus.length })) };
+    const raw = {
+      hosts: [{ name: "node", instanceType: "p4de.24xlarge" }],
+      services: a100Services("node").map(({ gpus, ...s }) => ({ ...s, tensorParallel: gpus.length })),
+    };
     expect(planFleet(config(raw))).toEqual(planFleet(config(raw)));
   });
 });
@@ -452,8 +586,17 @@ describe("the ledger document carries what the checks need", () => {
   it.each([
     ["the dev stack", config(DEV)],
     ["two engines at 0.9 on one A10G", config({ ...DEV, services: [DEV_LLM, { ...DEV_LLM, name: "llm2" }] })],
-    ["the a100 map at the default context", config({ hosts: [{ name: "node", instanceType: "p4de.24xlarge" }], services: a100Services("node", {}) })],
-    ["TP over PCIe", config({ hosts: [{ name: "pcie", instanceType: "g5.12xlarge" }], services: [{ ...DEV_LLM, host: "pcie", gpus: [0, 1], maxModelLen: undefined }] })],
+    [
+      "the a100 map at the default context",
+      config({ hosts: [{ name: "node", instanceType: "p4de.24xlarge" }], services: a100Services("node", {}) }),
+    ],
+    [
+      "TP over PCIe",
+      config({
+        hosts: [{ name: "pcie", instanceType: "g5.12xlarge" }],
+        services: [{ ...DEV_LLM, host: "pcie", gpus: [0, 1], maxModelLen: undefined }],
+      }),
+    ],
   ])("%s: the checks on the serialized ledger find what the plan found", (_name, stack) => {
     const plan = planFleet(stack);
     // What the policy pack sees: the ledger as written to the host, parsed back.
@@ -474,12 +617,19 @@ describe("the ledger document carries what the checks need", () => {
 describe("the stack files in the repository", () => {
   // The fleet model's part of each stack: hosts, services and whether the NGC key is a secret.
   const stackFile = (stack: string): StackConfig => {
-    const file = parse(readFileSync(join(__dirname, "../..", `Pulumi.${stack}.yaml`), "utf8")) as { config: Record<string, unknown> };
+    const file = parse(readFileSync(join(__dirname, "../..", `Pulumi.${stack}.yaml`), "utf8")) as {
+      config: Record<string, unknown>;
+    };
     const key = file.config["gpu-fleet:ngcApiKey"];
     return validateStackConfig({
       hosts: file.config["gpu-fleet:hosts"],
       services: file.config["gpu-fleet:services"],
-      ngcApiKey: key === undefined ? "missing" : typeof key === "object" && key !== null && "secure" in key ? "secret" : "plaintext",
+      ngcApiKey:
+        key === undefined
+          ? "missing"
+          : typeof key === "object" && key !== null && "secure" in key
+            ? "secret"
+            : "plaintext",
     });
   };
 

@@ -38,7 +38,11 @@ export async function setupMocks(
 ): Promise<MockRecorder> {
   const registrations: Registration[] = [];
   const invokes: Record<string, (args: any) => Record<string, unknown>> = options.invokes ?? {
-    "aws:ssm/getParameter:getParameter": (args: any) => ({ name: args.name, type: "String", value: "ami-0123456789abcdef0" }),
+    "aws:ssm/getParameter:getParameter": (args: any) => ({
+      name: args.name,
+      type: "String",
+      value: "ami-0123456789abcdef0",
+    }),
   };
   await pulumi.runtime.setMocks(
     {
@@ -48,11 +52,17 @@ export async function setupMocks(
         }
         registrations.push({ type: args.type, name: args.name, inputs: args.inputs });
         const state: Record<string, unknown> = { ...args.inputs };
-        if (args.type === "aws:ec2/instance:Instance") Object.assign(state, { privateIp: "10.0.1.23", publicIp: "203.0.113.10", availabilityZone: args.inputs.availabilityZone });
+        if (args.type === "aws:ec2/instance:Instance")
+          Object.assign(state, {
+            privateIp: "10.0.1.23",
+            publicIp: "203.0.113.10",
+            availabilityZone: args.inputs.availabilityZone,
+          });
         if (args.type === "aws:ec2/keyPair:KeyPair") state.keyName = `${args.name}-kp`;
         if (args.type === "aws:iam/role:Role") state.name = `${args.name}-role`;
         if (args.type === "aws:iam/instanceProfile:InstanceProfile") state.name = `${args.name}-profile`;
-        if (args.type === "command:remote:Command") Object.assign(state, { stdout: options.commandStdout?.[args.name] ?? "", stderr: "" });
+        if (args.type === "command:remote:Command")
+          Object.assign(state, { stdout: options.commandStdout?.[args.name] ?? "", stderr: "" });
         return { id: options.preview ? undefined : `${args.name}-id`, state };
       },
       call(args) {

@@ -28,16 +28,20 @@ export const afterProvision = new WeakMap<TestHost, string[]>();
 export async function up(host: TestHost, commands: HostCommand[]): Promise<Record<string, RunResult>> {
   const results: Record<string, RunResult> = {};
   for (const c of commands) {
-    const r = c.copy ? await host.copyToRemote(c.copy.source, c.copy.remotePath) : await host.run(c.create, { stdin: c.stdin, env: c.environment, timeoutMs: 90_000 });
+    const r = c.copy
+      ? await host.copyToRemote(c.copy.source, c.copy.remotePath)
+      : await host.run(c.create, { stdin: c.stdin, env: c.environment, timeoutMs: 90_000 });
     results[c.name] = r;
     if (r.code !== 0) throw new Error(`${c.name} failed (exit ${r.code}):\nstdout:\n${r.stdout}\nstderr:\n${r.stderr}`);
-    if (c.name.endsWith("-provision") && !afterProvision.has(host) && host.isolation === "namespaces") afterProvision.set(host, host.changedFiles());
+    if (c.name.endsWith("-provision") && !afterProvision.has(host) && host.isolation === "namespaces")
+      afterProvision.set(host, host.changedFiles());
   }
   return results;
 }
 
 /** The provision baseline plus these paths, sorted: what a teardown must leave. */
-export const provisionedPlus = (host: TestHost, more: string[]) => [...new Set([...(afterProvision.get(host) ?? []), ...more])].sort();
+export const provisionedPlus = (host: TestHost, more: string[]) =>
+  [...new Set([...(afterProvision.get(host) ?? []), ...more])].sort();
 
 /** `pulumi destroy`: the delete commands, in reverse order. */
 export async function destroy(host: TestHost, commands: HostCommand[]): Promise<Record<string, RunResult>> {
@@ -71,8 +75,12 @@ export function fileSnapshot(host: TestHost): Record<string, string> {
 }
 
 export const specHashOf = (script: string) => /^spec_hash='([0-9a-f]{16})'$/m.exec(script)![1];
-export const dockerCallsSince = (host: TestHost, n: number) => host.calls().slice(n).filter((c) => c.tool === "docker").map((c) => c.argv[0]);
-
+export const dockerCallsSince = (host: TestHost, n: number) =>
+  host
+    .calls()
+    .slice(n)
+    .filter((c) => c.tool === "docker")
+    .map((c) => c.argv[0]);
 
 /** The commands and copies among these registrations, with secrets unwrapped and assets read. */
 export async function collectCommands(registrations: readonly Registration[]): Promise<HostCommand[]> {
@@ -84,17 +92,19 @@ export async function collectCommands(registrations: readonly Registration[]): P
     const source = path !== undefined ? { path } : { text: (await src.text)! };
     copies.push({ name: r.name, create: "", copy: { source, remotePath: r.inputs.remotePath as string } });
   }
-  const commands = registrations.filter((r) => r.type === "command:remote:Command").map((r) => {
-    const i = r.inputs;
-    const env = unwrapSecret(i.environment) as Record<string, string> | undefined;
-    return {
-      name: r.name,
-      create: unwrapSecret(i.create) as string,
-      ...(i.delete !== undefined ? { delete: unwrapSecret(i.delete) as string } : {}),
-      ...(i.stdin !== undefined ? { stdin: unwrapSecret(i.stdin) as string } : {}),
-      ...(env && Object.keys(env).length ? { environment: env } : {}),
-    };
-  });
+  const commands = registrations
+    .filter((r) => r.type === "command:remote:Command")
+    .map((r) => {
+      const i = r.inputs;
+      const env = unwrapSecret(i.environment) as Record<string, string> | undefined;
+      return {
+        name: r.name,
+        create: unwrapSecret(i.create) as string,
+        ...(i.delete !== undefined ? { delete: unwrapSecret(i.delete) as string } : {}),
+        ...(i.stdin !== undefined ? { stdin: unwrapSecret(i.stdin) as string } : {}),
+        ...(env && Object.keys(env).length ? { environment: env } : {}),
+      };
+    });
   return [...copies, ...commands];
 }
 
@@ -104,7 +114,8 @@ export async function collectCommands(registrations: readonly Registration[]): P
  */
 export function inOrder(commands: HostCommand[], order: string[]): HostCommand[] {
   const unknown = commands.filter((c) => !order.includes(c.name));
-  if (unknown.length) throw new Error(`commands this test does not know how to order: ${unknown.map((c) => c.name).join(", ")}`);
+  if (unknown.length)
+    throw new Error(`commands this test does not know how to order: ${unknown.map((c) => c.name).join(", ")}`);
   return order.flatMap((n) => commands.filter((c) => c.name === n));
 }
 
@@ -133,11 +144,16 @@ export async function renderFleetCommands(
   const before = mocks.registrations.length;
   const plan = fleet.planFleet(fleet.validateStackConfig(raw));
   const hosts: Hosts = new Map();
-  const privateKey = "-----BEGIN OPENSSH PRIVATE KEY-----\nNOT-USED-THE-HARNESS-HAS-ITS-OWN\n-----END OPENSSH PRIVATE KEY-----\n";
-  for (const h of plan.hosts) hosts.set(h.name, new components.GpuHost(h.name, { plan: h, sshPrivateKey: pulumi.secret(privateKey) }));
+  const privateKey =
+    "-----BEGIN OPENSSH PRIVATE KEY-----\nNOT-USED-THE-HARNESS-HAS-ITS-OWN\n-----END OPENSSH PRIVATE KEY-----\n";
+  for (const h of plan.hosts)
+    hosts.set(h.name, new components.GpuHost(h.name, { plan: h, sshPrivateKey: pulumi.secret(privateKey) }));
   const services: Services = new Map();
   for (const s of plan.services) {
-    services.set(s.name, new components.NimService(s.name, { host: hosts.get(s.host)!, service: s, ngcApiKey: pulumi.secret(ctx.ngcKey) }));
+    services.set(
+      s.name,
+      new components.NimService(s.name, { host: hosts.get(s.host)!, service: s, ngcApiKey: pulumi.secret(ctx.ngcKey) }),
+    );
   }
   more?.build(plan, hosts, services);
   await settle();

@@ -7,13 +7,26 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { MockRecorder, setupMocks } from "../helpers/pulumiMocks";
 import { ImageBehaviour, RunResult, TestHost, TEST_USER, sha256 } from "./sshHost";
 import {
-  HostCommand, afterProvision, byName, destroy, dockerCallsSince, fileSnapshot, provisionedPlus, renderFleetCommands, specHashOf, up,
+  HostCommand,
+  afterProvision,
+  byName,
+  destroy,
+  dockerCallsSince,
+  fileSnapshot,
+  provisionedPlus,
+  renderFleetCommands,
+  specHashOf,
+  up,
 } from "./hostCommands";
 
 const NGC_KEY = "nvapi-HOSTTEST-5f0c2b7e9a1d4c3b8e6f0a2d4c6e8b0a1c3e5f7a9b1d3f5e";
 const NGC_USER = "$oauthtoken";
 /** every form in which the key could leak: as is, base64 of itself, base64 of docker's user:password */
-const KEY_FORMS = [NGC_KEY, Buffer.from(NGC_KEY).toString("base64"), Buffer.from(`${NGC_USER}:${NGC_KEY}`).toString("base64")];
+const KEY_FORMS = [
+  NGC_KEY,
+  Buffer.from(NGC_KEY).toString("base64"),
+  Buffer.from(`${NGC_USER}:${NGC_KEY}`).toString("base64"),
+];
 
 let mocks: MockRecorder;
 let fleet: typeof import("../../fleet");
@@ -32,7 +45,8 @@ beforeAll(async () => {
 });
 
 /** The components for a stack config under mocks, their commands in dependency order (hostCommands.ts). */
-const renderFleet = (raw: import("../../fleet").RawStackConfig) => renderFleetCommands({ mocks, fleet, components, ngcKey: NGC_KEY }, raw);
+const renderFleet = (raw: import("../../fleet").RawStackConfig) =>
+  renderFleetCommands({ mocks, fleet, components, ngcKey: NGC_KEY }, raw);
 
 /** Every file on the test host (written since it started, plus the harness's own state) holding the key in any form. */
 function filesWithKey(host: TestHost): string[] {
@@ -73,7 +87,10 @@ function keyLeaksOutsideFiles(host: TestHost, results: RunResult[]): string[] {
 
 const A10G = { name: "NVIDIA A10G", memoryTotalMiB: 23028 };
 const LLM_IMAGE = "nvcr.io/nim/meta/llama-3.1-8b-instruct:latest";
-const NIM_LOGS = ["INFO 2026-11-25 nim_sdk: Selected profile: vllm-bf16-tp1 (generic)", "INFO 2026-11-25 Uvicorn running on http://0.0.0.0:8000"];
+const NIM_LOGS = [
+  "INFO 2026-11-25 nim_sdk: Selected profile: vllm-bf16-tp1 (generic)",
+  "INFO 2026-11-25 Uvicorn running on http://0.0.0.0:8000",
+];
 const nimImages = (extra: Record<string, ImageBehaviour> = {}): Record<string, ImageBehaviour> => ({
   "nvcr.io/nim/*": { requiredEnv: ["NGC_API_KEY"], logs: NIM_LOGS },
   ...extra,
@@ -122,9 +139,17 @@ describe("dev layout: one A10G running the llama-3.1-8b-instruct NIM", () => {
   });
 
   it("renders the commands GpuHost and NimService register, in dependency order, the key only on stdin", () => {
-    expect(commands.map((c) => c.name)).toEqual(["gpu0-provision", "gpu0-verify-gpus", "gpu0-ledger", "llm-ngc-key", "llm-container"]);
+    expect(commands.map((c) => c.name)).toEqual([
+      "gpu0-provision",
+      "gpu0-verify-gpus",
+      "gpu0-ledger",
+      "llm-ngc-key",
+      "llm-container",
+    ]);
     expect(container("llm-ngc-key").stdin).toBe(`NGC_API_KEY=${NGC_KEY}\n`);
-    expect(commands.filter((c) => KEY_FORMS.some((k) => c.create.includes(k) || (c.delete ?? "").includes(k)))).toEqual([]);
+    expect(commands.filter((c) => KEY_FORMS.some((k) => c.create.includes(k) || (c.delete ?? "").includes(k)))).toEqual(
+      [],
+    );
     expect(commands.filter((c) => c.environment)).toEqual([]);
   });
 
@@ -132,7 +157,11 @@ describe("dev layout: one A10G running the llama-3.1-8b-instruct NIM", () => {
     const r = await up(host, commands);
     outputs.push(...Object.values(r));
     expect(r).toEqual({
-      "gpu0-provision": { code: 0, stdout: "", stderr: "[gpu-fleet] NVIDIA driver 535.183.01\n[gpu-fleet] host ready: driver 535.183.01, data at /data\n" },
+      "gpu0-provision": {
+        code: 0,
+        stdout: "",
+        stderr: "[gpu-fleet] NVIDIA driver 535.183.01\n[gpu-fleet] host ready: driver 535.183.01, data at /data\n",
+      },
       "gpu0-verify-gpus": { code: 0, stdout: "", stderr: "[gpu-fleet] verified 1 x NVIDIA A10G\n" },
       "gpu0-ledger": { code: 0, stdout: "", stderr: "[gpu-fleet] wrote /etc/gpu-fleet/ledger.json (mode 0644)\n" },
       "llm-ngc-key": { code: 0, stdout: "", stderr: "[gpu-fleet] wrote /etc/gpu-fleet/nim/llm.env (mode 0600)\n" },
@@ -160,14 +189,21 @@ describe("dev layout: one A10G running the llama-3.1-8b-instruct NIM", () => {
     });
     expect(c.envNames[0]).toBe("NGC_API_KEY");
     expect(c.envValues).toMatchObject({ NIM_TENSOR_PARALLEL_SIZE: "1", NIM_MAX_MODEL_LEN: "8192" });
-    expect((await run(`curl -s http://${host.privateAddress}:8000/v1/health/ready`)).stdout).toBe('{"object":"health.response","message":"Service is ready."}');
+    expect((await run(`curl -s http://${host.privateAddress}:8000/v1/health/ready`)).stdout).toBe(
+      '{"object":"health.response","message":"Service is ready."}',
+    );
     // the port is bound to the private address only, not to every interface
-    expect((await run("curl -s -o /dev/null -w '%{http_code}' http://127.0.0.1:8000/v1/health/ready; echo")).stdout).toBe("000\n");
-    expect((await run("nvidia-smi --query-gpu=memory.used --format=csv,noheader,nounits")).stdout).toBe(`${Math.floor(0.9 * 23028)}\n`);
+    expect(
+      (await run("curl -s -o /dev/null -w '%{http_code}' http://127.0.0.1:8000/v1/health/ready; echo")).stdout,
+    ).toBe("000\n");
+    expect((await run("nvidia-smi --query-gpu=memory.used --format=csv,noheader,nounits")).stdout).toBe(
+      `${Math.floor(0.9 * 23028)}\n`,
+    );
     // the login went to a throw-away Docker config: no credential store holds the key
     expect(host.exists(`/home/${TEST_USER}/.docker/config.json`)).toBe(false);
     expect(host.exists("/root/.docker/config.json")).toBe(false);
-    for (const d of ["/data/nim-cache", "/data/databases", "/data/nim-cache/llm"]) expect(host.stat(d)).toEqual({ mode: 0o755, owner: "root", group: "root" });
+    for (const d of ["/data/nim-cache", "/data/databases", "/data/nim-cache/llm"])
+      expect(host.stat(d)).toEqual({ mode: 0o755, owner: "root", group: "root" });
   });
 
   it("second run changes nothing: same container, no docker run, no file rewritten", async () => {
@@ -176,7 +212,11 @@ describe("dev layout: one A10G running the llama-3.1-8b-instruct NIM", () => {
     const r = await up(host, commands);
     outputs.push(...Object.values(r));
     expect(r).toEqual({
-      "gpu0-provision": { code: 0, stdout: "", stderr: "[gpu-fleet] NVIDIA driver 535.183.01\n[gpu-fleet] host ready: driver 535.183.01, data at /data\n" },
+      "gpu0-provision": {
+        code: 0,
+        stdout: "",
+        stderr: "[gpu-fleet] NVIDIA driver 535.183.01\n[gpu-fleet] host ready: driver 535.183.01, data at /data\n",
+      },
       "gpu0-verify-gpus": { code: 0, stdout: "", stderr: "[gpu-fleet] verified 1 x NVIDIA A10G\n" },
       "gpu0-ledger": { code: 0, stdout: "", stderr: "[gpu-fleet] unchanged: /etc/gpu-fleet/ledger.json\n" },
       "llm-ngc-key": { code: 0, stdout: "", stderr: "[gpu-fleet] unchanged: /etc/gpu-fleet/nim/llm.env\n" },
@@ -222,8 +262,13 @@ describe("dev layout: one A10G running the llama-3.1-8b-instruct NIM", () => {
 
   it("a failing container stops the start with a clear error and its logs; a re-run after the fix converges", async () => {
     await destroyOne(host, container("llm-container"));
-    const oom = "torch.OutOfMemoryError: CUDA out of memory. Tried to allocate 1.50 GiB. GPU 0 has a total capacity of 22.49 GiB of which 1.02 GiB is free.";
-    host.setImages(nimImages({ [LLM_IMAGE]: { requiredEnv: ["NGC_API_KEY"], logs: NIM_LOGS, exitAfterMs: 0, exitCode: 1, crashLogs: [oom] } }));
+    const oom =
+      "torch.OutOfMemoryError: CUDA out of memory. Tried to allocate 1.50 GiB. GPU 0 has a total capacity of 22.49 GiB of which 1.02 GiB is free.";
+    host.setImages(
+      nimImages({
+        [LLM_IMAGE]: { requiredEnv: ["NGC_API_KEY"], logs: NIM_LOGS, exitAfterMs: 0, exitCode: 1, crashLogs: [oom] },
+      }),
+    );
     const failed = await run(container("llm-container").create);
     // curl stays quiet while it probes (-s): a cold start must not fill the log with refused connects
     expect(failed).toEqual({
@@ -250,7 +295,10 @@ describe("dev layout: one A10G running the llama-3.1-8b-instruct NIM", () => {
     // probe at once, one after the 5 s sleep, then the bound has passed (whole seconds, so exactly two)
     const svc = plan.services[0];
     const h = plan.hosts[0];
-    const script = containerRenderer.renderContainerStartScript(serviceSpec.containerSpecFor(svc, h, { readyTimeoutSeconds: 3 }), {});
+    const script = containerRenderer.renderContainerStartScript(
+      serviceSpec.containerSpecFor(svc, h, { readyTimeoutSeconds: 3 }),
+      {},
+    );
     const r = await run(script);
     expect(r).toEqual({
       code: 1,
@@ -361,10 +409,21 @@ describe("dev layout: one A10G running the llama-3.1-8b-instruct NIM", () => {
           "INFO[0000] Wrote updated config to /etc/docker/daemon.json\nINFO[0000] It is recommended that docker daemon be restarted.\n" +
           "[gpu-fleet] host ready: driver 535.183.01, data at /data\n",
       });
-      expect(JSON.parse(host.readFile("/etc/docker/daemon.json"))).toEqual({ runtimes: { nvidia: { args: [], path: "nvidia-container-runtime" } } });
-      expect(host.calls().filter((c) => c.tool === "systemctl").map((c) => [c.uid, c.argv])).toEqual([[0, ["restart", "docker"]]]);
-      expect((await run("docker info --format '{{json .Runtimes}}'")).stdout).toContain('"nvidia":{"path":"nvidia-container-runtime"}');
-      expect((await run(provision)).stderr).toBe("[gpu-fleet] NVIDIA driver 535.183.01\n[gpu-fleet] host ready: driver 535.183.01, data at /data\n");
+      expect(JSON.parse(host.readFile("/etc/docker/daemon.json"))).toEqual({
+        runtimes: { nvidia: { args: [], path: "nvidia-container-runtime" } },
+      });
+      expect(
+        host
+          .calls()
+          .filter((c) => c.tool === "systemctl")
+          .map((c) => [c.uid, c.argv]),
+      ).toEqual([[0, ["restart", "docker"]]]);
+      expect((await run("docker info --format '{{json .Runtimes}}'")).stdout).toContain(
+        '"nvidia":{"path":"nvidia-container-runtime"}',
+      );
+      expect((await run(provision)).stderr).toBe(
+        "[gpu-fleet] NVIDIA driver 535.183.01\n[gpu-fleet] host ready: driver 535.183.01, data at /data\n",
+      );
     } finally {
       host.setDaemon({ nvidiaRuntime: true });
     }
@@ -374,8 +433,18 @@ describe("dev layout: one A10G running the llama-3.1-8b-instruct NIM", () => {
     host.setCloudInitStatus("not run");
     try {
       const r = await run(container("gpu0-provision").create);
-      expect(r).toEqual({ code: 0, stdout: "", stderr: "[gpu-fleet] NVIDIA driver 535.183.01\n[gpu-fleet] host ready: driver 535.183.01, data at /data\n" });
-      expect(host.calls().filter((c) => c.tool === "cloud-init").slice(-1).map((c) => c.argv)).toEqual([["status"]]);
+      expect(r).toEqual({
+        code: 0,
+        stdout: "",
+        stderr: "[gpu-fleet] NVIDIA driver 535.183.01\n[gpu-fleet] host ready: driver 535.183.01, data at /data\n",
+      });
+      expect(
+        host
+          .calls()
+          .filter((c) => c.tool === "cloud-init")
+          .slice(-1)
+          .map((c) => c.argv),
+      ).toEqual([["status"]]);
     } finally {
       host.setCloudInitStatus("done");
     }
@@ -392,7 +461,8 @@ describe("dev layout: one A10G running the llama-3.1-8b-instruct NIM", () => {
 
   // (found by this suite: the script used to die silently with exit 9 under pipefail; fixed in c6d2434)
   it("provision on a host whose driver is not loaded says so, in nvidia-smi's words", async () => {
-    const smi = "NVIDIA-SMI has failed because it couldn't communicate with the NVIDIA driver. Make sure that the latest NVIDIA driver is installed and running.";
+    const smi =
+      "NVIDIA-SMI has failed because it couldn't communicate with the NVIDIA driver. Make sure that the latest NVIDIA driver is installed and running.";
     host.setGpus({ gpus: [], failure: { exitCode: 9, message: smi } });
     expect(await run(container("gpu0-provision").create)).toEqual({
       code: 1,
@@ -405,7 +475,13 @@ describe("dev layout: one A10G running the llama-3.1-8b-instruct NIM", () => {
   it("the preflight counts memory the driver reserves as used", async () => {
     await destroyOne(host, container("llm-container"));
     host.setGpus({ gpus: [{ ...A10G, memoryReservedMiB: 2500 }] });
-    expect((await run("nvidia-smi --query-gpu=memory.total,memory.reserved,memory.used,memory.free --format=csv,noheader,nounits")).stdout).toBe("23028, 2500, 0, 20528\n");
+    expect(
+      (
+        await run(
+          "nvidia-smi --query-gpu=memory.total,memory.reserved,memory.used,memory.free --format=csv,noheader,nounits",
+        )
+      ).stdout,
+    ).toBe("23028, 2500, 0, 20528\n");
     expect(await run(container("llm-container").create)).toEqual({
       code: 1,
       stdout: "",
@@ -419,21 +495,34 @@ describe("dev layout: one A10G running the llama-3.1-8b-instruct NIM", () => {
     expect((await run(container("llm-container").create)).code).toBe(0);
     const r = await destroy(host, commands);
     expect(r).toEqual({
-      "llm-container": { code: 0, stdout: "", stderr: "[gpu-fleet] removed gpu-fleet-llm (its model cache stays on the data volume)\n" },
+      "llm-container": {
+        code: 0,
+        stdout: "",
+        stderr: "[gpu-fleet] removed gpu-fleet-llm (its model cache stays on the data volume)\n",
+      },
       "llm-ngc-key": { code: 0, stdout: "", stderr: "[gpu-fleet] removed /etc/gpu-fleet/nim/llm.env\n" },
       "gpu0-ledger": { code: 0, stdout: "", stderr: "[gpu-fleet] removed /etc/gpu-fleet/ledger.json\n" },
     });
     expect((await run("docker ps -a -q")).stdout).toBe("");
     expect(host.containers()).toEqual([]);
-    expect((await run(`curl -s -o /dev/null -w '%{http_code}' http://${host.privateAddress}:8000/v1/health/live; echo`)).stdout).toBe("000\n");
+    expect(
+      (await run(`curl -s -o /dev/null -w '%{http_code}' http://${host.privateAddress}:8000/v1/health/live; echo`))
+        .stdout,
+    ).toBe("000\n");
     expect((await run("nvidia-smi --query-gpu=memory.used --format=csv,noheader,nounits")).stdout).toBe("0\n");
     expect(filesWithKey(host)).toEqual([]);
     // what stays is by design: the data volume's directories and model cache, the (empty) config
     // directories, and Docker's NVIDIA runtime that provision registered in the test above
-    expect(afterProvision.get(host)).toEqual(expect.arrayContaining(["/data", "/data/databases", "/data/nim-cache", "/etc/gpu-fleet"]));
-    expect(host.changedFiles()).toEqual(provisionedPlus(host, ["/data/nim-cache/llm", "/etc/docker", "/etc/docker/daemon.json", "/etc/gpu-fleet/nim"]));
+    expect(afterProvision.get(host)).toEqual(
+      expect.arrayContaining(["/data", "/data/databases", "/data/nim-cache", "/etc/gpu-fleet"]),
+    );
+    expect(host.changedFiles()).toEqual(
+      provisionedPlus(host, ["/data/nim-cache/llm", "/etc/docker", "/etc/docker/daemon.json", "/etc/gpu-fleet/nim"]),
+    );
     // a second teardown is a no-op
-    expect((await destroy(host, commands))["llm-container"].stderr).toBe("[gpu-fleet] unchanged: gpu-fleet-llm does not exist\n");
+    expect((await destroy(host, commands))["llm-container"].stderr).toBe(
+      "[gpu-fleet] unchanged: gpu-fleet-llm does not exist\n",
+    );
   });
 });
 

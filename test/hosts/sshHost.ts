@@ -86,7 +86,14 @@ export interface ImageBehaviour {
   /** `docker pull` fails with "Error response from daemon: <pullError>" */
   pullError?: string;
   /** foreground `docker run` (no -d): the first rule whose regex matches the command runs to completion */
-  runs?: { match: string; stdout?: string; stderr?: string; exitCode?: number; creates?: string[]; requiredEnv?: string[] }[];
+  runs?: {
+    match: string;
+    stdout?: string;
+    stderr?: string;
+    exitCode?: number;
+    creates?: string[];
+    requiredEnv?: string[];
+  }[];
   /** `docker exec` answers: first rule whose regex matches "cmd args\nstdin" */
   exec?: { match: string; stdout?: string; stderr?: string; exitCode?: number }[];
   model?: string;
@@ -250,8 +257,12 @@ export class TestHost {
   static async start(opts: TestHostOptions = {}): Promise<TestHost> {
     const wanted = opts.isolation ?? "auto";
     const ns = wanted === "namespaces" || (wanted === "auto" && canUseNamespaces());
-    if (wanted === "namespaces" && !canUseNamespaces()) throw new Error("namespaces isolation needs root, CAP_SYS_ADMIN, unshare and ip");
-    if (!ns && opts.sudo) throw new Error("sudo on the test host needs namespaces isolation (the stand-ins would not be on sudo's secure_path)");
+    if (wanted === "namespaces" && !canUseNamespaces())
+      throw new Error("namespaces isolation needs root, CAP_SYS_ADMIN, unshare and ip");
+    if (!ns && opts.sudo)
+      throw new Error(
+        "sudo on the test host needs namespaces isolation (the stand-ins would not be on sudo's secure_path)",
+      );
     removeAbandonedHosts();
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "gpufleet-host-"));
     fs.chmodSync(dir, 0o755);
@@ -286,58 +297,99 @@ export class TestHost {
     for (const tool of TOOLS) {
       const file = path.join(d, "bin", tool);
       // "--": Node 20 would otherwise take a later `--env-file x` (docker's flag) as its own option
-      fs.writeFileSync(file, `#!${node} --\n// TEST DOUBLE, see ${path.join(d, "lib", tool + ".js")}\nrequire(${JSON.stringify(path.join(d, "lib", tool + ".js"))});\n`);
+      fs.writeFileSync(
+        file,
+        `#!${node} --\n// TEST DOUBLE, see ${path.join(d, "lib", tool + ".js")}\nrequire(${JSON.stringify(path.join(d, "lib", tool + ".js"))});\n`,
+      );
       fs.chmodSync(file, 0o755);
     }
     const state = path.join(d, "state");
-    const writeState = (name: string, value: unknown) => fs.writeFileSync(path.join(state, name), JSON.stringify(value, null, 2) + "\n", { mode: 0o666 });
+    const writeState = (name: string, value: unknown) =>
+      fs.writeFileSync(path.join(state, name), JSON.stringify(value, null, 2) + "\n", { mode: 0o666 });
     writeState("gpus.json", this.inventory(opts.gpus ?? { gpus: [] }));
     writeState("images.json", opts.images ?? {});
     writeState("daemon.json", { nvidiaRuntime: opts.nvidiaRuntime ?? true });
-    writeState("registry.json", Object.fromEntries(Object.entries(opts.registries ?? {}).map(([r, c]) => [r, { sha256: sha256(`${c.username}:${c.password}`), ...(c.privateRepos ? { privateRepos: c.privateRepos } : {}) }])));
-    fs.writeFileSync(path.join(state, "docker", "images"), (opts.preloadedImages ?? []).map((i) => i + "\n").join(""), { mode: 0o666 });
+    writeState(
+      "registry.json",
+      Object.fromEntries(
+        Object.entries(opts.registries ?? {}).map(([r, c]) => [
+          r,
+          {
+            sha256: sha256(`${c.username}:${c.password}`),
+            ...(c.privateRepos ? { privateRepos: c.privateRepos } : {}),
+          },
+        ]),
+      ),
+    );
+    fs.writeFileSync(path.join(state, "docker", "images"), (opts.preloadedImages ?? []).map((i) => i + "\n").join(""), {
+      mode: 0o666,
+    });
     for (const f of ["calls.log", "ps-snapshots.log"]) fs.writeFileSync(path.join(state, f), "", { mode: 0o666 });
     for (const f of fs.readdirSync(state)) fs.chmodSync(path.join(state, f), f === "docker" ? 0o777 : 0o666);
     fs.chmodSync(path.join(state, "docker", "images"), 0o666);
 
-    execFileSync("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-C", "gpufleet test host", "-f", path.join(d, "host_ed25519")]);
-    execFileSync("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-C", `${TEST_USER}@gpufleet-tests`, "-f", path.join(d, "client_ed25519")]);
-    const authorizedKeysName = this.isolation === "namespaces" ? "authorized_keys" : `authorized_keys.${path.basename(d)}`;
+    execFileSync("ssh-keygen", [
+      "-q",
+      "-t",
+      "ed25519",
+      "-N",
+      "",
+      "-C",
+      "gpufleet test host",
+      "-f",
+      path.join(d, "host_ed25519"),
+    ]);
+    execFileSync("ssh-keygen", [
+      "-q",
+      "-t",
+      "ed25519",
+      "-N",
+      "",
+      "-C",
+      `${TEST_USER}@gpufleet-tests`,
+      "-f",
+      path.join(d, "client_ed25519"),
+    ]);
+    const authorizedKeysName =
+      this.isolation === "namespaces" ? "authorized_keys" : `authorized_keys.${path.basename(d)}`;
     this.port = this.isolation === "namespaces" ? NS_PORT : await freePort();
     const pathEnv = `${path.join(d, "bin")}:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin`;
-    fs.writeFileSync(path.join(d, "sshd_config"), [
-      "# generated by test/hosts/sshHost.ts; every setting deliberate",
-      "ListenAddress 127.0.0.1",
-      `Port ${this.port}`,
-      `HostKey ${path.join(d, "host_ed25519")}`,
-      "PidFile none", // sshd -D runs as our child; its pid is known
-      "PubkeyAuthentication yes",
-      "PasswordAuthentication no",
-      "KbdInteractiveAuthentication no",
-      "PermitRootLogin no", // scripts run as an unprivileged user, as on a real host (ubuntu + sudo)
-      "StrictModes yes", // sshd's default: authorized_keys and ~/.ssh must be private, as on real hosts
-      // PAM would bring pam_systemd/pam_loginuid session setup, which has no systemd here; without it
-      // the account must not be "locked" in /etc/shadow, so the user's password field is "*".
-      "UsePAM no",
-      `AllowUsers ${TEST_USER}`,
-      `AuthorizedKeysFile .ssh/${authorizedKeysName}`,
-      // what Debian/Ubuntu ship: remote.Command `environment` entries outside this are dropped silently
-      `AcceptEnv ${(opts.acceptEnv ?? ["LANG", "LC_*"]).join(" ")}`,
-      "PermitUserEnvironment no",
-      // the stand-ins first on PATH, then Ubuntu's default PATH
-      // none mode: HOME is this harness's own directory, so what scripts keep under ~ (docker login,
-      // files the tests write) never lands in the shared account's real home
-      this.isolation === "namespaces" ? `SetEnv PATH=${pathEnv}` : `SetEnv PATH=${pathEnv} HOME=${d}/home`,
-      "X11Forwarding no",
-      "AllowTcpForwarding no",
-      "AllowAgentForwarding no",
-      "PrintMotd no",
-      "PrintLastLog no",
-      "Subsystem sftp internal-sftp", // @pulumi/command's CopyToRemote uses sftp
-      "MaxStartups 64:30:128", // tests open many short sessions back to back
-      "LogLevel VERBOSE",
-      "",
-    ].join("\n"));
+    fs.writeFileSync(
+      path.join(d, "sshd_config"),
+      [
+        "# generated by test/hosts/sshHost.ts; every setting deliberate",
+        "ListenAddress 127.0.0.1",
+        `Port ${this.port}`,
+        `HostKey ${path.join(d, "host_ed25519")}`,
+        "PidFile none", // sshd -D runs as our child; its pid is known
+        "PubkeyAuthentication yes",
+        "PasswordAuthentication no",
+        "KbdInteractiveAuthentication no",
+        "PermitRootLogin no", // scripts run as an unprivileged user, as on a real host (ubuntu + sudo)
+        "StrictModes yes", // sshd's default: authorized_keys and ~/.ssh must be private, as on real hosts
+        // PAM would bring pam_systemd/pam_loginuid session setup, which has no systemd here; without it
+        // the account must not be "locked" in /etc/shadow, so the user's password field is "*".
+        "UsePAM no",
+        `AllowUsers ${TEST_USER}`,
+        `AuthorizedKeysFile .ssh/${authorizedKeysName}`,
+        // what Debian/Ubuntu ship: remote.Command `environment` entries outside this are dropped silently
+        `AcceptEnv ${(opts.acceptEnv ?? ["LANG", "LC_*"]).join(" ")}`,
+        "PermitUserEnvironment no",
+        // the stand-ins first on PATH, then Ubuntu's default PATH
+        // none mode: HOME is this harness's own directory, so what scripts keep under ~ (docker login,
+        // files the tests write) never lands in the shared account's real home
+        this.isolation === "namespaces" ? `SetEnv PATH=${pathEnv}` : `SetEnv PATH=${pathEnv} HOME=${d}/home`,
+        "X11Forwarding no",
+        "AllowTcpForwarding no",
+        "AllowAgentForwarding no",
+        "PrintMotd no",
+        "PrintLastLog no",
+        "Subsystem sftp internal-sftp", // @pulumi/command's CopyToRemote uses sftp
+        "MaxStartups 64:30:128", // tests open many short sessions back to back
+        "LogLevel VERBOSE",
+        "",
+      ].join("\n"),
+    );
     fs.chmodSync(path.join(d, "sshd_config"), 0o644);
 
     const sudo = this.opts.sudo ?? this.isolation === "namespaces";
@@ -352,7 +404,9 @@ export class TestHost {
         ? `rm -rf /home/${TEST_USER} && install -d -m 0750 -o ${TEST_USER} -g ${TEST_USER} /home/${TEST_USER} && cp -a /etc/skel/. /home/${TEST_USER}/ && chown -R ${TEST_USER}:${TEST_USER} /home/${TEST_USER}`
         : `install -d -m 0700 -o ${TEST_USER} -g ${TEST_USER} ${d}/home`,
       `usermod -p '*' ${TEST_USER}`,
-      dockerGroup ? `getent group docker >/dev/null || groupadd --system docker; usermod -a -G docker ${TEST_USER}` : "true",
+      dockerGroup
+        ? `getent group docker >/dev/null || groupadd --system docker; usermod -a -G docker ${TEST_USER}`
+        : "true",
       `install -d -m 0700 -o ${TEST_USER} -g ${TEST_USER} /home/${TEST_USER}/.ssh`,
       `install -m 0600 -o ${TEST_USER} -g ${TEST_USER} ${d}/user.pub /home/${TEST_USER}/.ssh/${authorizedKeysName}`,
     ];
@@ -377,7 +431,9 @@ export class TestHost {
         `mkdir -p ${root}/run/sshd`,
         `chroot ${root} /bin/sh -eu <<'SETUP'`,
         ...userSetup,
-        sudo ? `printf '%s\\n' '${TEST_USER} ALL=(ALL) NOPASSWD:ALL' > /etc/sudoers.d/${TEST_USER}; chmod 0440 /etc/sudoers.d/${TEST_USER}` : "true",
+        sudo
+          ? `printf '%s\\n' '${TEST_USER} ALL=(ALL) NOPASSWD:ALL' > /etc/sudoers.d/${TEST_USER}; chmod 0440 /etc/sudoers.d/${TEST_USER}`
+          : "true",
         // sudo's secure_path has /usr/local/bin first: put the stand-ins there too (overlay only)
         ...TOOLS.map((tool) => `ln -sf ${d}/bin/${tool} /usr/local/bin/${tool}`),
         "SETUP",
@@ -394,7 +450,11 @@ export class TestHost {
       ].join("\n");
       fs.writeFileSync(path.join(d, "setup.sh"), setup + "\n", { mode: 0o755 });
       fs.mkdirSync(path.join(d, "ns"));
-      this.proc = spawn("unshare", ["--net", "--mount", "--pid", "--fork", "--kill-child", "--", "/bin/sh", path.join(d, "setup.sh")], { stdio: ["pipe", "pipe", "pipe"] });
+      this.proc = spawn(
+        "unshare",
+        ["--net", "--mount", "--pid", "--fork", "--kill-child", "--", "/bin/sh", path.join(d, "setup.sh")],
+        { stdio: ["pipe", "pipe", "pipe"] },
+      );
     } else {
       const existed = (() => {
         try {
@@ -409,7 +469,14 @@ export class TestHost {
       this.createdUser = !existed;
       // sshd stops when our stdin closes, so a crashed test run leaves no sshd behind
       // (and the wrapper ends when sshd does, so a failed start is seen at once)
-      this.proc = spawn("/bin/sh", ["-c", `exec 3<&0; ${SSHD} -D -e -f ${d}/sshd_config & pid=$!; (cat <&3 >/dev/null; kill $pid 2>/dev/null) & exec 3<&-; wait $pid`], { stdio: ["pipe", "pipe", "pipe"] });
+      this.proc = spawn(
+        "/bin/sh",
+        [
+          "-c",
+          `exec 3<&0; ${SSHD} -D -e -f ${d}/sshd_config & pid=$!; (cat <&3 >/dev/null; kill $pid 2>/dev/null) & exec 3<&-; wait $pid`,
+        ],
+        { stdio: ["pipe", "pipe", "pipe"] },
+      );
     }
     const proc = this.proc;
     this.exited = new Promise((resolve) => proc.on("exit", () => resolve()));
@@ -417,11 +484,14 @@ export class TestHost {
     proc.stderr!.on("data", (b) => (this.log += b.toString()));
     const deadline = Date.now() + 20_000;
     while (!this.log.includes(`Server listening on 127.0.0.1 port ${this.port}.`)) {
-      if (proc.exitCode !== null || Date.now() > deadline) throw new Error(`test host did not start (exit ${proc.exitCode}):\n${this.log}`);
+      if (proc.exitCode !== null || Date.now() > deadline)
+        throw new Error(`test host did not start (exit ${proc.exitCode}):\n${this.log}`);
       await new Promise((r) => setTimeout(r, 25));
     }
     if (this.isolation === "namespaces") {
-      this.nsPid = Number(fs.readFileSync(`/proc/${proc.pid}/task/${proc.pid}/children`, "utf8").trim().split(/\s+/)[0]);
+      this.nsPid = Number(
+        fs.readFileSync(`/proc/${proc.pid}/task/${proc.pid}/children`, "utf8").trim().split(/\s+/)[0],
+      );
     }
   }
 
@@ -447,7 +517,9 @@ export class TestHost {
   stat(p: string): { mode: number; owner: string; group: string } {
     const st = fs.statSync(this.path(p));
     const name = (file: string, id: number) => {
-      const line = this.readFile(file).split("\n").find((l) => l.split(":")[2] === String(id));
+      const line = this.readFile(file)
+        .split("\n")
+        .find((l) => l.split(":")[2] === String(id));
       return line ? line.split(":")[0] : String(id);
     };
     return { mode: st.mode & 0o7777, owner: name("/etc/passwd", st.uid), group: name("/etc/group", st.gid) };
@@ -479,7 +551,8 @@ export class TestHost {
   /** Every stand-in container on the host, oldest first (as the stand-ins last saved them). */
   containers(): StandInContainer[] {
     const dir = this.statePath("docker/containers");
-    return fs.readdirSync(dir)
+    return fs
+      .readdirSync(dir)
       .map((id) => JSON.parse(fs.readFileSync(path.join(dir, id, "config.json"), "utf8")) as StandInContainer)
       .sort((a, b) => a.createdMs - b.createdMs);
   }
@@ -490,7 +563,11 @@ export class TestHost {
 
   /** Every stand-in invocation so far: tool, uid and argv. */
   calls(): { tool: string; uid: number; argv: string[] }[] {
-    return fs.readFileSync(this.statePath("calls.log"), "utf8").split("\n").filter(Boolean).map((l) => JSON.parse(l));
+    return fs
+      .readFileSync(this.statePath("calls.log"), "utf8")
+      .split("\n")
+      .filter(Boolean)
+      .map((l) => JSON.parse(l));
   }
 
   /** `ps -eo args` as captured at every stand-in invocation. */
@@ -510,7 +587,13 @@ export class TestHost {
   changedFiles(): string[] {
     if (this.isolation !== "namespaces") throw new Error("changedFiles() needs namespaces isolation");
     const ns = `/proc/${this.nsPid}/root${this.dir}/ns`;
-    const baseline = new Set(fs.readFileSync(`${ns}/baseline`, "utf8").split("\n").filter(Boolean).map((p) => p.slice(1)));
+    const baseline = new Set(
+      fs
+        .readFileSync(`${ns}/baseline`, "utf8")
+        .split("\n")
+        .filter(Boolean)
+        .map((p) => p.slice(1)),
+    );
     const upper = `${ns}/upper`;
     const out: string[] = [];
     const walk = (rel: string) => {
@@ -542,18 +625,33 @@ export class TestHost {
   /** Run a script on the host exactly as @pulumi/command's remote.Command would (see the header). */
   run(script: string, o: RunOptions = {}): Promise<RunResult> {
     const sshArgs = [
-      "-T", "-F", "/dev/null",
-      "-i", path.join(this.dir, "client_ed25519"), "-o", "IdentitiesOnly=yes",
-      "-p", String(this.port),
-      "-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null", "-o", "BatchMode=yes",
-      "-o", "LogLevel=ERROR", "-o", "ConnectTimeout=10",
+      "-T",
+      "-F",
+      "/dev/null",
+      "-i",
+      path.join(this.dir, "client_ed25519"),
+      "-o",
+      "IdentitiesOnly=yes",
+      "-p",
+      String(this.port),
+      "-o",
+      "StrictHostKeyChecking=no",
+      "-o",
+      "UserKnownHostsFile=/dev/null",
+      "-o",
+      "BatchMode=yes",
+      "-o",
+      "LogLevel=ERROR",
+      "-o",
+      "ConnectTimeout=10",
       ...Object.keys(o.env ?? {}).flatMap((k) => ["-o", `SendEnv=${k}`]),
       `${TEST_USER}@127.0.0.1`,
       script,
     ];
-    const [cmd, args] = this.isolation === "namespaces"
-      ? ["nsenter", [`--net=/proc/${this.nsPid}/ns/net`, "--", "ssh", ...sshArgs]]
-      : ["ssh", sshArgs];
+    const [cmd, args] =
+      this.isolation === "namespaces"
+        ? ["nsenter", [`--net=/proc/${this.nsPid}/ns/net`, "--", "ssh", ...sshArgs]]
+        : ["ssh", sshArgs];
     // the client's environment carries env values (SendEnv); nothing secret goes into argv
     const env: NodeJS.ProcessEnv = { PATH: process.env.PATH, HOME: process.env.HOME, ...(o.env ?? {}) };
     return new Promise((resolve, reject) => {
@@ -563,7 +661,9 @@ export class TestHost {
       let dropped = false;
       const timer = setTimeout(() => {
         child.kill("SIGKILL");
-        reject(new Error(`ssh run timed out after ${o.timeoutMs ?? 60_000} ms\nstdout:\n${stdout}\nstderr:\n${stderr}`));
+        reject(
+          new Error(`ssh run timed out after ${o.timeoutMs ?? 60_000} ms\nstdout:\n${stdout}\nstderr:\n${stderr}`),
+        );
       }, o.timeoutMs ?? 60_000);
       const check = () => {
         if (o.dropConnectionWhen && !dropped && o.dropConnectionWhen.test(stdout + stderr)) {
@@ -571,14 +671,25 @@ export class TestHost {
           child.kill("SIGKILL");
         }
       };
-      child.stdout.on("data", (b) => { stdout += b.toString(); check(); });
-      child.stderr.on("data", (b) => { stderr += b.toString(); check(); });
-      child.on("error", (e) => { clearTimeout(timer); reject(e); });
+      child.stdout.on("data", (b) => {
+        stdout += b.toString();
+        check();
+      });
+      child.stderr.on("data", (b) => {
+        stderr += b.toString();
+        check();
+      });
+      child.on("error", (e) => {
+        clearTimeout(timer);
+        reject(e);
+      });
       child.on("close", (code, signal) => {
         clearTimeout(timer);
         resolve({ code: code ?? (signal ? 255 : -1), stdout, stderr, ...(dropped ? { dropped } : {}) });
       });
-      child.stdin.on("error", () => { /* the script may exit without reading its stdin */ });
+      child.stdin.on("error", () => {
+        /* the script may exit without reading its stdin */
+      });
       if (o.stdin) child.stdin.write(o.stdin);
       child.stdin.end();
     });
@@ -593,14 +704,23 @@ export class TestHost {
    * some provider versions create only the last element. Uses OpenSSH's sftp in batch mode.
    */
   async copyToRemote(source: { path: string } | { text: string }, remotePath: string): Promise<RunResult> {
-    const exists = async (p: string) => (await this.run(`if [ -d ${q(p)} ]; then echo dir; elif [ -e ${q(p)} ]; then echo file; fi`)).stdout.trim();
+    const exists = async (p: string) =>
+      (await this.run(`if [ -d ${q(p)} ]; then echo dir; elif [ -e ${q(p)} ]; then echo file; fi`)).stdout.trim();
     const batch: string[] = [];
     const sftpQ = (p: string) => `"${p.replace(/(["\\])/g, "\\$1")}"`;
     // parents first ("-": an existing one is fine); a real failure shows in the put that follows
-    const parents = remotePath.split("/").slice(1, -1).map((_, i, a) => "/" + a.slice(0, i + 1).join("/"));
+    const parents = remotePath
+      .split("/")
+      .slice(1, -1)
+      .map((_, i, a) => "/" + a.slice(0, i + 1).join("/"));
     for (const p of parents) batch.push(`-mkdir ${sftpQ(p)}`);
     if ("text" in source) {
-      if ((await exists(remotePath)) === "dir") return { code: 1, stdout: "", stderr: `remote path ${remotePath} is a directory; when using a text asset, remotePath must be a file path\n` };
+      if ((await exists(remotePath)) === "dir")
+        return {
+          code: 1,
+          stdout: "",
+          stderr: `remote path ${remotePath} is a directory; when using a text asset, remotePath must be a file path\n`,
+        };
       const tmp = path.join(this.dir, `copy-${Date.now()}`);
       fs.writeFileSync(tmp, source.text);
       batch.push(`put ${sftpQ(tmp)} ${sftpQ(remotePath)}`);
@@ -612,7 +732,9 @@ export class TestHost {
         batch.push(`-mkdir ${sftpQ(dest)}`);
       }
       const walk = (rel: string) => {
-        for (const e of fs.readdirSync(path.join(source.path, rel), { withFileTypes: true }).sort((a, b) => a.name.localeCompare(b.name))) {
+        for (const e of fs
+          .readdirSync(path.join(source.path, rel), { withFileTypes: true })
+          .sort((a, b) => a.name.localeCompare(b.name))) {
           const r = path.posix.join(rel, e.name);
           if (e.isDirectory()) {
             batch.push(`-mkdir ${sftpQ(path.posix.join(dest, r))}`);
@@ -622,17 +744,37 @@ export class TestHost {
       };
       walk("");
     } else {
-      const dest = (await exists(remotePath)) === "dir" ? path.posix.join(remotePath, path.basename(source.path)) : remotePath;
+      const dest =
+        (await exists(remotePath)) === "dir" ? path.posix.join(remotePath, path.basename(source.path)) : remotePath;
       batch.push(`put ${sftpQ(source.path)} ${sftpQ(dest)}`);
     }
     const batchFile = path.join(this.dir, `sftp-batch-${Date.now()}`);
     fs.writeFileSync(batchFile, batch.join("\n") + "\n");
     const sftpArgs = [
-      "-b", batchFile, "-F", "/dev/null", "-i", path.join(this.dir, "client_ed25519"), "-o", "IdentitiesOnly=yes", "-P", String(this.port),
-      "-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null", "-o", "BatchMode=yes", "-o", "LogLevel=ERROR",
+      "-b",
+      batchFile,
+      "-F",
+      "/dev/null",
+      "-i",
+      path.join(this.dir, "client_ed25519"),
+      "-o",
+      "IdentitiesOnly=yes",
+      "-P",
+      String(this.port),
+      "-o",
+      "StrictHostKeyChecking=no",
+      "-o",
+      "UserKnownHostsFile=/dev/null",
+      "-o",
+      "BatchMode=yes",
+      "-o",
+      "LogLevel=ERROR",
       `${TEST_USER}@127.0.0.1`,
     ];
-    const [cmd, args] = this.isolation === "namespaces" ? ["nsenter", [`--net=/proc/${this.nsPid}/ns/net`, "--", "sftp", ...sftpArgs]] : ["sftp", sftpArgs];
+    const [cmd, args] =
+      this.isolation === "namespaces"
+        ? ["nsenter", [`--net=/proc/${this.nsPid}/ns/net`, "--", "sftp", ...sftpArgs]]
+        : ["sftp", sftpArgs];
     return new Promise((resolve, reject) => {
       const child = spawn(cmd as string, args as string[], { stdio: ["ignore", "pipe", "pipe"] });
       let stdout = "";
@@ -662,7 +804,8 @@ export class TestHost {
     if (this.nsPid) {
       // PID 1 of the namespace gone means every process in it is gone; wait until the kernel agrees
       const deadline = Date.now() + 5000;
-      while (fs.existsSync(`/proc/${this.nsPid}/ns`) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+      while (fs.existsSync(`/proc/${this.nsPid}/ns`) && Date.now() < deadline)
+        await new Promise((r) => setTimeout(r, 20));
     }
     if (this.isolation === "none") {
       try {

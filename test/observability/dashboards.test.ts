@@ -27,7 +27,9 @@ function dashboardsOf(input: ObservabilityInput): FleetDashboard[] {
 /** Every PromQL expression a dashboard runs: panel targets and variable selectors. */
 function dashboardExpressions(dashboard: FleetDashboard): { where: string; expr: string }[] {
   return [
-    ...dashboard.panels.flatMap((p) => p.targets.map((t) => ({ where: `${dashboard.uid} / ${p.title} / ${t.refId}`, expr: t.expr }))),
+    ...dashboard.panels.flatMap((p) =>
+      p.targets.map((t) => ({ where: `${dashboard.uid} / ${p.title} / ${t.refId}`, expr: t.expr })),
+    ),
     ...dashboard.templating.list.map((v) => ({ where: `${dashboard.uid} / $${v.name}`, expr: variableSelector(v) })),
   ];
 }
@@ -41,32 +43,45 @@ function ruleExpressions(input: ObservabilityInput): { where: string; expr: stri
 const RECORDED_NAMES = new Set<string>(Object.values(RECORDED));
 
 describe("metrics catalog check", () => {
-  it.each(Object.entries(ALL_INPUTS))("every metric a rule or panel of the %s input reads is in the catalog or recorded by us", (_name, input) => {
-    const unknown = [...ruleExpressions(input), ...dashboardsOf(input).flatMap(dashboardExpressions)].flatMap(({ where, expr }) =>
-      metricNamesInPromQL(expr)
-        .filter((name) => catalogEntryFor(name) === undefined && !RECORDED_NAMES.has(name))
-        .map((name) => `${where}: ${name}`),
-    );
-    expect(unknown).toEqual([]);
-  });
-
-  it.each(Object.entries(ALL_INPUTS))("every panel of the %s input reads an exporter that the stack scrapes", (_name, input) => {
-    const resolved = resolveObservabilityInput(input);
-    const scraped = new Set<string>(deriveScrapeJobs(resolved).map((j) => j.job));
-    const unscraped = dashboardsOf(input)
-      .flatMap(dashboardExpressions)
-      .flatMap(({ where, expr }) =>
-        metricNamesInPromQL(expr)
-          // Our recorded plan series exist whatever runs; anything else needs its exporter's job.
-          .map((name) => ({ name, job: RECORDED_NAMES.has(name) ? null : EXPORTER_JOB[catalogEntryFor(name)!.exporter] }))
-          .filter(({ job }) => job !== null && !scraped.has(job))
-          .map(({ name, job }) => `${where}: ${name} needs job ${job}`),
+  it.each(Object.entries(ALL_INPUTS))(
+    "every metric a rule or panel of the %s input reads is in the catalog or recorded by us",
+    (_name, input) => {
+      const unknown = [...ruleExpressions(input), ...dashboardsOf(input).flatMap(dashboardExpressions)].flatMap(
+        ({ where, expr }) =>
+          metricNamesInPromQL(expr)
+            .filter((name) => catalogEntryFor(name) === undefined && !RECORDED_NAMES.has(name))
+            .map((name) => `${where}: ${name}`),
       );
-    expect(unscraped).toEqual([]);
-  });
+      expect(unknown).toEqual([]);
+    },
+  );
+
+  it.each(Object.entries(ALL_INPUTS))(
+    "every panel of the %s input reads an exporter that the stack scrapes",
+    (_name, input) => {
+      const resolved = resolveObservabilityInput(input);
+      const scraped = new Set<string>(deriveScrapeJobs(resolved).map((j) => j.job));
+      const unscraped = dashboardsOf(input)
+        .flatMap(dashboardExpressions)
+        .flatMap(({ where, expr }) =>
+          metricNamesInPromQL(expr)
+            // Our recorded plan series exist whatever runs; anything else needs its exporter's job.
+            .map((name) => ({
+              name,
+              job: RECORDED_NAMES.has(name) ? null : EXPORTER_JOB[catalogEntryFor(name)!.exporter],
+            }))
+            .filter(({ job }) => job !== null && !scraped.has(job))
+            .map(({ name, job }) => `${where}: ${name} needs job ${job}`),
+        );
+      expect(unscraped).toEqual([]);
+    },
+  );
 
   it("lists no metric that nothing reads (over all inputs), and every entry cites a source", () => {
-    const everything = Object.values(ALL_INPUTS).flatMap((input) => [...ruleExpressions(input), ...dashboardsOf(input).flatMap(dashboardExpressions)]);
+    const everything = Object.values(ALL_INPUTS).flatMap((input) => [
+      ...ruleExpressions(input),
+      ...dashboardsOf(input).flatMap(dashboardExpressions),
+    ]);
     const used = new Set(
       everything
         .flatMap(({ expr }) => metricNamesInPromQL(expr))
@@ -78,13 +93,17 @@ describe("metrics catalog check", () => {
   });
 
   it("fails on a metric that no exporter exposes, so the check is real", () => {
-    expect(metricNamesInPromQL("DCGM_FI_DEV_FB_TOTAL{host=~\"$host\"}").filter((n) => catalogEntryFor(n) === undefined)).toEqual(["DCGM_FI_DEV_FB_TOTAL"]);
+    expect(
+      metricNamesInPromQL('DCGM_FI_DEV_FB_TOTAL{host=~"$host"}').filter((n) => catalogEntryFor(n) === undefined),
+    ).toEqual(["DCGM_FI_DEV_FB_TOTAL"]);
   });
 });
 
 describe("dashboards", () => {
   it("renders the NIM, GPU and pipeline dashboards with these panels for the fixture", () => {
-    expect(dashboardsOf(fixtureInput).map((d) => [d.uid, d.title, d.panels.map((p) => `${p.type}:${p.title}`)])).toEqual([
+    expect(
+      dashboardsOf(fixtureInput).map((d) => [d.uid, d.title, d.panels.map((p) => `${p.type}:${p.title}`)]),
+    ).toEqual([
       [
         "gpu-fleet-nim",
         "gpu-fleet fixture: NIM",
@@ -113,7 +132,14 @@ describe("dashboards", () => {
       [
         "gpu-fleet-pipeline",
         "gpu-fleet fixture: pipeline",
-        ["stat:Progress", "timeseries:Chunks left", "timeseries:Rate", "timeseries:Errors", "timeseries:Time since last progress", "timeseries:IRIS vector store"],
+        [
+          "stat:Progress",
+          "timeseries:Chunks left",
+          "timeseries:Rate",
+          "timeseries:Errors",
+          "timeseries:Time since last progress",
+          "timeseries:IRIS vector store",
+        ],
       ],
     ]);
   });
@@ -127,7 +153,10 @@ describe("dashboards", () => {
     ]);
     expect(panel.fieldConfig?.defaults.unit).toBe("mbytes");
     expect(panel.fieldConfig?.overrides).toEqual([
-      { matcher: { id: "byRegexp", options: ".* planned .*" }, properties: [{ id: "custom.lineStyle", value: { fill: "dash", dash: [10, 10] } }] },
+      {
+        matcher: { id: "byRegexp", options: ".* planned .*" },
+        properties: [{ id: "custom.lineStyle", value: { fill: "dash", dash: [10, 10] } }],
+      },
     ]);
   });
 
@@ -138,8 +167,22 @@ describe("dashboards", () => {
       'histogram_quantile(0.95, sum by (service, le) (rate(time_to_first_token_seconds_bucket{job=~"nim|vllm", host=~"$host", service=~"$service"}[$__rate_interval])))',
     ]);
     expect(nim.templating.list.map((v) => [v.name, v.query])).toEqual([
-      ["host", { qryType: 1, query: 'label_values(up{job=~"nim|vllm"}, host)', refId: "PrometheusVariableQueryEditor-VariableQuery" }],
-      ["service", { qryType: 1, query: 'label_values(up{job=~"nim|vllm", host=~"$host"}, service)', refId: "PrometheusVariableQueryEditor-VariableQuery" }],
+      [
+        "host",
+        {
+          qryType: 1,
+          query: 'label_values(up{job=~"nim|vllm"}, host)',
+          refId: "PrometheusVariableQueryEditor-VariableQuery",
+        },
+      ],
+      [
+        "service",
+        {
+          qryType: 1,
+          query: 'label_values(up{job=~"nim|vllm", host=~"$host"}, service)',
+          refId: "PrometheusVariableQueryEditor-VariableQuery",
+        },
+      ],
     ]);
   });
 
@@ -149,21 +192,34 @@ describe("dashboards", () => {
     expect(nim.panels[0].targets[1].expr).toBe(
       `histogram_quantile(0.95, sum by (service, le) (rate(time_to_first_token_seconds_bucket{${f}}[$__rate_interval]) or rate(vllm:time_to_first_token_seconds_bucket{${f}}[$__rate_interval])))`,
     );
-    expect(nim.panels.find((p) => p.title === "KV cache usage")!.targets[0].expr).toBe(`max by (service) (gpu_cache_usage_perc{${f}} or vllm:gpu_cache_usage_perc{${f}})`);
-    const vllmOnly = dashboardsOf({ ...devInput, nimServices: [{ ...devInput.nimServices[0], engine: "vllm" }] }).find((d) => d.uid === "gpu-fleet-nim")!;
-    expect(vllmOnly.panels.find((p) => p.title === "Requests running and waiting")!.targets.map((t) => t.expr)).toEqual([
-      `sum by (service) (vllm:num_requests_running{${f}})`,
-      `sum by (service) (vllm:num_requests_waiting{${f}})`,
-    ]);
+    expect(nim.panels.find((p) => p.title === "KV cache usage")!.targets[0].expr).toBe(
+      `max by (service) (gpu_cache_usage_perc{${f}} or vllm:gpu_cache_usage_perc{${f}})`,
+    );
+    const vllmOnly = dashboardsOf({ ...devInput, nimServices: [{ ...devInput.nimServices[0], engine: "vllm" }] }).find(
+      (d) => d.uid === "gpu-fleet-nim",
+    )!;
+    expect(vllmOnly.panels.find((p) => p.title === "Requests running and waiting")!.targets.map((t) => t.expr)).toEqual(
+      [`sum by (service) (vllm:num_requests_running{${f}})`, `sum by (service) (vllm:num_requests_waiting{${f}})`],
+    );
   });
 
   it("draws the alert thresholds on the panels they belong to", () => {
     const gpu = dashboardsOf(devInput).find((d) => d.uid === "gpu-fleet-gpu")!;
     const steps = (title: string) => gpu.panels.find((p) => p.title === title)!.fieldConfig?.defaults.thresholds?.steps;
-    expect(steps("GPU memory used (% of GPU)")).toEqual([{ color: "green", value: null }, { color: "red", value: 85 }]);
-    expect(steps("GPU temperature")).toEqual([{ color: "green", value: null }, { color: "red", value: 83 }]);
-    const pipeline = dashboardsOf({ ...devInput, vectorizerStallMinutes: 20 }).find((d) => d.uid === "gpu-fleet-pipeline")!;
-    expect(pipeline.panels.find((p) => p.title === "Time since last progress")!.fieldConfig?.defaults.thresholds?.steps).toEqual([
+    expect(steps("GPU memory used (% of GPU)")).toEqual([
+      { color: "green", value: null },
+      { color: "red", value: 85 },
+    ]);
+    expect(steps("GPU temperature")).toEqual([
+      { color: "green", value: null },
+      { color: "red", value: 83 },
+    ]);
+    const pipeline = dashboardsOf({ ...devInput, vectorizerStallMinutes: 20 }).find(
+      (d) => d.uid === "gpu-fleet-pipeline",
+    )!;
+    expect(
+      pipeline.panels.find((p) => p.title === "Time since last progress")!.fieldConfig?.defaults.thresholds?.steps,
+    ).toEqual([
       { color: "green", value: null },
       { color: "red", value: 1200 },
     ]);
@@ -172,26 +228,37 @@ describe("dashboards", () => {
   it("leaves out panels and dashboards for exporters the stack does not run", () => {
     const pipeline = dashboardsOf(a100Input).find((d) => d.uid === "gpu-fleet-pipeline")!;
     expect(pipeline.panels.map((p) => p.title)).not.toContain("IRIS vector store");
-    const cpuOnly = dashboardsOf({ stack: "cpu", hosts: [{ name: "cpu0", address: "10.0.2.2", gpus: [] }], nimServices: [], iris: [{ host: "cpu0", address: "10.0.2.2", port: 52773 }] });
-    expect(cpuOnly.map((d) => [d.uid, d.panels.map((p) => p.title), d.templating.list.length])).toEqual([["gpu-fleet-pipeline", ["IRIS vector store"], 0]]);
+    const cpuOnly = dashboardsOf({
+      stack: "cpu",
+      hosts: [{ name: "cpu0", address: "10.0.2.2", gpus: [] }],
+      nimServices: [],
+      iris: [{ host: "cpu0", address: "10.0.2.2", port: 52773 }],
+    });
+    expect(cpuOnly.map((d) => [d.uid, d.panels.map((p) => p.title), d.templating.list.length])).toEqual([
+      ["gpu-fleet-pipeline", ["IRIS vector store"], 0],
+    ]);
   });
 
-  it.each(Object.entries(ALL_INPUTS))("gives every panel of the %s input a unique id, its own grid cell and the provisioned datasource", (_name, input) => {
-    for (const dashboard of dashboardsOf(input)) {
-      expect(dashboard.schemaVersion).toBe(42);
-      const ids = dashboard.panels.map((p) => p.id);
-      expect(new Set(ids).size).toBe(ids.length);
-      const cells = dashboard.panels.map((p) => `${p.gridPos?.x},${p.gridPos?.y}`);
-      expect(new Set(cells).size).toBe(cells.length);
-      for (const panel of dashboard.panels) {
-        expect(panel.datasource).toEqual({ type: "prometheus", uid: PROMETHEUS_DATASOURCE_UID });
-        expect(panel.targets.length).toBeGreaterThan(0);
-        expect(new Set(panel.targets.map((t) => t.refId)).size).toBe(panel.targets.length);
-        for (const t of panel.targets) expect(t.datasource).toEqual({ type: "prometheus", uid: PROMETHEUS_DATASOURCE_UID });
+  it.each(Object.entries(ALL_INPUTS))(
+    "gives every panel of the %s input a unique id, its own grid cell and the provisioned datasource",
+    (_name, input) => {
+      for (const dashboard of dashboardsOf(input)) {
+        expect(dashboard.schemaVersion).toBe(42);
+        const ids = dashboard.panels.map((p) => p.id);
+        expect(new Set(ids).size).toBe(ids.length);
+        const cells = dashboard.panels.map((p) => `${p.gridPos?.x},${p.gridPos?.y}`);
+        expect(new Set(cells).size).toBe(cells.length);
+        for (const panel of dashboard.panels) {
+          expect(panel.datasource).toEqual({ type: "prometheus", uid: PROMETHEUS_DATASOURCE_UID });
+          expect(panel.targets.length).toBeGreaterThan(0);
+          expect(new Set(panel.targets.map((t) => t.refId)).size).toBe(panel.targets.length);
+          for (const t of panel.targets)
+            expect(t.datasource).toEqual({ type: "prometheus", uid: PROMETHEUS_DATASOURCE_UID });
+        }
+        expect(JSON.parse(JSON.stringify(dashboard))).toEqual(dashboard);
       }
-      expect(JSON.parse(JSON.stringify(dashboard))).toEqual(dashboard);
-    }
-  });
+    },
+  );
 });
 
 describe("dashboards are type-checked against @grafana/schema", () => {
@@ -218,10 +285,17 @@ describe("dashboards are type-checked against @grafana/schema", () => {
     const repoOptions = JSON.parse(readFileSync(join(repo, "tsconfig.json"), "utf8")).compilerOptions;
     writeFileSync(
       join(dir, "tsconfig.json"),
-      JSON.stringify({ compilerOptions: { ...repoOptions, noEmit: true, typeRoots: [join(repo, "node_modules/@types")] }, files: ["bad.ts"] }),
+      JSON.stringify({
+        compilerOptions: { ...repoOptions, noEmit: true, typeRoots: [join(repo, "node_modules/@types")] },
+        files: ["bad.ts"],
+      }),
     );
     const tsc = join(repo, "node_modules/typescript/bin/tsc");
-    const result = spawnSync(process.execPath, [tsc, "-p", join(dir, "tsconfig.json")], { cwd: dir, encoding: "utf8", timeout: 120_000 });
+    const result = spawnSync(process.execPath, [tsc, "-p", join(dir, "tsconfig.json")], {
+      cwd: dir,
+      encoding: "utf8",
+      timeout: 120_000,
+    });
     const errors = (result.stdout + result.stderr)
       .split("\n")
       .filter((l) => l.includes("bad.ts("))

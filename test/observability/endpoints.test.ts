@@ -27,7 +27,12 @@ describe("observabilityEndpoints", () => {
   });
 
   it("uses the observability host's private address, ports and SSH user when told to", () => {
-    const grafana = observabilityEndpoints({ ...fixtureInput, observabilityHost: "gpu1", bind: "private", grafanaPort: 3300 })[1];
+    const grafana = observabilityEndpoints({
+      ...fixtureInput,
+      observabilityHost: "gpu1",
+      bind: "private",
+      grafanaPort: 3300,
+    })[1];
     expect(grafana).toEqual({
       name: "grafana",
       host: "gpu1",
@@ -49,7 +54,9 @@ describe("observabilityEndpoints", () => {
   });
 
   it("tunnels through the SSH address when it differs from the private one", () => {
-    const [prometheus] = observabilityEndpoints({ hosts: [{ name: "gpu0", address: "10.0.1.10", sshAddress: "54.1.2.3" }] });
+    const [prometheus] = observabilityEndpoints({
+      hosts: [{ name: "gpu0", address: "10.0.1.10", sshAddress: "54.1.2.3" }],
+    });
     expect(prometheus.sshTunnel).toBe("ssh -N -L 9090:127.0.0.1:9090 ubuntu@54.1.2.3");
   });
 
@@ -63,13 +70,23 @@ describe("observabilityEndpoints", () => {
       sshTunnel: "ssh -N -L 3000:127.0.0.1:3000 ubuntu@<address of gpu0>",
       localUrl: "http://localhost:3000/",
     });
-    expect(observabilityEndpoints({ hosts: [{ name: "gpu0" }], bind: "private" })[0].url).toBe("http://<private address of gpu0>:9090/");
+    expect(observabilityEndpoints({ hosts: [{ name: "gpu0" }], bind: "private" })[0].url).toBe(
+      "http://<private address of gpu0>:9090/",
+    );
   });
 
   it.each<[string, Parameters<typeof observabilityEndpoints>[0], string]>([
-    ["an unknown observability host", { ...devInput, observabilityHost: "nope" }, 'observability: observabilityHost "nope" is not in hosts (gpu0).'],
+    [
+      "an unknown observability host",
+      { ...devInput, observabilityHost: "nope" },
+      'observability: observabilityHost "nope" is not in hosts (gpu0).',
+    ],
     ["no hosts", { hosts: [] }, "observability: at least one host is required."],
-    ["a Grafana port out of range", { ...devInput, grafanaPort: 0 }, "observability: grafana port 0 must be an integer from 1 to 65535."],
+    [
+      "a Grafana port out of range",
+      { ...devInput, grafanaPort: 0 },
+      "observability: grafana port 0 must be an integer from 1 to 65535.",
+    ],
   ])("rejects %s", (_what, input, message) => {
     expect(() => observabilityEndpoints(input)).toThrow(new Error(message));
   });

@@ -1,9 +1,14 @@
 import { describe, expect, it } from "vitest";
 import { planFleet, validateStackConfig, type RawStackConfig } from "../../fleet";
-import { observabilityInputFromPlan, renderPlanRecordingRules, resolveObservabilityInput } from "../../renderers/observability";
+import {
+  observabilityInputFromPlan,
+  renderPlanRecordingRules,
+  resolveObservabilityInput,
+} from "../../renderers/observability";
 import { devInput } from "./fixtures";
 
-const plan = (raw: Record<string, unknown>) => planFleet(validateStackConfig({ ngcApiKey: "secret", ...raw } as RawStackConfig));
+const plan = (raw: Record<string, unknown>) =>
+  planFleet(validateStackConfig({ ngcApiKey: "secret", ...raw } as RawStackConfig));
 
 // Pulumi.dev.yaml: one g5.xlarge, Llama 3.1 8B on GPU 0 with an 8k context.
 const DEV = {
@@ -36,13 +41,24 @@ describe("observabilityInputFromPlan", () => {
           { name: "ocr", model: "rednote-hilab/dots.ocr", host: "dgx", gpus: [4] },
         ],
       }),
-      { stack: "a100", addresses: { dgx: "10.0.0.5" }, sshAddresses: { dgx: "bastion.example" }, sshUsers: { dgx: "admin" }, retentionDays: 30 },
+      {
+        stack: "a100",
+        addresses: { dgx: "10.0.0.5" },
+        sshAddresses: { dgx: "bastion.example" },
+        sshUsers: { dgx: "admin" },
+        retentionDays: 30,
+      },
     );
     expect(input.nimServices.map((s) => [s.name, s.engine, s.address])).toEqual([
       ["llm", "nim", "10.0.0.5"],
       ["ocr", "vllm", "10.0.0.5"],
     ]);
-    expect(input.hosts[0]).toMatchObject({ name: "dgx", address: "10.0.0.5", sshAddress: "bastion.example", sshUser: "admin" });
+    expect(input.hosts[0]).toMatchObject({
+      name: "dgx",
+      address: "10.0.0.5",
+      sshAddress: "bastion.example",
+      sshUser: "admin",
+    });
     expect(input.hosts[0].gpus.map((g) => [g.index, g.reservations.map((r) => r.service).join(",")])).toEqual([
       [0, ""],
       [1, ""],
@@ -57,6 +73,8 @@ describe("observabilityInputFromPlan", () => {
   });
 
   it("names the host whose address is missing", () => {
-    expect(() => observabilityInputFromPlan(plan(DEV), { stack: "dev", addresses: {} })).toThrow('observability: no address for host "gpu0"; addresses has none.');
+    expect(() => observabilityInputFromPlan(plan(DEV), { stack: "dev", addresses: {} })).toThrow(
+      'observability: no address for host "gpu0"; addresses has none.',
+    );
   });
 });

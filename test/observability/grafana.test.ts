@@ -1,5 +1,10 @@
 import { describe, expect, it } from "vitest";
-import { grafanaEnvironment, renderGrafanaDashboardProvider, renderGrafanaDatasource, resolveObservabilityInput } from "../../renderers/observability";
+import {
+  grafanaEnvironment,
+  renderGrafanaDashboardProvider,
+  renderGrafanaDatasource,
+  resolveObservabilityInput,
+} from "../../renderers/observability";
 import { devInput } from "./fixtures";
 import { writeTree, yamllintRelaxed } from "./tools";
 
@@ -20,7 +25,11 @@ datasources:
   });
 
   it("points Grafana at the private address when Prometheus listens there", () => {
-    expect(renderGrafanaDatasource(resolveObservabilityInput({ ...devInput, bind: "private", prometheusPort: 9191, scrapeIntervalSeconds: 30 }))).toContain(
+    expect(
+      renderGrafanaDatasource(
+        resolveObservabilityInput({ ...devInput, bind: "private", prometheusPort: 9191, scrapeIntervalSeconds: 30 }),
+      ),
+    ).toContain(
       "    url: http://10.0.1.10:9191\n    isDefault: true\n    editable: false\n    jsonData:\n      timeInterval: 30s\n",
     );
   });
@@ -52,12 +61,22 @@ providers:
       GF_ANALYTICS_REPORTING_ENABLED: "false",
       GF_ANALYTICS_CHECK_FOR_UPDATES: "false",
     });
-    const env = grafanaEnvironment(resolveObservabilityInput({ ...devInput, bind: "private", grafanaPort: 3300 }), "/secrets/pw");
-    expect([env.GF_SERVER_HTTP_ADDR, env.GF_SERVER_HTTP_PORT, env.GF_SECURITY_ADMIN_PASSWORD__FILE]).toEqual(["10.0.1.10", "3300", "/secrets/pw"]);
+    const env = grafanaEnvironment(
+      resolveObservabilityInput({ ...devInput, bind: "private", grafanaPort: 3300 }),
+      "/secrets/pw",
+    );
+    expect([env.GF_SERVER_HTTP_ADDR, env.GF_SERVER_HTTP_PORT, env.GF_SECURITY_ADMIN_PASSWORD__FILE]).toEqual([
+      "10.0.1.10",
+      "3300",
+      "/secrets/pw",
+    ]);
   });
 
   it("passes yamllint -d relaxed", () => {
-    const dir = writeTree({ "datasource.yml": renderGrafanaDatasource(resolveObservabilityInput(devInput)), "provider.yml": renderGrafanaDashboardProvider() });
+    const dir = writeTree({
+      "datasource.yml": renderGrafanaDatasource(resolveObservabilityInput(devInput)),
+      "provider.yml": renderGrafanaDashboardProvider(),
+    });
     expect(yamllintRelaxed(["datasource.yml", "provider.yml"], dir)).toEqual({ status: 0, problems: [] });
   });
 });

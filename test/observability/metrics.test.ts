@@ -16,8 +16,11 @@ describe("metrics catalog", () => {
         .filter((line) => line.startsWith("# TYPE "))
         .map((line) => line.split(" ").slice(2, 4)),
     );
-    const catalogued = Object.fromEntries(METRIC_CATALOG.filter((m) => m.exporter === "vectorizer").map((m) => [m.name, m.type]));
-    for (const [name, type] of Object.entries(catalogued)) expect({ name, type: exposed[name] }).toEqual({ name, type });
+    const catalogued = Object.fromEntries(
+      METRIC_CATALOG.filter((m) => m.exporter === "vectorizer").map((m) => [m.name, m.type]),
+    );
+    for (const [name, type] of Object.entries(catalogued))
+      expect({ name, type: exposed[name] }).toEqual({ name, type });
     expect(Object.keys(catalogued).sort()).toEqual([
       "gpu_fleet_vectorizer_chunks_done_total",
       "gpu_fleet_vectorizer_chunks_embedded_total",
@@ -29,7 +32,10 @@ describe("metrics catalog", () => {
 
   it("cites the DCGM exporter's default counters for every DCGM field", () => {
     for (const metric of METRIC_CATALOG.filter((m) => m.name.startsWith("DCGM_"))) {
-      expect([metric.exporter, metric.source]).toEqual(["dcgm-exporter", "https://github.com/NVIDIA/dcgm-exporter/blob/main/etc/default-counters.csv"]);
+      expect([metric.exporter, metric.source]).toEqual([
+        "dcgm-exporter",
+        "https://github.com/NVIDIA/dcgm-exporter/blob/main/etc/default-counters.csv",
+      ]);
     }
   });
 });

@@ -1,5 +1,9 @@
 import { describe, expect, it } from "vitest";
-import { prometheusCommandLine, renderPrometheusConfig, resolveObservabilityInput } from "../../renderers/observability";
+import {
+  prometheusCommandLine,
+  renderPrometheusConfig,
+  resolveObservabilityInput,
+} from "../../renderers/observability";
 import { ALL_INPUTS, devInput } from "./fixtures";
 import { runTool, writeTree, yamllintRelaxed } from "./tools";
 
@@ -86,6 +90,8 @@ scrape_configs:
       "--storage.tsdb.retention.time=30d",
       "--web.listen-address=127.0.0.1:9090",
     ]);
-    expect(prometheusCommandLine(resolveObservabilityInput({ ...devInput, bind: "private" }))[3]).toBe("--web.listen-address=10.0.1.10:9090");
+    expect(prometheusCommandLine(resolveObservabilityInput({ ...devInput, bind: "private" }))[3]).toBe(
+      "--web.listen-address=10.0.1.10:9090",
+    );
   });
 });

@@ -95,9 +95,21 @@ describe("plan recording rules", () => {
   it("sums two services sharing one GPU and names both", () => {
     const rules = renderPlanRecordingRules(resolveObservabilityInput(fixtureInput));
     expect(rules.filter((r) => r.record === "gpu_fleet:planned_reservation_mib")).toEqual([
-      { record: "gpu_fleet:planned_reservation_mib", expr: "vector(20725)", labels: { host: "gpu0", gpu: "0", services: "llm" } },
-      { record: "gpu_fleet:planned_reservation_mib", expr: "vector(10240)", labels: { host: "gpu1", gpu: "0", services: "embed,rerank" } },
-      { record: "gpu_fleet:planned_reservation_mib", expr: "vector(0)", labels: { host: "gpu1", gpu: "1", services: "none" } },
+      {
+        record: "gpu_fleet:planned_reservation_mib",
+        expr: "vector(20725)",
+        labels: { host: "gpu0", gpu: "0", services: "llm" },
+      },
+      {
+        record: "gpu_fleet:planned_reservation_mib",
+        expr: "vector(10240)",
+        labels: { host: "gpu1", gpu: "0", services: "embed,rerank" },
+      },
+      {
+        record: "gpu_fleet:planned_reservation_mib",
+        expr: "vector(0)",
+        labels: { host: "gpu1", gpu: "1", services: "none" },
+      },
     ]);
   });
 });
@@ -134,7 +146,9 @@ describe("alert rules", () => {
   });
 
   it("takes the stall time and reservation tolerance from the input", () => {
-    const rules = renderAlertRules(resolveObservabilityInput({ ...devInput, vectorizerStallMinutes: 30, reservationToleranceMiB: 0 }));
+    const rules = renderAlertRules(
+      resolveObservabilityInput({ ...devInput, vectorizerStallMinutes: 30, reservationToleranceMiB: 0 }),
+    );
     expect(rules.find((r) => r.alert === ALERT.vectorizerStalled)?.expr).toContain("> 1800)");
     expect(rules.find((r) => r.alert === ALERT.gpuMemoryAboveReservation)?.expr).toBe(
       "(DCGM_FI_DEV_FB_USED > on(host, gpu) group_left() gpu_fleet:planned_reservation_mib) * on(host, gpu) group_left(services, reserved_mib) gpu_fleet:gpu_plan_info",
@@ -178,14 +192,54 @@ describe("the promtool unit tests catch broken rules", () => {
   const rendered = renderRules(fixtureInput);
 
   it.each([
-    ["memory threshold raised from 85% to 95%", "> 85)", "> 95)", "GpuMemoryHigh: GPU 0 of gpu1 at 86.0% fires after 5m"],
-    ["memory for: doubled", "for: 5m\n        labels:\n          severity: warning", "for: 10m\n        labels:\n          severity: warning", "GpuMemoryHigh: GPU 0 of gpu1 at 86.0% fires after 5m"],
-    ["the plan's memory_alert label ignored", '{memory_alert="enabled"}', "", "GpuMemoryHigh: GPU 0 of gpu0, reserved 90.0% by the plan, stays silent at its reservation"],
-    ["temperature compared with >= instead of >", "DCGM_FI_DEV_GPU_TEMP > 83", "DCGM_FI_DEV_GPU_TEMP >= 83", "at exactly 83 °C stays silent"],
-    ["NIM alert without for:", "for: 2m\n        labels:\n          severity: critical\n        annotations:\n          summary: Model service", "labels:\n          severity: critical\n        annotations:\n          summary: Model service", "NimNotReady: llm down fires after 2m"],
-    ["stall read from the live gauge, so a crashed vectorizer goes quiet", "time() - last_over_time(gpu_fleet_vectorizer_last_progress_timestamp_seconds{job=\"vectorizer\"}[1h])", "time() - gpu_fleet_vectorizer_last_progress_timestamp_seconds{job=\"vectorizer\"}", "stopped reporting with work left fires"],
-    ["reservation compared one-to-one, losing DCGM's labels", "on(host, gpu) group_left() (", "on(host, gpu) (", "GpuMemoryAboveReservation: every GPU of gpu0 1 MiB above plan"],
-    ["GPUs missing from the plan hidden", " or on(host, gpu) ((100 * DCGM_FI_DEV_FB_USED", " and on(host, gpu) ((100 * DCGM_FI_DEV_FB_USED", "(not in the plan) at 86.0% fires after 5m"],
+    [
+      "memory threshold raised from 85% to 95%",
+      "> 85)",
+      "> 95)",
+      "GpuMemoryHigh: GPU 0 of gpu1 at 86.0% fires after 5m",
+    ],
+    [
+      "memory for: doubled",
+      "for: 5m\n        labels:\n          severity: warning",
+      "for: 10m\n        labels:\n          severity: warning",
+      "GpuMemoryHigh: GPU 0 of gpu1 at 86.0% fires after 5m",
+    ],
+    [
+      "the plan's memory_alert label ignored",
+      '{memory_alert="enabled"}',
+      "",
+      "GpuMemoryHigh: GPU 0 of gpu0, reserved 90.0% by the plan, stays silent at its reservation",
+    ],
+    [
+      "temperature compared with >= instead of >",
+      "DCGM_FI_DEV_GPU_TEMP > 83",
+      "DCGM_FI_DEV_GPU_TEMP >= 83",
+      "at exactly 83 °C stays silent",
+    ],
+    [
+      "NIM alert without for:",
+      "for: 2m\n        labels:\n          severity: critical\n        annotations:\n          summary: Model service",
+      "labels:\n          severity: critical\n        annotations:\n          summary: Model service",
+      "NimNotReady: llm down fires after 2m",
+    ],
+    [
+      "stall read from the live gauge, so a crashed vectorizer goes quiet",
+      'time() - last_over_time(gpu_fleet_vectorizer_last_progress_timestamp_seconds{job="vectorizer"}[1h])',
+      'time() - gpu_fleet_vectorizer_last_progress_timestamp_seconds{job="vectorizer"}',
+      "stopped reporting with work left fires",
+    ],
+    [
+      "reservation compared one-to-one, losing DCGM's labels",
+      "on(host, gpu) group_left() (",
+      "on(host, gpu) (",
+      "GpuMemoryAboveReservation: every GPU of gpu0 1 MiB above plan",
+    ],
+    [
+      "GPUs missing from the plan hidden",
+      " or on(host, gpu) ((100 * DCGM_FI_DEV_FB_USED",
+      " and on(host, gpu) ((100 * DCGM_FI_DEV_FB_USED",
+      "(not in the plan) at 86.0% fires after 5m",
+    ],
   ])("alert rules with %s fail", (_what, from, to, failingTest) => {
     const result = promtoolTest({ ...rendered, rules: mutate(rendered.rules, from, to) });
     expect(result.status).toBe(1);
@@ -198,8 +252,12 @@ describe("the promtool unit tests catch broken rules", () => {
     expect(result.status).toBe(1);
     // promtool names a failing PromQL test by its expression, and shows the value it got.
     expect(result.output).toContain('expr: "gpu_fleet:planned_reservation_mib{host=\\"gpu1\\"}"');
-    expect(result.output).toContain('got: {__name__="gpu_fleet:planned_reservation_mib", gpu="0", host="gpu1", services="embed,rerank"} 1.0241E+04');
-    expect(result.output).toContain("GpuMemoryAboveReservation: every GPU of gpu1 1 MiB above plan + 256 MiB fires after 5m");
+    expect(result.output).toContain(
+      'got: {__name__="gpu_fleet:planned_reservation_mib", gpu="0", host="gpu1", services="embed,rerank"} 1.0241E+04',
+    );
+    expect(result.output).toContain(
+      "GpuMemoryAboveReservation: every GPU of gpu1 1 MiB above plan + 256 MiB fires after 5m",
+    );
   });
 
   it("a deliberately wrong expected annotation fails", () => {
@@ -244,7 +302,8 @@ describe("generated unit tests", () => {
   it("fire the memory alert on a shared GPU with its services named, exactly at its for: duration", () => {
     const file = buildAlertRuleTests(resolveObservabilityInput(fixtureInput));
     const memory = file.tests.find((t) => t.name === "GpuMemoryHigh: GPU 0 of gpu1 at 86.0% fires after 5m")!;
-    const labels = 'job="dcgm", instance="10.0.1.11:9400", host="gpu1", service="dcgm-exporter", gpu="0", UUID="GPU-test-gpu1-0", device="nvidia0", modelName="NVIDIA L4"';
+    const labels =
+      'job="dcgm", instance="10.0.1.11:9400", host="gpu1", service="dcgm-exporter", gpu="0", UUID="GPU-test-gpu1-0", device="nvidia0", modelName="NVIDIA L4"';
     expect(memory.input_series).toEqual([
       { series: `DCGM_FI_DEV_FB_USED{${labels}}`, values: "19810x10" },
       { series: `DCGM_FI_DEV_FB_FREE{${labels}}`, values: "3224x10" },
@@ -270,7 +329,8 @@ describe("generated unit tests", () => {
             },
             exp_annotations: {
               summary: "GPU 0 on gpu1 uses 86.0% of its memory",
-              description: "GPU 0 (NVIDIA L4) on host gpu1 has used more than 85% of its memory for 5m. Services planned on it: embed,rerank.",
+              description:
+                "GPU 0 (NVIDIA L4) on host gpu1 has used more than 85% of its memory for 5m. Services planned on it: embed,rerank.",
             },
           },
         ],
@@ -281,17 +341,38 @@ describe("generated unit tests", () => {
   it("expects a vLLM-served model's alert under the vllm job", () => {
     const file = buildAlertRuleTests(resolveObservabilityInput(a100Input));
     const ocr = file.tests.find((t) => t.name === "NimNotReady: ocr down fires after 2m")!;
-    expect(ocr.input_series).toEqual([{ series: 'up{job="vllm", instance="10.0.0.5:8003", host="dgx", service="ocr"}', values: "0x7" }]);
+    expect(ocr.input_series).toEqual([
+      { series: 'up{job="vllm", instance="10.0.0.5:8003", host="dgx", service="ocr"}', values: "0x7" },
+    ]);
     expect(ocr.alert_rule_test?.[1].exp_alerts[0].exp_annotations.description).toBe(
       "Prometheus has not been able to scrape the metrics of vllm service ocr on host dgx (10.0.0.5:8003) for 2m: the container is down, still loading, or out of GPU memory.",
     );
   });
 
   it("checks the over-reservation alert on all eight A100 GPUs, spare ones included", () => {
-    const file = parse(renderAlertRuleTests(resolveObservabilityInput(a100Input))) as ReturnType<typeof buildAlertRuleTests>;
-    const firing = file.tests.find((t) => t.name === "GpuMemoryAboveReservation: every GPU of dgx 1 MiB above plan + 256 MiB fires after 5m");
-    expect(firing?.input_series.map((s) => s.values)).toEqual(["16641x10", "8449x10", "73985x10", "73985x10", "12545x10", "257x10", "257x10", "257x10"]);
-    expect(firing?.alert_rule_test?.[1].exp_alerts.map((a) => [a.exp_labels.gpu, a.exp_labels.services, a.exp_labels.reserved_mib])).toEqual([
+    const file = parse(renderAlertRuleTests(resolveObservabilityInput(a100Input))) as ReturnType<
+      typeof buildAlertRuleTests
+    >;
+    const firing = file.tests.find(
+      (t) => t.name === "GpuMemoryAboveReservation: every GPU of dgx 1 MiB above plan + 256 MiB fires after 5m",
+    );
+    expect(firing?.input_series.map((s) => s.values)).toEqual([
+      "16641x10",
+      "8449x10",
+      "73985x10",
+      "73985x10",
+      "12545x10",
+      "257x10",
+      "257x10",
+      "257x10",
+    ]);
+    expect(
+      firing?.alert_rule_test?.[1].exp_alerts.map((a) => [
+        a.exp_labels.gpu,
+        a.exp_labels.services,
+        a.exp_labels.reserved_mib,
+      ]),
+    ).toEqual([
       ["0", "asr", "16384"],
       ["1", "embed", "8192"],
       ["2", "llm", "73728"],

@@ -7,7 +7,14 @@ import { ROOT, runCli } from "../helpers/runCli";
 // The layout of the 8x A100 node this stack replaces, in models and precisions that fit.
 const A100_MAP = [
   { index: 0, reservedMiB: 4038, reservations: [{ service: "asr", reservedMiB: 4038 }] },
-  { index: 1, reservedMiB: 9595, reservations: [{ service: "embed", reservedMiB: 1664 }, { service: "rerank", reservedMiB: 7931 }] },
+  {
+    index: 1,
+    reservedMiB: 9595,
+    reservations: [
+      { service: "embed", reservedMiB: 1664 },
+      { service: "rerank", reservedMiB: 7931 },
+    ],
+  },
   { index: 2, reservedMiB: 73728, reservations: [{ service: "llm", reservedMiB: 73728 }] },
   { index: 3, reservedMiB: 73728, reservations: [{ service: "llm", reservedMiB: 73728 }] },
   { index: 4, reservedMiB: 73728, reservations: [{ service: "ocr", reservedMiB: 73728 }] },
@@ -26,7 +33,13 @@ describe("the a100 stack", () => {
 
   it("plans the documents' GPU distribution on a p4de.24xlarge", () => {
     expect(report.hosts).toHaveLength(1);
-    expect(report.hosts[0]).toMatchObject({ name: "a100", kind: "ec2", instanceType: "p4de.24xlarge", hourlyUsd: 27.44705, interconnect: "nvswitch" });
+    expect(report.hosts[0]).toMatchObject({
+      name: "a100",
+      kind: "ec2",
+      instanceType: "p4de.24xlarge",
+      hourlyUsd: 27.44705,
+      interconnect: "nvswitch",
+    });
     expect(report.hosts[0].gpus).toEqual(A100_MAP);
     expect(report.violations).toEqual([]);
   });
@@ -34,7 +47,12 @@ describe("the a100 stack", () => {
   it("runs the 70B LLM with tensor parallelism 2 at a context that fits, since A100s have no fp8", () => {
     const llm = report.services.find((s: any) => s.name === "llm");
     expect(llm).toMatchObject({ gpus: [2, 3], tensorParallel: 2, precision: "bf16", maxModelLen: 32768, fits: true });
-    expect(llm.estimate).toEqual({ weightsMiBPerGpu: 67286, kvBytesPerToken: 327680, overheadMiB: 1024, maxContextTokens: 34672 });
+    expect(llm.estimate).toEqual({
+      weightsMiBPerGpu: 67286,
+      kvBytesPerToken: 327680,
+      overheadMiB: 1024,
+      maxContextTokens: 34672,
+    });
   });
 
   it("targets an existing on-prem 8x A100 machine by config with the same map", () => {
@@ -47,7 +65,13 @@ describe("the a100 stack", () => {
     const r = runCli("cli/plan.ts", [path, "--json"]);
     expect(r.code).toBe(0);
     const onprem = JSON.parse(r.stdout);
-    expect(onprem.hosts[0]).toMatchObject({ name: "a100", kind: "existing", instanceType: null, hourlyUsd: null, interconnect: "nvswitch" });
+    expect(onprem.hosts[0]).toMatchObject({
+      name: "a100",
+      kind: "existing",
+      instanceType: null,
+      hourlyUsd: null,
+      interconnect: "nvswitch",
+    });
     expect(onprem.hosts[0].gpus).toEqual(A100_MAP);
     expect(onprem.resources.filter((r: any) => r.type.startsWith("aws:"))).toEqual([]);
   });
@@ -55,7 +79,9 @@ describe("the a100 stack", () => {
   it("renders the GPU map as Markdown for a pull request", () => {
     const r = runCli("cli/plan.ts", ["a100", "--format", "md"]);
     expect(r.code).toBe(0);
-    expect(r.stdout).toContain("| 1 | embed (1,664), rerank (7,931) | nvidia/nv-embedqa-e5-v5, nvidia/nv-rerankqa-mistral-4b-v3 | 9,595 | 77,824 | 68,229 |");
+    expect(r.stdout).toContain(
+      "| 1 | embed (1,664), rerank (7,931) | nvidia/nv-embedqa-e5-v5, nvidia/nv-rerankqa-mistral-4b-v3 | 9,595 | 77,824 | 68,229 |",
+    );
     expect(r.stdout).toContain("| 5 | spare | — | 0 | 77,824 | 77,824 |");
   });
 });

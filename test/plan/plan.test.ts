@@ -57,7 +57,16 @@ describe("npm run plan -- dev --json", () => {
         hourlyUsd: 1.006,
         gpuCount: 1,
         interconnect: "single",
-        gpus: [{ index: 0, model: "A10G", memoryMiB: 23028, usableMiB: 21876, reservedMiB: 20725, reservations: [{ service: "llm", reservedMiB: 20725 }] }],
+        gpus: [
+          {
+            index: 0,
+            model: "A10G",
+            memoryMiB: 23028,
+            usableMiB: 21876,
+            reservedMiB: 20725,
+            reservations: [{ service: "llm", reservedMiB: 20725 }],
+          },
+        ],
       },
     ]);
     expect(report.services).toHaveLength(1);
@@ -79,10 +88,22 @@ describe("npm run plan -- dev --json", () => {
 
   it("lists every registered resource with its parent", () => {
     expect(report.resources).toContainEqual({ type: "gpu-fleet:index:GpuHost", name: "gpu0", parent: null });
-    expect(report.resources).toContainEqual({ type: "aws:ec2/instance:Instance", name: "gpu0-instance", parent: "gpu0" });
+    expect(report.resources).toContainEqual({
+      type: "aws:ec2/instance:Instance",
+      name: "gpu0-instance",
+      parent: "gpu0",
+    });
     expect(report.resources).toContainEqual({ type: "command:remote:Command", name: "llm-container", parent: "llm" });
-    expect(report.resources).toContainEqual({ type: "gpu-fleet:index:ObservabilityStack", name: "observability", parent: null });
-    expect(report.resources).toContainEqual({ type: "command:remote:Command", name: "observability-prometheus", parent: "observability" });
+    expect(report.resources).toContainEqual({
+      type: "gpu-fleet:index:ObservabilityStack",
+      name: "observability",
+      parent: null,
+    });
+    expect(report.resources).toContainEqual({
+      type: "command:remote:Command",
+      name: "observability-prometheus",
+      parent: "observability",
+    });
     expect(report.resources).toHaveLength(22);
   });
 
@@ -95,7 +116,12 @@ describe("npm run plan -- dev --json", () => {
       "gpu0-provision.create.sh",
       "gpu0-verify-gpus.create.sh",
     ]);
-    expect(readdirSync(join(outDir, "llm")).sort()).toEqual(["llm-container.create.sh", "llm-container.delete.sh", "llm-ngc-key.create.sh", "llm-ngc-key.delete.sh"]);
+    expect(readdirSync(join(outDir, "llm")).sort()).toEqual([
+      "llm-container.create.sh",
+      "llm-container.delete.sh",
+      "llm-ngc-key.create.sh",
+      "llm-ngc-key.delete.sh",
+    ]);
     // Prometheus' and Grafana's files name the host's private IP, unknown until the instance exists:
     // in a preview their scripts are unknown too, so only the exporters and the password step are written.
     expect(readdirSync(join(outDir, "observability")).sort()).toEqual([
@@ -114,7 +140,9 @@ describe("npm run plan -- dev --json", () => {
         expect(lint.status, f).toBe(0);
       }
     }
-    const schema = spawnSync("cloud-init", ["schema", "-c", join(outDir, "gpu0", "gpu0-instance.user-data.yaml")], { encoding: "utf8" });
+    const schema = spawnSync("cloud-init", ["schema", "-c", join(outDir, "gpu0", "gpu0-instance.user-data.yaml")], {
+      encoding: "utf8",
+    });
     expect(schema.stdout.trim()).toBe(`Valid cloud-config: ${join(outDir, "gpu0", "gpu0-instance.user-data.yaml")}`);
     expect(JSON.parse(readFileSync(join(outDir, "plan.json"), "utf8"))).toEqual(report);
   });
@@ -164,7 +192,9 @@ describe("exit codes", () => {
     const r = plan(path, "--json");
     expect(r.code).toBe(2);
     expect(r.stdout).toBe("");
-    expect(r.stderr).toBe(`invalid stack config ${path}:\n  gpu-fleet:services[1].gpus[0]: device 3 does not exist on host "gpu0" (g5.xlarge has GPU 0 only)\n`);
+    expect(r.stderr).toBe(
+      `invalid stack config ${path}:\n  gpu-fleet:services[1].gpus[0]: device 3 does not exist on host "gpu0" (g5.xlarge has GPU 0 only)\n`,
+    );
   });
 
   it("exits 2 for a plaintext NGC key and a missing SSH key, listing both", () => {
@@ -228,9 +258,13 @@ describe("exit codes", () => {
   it("exits 2 with usage for a missing stack file or a bad option", () => {
     const missing = plan("nosuchstack");
     expect(missing.code).toBe(2);
-    expect(missing.stderr).toBe(`stack config ${join(ROOT, "Pulumi.nosuchstack.yaml")} does not exist; expected a stack name (Pulumi.<stack>.yaml) or a path\n`);
+    expect(missing.stderr).toBe(
+      `stack config ${join(ROOT, "Pulumi.nosuchstack.yaml")} does not exist; expected a stack name (Pulumi.<stack>.yaml) or a path\n`,
+    );
     const bad = plan("dev", "--format", "html");
     expect(bad.code).toBe(2);
-    expect(bad.stderr).toBe("--format html: expected text or md\nusage: npm run plan -- <stack|path> [--json] [--out DIR] [--format text|md]\n");
+    expect(bad.stderr).toBe(
+      "--format html: expected text or md\nusage: npm run plan -- <stack|path> [--json] [--out DIR] [--format text|md]\n",
+    );
   });
 });

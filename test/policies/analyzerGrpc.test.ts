@@ -50,14 +50,21 @@ function onTheWire(resources: readonly EvaluatedResource[]): WireResource[] {
       name: r.name,
       parent: urnOf(r.type.startsWith("aws:") || r.name.startsWith("dgx-") ? components[0] : components[1]),
       props: Object.fromEntries(
-        Object.entries(r.props).map(([k, v]) => [k, k === "connection" || (k === "stdin" && r.name.endsWith("-ngc-key")) ? wireSecret(v) : v]),
+        Object.entries(r.props).map(([k, v]) => [
+          k,
+          k === "connection" || (k === "stdin" && r.name.endsWith("-ngc-key")) ? wireSecret(v) : v,
+        ]),
       ),
     })),
   ];
 }
 
 /** What the pack must report for these resources: evaluatePolicies' result, as the SDK formats diagnostics. */
-function expectedFromPlan(resources: readonly EvaluatedResource[], config?: PolicyPackConfig, only: "resource" | "stack" = "resource"): Diagnostic[] {
+function expectedFromPlan(
+  resources: readonly EvaluatedResource[],
+  config?: PolicyPackConfig,
+  only: "resource" | "stack" = "resource",
+): Diagnostic[] {
   return evaluatePolicies(resources, config)
     .filter((v) => (only === "stack" ? v.resource === null : v.resource !== null))
     .map((v) => ({
@@ -77,17 +84,27 @@ async function registeredA100Stack(): Promise<EvaluatedResource[]> {
   const file = readStackFile("a100", path.resolve(__dirname, "../.."));
   pulumi.runtime.setAllConfig(file.config, file.secretKeys);
   const { deployFleet, stackOutputs } = await import("../../stacks/fleet");
-  const preview = await previewProgram(() => stackOutputs(deployFleet()), { project: "gpu-fleet", stack: file.stack, config: file.config, secretKeys: file.secretKeys });
+  const preview = await previewProgram(() => stackOutputs(deployFleet()), {
+    project: "gpu-fleet",
+    stack: file.stack,
+    config: file.config,
+    secretKeys: file.secretKeys,
+  });
   return preview.resources.map((r) => ({ type: r.type, name: r.name, urn: r.urn, props: r.inputs }));
 }
 
 /** Mock-runtime inputs as the engine puts them on the wire: pulumi.unknown becomes the sentinel, undefined is dropped. */
 function mockInputsOnTheWire(value: unknown): unknown {
-  if (pulumi.Output.isInstance(value)) throw new Error("inputs reach the mock monitor resolved; an Output here means the recorder changed");
+  if (pulumi.Output.isInstance(value))
+    throw new Error("inputs reach the mock monitor resolved; an Output here means the recorder changed");
   if (pulumi.isUnknown(value)) return WIRE_UNKNOWN;
   if (Array.isArray(value)) return value.map(mockInputsOnTheWire);
   if (typeof value !== "object" || value === null) return value;
-  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined).map(([k, v]) => [k, mockInputsOnTheWire(v)]));
+  return Object.fromEntries(
+    Object.entries(value)
+      .filter(([, v]) => v !== undefined)
+      .map(([k, v]) => [k, mockInputsOnTheWire(v)]),
+  );
 }
 
 let pack: PolicyPackProcess;
@@ -103,7 +120,8 @@ afterAll(async () => {
 
 async function analyzeEach(resources: readonly WireResource[]): Promise<Diagnostic[]> {
   const out: Diagnostic[] = [];
-  for (const r of resources) out.push(...diagnosticsOf(await rpc<pb.AnalyzeResponse>((cb) => pack.client.analyze(analyzeRequest(r), cb))));
+  for (const r of resources)
+    out.push(...diagnosticsOf(await rpc<pb.AnalyzeResponse>((cb) => pack.client.analyze(analyzeRequest(r), cb))));
   return out;
 }
 
@@ -115,25 +133,43 @@ describe("the policy pack process, driven as the Pulumi CLI drives it", () => {
     expect(pack.port).toBeGreaterThan(0);
     const info = await rpc<PluginInfo>((cb) => pack.client.getPluginInfo(empty(), cb));
     expect(info.getVersion()).toBe("1.21.0");
-    const handshake = rpc((cb) => pack.client.handshake(new pb.AnalyzerHandshakeRequest().setEngineAddress("127.0.0.1:0").setRootDirectory(".").setProgramDirectory("."), cb));
+    const handshake = rpc((cb) =>
+      pack.client.handshake(
+        new pb.AnalyzerHandshakeRequest()
+          .setEngineAddress("127.0.0.1:0")
+          .setRootDirectory(".")
+          .setProgramDirectory("."),
+        cb,
+      ),
+    );
     await expect(handshake).rejects.toMatchObject({ code: grpc.status.UNIMPLEMENTED });
   });
 
   it("accepts the stack's configuration (ConfigureStack)", async () => {
-    const request = new pb.AnalyzerStackConfigureRequest().setStack("a100").setProject("gpu-fleet").setOrganization("organization").setDryRun(true);
+    const request = new pb.AnalyzerStackConfigureRequest()
+      .setStack("a100")
+      .setProject("gpu-fleet")
+      .setOrganization("organization")
+      .setDryRun(true);
     request.getTagsMap().set("gpu-fleet:hosts", "1");
-    await expect(rpc((cb) => pack.client.configureStack(request, cb))).resolves.toBeInstanceOf(pb.AnalyzerStackConfigureResponse);
+    await expect(rpc((cb) => pack.client.configureStack(request, cb))).resolves.toBeInstanceOf(
+      pb.AnalyzerStackConfigureResponse,
+    );
   });
 
   it("describes the pack (GetAnalyzerInfo): name, version from package.json, every policy with its level and config schema", async () => {
     const info = await rpc<pb.AnalyzerInfo>((cb) => pack.client.getAnalyzerInfo(empty(), cb));
     expect([info.getName(), info.getVersion(), info.getSupportsconfig()]).toEqual(["gpu-fleet", "0.1.0", true]);
-    expect(info.getPoliciesList().map((p) => [p.getName(), p.getDescription(), levelName(p.getEnforcementlevel())])).toEqual(
-      POLICIES.map((p) => [p.name, p.description, p.enforcementLevel]),
-    );
+    expect(
+      info.getPoliciesList().map((p) => [p.getName(), p.getDescription(), levelName(p.getEnforcementlevel())]),
+    ).toEqual(POLICIES.map((p) => [p.name, p.description, p.enforcementLevel]));
     const cost = info.getPoliciesList().find((p) => p.getName() === COST_CHECK)!;
     expect(cost.getConfigschema()!.getProperties()!.toJavaScript()).toEqual({
-      maxHourlyUsd: { type: "number", exclusiveMinimum: 0, description: "Maximum on-demand US dollars per hour for the stack's GPU hosts; no limit when unset." },
+      maxHourlyUsd: {
+        type: "number",
+        exclusiveMinimum: 0,
+        description: "Maximum on-demand US dollars per hour for the stack's GPU hosts; no limit when unset.",
+      },
     });
   });
 
@@ -144,8 +180,14 @@ describe("the policy pack process, driven as the Pulumi CLI drives it", () => {
   });
 
   it("finds nothing in what the real a100 stack program registers in a preview, and agrees with evaluatePolicies", async () => {
-    expect(realA100.map((r) => r.name)).toEqual(expect.arrayContaining(["a100-instance", "a100-sg", "a100-data", "a100-ledger", "llm-ngc-key", "llm-container"]));
-    const wire = realA100.map((r) => ({ type: r.type, name: r.name, props: mockInputsOnTheWire(r.props) as Record<string, unknown> }));
+    expect(realA100.map((r) => r.name)).toEqual(
+      expect.arrayContaining(["a100-instance", "a100-sg", "a100-data", "a100-ledger", "llm-ngc-key", "llm-container"]),
+    );
+    const wire = realA100.map((r) => ({
+      type: r.type,
+      name: r.name,
+      props: mockInputsOnTheWire(r.props) as Record<string, unknown>,
+    }));
     // The preview really has unknowns (the instance address in every SSH connection) and secrets (the key on stdin).
     expect(JSON.stringify(wire)).toContain(WIRE_UNKNOWN);
     expect(wire.find((r) => r.name === "llm-ngc-key")!.props.stdin).toEqual(wireSecret("NGC_API_KEY=[secret]\n"));
@@ -182,9 +224,19 @@ describe("the policy pack process, driven as the Pulumi CLI drives it", () => {
     const resources = [
       securityGroup("dgx", ["0.0.0.0/0"]),
       { ...dataVolume(), props: { ...dataVolume().props, encrypted: false } },
-      ...a100Stack().filter((r) => r.name === "llm-container").map((r) => ({ ...r, props: { ...r.props, create: `docker run -e NGC_API_KEY=nvapi-${"Q".repeat(64)} nvcr.io/nim/meta/llama-3.1-70b-instruct:1.3.3` } })),
+      ...a100Stack()
+        .filter((r) => r.name === "llm-container")
+        .map((r) => ({
+          ...r,
+          props: {
+            ...r.props,
+            create: `docker run -e NGC_API_KEY=nvapi-${"Q".repeat(64)} nvcr.io/nim/meta/llama-3.1-70b-instruct:1.3.3`,
+          },
+        })),
     ];
-    const wire = onTheWire(resources).map((r) => (r.name === "llm-container" ? { ...r, props: { ...r.props, create: wireSecret(r.props.create) } } : r));
+    const wire = onTheWire(resources).map((r) =>
+      r.name === "llm-container" ? { ...r, props: { ...r.props, create: wireSecret(r.props.create) } } : r,
+    );
     const diagnostics = await analyzeEach(wire);
     expect(diagnostics.map((d) => [d.policy, d.enforcement, d.message.split("\n")[1]])).toEqual([
       [
@@ -192,7 +244,11 @@ describe("the policy pack process, driven as the Pulumi CLI drives it", () => {
         "mandatory",
         'security group "dgx-sg" ingress[0] opens port 22 (SSH) over tcp to 0.0.0.0/0; allow only the addresses that need it (for SSH, gpu-fleet:hosts[].sshAllowedCidrs) — GPU hosts serve nothing to the whole internet',
       ],
-      ["ebs-volumes-encrypted", "mandatory", 'EBS volume "dgx-data" is not encrypted (encrypted is false); set encrypted: true — the disk holds model caches, vector data and the NGC key file'],
+      [
+        "ebs-volumes-encrypted",
+        "mandatory",
+        'EBS volume "dgx-data" is not encrypted (encrypted is false); set encrypted: true — the disk holds model caches, vector data and the NGC key file',
+      ],
       [
         "no-plaintext-secrets",
         "mandatory",
@@ -218,7 +274,9 @@ describe("the policy pack process, driven as the Pulumi CLI drives it", () => {
 
   it("keeps every GPU check failing, never advisory, when a preview cannot see the ledger", async () => {
     const preview = onTheWire(a100Stack()).map((r) =>
-      r.name === "dgx-ledger" ? { ...r, props: { ...r.props, stdin: WIRE_UNKNOWN, connection: WIRE_UNKNOWN, triggers: [WIRE_UNKNOWN] } } : r,
+      r.name === "dgx-ledger"
+        ? { ...r, props: { ...r.props, stdin: WIRE_UNKNOWN, connection: WIRE_UNKNOWN, triggers: [WIRE_UNKNOWN] } }
+        : r,
     );
     const diagnostics = await analyzeEach(preview);
     const cannot = (subject: string) =>
@@ -238,7 +296,12 @@ describe("the policy pack process, driven as the Pulumi CLI drives it", () => {
   it("passes a preview where only provider-computed values are unknown (instance address, AMI)", async () => {
     const preview = onTheWire(a100Stack()).map((r) => ({
       ...r,
-      props: Object.fromEntries(Object.entries(r.props).map(([k, v]) => [k, k === "connection" || k === "ami" || k === "triggers" ? WIRE_UNKNOWN : v])),
+      props: Object.fromEntries(
+        Object.entries(r.props).map(([k, v]) => [
+          k,
+          k === "connection" || k === "ami" || k === "triggers" ? WIRE_UNKNOWN : v,
+        ]),
+      ),
     }));
     expect(await analyzeEach(preview)).toEqual([]);
   });
@@ -246,8 +309,22 @@ describe("the policy pack process, driven as the Pulumi CLI drives it", () => {
   it("applies policy config (Configure): PCIe tensor parallelism made mandatory, a cost ceiling on the stack", async () => {
     const config: PolicyPackConfig = { [CHECKS.pcieTensorParallel]: "mandatory", [COST_CHECK]: { maxHourlyUsd: 20 } };
     const request = new pb.ConfigureAnalyzerRequest();
-    request.getPolicyconfigMap().set(CHECKS.pcieTensorParallel, new pb.PolicyConfig().setEnforcementlevel(pb.EnforcementLevel.MANDATORY).setProperties(Struct.fromJavaScript({})));
-    request.getPolicyconfigMap().set(COST_CHECK, new pb.PolicyConfig().setEnforcementlevel(pb.EnforcementLevel.ADVISORY).setProperties(Struct.fromJavaScript({ maxHourlyUsd: 20 })));
+    request
+      .getPolicyconfigMap()
+      .set(
+        CHECKS.pcieTensorParallel,
+        new pb.PolicyConfig()
+          .setEnforcementlevel(pb.EnforcementLevel.MANDATORY)
+          .setProperties(Struct.fromJavaScript({})),
+      );
+    request
+      .getPolicyconfigMap()
+      .set(
+        COST_CHECK,
+        new pb.PolicyConfig()
+          .setEnforcementlevel(pb.EnforcementLevel.ADVISORY)
+          .setProperties(Struct.fromJavaScript({ maxHourlyUsd: 20 })),
+      );
     await rpc((cb) => pack.client.configure(request, cb));
 
     const pcie = a100Stack(
@@ -257,7 +334,9 @@ describe("the policy pack process, driven as the Pulumi CLI drives it", () => {
     );
     const wire = onTheWire(pcie);
     const resourceDiagnostics = await analyzeEach(wire);
-    expect(resourceDiagnostics.map((d) => [d.policy, d.enforcement])).toEqual([[CHECKS.pcieTensorParallel, "mandatory"]]);
+    expect(resourceDiagnostics.map((d) => [d.policy, d.enforcement])).toEqual([
+      [CHECKS.pcieTensorParallel, "mandatory"],
+    ]);
     expect(resourceDiagnostics).toEqual(expectedFromPlan(pcie, config));
 
     const stackDiagnostics = await analyzeStack(wire);

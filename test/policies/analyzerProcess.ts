@@ -68,7 +68,9 @@ function providerOf(type: string): pb.AnalyzerProviderResource {
     .setType(`pulumi:providers:${pkg}`)
     .setName(name)
     .setUrn(`urn:pulumi:a100::gpu-fleet::pulumi:providers:${pkg}::${name}`)
-    .setProperties(Struct.fromJavaScript(pkg === "aws" ? { region: "us-east-1", version: "7.48.0" } : { version: "1.2.1" }));
+    .setProperties(
+      Struct.fromJavaScript(pkg === "aws" ? { region: "us-east-1", version: "7.48.0" } : { version: "1.2.1" }),
+    );
 }
 
 export function analyzeRequest(r: WireResource): pb.AnalyzeRequest {
@@ -134,11 +136,15 @@ function signalGroup(child: ChildProcess, signal: NodeJS.Signals): void {
 }
 
 export async function startPolicyPack(): Promise<PolicyPackProcess> {
-  const child = spawn("timeout", ["--kill-after=5", String(MAX_LIFETIME_S), process.execPath, RUN_POLICY_PACK, "127.0.0.1:0", "."], {
-    cwd: POLICIES_DIR,
-    stdio: ["ignore", "pipe", "pipe"],
-    detached: true,
-  });
+  const child = spawn(
+    "timeout",
+    ["--kill-after=5", String(MAX_LIFETIME_S), process.execPath, RUN_POLICY_PACK, "127.0.0.1:0", "."],
+    {
+      cwd: POLICIES_DIR,
+      stdio: ["ignore", "pipe", "pipe"],
+      detached: true,
+    },
+  );
   // An exit handler must be synchronous: SIGKILL the group if the test process ends without stop().
   const killOnExit = () => signalGroup(child, "SIGKILL");
   process.once("exit", killOnExit);
@@ -147,7 +153,10 @@ export async function startPolicyPack(): Promise<PolicyPackProcess> {
   let stderr = "";
   child.stderr!.on("data", (d: Buffer) => (stderr += d.toString()));
   const port = await new Promise<number>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`the policy pack printed no port within ${START_TIMEOUT_MS} ms; stderr:\n${stderr}`)), START_TIMEOUT_MS);
+    const timer = setTimeout(
+      () => reject(new Error(`the policy pack printed no port within ${START_TIMEOUT_MS} ms; stderr:\n${stderr}`)),
+      START_TIMEOUT_MS,
+    );
     child.stdout!.on("data", (d: Buffer) => {
       stdout += d.toString();
       const line = /^(\d+)\r?\n/.exec(stdout);
@@ -187,6 +196,8 @@ export async function startPolicyPack(): Promise<PolicyPackProcess> {
 export const empty = () => new Empty();
 
 /** Promise form of a unary call: rpc((cb) => client.analyze(request, cb)). */
-export function rpc<Res>(invoke: (callback: (err: grpc.ServiceError | null, res: Res) => void) => unknown): Promise<Res> {
+export function rpc<Res>(
+  invoke: (callback: (err: grpc.ServiceError | null, res: Res) => void) => unknown,
+): Promise<Res> {
   return new Promise<Res>((resolve, reject) => invoke((err, res) => (err ? reject(err) : resolve(res))));
 }

@@ -10,11 +10,22 @@ import { EvaluatedResource, evaluatePolicies, resolvePolicyConfig } from "../../
 import { gpuHostsHaveLedgers } from "../../policies/gpuHostsHaveLedgers";
 import { maximumHourlyCost } from "../../policies/maximumHourlyCost";
 import { POLICIES } from "../../policies/pack";
-import { a100Ledger, a100Stack, changeLedger, dataVolume, ec2Instance, ledgerCommand, planLedgers, securityGroup, service } from "./fixtures";
+import {
+  a100Ledger,
+  a100Stack,
+  changeLedger,
+  dataVolume,
+  ec2Instance,
+  ledgerCommand,
+  planLedgers,
+  securityGroup,
+  service,
+} from "./fixtures";
 import { UNKNOWN_STRING, advisory, mandatory, runStackPolicy } from "./helpers";
 
 const secret = (value: unknown) => ({ [specialSigKey]: specialSecretSig, value });
-const replace = (stack: EvaluatedResource[], resource: EvaluatedResource) => stack.map((r) => (r.name === resource.name ? resource : r));
+const replace = (stack: EvaluatedResource[], resource: EvaluatedResource) =>
+  stack.map((r) => (r.name === resource.name ? resource : r));
 
 describe("the pack's policies", () => {
   it("are the fleet checks, the security policies and the cost ceiling, each with a full-sentence description", () => {
@@ -49,7 +60,10 @@ describe("evaluatePolicies", () => {
     const overBudget = changeLedger(a100Ledger(), (d) => {
       service(d, "ocr").gpus = [1];
     });
-    const stack = replace(a100Stack(overBudget), { ...dataVolume(), props: { ...dataVolume().props, encrypted: false } });
+    const stack = replace(a100Stack(overBudget), {
+      ...dataVolume(),
+      props: { ...dataVolume().props, encrypted: false },
+    });
     expect(evaluatePolicies(replace(stack, securityGroup("dgx", ["0.0.0.0/0"])))).toEqual([
       {
         policy: "security-group-no-public-ingress",
@@ -61,7 +75,8 @@ describe("evaluatePolicies", () => {
       {
         policy: "ebs-volumes-encrypted",
         enforcement: "mandatory",
-        message: 'EBS volume "dgx-data" is not encrypted (encrypted is false); set encrypted: true — the disk holds model caches, vector data and the NGC key file',
+        message:
+          'EBS volume "dgx-data" is not encrypted (encrypted is false); set encrypted: true — the disk holds model caches, vector data and the NGC key file',
         resource: "dgx-data",
       },
       {
@@ -79,7 +94,9 @@ describe("evaluatePolicies", () => {
       service(d, "ocr").gpus = [8];
     });
     const leaky = a100Stack(outOfRange).map((r) =>
-      r.name === "llm-container" ? { ...r, props: { ...r.props, environment: { NGC_API_KEY: secret("nvapi-" + "k".repeat(64)) } } } : r,
+      r.name === "llm-container"
+        ? { ...r, props: { ...r.props, environment: { NGC_API_KEY: secret("nvapi-" + "k".repeat(64)) } } }
+        : r,
     );
     expect(evaluatePolicies(leaky)).toEqual([
       {
@@ -102,19 +119,61 @@ describe("evaluatePolicies", () => {
     const preview = a100Stack().map((r) => ({
       ...r,
       props: Object.fromEntries(
-        Object.entries(r.props).map(([k, v]) => [k, k === "connection" || k === "ami" || (r.name === "dgx-ledger" && k === "stdin") ? pulumiUnknown : k === "stdin" ? secret(v) : v]),
+        Object.entries(r.props).map(([k, v]) => [
+          k,
+          k === "connection" || k === "ami" || (r.name === "dgx-ledger" && k === "stdin")
+            ? pulumiUnknown
+            : k === "stdin"
+              ? secret(v)
+              : v,
+        ]),
       ),
     }));
     const unknownLedger = (subject: string) =>
       `ledger of dgx-ledger is unknown at preview; ${subject} cannot be checked. The host ledger must be computed from config alone, never from another resource's outputs`;
     expect(evaluatePolicies(preview)).toEqual([
-      { policy: CHECKS.devicesExist, enforcement: "mandatory", message: unknownLedger("pinned devices"), resource: "dgx-ledger" },
-      { policy: CHECKS.tensorParallel, enforcement: "mandatory", message: unknownLedger("tensor parallelism"), resource: "dgx-ledger" },
-      { policy: CHECKS.precision, enforcement: "mandatory", message: unknownLedger("precision support"), resource: "dgx-ledger" },
-      { policy: CHECKS.gpuBudget, enforcement: "mandatory", message: unknownLedger("the GPU budget"), resource: "dgx-ledger" },
-      { policy: CHECKS.fixedFractions, enforcement: "mandatory", message: unknownLedger("fixed-fraction reservations"), resource: "dgx-ledger" },
-      { policy: CHECKS.modelFits, enforcement: "mandatory", message: unknownLedger("whether each model fits its reservation"), resource: "dgx-ledger" },
-      { policy: CHECKS.pcieTensorParallel, enforcement: "advisory", message: unknownLedger("the GPU interconnect"), resource: "dgx-ledger" },
+      {
+        policy: CHECKS.devicesExist,
+        enforcement: "mandatory",
+        message: unknownLedger("pinned devices"),
+        resource: "dgx-ledger",
+      },
+      {
+        policy: CHECKS.tensorParallel,
+        enforcement: "mandatory",
+        message: unknownLedger("tensor parallelism"),
+        resource: "dgx-ledger",
+      },
+      {
+        policy: CHECKS.precision,
+        enforcement: "mandatory",
+        message: unknownLedger("precision support"),
+        resource: "dgx-ledger",
+      },
+      {
+        policy: CHECKS.gpuBudget,
+        enforcement: "mandatory",
+        message: unknownLedger("the GPU budget"),
+        resource: "dgx-ledger",
+      },
+      {
+        policy: CHECKS.fixedFractions,
+        enforcement: "mandatory",
+        message: unknownLedger("fixed-fraction reservations"),
+        resource: "dgx-ledger",
+      },
+      {
+        policy: CHECKS.modelFits,
+        enforcement: "mandatory",
+        message: unknownLedger("whether each model fits its reservation"),
+        resource: "dgx-ledger",
+      },
+      {
+        policy: CHECKS.pcieTensorParallel,
+        enforcement: "advisory",
+        message: unknownLedger("the GPU interconnect"),
+        resource: "dgx-ledger",
+      },
     ]);
   });
 
@@ -126,14 +185,21 @@ describe("evaluatePolicies", () => {
       'service "llm" on host "dgx" runs tensor parallelism 2 over PCIe-only A100-SXM4-80GB GPUs [2, 3]; all-reduce traffic will limit throughput (NVLink/NVSwitch hosts avoid this)';
     const cost = "the stack costs $27.447/h on demand, above the maximum of $20.000/h (gpu-fleet:maxHourlyUsd)";
     const stack = a100Stack(pcie);
-    expect(evaluatePolicies(stack)).toEqual([{ policy: CHECKS.pcieTensorParallel, enforcement: "advisory", message, resource: "dgx-ledger" }]);
-    expect(evaluatePolicies(stack, { [CHECKS.pcieTensorParallel]: "mandatory", [COST_CHECK]: { maxHourlyUsd: 20 } })).toEqual([
+    expect(evaluatePolicies(stack)).toEqual([
+      { policy: CHECKS.pcieTensorParallel, enforcement: "advisory", message, resource: "dgx-ledger" },
+    ]);
+    expect(
+      evaluatePolicies(stack, { [CHECKS.pcieTensorParallel]: "mandatory", [COST_CHECK]: { maxHourlyUsd: 20 } }),
+    ).toEqual([
       { policy: CHECKS.pcieTensorParallel, enforcement: "mandatory", message, resource: "dgx-ledger" },
       { policy: COST_CHECK, enforcement: "advisory", message: cost, resource: null },
     ]);
-    expect(evaluatePolicies(stack, { [CHECKS.pcieTensorParallel]: { enforcementLevel: "disabled" }, [COST_CHECK]: { enforcementLevel: "mandatory", maxHourlyUsd: 20 } })).toEqual([
-      { policy: COST_CHECK, enforcement: "mandatory", message: cost, resource: null },
-    ]);
+    expect(
+      evaluatePolicies(stack, {
+        [CHECKS.pcieTensorParallel]: { enforcementLevel: "disabled" },
+        [COST_CHECK]: { enforcementLevel: "mandatory", maxHourlyUsd: 20 },
+      }),
+    ).toEqual([{ policy: COST_CHECK, enforcement: "mandatory", message: cost, resource: null }]);
   });
 
   it.each([
@@ -142,9 +208,14 @@ describe("evaluatePolicies", () => {
     ["remediate", { level: "mandatory", settings: {} }],
     ["disabled", { level: "disabled", settings: {} }],
     [{ maxHourlyUsd: 5 }, { level: "advisory", settings: { maxHourlyUsd: 5 } }],
-    [{ enforcementLevel: "mandatory", maxHourlyUsd: 5 }, { level: "mandatory", settings: { maxHourlyUsd: 5 } }],
+    [
+      { enforcementLevel: "mandatory", maxHourlyUsd: 5 },
+      { level: "mandatory", settings: { maxHourlyUsd: 5 } },
+    ],
   ] as const)("resolvePolicyConfig(%j)", (entry, expected) => {
-    expect(resolvePolicyConfig(COST_CHECK, "advisory", entry === undefined ? {} : { [COST_CHECK]: entry })).toEqual(expected);
+    expect(resolvePolicyConfig(COST_CHECK, "advisory", entry === undefined ? {} : { [COST_CHECK]: entry })).toEqual(
+      expected,
+    );
   });
 });
 
@@ -201,8 +272,15 @@ describe("gpu-hosts-have-ledgers", () => {
   });
 
   it("fails a ledger for another host, matching by the gpu-fleet:host tag, else by the instance name", () => {
-    const other = planLedgers({ ngcApiKey: "secret", hosts: [{ name: "edge", instanceType: "g5.xlarge" }], services: [] })[0];
-    const untagged = { ...ec2Instance("gpu7"), props: { ...ec2Instance("gpu7").props, instanceType: "g6e.xlarge", tags: {} } };
+    const other = planLedgers({
+      ngcApiKey: "secret",
+      hosts: [{ name: "edge", instanceType: "g5.xlarge" }],
+      services: [],
+    })[0];
+    const untagged = {
+      ...ec2Instance("gpu7"),
+      props: { ...ec2Instance("gpu7").props, instanceType: "g6e.xlarge", tags: {} },
+    };
     expect(runStackPolicy(policy, [...withoutLedger(), ledgerCommand(other), untagged])).toEqual(
       mandatory(missing("dgx-instance", "p4de.24xlarge", "dgx"), missing("gpu7-instance", "g6e.xlarge", "gpu7")),
     );
@@ -210,14 +288,21 @@ describe("gpu-hosts-have-ledgers", () => {
 
   it("ignores instances outside the GPU families, and leaves an unreadable ledger to the GPU policies", () => {
     const web = { ...ec2Instance("web"), props: { ...ec2Instance("web").props, instanceType: "m7i.large" } };
-    const unreadable = { ...ledgerCommand(a100Ledger()), props: { ...ledgerCommand(a100Ledger()).props, stdin: UNKNOWN_STRING } };
+    const unreadable = {
+      ...ledgerCommand(a100Ledger()),
+      props: { ...ledgerCommand(a100Ledger()).props, stdin: UNKNOWN_STRING },
+    };
     expect(runStackPolicy(policy, [...withoutLedger(), unreadable, web])).toEqual([]);
   });
 
   it("stays mandatory when the instance type is unknown at preview", () => {
-    const unknownType = withoutLedger().map((r) => (r.name === "dgx-instance" ? { ...r, props: { ...r.props, instanceType: UNKNOWN_STRING } } : r));
+    const unknownType = withoutLedger().map((r) =>
+      r.name === "dgx-instance" ? { ...r, props: { ...r.props, instanceType: UNKNOWN_STRING } } : r,
+    );
     expect(runStackPolicy(policy, unknownType)).toEqual(
-      mandatory('EC2 instance "dgx-instance": instanceType is unknown at preview, so it cannot be told whether it is a GPU host that needs a ledger; set a literal instance type'),
+      mandatory(
+        'EC2 instance "dgx-instance": instanceType is unknown at preview, so it cannot be told whether it is a GPU host that needs a ledger; set a literal instance type',
+      ),
     );
   });
 });

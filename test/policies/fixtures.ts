@@ -29,10 +29,19 @@ export function a100Ledger(): HostLedgerDocument {
   return planLedgers(A100_CONFIG)[0];
 }
 
-type Mutable<T> = { -readonly [K in keyof T]: T[K] extends readonly (infer U)[] ? Mutable<U>[] : T[K] extends object ? Mutable<T[K]> : T[K] };
+type Mutable<T> = {
+  -readonly [K in keyof T]: T[K] extends readonly (infer U)[]
+    ? Mutable<U>[]
+    : T[K] extends object
+      ? Mutable<T[K]>
+      : T[K];
+};
 
 /** A deep copy of a ledger with one change: what a buggy component or a hand-edited document would carry. */
-export function changeLedger(doc: HostLedgerDocument, change: (d: Mutable<HostLedgerDocument>) => void): HostLedgerDocument {
+export function changeLedger(
+  doc: HostLedgerDocument,
+  change: (d: Mutable<HostLedgerDocument>) => void,
+): HostLedgerDocument {
   const copy = JSON.parse(JSON.stringify(doc)) as Mutable<HostLedgerDocument>;
   change(copy);
   return copy as HostLedgerDocument;
@@ -44,16 +53,25 @@ export function service(doc: Mutable<HostLedgerDocument>, name: string) {
   return s;
 }
 
-const CONNECTION = { host: "10.0.1.20", port: 22, user: "ubuntu", privateKey: "-----BEGIN OPENSSH PRIVATE KEY-----\nfixture\n-----END OPENSSH PRIVATE KEY-----\n" };
+const CONNECTION = {
+  host: "10.0.1.20",
+  port: 22,
+  user: "ubuntu",
+  privateKey: "-----BEGIN OPENSSH PRIVATE KEY-----\nfixture\n-----END OPENSSH PRIVATE KEY-----\n",
+};
 
 /** The `<host>-ledger` command GpuHost registers: the document on stdin, written to /etc/gpu-fleet/ledger.json. */
-export function ledgerCommand(doc: HostLedgerDocument | string, name = `${typeof doc === "string" ? "dgx" : doc.host}-ledger`): EvaluatedResource {
+export function ledgerCommand(
+  doc: HostLedgerDocument | string,
+  name = `${typeof doc === "string" ? "dgx" : doc.host}-ledger`,
+): EvaluatedResource {
   return {
     type: "command:remote:Command",
     name,
     props: {
       connection: CONNECTION,
-      create: "set -euo pipefail\ninstall -d -m 0755 /etc/gpu-fleet\numask 022\ncat > /etc/gpu-fleet/ledger.json.tmp\nmv /etc/gpu-fleet/ledger.json.tmp /etc/gpu-fleet/ledger.json\n",
+      create:
+        "set -euo pipefail\ninstall -d -m 0755 /etc/gpu-fleet\numask 022\ncat > /etc/gpu-fleet/ledger.json.tmp\nmv /etc/gpu-fleet/ledger.json.tmp /etc/gpu-fleet/ledger.json\n",
       delete: "rm -f /etc/gpu-fleet/ledger.json\n",
       stdin: typeof doc === "string" ? doc : serializeLedger(doc),
       triggers: ["i-0123456789abcdef0"],
@@ -85,7 +103,13 @@ export function dataVolume(host = "dgx"): EvaluatedResource {
   return {
     type: "aws:ebs/volume:Volume",
     name: `${host}-data`,
-    props: { availabilityZone: "us-east-1a", size: 500, type: "gp3", encrypted: true, tags: { "gpu-fleet:host": host } },
+    props: {
+      availabilityZone: "us-east-1a",
+      size: 500,
+      type: "gp3",
+      encrypted: true,
+      tags: { "gpu-fleet:host": host },
+    },
   };
 }
 
@@ -118,7 +142,12 @@ export function ngcKeyCommand(service: string, key = FAKE_NGC_KEY): EvaluatedRes
 }
 
 /** NimService's container command: devices pinned, the key read from the env file, never on the command line. */
-export function containerCommand(service: string, image: string, devices: readonly number[], port: number): EvaluatedResource {
+export function containerCommand(
+  service: string,
+  image: string,
+  devices: readonly number[],
+  port: number,
+): EvaluatedResource {
   return {
     type: "command:remote:Command",
     name: `${service}-container`,

@@ -51,7 +51,10 @@ describe.each(GPU_POLICIES)("%s", (policy, name, subject) => {
   });
 
   it("fails, at its own level, when the ledger is unknown at preview", () => {
-    const preview = { ...ledgerCommand(a100Ledger()), props: { ...ledgerCommand(a100Ledger()).props, stdin: UNKNOWN_STRING, connection: UNKNOWN_STRING } };
+    const preview = {
+      ...ledgerCommand(a100Ledger()),
+      props: { ...ledgerCommand(a100Ledger()).props, stdin: UNKNOWN_STRING, connection: UNKNOWN_STRING },
+    };
     expect(runResourcePolicy(policy, preview)).toEqual([
       {
         enforcement: policy.enforcementLevel,
@@ -61,7 +64,10 @@ describe.each(GPU_POLICIES)("%s", (policy, name, subject) => {
   });
 
   it("passes a known ledger whose connection is unknown at preview (an EC2 host's address)", () => {
-    const preview = { ...ledgerCommand(a100Ledger()), props: { ...ledgerCommand(a100Ledger()).props, connection: UNKNOWN_STRING, triggers: [UNKNOWN_STRING] } };
+    const preview = {
+      ...ledgerCommand(a100Ledger()),
+      props: { ...ledgerCommand(a100Ledger()).props, connection: UNKNOWN_STRING, triggers: [UNKNOWN_STRING] },
+    };
     expect(runResourcePolicy(policy, preview)).toEqual([]);
   });
 
@@ -112,13 +118,17 @@ describe("one change per failing case, exact messages", () => {
       service(d, "llm").tensorParallel = 4;
     });
     expect(runResourcePolicy(tensorParallelMatchesDevices, ledgerCommand(doc))).toEqual(
-      mandatory('service "llm" on host "dgx" has tensor parallelism 4 but is pinned to 2 GPU(s) [2, 3]; they must be equal'),
+      mandatory(
+        'service "llm" on host "dgx" has tensor parallelism 4 but is pinned to 2 GPU(s) [2, 3]; they must be equal',
+      ),
     );
   });
 
   it("precision-supported-by-gpu: fp8 on an A100", () => {
     expect(runResourcePolicy(precisionSupportedByGpu, ledgerOf(withService("llm", { precision: "fp8" })))).toEqual(
-      mandatory('service "llm" on host "dgx" uses fp8, which A100-SXM4-80GB (compute capability 8.0) does not support; fp8 needs 8.9'),
+      mandatory(
+        'service "llm" on host "dgx" uses fp8, which A100-SXM4-80GB (compute capability 8.0) does not support; fp8 needs 8.9',
+      ),
     );
   });
 
@@ -129,7 +139,9 @@ describe("one change per failing case, exact messages", () => {
       services: [{ name: "embed", model: "nvidia/nv-embedqa-e5-v5", host: "t4", gpus: [0], precision: "bf16" }],
     })[0];
     expect(runResourcePolicy(precisionSupportedByGpu, ledgerCommand(t4))).toEqual(
-      mandatory('service "embed" on host "t4" uses bf16, which T4 (compute capability 7.5) does not support; bf16 needs 8.0; use fp16'),
+      mandatory(
+        'service "embed" on host "t4" uses bf16, which T4 (compute capability 7.5) does not support; bf16 needs 8.0; use fp16',
+      ),
     );
   });
 

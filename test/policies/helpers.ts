@@ -25,26 +25,43 @@ const notApplicable = (reason?: string): never => {
   throw new Error(`notApplicable(${reason ?? ""}) is not used by gpu-fleet policies`);
 };
 
-function diagnose(policyName: string, enforcement: Enforcement, run: (report: (m: string) => void) => void): Diagnostic[] {
+function diagnose(
+  policyName: string,
+  enforcement: Enforcement,
+  run: (report: (m: string) => void) => void,
+): Diagnostic[] {
   const out: Diagnostic[] = [];
   try {
     run((message) => out.push({ enforcement, message }));
   } catch (e) {
     if (!(e instanceof UnknownValueError)) throw e;
-    out.push({ enforcement: "advisory", message: `can't run policy '${policyName}' from policy pack 'gpu-fleet@v0.1.0' during preview: ${(e as Error).message}` });
+    out.push({
+      enforcement: "advisory",
+      message: `can't run policy '${policyName}' from policy pack 'gpu-fleet@v0.1.0' during preview: ${(e as Error).message}`,
+    });
   }
   return out;
 }
 
 /** Messages only, as the pure function returns them, but obtained through the SDK-facing validateResource. */
-export function runResourcePolicy(policy: FleetResourcePolicy, resource: EvaluatedResource, config: PolicyConfig = {}): Diagnostic[] {
+export function runResourcePolicy(
+  policy: FleetResourcePolicy,
+  resource: EvaluatedResource,
+  config: PolicyConfig = {},
+): Diagnostic[] {
   const props = unknownCheckingProxy(resource.props);
   const args: ResourceValidationArgs = {
     type: resource.type,
     name: resource.name,
     urn: `urn:pulumi:a100::gpu-fleet::${resource.type}::${resource.name}`,
     props,
-    opts: { protect: false, ignoreChanges: [], aliases: [], customTimeouts: { createSeconds: 0, updateSeconds: 0, deleteSeconds: 0 }, additionalSecretOutputs: [] },
+    opts: {
+      protect: false,
+      ignoreChanges: [],
+      aliases: [],
+      customTimeouts: { createSeconds: 0, updateSeconds: 0, deleteSeconds: 0 },
+      additionalSecretOutputs: [],
+    },
     stackTags: new Map(),
     isType: () => false,
     asType: () => undefined,
@@ -56,23 +73,38 @@ export function runResourcePolicy(policy: FleetResourcePolicy, resource: Evaluat
   return diagnose(policy.name, policy.enforcementLevel, (report) => validate(args, report));
 }
 
-export function runStackPolicy(policy: FleetStackPolicy, resources: readonly EvaluatedResource[], config: PolicyConfig = {}): Diagnostic[] {
-  const wrapped = resources.map(
-    (r): PolicyResource => ({
-      type: r.type,
-      name: r.name,
-      urn: `urn:pulumi:a100::gpu-fleet::${r.type}::${r.name}`,
-      props: unknownCheckingProxy(r.props),
-      opts: { protect: false, ignoreChanges: [], aliases: [], customTimeouts: { createSeconds: 0, updateSeconds: 0, deleteSeconds: 0 }, additionalSecretOutputs: [] },
-      dependencies: [],
-      propertyDependencies: {},
-      isType: () => false,
-      asType: () => undefined,
-    }),
-  );
-  const args: StackValidationArgs = { resources: wrapped, stackTags: new Map(), getConfig: <T extends object>() => config as T, notApplicable };
+export function runStackPolicy(
+  policy: FleetStackPolicy,
+  resources: readonly EvaluatedResource[],
+  config: PolicyConfig = {},
+): Diagnostic[] {
+  const wrapped = resources.map((r): PolicyResource => ({
+    type: r.type,
+    name: r.name,
+    urn: `urn:pulumi:a100::gpu-fleet::${r.type}::${r.name}`,
+    props: unknownCheckingProxy(r.props),
+    opts: {
+      protect: false,
+      ignoreChanges: [],
+      aliases: [],
+      customTimeouts: { createSeconds: 0, updateSeconds: 0, deleteSeconds: 0 },
+      additionalSecretOutputs: [],
+    },
+    dependencies: [],
+    propertyDependencies: {},
+    isType: () => false,
+    asType: () => undefined,
+  }));
+  const args: StackValidationArgs = {
+    resources: wrapped,
+    stackTags: new Map(),
+    getConfig: <T extends object>() => config as T,
+    notApplicable,
+  };
   return diagnose(policy.name, policy.enforcementLevel, (report) => policy.validateStack(args, report));
 }
 
-export const mandatory = (...messages: string[]): Diagnostic[] => messages.map((message) => ({ enforcement: "mandatory", message }));
-export const advisory = (...messages: string[]): Diagnostic[] => messages.map((message) => ({ enforcement: "advisory", message }));
+export const mandatory = (...messages: string[]): Diagnostic[] =>
+  messages.map((message) => ({ enforcement: "mandatory", message }));
+export const advisory = (...messages: string[]): Diagnostic[] =>
+  messages.map((message) => ({ enforcement: "advisory", message }));

@@ -20,13 +20,33 @@ describe("the engine's view of a preview", () => {
 
 describe("materialize", () => {
   it("copies an engine proxy into plain data without throwing, unknowns as UNKNOWN", () => {
-    const props = unknownCheckingProxy({ stdin: UNKNOWN_STRING, tags: UNKNOWN_OBJECT, list: [1, UNKNOWN_STRING], flag: UNKNOWN_BOOLEAN, items: UNKNOWN_ARRAY, n: 3 });
-    expect(materializeProps(props)).toEqual({ stdin: UNKNOWN, tags: UNKNOWN, list: [1, UNKNOWN], flag: UNKNOWN, items: UNKNOWN, n: 3 });
+    const props = unknownCheckingProxy({
+      stdin: UNKNOWN_STRING,
+      tags: UNKNOWN_OBJECT,
+      list: [1, UNKNOWN_STRING],
+      flag: UNKNOWN_BOOLEAN,
+      items: UNKNOWN_ARRAY,
+      n: 3,
+    });
+    expect(materializeProps(props)).toEqual({
+      stdin: UNKNOWN,
+      tags: UNKNOWN,
+      list: [1, UNKNOWN],
+      flag: UNKNOWN,
+      items: UNKNOWN,
+      n: 3,
+    });
     expect(Array.isArray(materializeProps(props).list)).toBe(true);
   });
 
   it("reads the mock runtime's pulumi.unknown and the wire sentinel as UNKNOWN, and unwraps secrets", () => {
-    expect(materialize({ a: pulumiUnknown, b: unknownValue, c: { [specialSigKey]: specialSecretSig, value: ["x", pulumiUnknown] } })).toEqual({
+    expect(
+      materialize({
+        a: pulumiUnknown,
+        b: unknownValue,
+        c: { [specialSigKey]: specialSecretSig, value: ["x", pulumiUnknown] },
+      }),
+    ).toEqual({
       a: UNKNOWN,
       b: UNKNOWN,
       c: ["x", UNKNOWN],

@@ -30,7 +30,11 @@ const plan = planFleet(
     ngcApiKey: "secret",
     hosts: [
       { name: "gpu0", instanceType: "g5.xlarge" },
-      { name: "dgx", existing: { address: "10.0.0.5", user: "ubuntu", gpu: "A100-SXM4-80GB", gpuCount: 8 }, bindAddress: "10.0.0.5" },
+      {
+        name: "dgx",
+        existing: { address: "10.0.0.5", user: "ubuntu", gpu: "A100-SXM4-80GB", gpuCount: 8 },
+        bindAddress: "10.0.0.5",
+      },
     ],
     services: [
       { name: "llm", model: "meta/llama-3.1-8b-instruct", host: "gpu0", gpus: [0], maxModelLen: 8192 },
@@ -45,13 +49,25 @@ const hostOf = (name: string) => plan.hosts.find((h) => h.name === name)!;
 
 const scripts: [string, string][] = [
   ["provision-ebs", renderProvisionScript({ host: "gpu0", dataVolume: "ebs" })],
-  ["provision-dir", renderProvisionScript({ host: "dgx", dataVolume: "directory" }, { sudo: false, paths: { configDir: "/tmp/c", dataDir: "/tmp/d" } })],
-  ["verify", renderGpuVerifyScript({ host: "dgx", nvidiaSmiName: "NVIDIA A100-SXM4-80GB", gpuCount: 8, memoryMiB: 81920 })],
+  [
+    "provision-dir",
+    renderProvisionScript(
+      { host: "dgx", dataVolume: "directory" },
+      { sudo: false, paths: { configDir: "/tmp/c", dataDir: "/tmp/d" } },
+    ),
+  ],
+  [
+    "verify",
+    renderGpuVerifyScript({ host: "dgx", nvidiaSmiName: "NVIDIA A100-SXM4-80GB", gpuCount: 8, memoryMiB: 81920 }),
+  ],
   ["ledger-write", renderLedgerWriteScript("gpu0")],
   ["ledger-remove", renderLedgerRemoveScript("gpu0")],
   ["env-write", renderSecretEnvFileScript("llm")],
   ["env-remove", renderSecretEnvFileRemoveScript("llm")],
-  ...plan.services.map((s): [string, string] => [`start-${s.name}`, renderContainerStartScript(containerSpecFor(s, hostOf(s.host)))]),
+  ...plan.services.map((s): [string, string] => [
+    `start-${s.name}`,
+    renderContainerStartScript(containerSpecFor(s, hostOf(s.host))),
+  ]),
   ["stop", renderContainerStopScript("llm")],
 ];
 
@@ -78,7 +94,20 @@ describe("container settings", () => {
   });
 
   it.each([
-    ["ocr", ["--model", "rednote-hilab/dots.ocr", "--tensor-parallel-size", "1", "--max-model-len", "32768", "--gpu-memory-utilization", "0.9", "--trust-remote-code"]],
+    [
+      "ocr",
+      [
+        "--model",
+        "rednote-hilab/dots.ocr",
+        "--tensor-parallel-size",
+        "1",
+        "--max-model-len",
+        "32768",
+        "--gpu-memory-utilization",
+        "0.9",
+        "--trust-remote-code",
+      ],
+    ],
     ["mini", ["--model-id", "sentence-transformers/all-MiniLM-L6-v2"]],
     ["llm", []],
   ])("engine flags of %s", (name, args) => {

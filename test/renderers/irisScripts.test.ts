@@ -18,7 +18,10 @@ sed 's/^/USER>/' "$CAPTURE.stdin"
 printf '%b' "$IRIS_ANSWER"
 `;
 
-function runWithFakeIris(script: string, answer: string): { code: number; stdout: string; stderr: string; stdin: string; args: string } {
+function runWithFakeIris(
+  script: string,
+  answer: string,
+): { code: number; stdout: string; stderr: string; stdin: string; args: string } {
   const dir = mkdtempSync(join(tmpdir(), "gpu-fleet-iris-"));
   writeFileSync(join(dir, "docker"), FAKE_DOCKER);
   chmodSync(join(dir, "docker"), 0o755);
@@ -30,11 +33,27 @@ function runWithFakeIris(script: string, answer: string): { code: number; stdout
     env: { ...process.env, PATH: `${dir}:${process.env.PATH}`, CAPTURE: join(dir, "capture"), IRIS_ANSWER: answer },
   });
   const read = (f: string) => readFileSync(join(dir, f), "utf8");
-  return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr, stdin: read("capture.stdin"), args: read("capture.args") };
+  return {
+    code: r.status ?? -1,
+    stdout: r.stdout,
+    stderr: r.stderr,
+    stdin: read("capture.stdin"),
+    args: read("capture.args"),
+  };
 }
 
-const schemaScript = renderIrisSchemaScript({ service: "rag", containerName: "gpu-fleet-iris-rag", namespace: "USER", table: "vectorizer_chunks", dimension: 1024 }, { sudo: false });
-const OK = "GPU_FLEET_RESULT 0 table\\nGPU_FLEET_RESULT 0 meta-table\\nGPU_FLEET_RESULT 0 dimension\\nGPU_FLEET_RESULT 0 source-index\\nGPU_FLEET_RESULT 0 hnsw-index\\n";
+const schemaScript = renderIrisSchemaScript(
+  {
+    service: "rag",
+    containerName: "gpu-fleet-iris-rag",
+    namespace: "USER",
+    table: "vectorizer_chunks",
+    dimension: 1024,
+  },
+  { sudo: false },
+);
+const OK =
+  "GPU_FLEET_RESULT 0 table\\nGPU_FLEET_RESULT 0 meta-table\\nGPU_FLEET_RESULT 0 dimension\\nGPU_FLEET_RESULT 0 source-index\\nGPU_FLEET_RESULT 0 hnsw-index\\n";
 
 describe("the IRIS schema script", () => {
   it("pipes exactly these ObjectScript lines into the USER namespace", () => {
@@ -43,7 +62,9 @@ describe("the IRIS schema script", () => {
     expect(r.args).toBe("exec -i gpu-fleet-iris-rag iris session IRIS -U USER\n");
     const lines = r.stdin.trimEnd().split("\n");
     expect(lines).toHaveLength(7);
-    expect(lines[0]).toBe("set hnsw=($SYSTEM.Version.GetMajor()>2024)||(($SYSTEM.Version.GetMajor()=2024)&&($SYSTEM.Version.GetMinor()>=1))");
+    expect(lines[0]).toBe(
+      "set hnsw=($SYSTEM.Version.GetMajor()>2024)||(($SYSTEM.Version.GetMajor()=2024)&&($SYSTEM.Version.GetMinor()>=1))",
+    );
     expect(lines[3]).toBe(
       `set rs=##class(%SQL.Statement).%ExecDirect(,"INSERT OR UPDATE INTO SQLUser.vectorizer_chunks_meta (meta_key, meta_value) VALUES ('dimension', ?)","1024") write "GPU_FLEET_RESULT ",rs.%SQLCODE," dimension",!`,
     );
@@ -51,7 +72,9 @@ describe("the IRIS schema script", () => {
       `if 1 { set q=##class(%SQL.Statement).%ExecDirect(,"SELECT COUNT(*) AS n FROM INFORMATION_SCHEMA.INDEXES WHERE UPPER(TABLE_SCHEMA) = ? AND UPPER(TABLE_NAME) = ? AND UPPER(INDEX_NAME) = ?","SQLUSER","VECTORIZER_CHUNKS","VECTORIZER_CHUNKS_SOURCE") do q.%Next() if q.%Get("n")=0 { set rs=##class(%SQL.Statement).%ExecDirect(,"CREATE INDEX vectorizer_chunks_source ON TABLE SQLUser.vectorizer_chunks (source_path, chunk_position)") write "GPU_FLEET_RESULT ",rs.%SQLCODE," source-index",! } else { write "GPU_FLEET_RESULT 0 source-index (exists)",! } } else { write "GPU_FLEET_RESULT 0 source-index (skipped: IRIS before 2024.1 searches exactly)",! }`,
     );
     expect(lines[5]).toContain(`if hnsw { set q=`);
-    expect(lines[5]).toContain(`set rs=##class(%SQL.Statement).%ExecDirect(,"CREATE INDEX vectorizer_chunks_hnsw ON TABLE SQLUser.vectorizer_chunks (embedding) AS HNSW(Distance='Cosine')")`);
+    expect(lines[5]).toContain(
+      `set rs=##class(%SQL.Statement).%ExecDirect(,"CREATE INDEX vectorizer_chunks_hnsw ON TABLE SQLUser.vectorizer_chunks (embedding) AS HNSW(Distance='Cosine')")`,
+    );
     expect(lines[6]).toBe("halt");
     expect(r.stderr).toContain("[gpu-fleet] schema of vectorizer_chunks ready (dimension 1024)");
   });
@@ -59,7 +82,9 @@ describe("the IRIS schema script", () => {
   it("fails naming the statement IRIS rejected", () => {
     const r = runWithFakeIris(schemaScript, OK.replace("0 hnsw-index", "-400 hnsw-index"));
     expect(r.code).toBe(1);
-    expect(r.stderr).toContain("[gpu-fleet] ERROR: IRIS rejected schema statements (SQLCODE < 0): GPU_FLEET_RESULT -400 hnsw-index");
+    expect(r.stderr).toContain(
+      "[gpu-fleet] ERROR: IRIS rejected schema statements (SQLCODE < 0): GPU_FLEET_RESULT -400 hnsw-index",
+    );
   });
 
   it("fails when IRIS does not answer every step", () => {
@@ -70,10 +95,15 @@ describe("the IRIS schema script", () => {
 });
 
 describe("the IRIS password script", () => {
-  const script = renderIrisPasswordScript("rag", "gpu-fleet-iris-rag", "/etc/gpu-fleet/iris/rag.password", { sudo: false });
+  const script = renderIrisPasswordScript("rag", "gpu-fleet-iris-rag", "/etc/gpu-fleet/iris/rag.password", {
+    sudo: false,
+  });
 
   it("hands the password to IRIS as an ObjectScript literal on stdin, never in arguments or the log", () => {
-    const r = runWithFakeIris(script, "GPU_FLEET_RESULT _SYSTEM 1\\nGPU_FLEET_RESULT SuperUser 1\\nGPU_FLEET_RESULT Admin 1\\nGPU_FLEET_RESULT CSPSystem 1\\n");
+    const r = runWithFakeIris(
+      script,
+      "GPU_FLEET_RESULT _SYSTEM 1\\nGPU_FLEET_RESULT SuperUser 1\\nGPU_FLEET_RESULT Admin 1\\nGPU_FLEET_RESULT CSPSystem 1\\n",
+    );
     expect(r.code).toBe(0);
     expect(r.stdin.split("\n")[0]).toBe('set pw="pa""ss word$1"');
     expect(r.args).toBe("exec -i gpu-fleet-iris-rag iris session IRIS -U %SYS\n");

@@ -27,7 +27,12 @@ function setup() {
   const run = (script: string, env: Record<string, string> = {}) => {
     const r = spawnSync("bash", ["-c", script], {
       encoding: "utf8",
-      env: { ...process.env, PATH: `${join(dir, "bin")}:${process.env.PATH}`, DOCKER_LOG: join(dir, "docker.log"), ...env },
+      env: {
+        ...process.env,
+        PATH: `${join(dir, "bin")}:${process.env.PATH}`,
+        DOCKER_LOG: join(dir, "docker.log"),
+        ...env,
+      },
     });
     return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
   };
@@ -37,11 +42,22 @@ function setup() {
 describe("the vectorizer job scripts", () => {
   it("installs the dependencies once per package hash", () => {
     const t = setup();
-    const script = renderVectorizerInstallScript({ job: "docs", appDir: join(t.dir, "app"), image: "node:20-bookworm", packageHash: "abc123" }, { sudo: false });
+    const script = renderVectorizerInstallScript(
+      { job: "docs", appDir: join(t.dir, "app"), image: "node:20-bookworm", packageHash: "abc123" },
+      { sudo: false },
+    );
     mkdirSync(join(t.dir, "app", "node_modules"));
-    expect(t.run(script)).toMatchObject({ code: 0, stderr: `[gpu-fleet] installed dependencies abc123 in ${join(t.dir, "app")}\n` });
-    expect(t.dockerLog()).toBe(`pull -q node:20-bookworm\nrun --rm -v ${join(t.dir, "app")}:/app -w /app node:20-bookworm npm install --omit=dev --no-audit --no-fund\n`);
-    expect(t.run(script)).toMatchObject({ code: 0, stderr: `[gpu-fleet] unchanged: dependencies abc123 already installed in ${join(t.dir, "app")}\n` });
+    expect(t.run(script)).toMatchObject({
+      code: 0,
+      stderr: `[gpu-fleet] installed dependencies abc123 in ${join(t.dir, "app")}\n`,
+    });
+    expect(t.dockerLog()).toBe(
+      `pull -q node:20-bookworm\nrun --rm -v ${join(t.dir, "app")}:/app -w /app node:20-bookworm npm install --omit=dev --no-audit --no-fund\n`,
+    );
+    expect(t.run(script)).toMatchObject({
+      code: 0,
+      stderr: `[gpu-fleet] unchanged: dependencies abc123 already installed in ${join(t.dir, "app")}\n`,
+    });
   });
 
   const spec = (dir: string) => ({
@@ -62,14 +78,18 @@ describe("the vectorizer job scripts", () => {
     expect(r.stdout).toBe('{"documents":3,"chunks":5,"embedded":5}\n');
     expect(r.stderr).toContain("progress 3/3");
     expect(t.dockerLog().split("\n")[0]).toBe("rm -f gpu-fleet-vectorizer-docs");
-    expect(t.dockerLog().split("\n")[1]).toContain("run --rm --name gpu-fleet-vectorizer-docs --network host --env-file /etc/gpu-fleet/vectorizer/docs.env -e IRIS_HOST=10.0.0.5");
+    expect(t.dockerLog().split("\n")[1]).toContain(
+      "run --rm --name gpu-fleet-vectorizer-docs --network host --env-file /etc/gpu-fleet/vectorizer/docs.env -e IRIS_HOST=10.0.0.5",
+    );
   });
 
   it("fails with the resume hint when the vectorizer fails", () => {
     const t = setup();
     const r = t.run(renderVectorizerRunScript(spec(t.dir), { sudo: false }), { FAIL_RUN: "1" });
     expect(r.code).toBe(1);
-    expect(r.stderr).toContain(`[gpu-fleet] ERROR: the vectorizer stopped with an error (see above); its checkpoint in ${join(t.dir, "state")} lets the next run resume`);
+    expect(r.stderr).toContain(
+      `[gpu-fleet] ERROR: the vectorizer stopped with an error (see above); its checkpoint in ${join(t.dir, "state")} lets the next run resume`,
+    );
   });
 
   it("refuses a missing corpus", () => {

@@ -15,7 +15,9 @@ const plan = planFleet(
     services: [{ name: "llm", model: "meta/llama-3.1-8b-instruct", host: "gpu0", gpus: [0], maxModelLen: 8192 }],
   }),
 );
-const bundle = renderObservabilityFiles(observabilityInputFromPlan(plan, { stack: "dev", addresses: { gpu0: "10.0.1.23" } }));
+const bundle = renderObservabilityFiles(
+  observabilityInputFromPlan(plan, { stack: "dev", addresses: { gpu0: "10.0.1.23" } }),
+);
 
 function run(script: string): { code: number; stderr: string } {
   const dir = mkdtempSync(join(tmpdir(), "gpu-fleet-files-"));
@@ -31,11 +33,20 @@ describe("writing configuration files on a host", () => {
     const script = renderWriteFilesScript("write observability files", base, bundle, { sudo: false });
     expect(spawnSync("shellcheck", ["-s", "bash", "-"], { input: script, encoding: "utf8" }).stdout).toBe("");
     const first = run(script);
-    expect(first).toEqual({ code: 0, stderr: `[gpu-fleet] wrote ${Object.keys(bundle).length} of ${Object.keys(bundle).length} files under ${base}\n` });
-    for (const [path, content] of Object.entries(bundle)) expect(readFileSync(join(base, path), "utf8"), path).toBe(content);
-    expect(run(script)).toEqual({ code: 0, stderr: `[gpu-fleet] unchanged: ${Object.keys(bundle).length} files under ${base}\n` });
+    expect(first).toEqual({
+      code: 0,
+      stderr: `[gpu-fleet] wrote ${Object.keys(bundle).length} of ${Object.keys(bundle).length} files under ${base}\n`,
+    });
+    for (const [path, content] of Object.entries(bundle))
+      expect(readFileSync(join(base, path), "utf8"), path).toBe(content);
+    expect(run(script)).toEqual({
+      code: 0,
+      stderr: `[gpu-fleet] unchanged: ${Object.keys(bundle).length} files under ${base}\n`,
+    });
     // What was written is what Prometheus accepts.
-    const check = spawnSync("promtool", ["check", "config", join(base, "prometheus/prometheus.yml")], { encoding: "utf8" });
+    const check = spawnSync("promtool", ["check", "config", join(base, "prometheus/prometheus.yml")], {
+      encoding: "utf8",
+    });
     expect(check.status, check.stdout + check.stderr).toBe(0);
   });
 
@@ -52,12 +63,17 @@ describe("writing configuration files on a host", () => {
     expect(run(renderWriteFilesScript("write", base, bundle, { sudo: false })).code).toBe(0);
     writeFileSync(join(base, "prometheus", "operator-notes.txt"), "kept\n");
     const removed = run(renderRemoveFilesScript("remove", base, Object.keys(bundle), { sudo: false }));
-    expect(removed).toEqual({ code: 0, stderr: `[gpu-fleet] removed ${Object.keys(bundle).length} files under ${base}\n` });
+    expect(removed).toEqual({
+      code: 0,
+      stderr: `[gpu-fleet] removed ${Object.keys(bundle).length} files under ${base}\n`,
+    });
     expect(existsSync(join(base, "grafana"))).toBe(false);
     expect(readFileSync(join(base, "prometheus", "operator-notes.txt"), "utf8")).toBe("kept\n");
   });
 
   it("refuses paths that leave the base directory", () => {
-    expect(() => renderWriteFilesScript("bad", "/etc/x", { "../passwd": "x" })).toThrow(`file path "../passwd" must be relative, of letters, digits, . _ - and /`);
+    expect(() => renderWriteFilesScript("bad", "/etc/x", { "../passwd": "x" })).toThrow(
+      `file path "../passwd" must be relative, of letters, digits, . _ - and /`,
+    );
   });
 });

@@ -7,11 +7,17 @@ describe("chunkDocument", () => {
   it("cuts at sentence and word boundaries, overlapping from a word start", () => {
     const text = "GPUs run models. NIM serves them over HTTP. Vectors go to IRIS or pgvector for search.";
     const chunks = [...chunkDocument("a.txt", text, opts)].map((c) => c.text);
-    expect(chunks).toEqual(["GPUs run models. NIM serves them over", "over HTTP. Vectors go to IRIS or", "IRIS or pgvector for search."]);
+    expect(chunks).toEqual([
+      "GPUs run models. NIM serves them over",
+      "over HTTP. Vectors go to IRIS or",
+      "IRIS or pgvector for search.",
+    ]);
   });
 
   it("gives every chunk an identity from source, position and content hash", () => {
-    const [first, second] = [...chunkDocument("docs/a.md", "alpha beta gamma delta epsilon zeta eta theta iota kappa", opts)];
+    const [first, second] = [
+      ...chunkDocument("docs/a.md", "alpha beta gamma delta epsilon zeta eta theta iota kappa", opts),
+    ];
     expect(first.position).toBe(0);
     expect(second.position).toBe(1);
     expect(first.chunkKey).toBe(sha256Hex("docs/a.md\u00000"));
@@ -41,7 +47,9 @@ describe("chunkDocument", () => {
   });
 
   it("rejects unusable chunking options with the reason", () => {
-    expect(validateChunkingOptions({ maxChars: 10, overlapChars: 0 })).toBe("chunk size must be an integer of at least 20 characters, got 10");
+    expect(validateChunkingOptions({ maxChars: 10, overlapChars: 0 })).toBe(
+      "chunk size must be an integer of at least 20 characters, got 10",
+    );
     expect(validateChunkingOptions({ maxChars: 100, overlapChars: 50 })).toBe(
       "chunk overlap must be an integer from 0 to less than half the chunk size (100), got 50",
     );

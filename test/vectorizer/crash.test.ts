@@ -30,7 +30,10 @@ function seededRandom(seed: number): () => number {
   };
 }
 
-const WORDS = "gpu memory model embedding vector chunk store batch retry cosine index query passage nim iris pgvector tensor cache latency".split(" ");
+const WORDS =
+  "gpu memory model embedding vector chunk store batch retry cosine index query passage nim iris pgvector tensor cache latency".split(
+    " ",
+  );
 
 function documentText(random: () => number, sentences: number): string {
   const parts: string[] = [];
@@ -118,7 +121,12 @@ function runOnce(corpus: string, checkpoint: string, plan: KillPlan): Promise<Ch
     };
     child.stderr!.on("data", (d) => {
       stderr += d;
-      if (plan !== null && "afterProgressLines" in plan && (stderr.match(/ chunks \(/g)?.length ?? 0) >= plan.afterProgressLines) kill();
+      if (
+        plan !== null &&
+        "afterProgressLines" in plan &&
+        (stderr.match(/ chunks \(/g)?.length ?? 0) >= plan.afterProgressLines
+      )
+        kill();
     });
     const timer = plan !== null && "afterMs" in plan ? setTimeout(kill, plan.afterMs) : null;
     child.on("close", (code) => {
@@ -156,7 +164,10 @@ describe("vectorizer crash safety", () => {
         }
         writeAll();
       }
-      const plan: KillPlan = random() < 0.4 ? { afterMs: 100 + Math.floor(random() * 1400) } : { afterProgressLines: 1 + Math.floor(random() * 8) };
+      const plan: KillPlan =
+        random() < 0.4
+          ? { afterMs: 100 + Math.floor(random() * 1400) }
+          : { afterProgressLines: 1 + Math.floor(random() * 8) };
       const result = await runOnce(corpus, checkpoint, plan);
       if (result.killed) killsMidRun += 1;
       else {
@@ -178,7 +189,14 @@ describe("vectorizer crash safety", () => {
     const expected = [...documents.entries()]
       .sort(([a], [b]) => (a < b ? -1 : 1))
       .flatMap(([name, text]) => [...chunkDocument(name, text, CHUNKING)]);
-    const stored = await pg.query<{ chunk_key: string; source_path: string; chunk_position: number; content_hash: string; chunk_text: string; embedding: string }>(
+    const stored = await pg.query<{
+      chunk_key: string;
+      source_path: string;
+      chunk_position: number;
+      content_hash: string;
+      chunk_text: string;
+      embedding: string;
+    }>(
       "SELECT chunk_key, source_path, chunk_position, content_hash, chunk_text, embedding::text AS embedding FROM crash_chunks ORDER BY source_path, chunk_position",
     );
     // Exactly one row per distinct chunk, nothing stale, nothing missing.

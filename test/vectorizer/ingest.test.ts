@@ -55,10 +55,14 @@ function writeCorpusFile(corpus: string, name: string, content: string | Buffer)
 async function cli(args: string[], env: Record<string, string> = {}): Promise<Run> {
   let stdout = "";
   let stderr = "";
-  const code = await runCli(args, { VECTORIZER_PG_URL: pg.url, NVIDIA_API_KEY: API_KEY, ...env }, {
-    stdout: (t) => (stdout += t),
-    stderr: (t) => (stderr += t),
-  });
+  const code = await runCli(
+    args,
+    { VECTORIZER_PG_URL: pg.url, NVIDIA_API_KEY: API_KEY, ...env },
+    {
+      stdout: (t) => (stdout += t),
+      stderr: (t) => (stderr += t),
+    },
+  );
   let summary: Record<string, unknown> | null = null;
   try {
     summary = JSON.parse(stdout);
@@ -68,7 +72,11 @@ async function cli(args: string[], env: Record<string, string> = {}): Promise<Ru
   return { code, stdout, stderr, summary };
 }
 
-function ingestArgs(c: { table: string; corpus: string; checkpoint: string }, server: EmbeddingServer, extra: string[] = []): string[] {
+function ingestArgs(
+  c: { table: string; corpus: string; checkpoint: string },
+  server: EmbeddingServer,
+  extra: string[] = [],
+): string[] {
   return [
     "ingest",
     c.corpus,
@@ -87,8 +95,12 @@ function ingestArgs(c: { table: string; corpus: string; checkpoint: string }, se
   ];
 }
 
-async function rows(table: string): Promise<{ source_path: string; chunk_position: number; chunk_text: string; content_hash: string }[]> {
-  return pg.query(`SELECT source_path, chunk_position, chunk_text, content_hash FROM ${table} ORDER BY source_path, chunk_position`);
+async function rows(
+  table: string,
+): Promise<{ source_path: string; chunk_position: number; chunk_text: string; content_hash: string }[]> {
+  return pg.query(
+    `SELECT source_path, chunk_position, chunk_text, content_hash FROM ${table} ORDER BY source_path, chunk_position`,
+  );
 }
 
 async function tableExists(table: string): Promise<boolean> {
@@ -105,7 +117,8 @@ function expectedChunks(source: string, text: string) {
   }));
 }
 
-const GUIDE = "NIM serves models over an OpenAI-compatible API. Embeddings come from nv-embedqa-e5-v5. Vectors are stored in pgvector or IRIS.";
+const GUIDE =
+  "NIM serves models over an OpenAI-compatible API. Embeddings come from nv-embedqa-e5-v5. Vectors are stored in pgvector or IRIS.";
 const NOTES = "# Notes\n\nThe A10G has 24 GB of memory.\n\nLlama 3.1 8B needs a reduced context on one A10G.";
 const RECORDS = [
   JSON.stringify({ id: "faq-1", text: "How do I resume an interrupted run? Run the same command again." }),
@@ -116,7 +129,13 @@ const RECORDS = [
 ].join("\n");
 
 function corpusFiles() {
-  return { "guide.txt": GUIDE, "sub/notes.md": NOTES, "faq.jsonl": RECORDS, "binary.txt": Buffer.from([0xff, 0xfe, 0x00, 0x41]), "image.png": "ignored" };
+  return {
+    "guide.txt": GUIDE,
+    "sub/notes.md": NOTES,
+    "faq.jsonl": RECORDS,
+    "binary.txt": Buffer.from([0xff, 0xfe, 0x00, 0x41]),
+    "image.png": "ignored",
+  };
 }
 
 function allExpectedChunks() {
@@ -156,11 +175,18 @@ describe("vectorizer ingest (pgvector through pg, PGlite)", () => {
       ]);
       expect(run.stderr).toContain(`vectorizer: ${expected.length}/${expected.length} chunks (100.0%)`);
       // Wire format: probe first, then batches of at most 3 passages, all with the key as bearer token.
-      expect(server.requests[0].body).toEqual({ model: "nvidia/nv-embedqa-e5-v5", input: ["dimension probe"], input_type: "passage", encoding_format: "float" });
+      expect(server.requests[0].body).toEqual({
+        model: "nvidia/nv-embedqa-e5-v5",
+        input: ["dimension probe"],
+        input_type: "passage",
+        encoding_format: "float",
+      });
       const batches = server.requests.slice(1).map((r) => r.body.input.length);
       expect(batches.reduce((a, b) => a + b, 0)).toBe(expected.length);
       expect(Math.max(...batches)).toBe(3);
-      expect(server.requests.every((r) => r.authorization === `Bearer ${API_KEY}` && r.body.input_type === "passage")).toBe(true);
+      expect(
+        server.requests.every((r) => r.authorization === `Bearer ${API_KEY}` && r.body.input_type === "passage"),
+      ).toBe(true);
       expect(run.stderr + run.stdout).not.toContain(API_KEY);
     } finally {
       await server.stop();
@@ -200,7 +226,13 @@ describe("vectorizer ingest (pgvector through pg, PGlite)", () => {
       const again = await cli(ingestArgs(c, server));
       expect(again.code).toBe(0);
       expect(server.requestCount).toBe(requestsAfterFirst);
-      expect(again.summary).toMatchObject({ documents: 4, chunks: allExpectedChunks().length, embedded: 0, alreadyDone: allExpectedChunks().length, staleChunksDeleted: 0 });
+      expect(again.summary).toMatchObject({
+        documents: 4,
+        chunks: allExpectedChunks().length,
+        embedded: 0,
+        alreadyDone: allExpectedChunks().length,
+        staleChunksDeleted: 0,
+      });
       expect(await pg.query(`SELECT max(updated_at) AS updated_at FROM ${c.table}`)).toEqual(before);
     } finally {
       await server.stop();
@@ -243,16 +275,23 @@ describe("vectorizer ingest (pgvector through pg, PGlite)", () => {
       const total = expectedChunks("guide.txt", GUIDE).length + expectedChunks("sub/notes.md", NOTES).length;
       expect((await cli(ingestArgs(c, server))).summary).toMatchObject({ embedded: total });
       const otherModel = await cli(ingestArgs(c, server, ["--model", "test-model"]));
-      expect(otherModel.stderr.split("\n")[0]).toBe("vectorizer: model, store or chunking changed since the last run; every chunk will be embedded again");
+      expect(otherModel.stderr.split("\n")[0]).toBe(
+        "vectorizer: model, store or chunking changed since the last run; every chunk will be embedded again",
+      );
       expect(otherModel.summary).toMatchObject({ embedded: total, alreadyDone: 0 });
       expect(server.requests.at(-1)?.body.model).toBe("test-model");
       expect(await rows(c.table)).toHaveLength(total);
 
       await pg.query(`DROP TABLE ${c.table}`);
       const afterDrop = await cli(ingestArgs(c, server, ["--model", "test-model"]));
-      expect(afterDrop.stderr.split("\n")[0]).toBe(`vectorizer: the store holds 0 vectors but the checkpoint recorded ${total}; starting over`);
+      expect(afterDrop.stderr.split("\n")[0]).toBe(
+        `vectorizer: the store holds 0 vectors but the checkpoint recorded ${total}; starting over`,
+      );
       expect(afterDrop.summary).toMatchObject({ embedded: total, alreadyDone: 0 });
-      expect(await rows(c.table)).toEqual([...expectedChunks("guide.txt", GUIDE), ...expectedChunks("sub/notes.md", NOTES)]);
+      expect(await rows(c.table)).toEqual([
+        ...expectedChunks("guide.txt", GUIDE),
+        ...expectedChunks("sub/notes.md", NOTES),
+      ]);
     } finally {
       await server.stop();
     }
@@ -263,15 +302,50 @@ describe("vectorizer ingest (pgvector through pg, PGlite)", () => {
     try {
       const c = setup(corpusFiles());
       expect((await cli(ingestArgs(c, server))).code).toBe(0);
-      const target = expectedChunks("faq.jsonl#faq-1", "How do I resume an interrupted run? Run the same command again.")[0];
-      const run = await cli(["search", target.chunk_text, "--top-k", "3", "--json", "--table", c.table, "--endpoint", server.url]);
+      const target = expectedChunks(
+        "faq.jsonl#faq-1",
+        "How do I resume an interrupted run? Run the same command again.",
+      )[0];
+      const run = await cli([
+        "search",
+        target.chunk_text,
+        "--top-k",
+        "3",
+        "--json",
+        "--table",
+        c.table,
+        "--endpoint",
+        server.url,
+      ]);
       expect(run.code).toBe(0);
-      const result = JSON.parse(run.stdout) as { question: string; hits: { source: string; position: number; text: string; score: number }[] };
+      const result = JSON.parse(run.stdout) as {
+        question: string;
+        hits: { source: string; position: number; text: string; score: number }[];
+      };
       expect(result.hits).toHaveLength(3);
-      expect(result.hits[0]).toEqual({ source: "faq.jsonl#faq-1", position: 0, text: target.chunk_text, score: expect.closeTo(1, 5) });
+      expect(result.hits[0]).toEqual({
+        source: "faq.jsonl#faq-1",
+        position: 0,
+        text: target.chunk_text,
+        score: expect.closeTo(1, 5),
+      });
       expect(result.hits[1].score).toBeLessThan(result.hits[0].score);
-      expect(server.requests.at(-1)?.body).toEqual({ model: "nvidia/nv-embedqa-e5-v5", input: [target.chunk_text], input_type: "query", encoding_format: "float" });
-      const text = await cli(["search", target.chunk_text, "--top-k", "1", "--table", c.table, "--endpoint", server.url]);
+      expect(server.requests.at(-1)?.body).toEqual({
+        model: "nvidia/nv-embedqa-e5-v5",
+        input: [target.chunk_text],
+        input_type: "query",
+        encoding_format: "float",
+      });
+      const text = await cli([
+        "search",
+        target.chunk_text,
+        "--top-k",
+        "1",
+        "--table",
+        c.table,
+        "--endpoint",
+        server.url,
+      ]);
       expect(text.stdout).toBe(`1. 1.0000 faq.jsonl#faq-1#0\n   ${target.chunk_text}\n`);
     } finally {
       await server.stop();
@@ -319,12 +393,17 @@ describe("vectorizer ingest (pgvector through pg, PGlite)", () => {
   });
 
   it("stops with a clear message when retries run out", async () => {
-    const server = await new EmbeddingServer({ dimension: 16, faultFor: (n) => (n >= 1 ? { kind: "status", status: 503 } : null) }).start();
+    const server = await new EmbeddingServer({
+      dimension: 16,
+      faultFor: (n) => (n >= 1 ? { kind: "status", status: 503 } : null),
+    }).start();
     try {
       const c = setup({ "guide.txt": GUIDE });
       const run = await cli(ingestArgs(c, server, ["--max-retries", "2"]));
       expect(run.code).toBe(1);
-      expect(run.stderr.trim().split("\n").at(-1)).toBe("vectorizer: error: embedding request failed after 3 attempts: HTTP 503 (injected 503)");
+      expect(run.stderr.trim().split("\n").at(-1)).toBe(
+        "vectorizer: error: embedding request failed after 3 attempts: HTTP 503 (injected 503)",
+      );
       expect(await rows(c.table)).toEqual([]);
     } finally {
       await server.stop();
@@ -403,7 +482,10 @@ describe("vectorizer ingest (pgvector through pg, PGlite)", () => {
   });
 
   it("stops when a later answer changes dimension, keeping what was confirmed", async () => {
-    const server = await new EmbeddingServer({ dimension: 16, faultFor: (n) => (n === 2 ? { kind: "dimension", dimension: 8 } : null) }).start();
+    const server = await new EmbeddingServer({
+      dimension: 16,
+      faultFor: (n) => (n === 2 ? { kind: "dimension", dimension: 8 } : null),
+    }).start();
     try {
       const c = setup({ "guide.txt": GUIDE });
       const run = await cli(ingestArgs(c, server, ["--batch-size", "1", "--concurrency", "1"]));
@@ -426,12 +508,16 @@ describe("vectorizer metrics endpoint", () => {
       const total = allExpectedChunks().length;
       let stderr = "";
       let scraped: string | null = null;
-      const done = runCli(ingestArgs(c, server, ["--metrics-port", "0", "--batch-size", "2", "--concurrency", "1"]), { VECTORIZER_PG_URL: pg.url }, {
-        stdout: () => undefined,
-        stderr: (t) => {
-          stderr += t;
+      const done = runCli(
+        ingestArgs(c, server, ["--metrics-port", "0", "--batch-size", "2", "--concurrency", "1"]),
+        { VECTORIZER_PG_URL: pg.url },
+        {
+          stdout: () => undefined,
+          stderr: (t) => {
+            stderr += t;
+          },
         },
-      });
+      );
       // Scrape once the first batch is written: the run is still going (more batches at 150 ms each).
       const port = await waitFor(() => /metrics on http:\/\/127\.0\.0\.1:(\d+)\/metrics/.exec(stderr)?.[1]);
       await waitFor(async () => {
@@ -492,9 +578,15 @@ describe("vectorizer command line", () => {
   });
 
   it("reports invalid values with the flag and what is allowed", async () => {
-    expect((await cli(["ingest", work, "--batch-size", "0"])).stderr).toBe('vectorizer: error: --batch-size must be an integer from 1 to 2048, got "0"\n');
-    expect((await cli(["ingest", join(work, "missing")])).stderr).toBe(`vectorizer: error: corpus directory "${join(work, "missing")}" does not exist or is not a directory\n`);
-    expect((await cli(["search", "q", "--store", "mongo"])).stderr).toBe('vectorizer: error: --store must be pgvector or iris, got "mongo"\n');
+    expect((await cli(["ingest", work, "--batch-size", "0"])).stderr).toBe(
+      'vectorizer: error: --batch-size must be an integer from 1 to 2048, got "0"\n',
+    );
+    expect((await cli(["ingest", join(work, "missing")])).stderr).toBe(
+      `vectorizer: error: corpus directory "${join(work, "missing")}" does not exist or is not a directory\n`,
+    );
+    expect((await cli(["search", "q", "--store", "mongo"])).stderr).toBe(
+      'vectorizer: error: --store must be pgvector or iris, got "mongo"\n',
+    );
     expect((await cli(["search", "q", "--store", "iris"], { IRIS_USERNAME: "" })).stderr).toBe(
       "vectorizer: error: the iris store needs IRIS_USERNAME and IRIS_PASSWORD in the environment\n",
     );
@@ -504,7 +596,9 @@ describe("vectorizer command line", () => {
     const run = await cli(["schema", "--store", "iris", "--dimension", "1024"]);
     expect(run.code).toBe(0);
     expect(run.stdout).toContain("embedding VECTOR(DOUBLE, 1024) NOT NULL,");
-    expect(run.stdout).toContain("CREATE INDEX vectorizer_chunks_hnsw ON TABLE SQLUser.vectorizer_chunks (embedding) AS HNSW(Distance='Cosine');");
+    expect(run.stdout).toContain(
+      "CREATE INDEX vectorizer_chunks_hnsw ON TABLE SQLUser.vectorizer_chunks (embedding) AS HNSW(Distance='Cosine');",
+    );
   });
 
   it("init creates the pgvector schema once and refuses another dimension", async () => {
@@ -516,6 +610,8 @@ describe("vectorizer command line", () => {
     expect((await cli(["init", "--dimension", "1024", "--table", table])).stdout).toContain('"created":false');
     const wrong = await cli(["init", "--dimension", "768", "--table", table]);
     expect(wrong.code).toBe(1);
-    expect(wrong.stderr).toBe(`vectorizer: error: pgvector:127.0.0.1:${pg.port}/postgres/${table} already holds 1024-dimensional vectors, not 768\n`);
+    expect(wrong.stderr).toBe(
+      `vectorizer: error: pgvector:127.0.0.1:${pg.port}/postgres/${table} already holds 1024-dimensional vectors, not 768\n`,
+    );
   });
 });

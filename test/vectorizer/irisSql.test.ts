@@ -44,8 +44,14 @@ describe("IRIS schema SQL", () => {
 )`,
     ]);
     expect(indexes).toEqual([
-      { name: "vectorizer_chunks_source", sql: "CREATE INDEX vectorizer_chunks_source ON TABLE SQLUser.vectorizer_chunks (source_path, chunk_position)" },
-      { name: "vectorizer_chunks_hnsw", sql: "CREATE INDEX vectorizer_chunks_hnsw ON TABLE SQLUser.vectorizer_chunks (embedding) AS HNSW(Distance='Cosine')" },
+      {
+        name: "vectorizer_chunks_source",
+        sql: "CREATE INDEX vectorizer_chunks_source ON TABLE SQLUser.vectorizer_chunks (source_path, chunk_position)",
+      },
+      {
+        name: "vectorizer_chunks_hnsw",
+        sql: "CREATE INDEX vectorizer_chunks_hnsw ON TABLE SQLUser.vectorizer_chunks (embedding) AS HNSW(Distance='Cosine')",
+      },
     ]);
   });
 
@@ -59,7 +65,9 @@ describe("IRIS schema SQL", () => {
   });
 
   it("knows which versions have HNSW", () => {
-    expect(irisSupportsHnsw("IRIS for UNIX (Ubuntu Server LTS for x86-64 Containers) 2024.1 (Build 267.2U) Tue Apr 30 2024")).toBe(true);
+    expect(
+      irisSupportsHnsw("IRIS for UNIX (Ubuntu Server LTS for x86-64 Containers) 2024.1 (Build 267.2U) Tue Apr 30 2024"),
+    ).toBe(true);
     expect(irisSupportsHnsw("2025.1.0.223.0")).toBe(true);
     expect(irisSupportsHnsw("IRIS for UNIX (Ubuntu Server LTS for x86-64 Containers) 2023.3 (Build 254U)")).toBe(false);
     expect(irisSupportsHnsw("unknown")).toBe(false);
@@ -82,10 +90,16 @@ describe("IRIS data SQL", () => {
   });
 
   it("deletes stale positions, counts, and records the dimension", () => {
-    expect(irisDeleteFromPositionSql(name)).toBe("DELETE FROM SQLUser.vectorizer_chunks WHERE source_path = ? AND chunk_position >= ?");
+    expect(irisDeleteFromPositionSql(name)).toBe(
+      "DELETE FROM SQLUser.vectorizer_chunks WHERE source_path = ? AND chunk_position >= ?",
+    );
     expect(irisCountSql(name)).toBe("SELECT COUNT(*) AS n FROM SQLUser.vectorizer_chunks");
-    expect(irisRecordDimensionSql(name)).toBe("INSERT OR UPDATE INTO SQLUser.vectorizer_chunks_meta (meta_key, meta_value) VALUES ('dimension', ?)");
-    expect(irisReadDimensionSql(name)).toBe("SELECT meta_value FROM SQLUser.vectorizer_chunks_meta WHERE meta_key = 'dimension'");
+    expect(irisRecordDimensionSql(name)).toBe(
+      "INSERT OR UPDATE INTO SQLUser.vectorizer_chunks_meta (meta_key, meta_value) VALUES ('dimension', ?)",
+    );
+    expect(irisReadDimensionSql(name)).toBe(
+      "SELECT meta_value FROM SQLUser.vectorizer_chunks_meta WHERE meta_key = 'dimension'",
+    );
   });
 });
 
@@ -99,13 +113,17 @@ class RecordingIrisSql implements IrisSql {
   constructor(private readonly version: string) {}
   run(sql: string, params: readonly (string | number)[]) {
     this.calls.push({ sql, params });
-    if (sql === IRIS_TABLE_EXISTS_SQL) return { rows: [{ n: this.tables.has(String(params[1])) ? 1 : 0 }], rowCount: 1 };
-    if (sql === IRIS_INDEX_EXISTS_SQL) return { rows: [{ n: this.indexes.has(String(params[2])) ? 1 : 0 }], rowCount: 1 };
+    if (sql === IRIS_TABLE_EXISTS_SQL)
+      return { rows: [{ n: this.tables.has(String(params[1])) ? 1 : 0 }], rowCount: 1 };
+    if (sql === IRIS_INDEX_EXISTS_SQL)
+      return { rows: [{ n: this.indexes.has(String(params[2])) ? 1 : 0 }], rowCount: 1 };
     if (sql.startsWith("CREATE TABLE IF NOT EXISTS SQLUser.vectorizer_chunks (")) this.tables.add("VECTORIZER_CHUNKS");
     if (sql.startsWith("CREATE INDEX ")) this.indexes.add(sql.split(" ")[2].toUpperCase());
     if (sql.startsWith("INSERT OR UPDATE INTO SQLUser.vectorizer_chunks_meta")) this.dimension = String(params[0]);
-    if (sql.startsWith("SELECT meta_value")) return { rows: this.dimension ? [{ meta_value: this.dimension }] : [], rowCount: 0 };
-    if (sql.startsWith("SELECT TOP")) return { rows: [{ source_path: "a.txt", chunk_position: 2, chunk_text: "hello", score: 0.93 }], rowCount: 1 };
+    if (sql.startsWith("SELECT meta_value"))
+      return { rows: this.dimension ? [{ meta_value: this.dimension }] : [], rowCount: 0 };
+    if (sql.startsWith("SELECT TOP"))
+      return { rows: [{ source_path: "a.txt", chunk_position: 2, chunk_text: "hello", score: 0.93 }], rowCount: 1 };
     if (sql.startsWith("DELETE")) return { rows: [], rowCount: 3 };
     return { rows: [], rowCount: 1 };
   }
@@ -132,7 +150,11 @@ describe("IrisStore", () => {
       "CREATE INDEX vectorizer_chunks_source ON TABLE SQLUser.vectorizer_chunks (source_path, chunk_position)",
       "CREATE INDEX vectorizer_chunks_hnsw ON TABLE SQLUser.vectorizer_chunks (embedding) AS HNSW(Distance='Cosine')",
     ]);
-    expect(sql.calls.find((c) => c.sql === IRIS_INDEX_EXISTS_SQL)?.params).toEqual(["SQLUSER", "VECTORIZER_CHUNKS", "VECTORIZER_CHUNKS_SOURCE"]);
+    expect(sql.calls.find((c) => c.sql === IRIS_INDEX_EXISTS_SQL)?.params).toEqual([
+      "SQLUSER",
+      "VECTORIZER_CHUNKS",
+      "VECTORIZER_CHUNKS_SOURCE",
+    ]);
     expect(await store.existingDimension()).toBe(1024);
   });
 

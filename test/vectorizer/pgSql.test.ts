@@ -21,11 +21,14 @@ describe("pgvector SQL", () => {
   });
 
   it("skips HNSW above pgvector's 2000-dimension limit", () => {
-    expect(pgSchemaSql("rag.chunks", 3072).at(-1)).toBe("CREATE INDEX IF NOT EXISTS chunks_source ON rag.chunks (source_path, chunk_position)");
+    expect(pgSchemaSql("rag.chunks", 3072).at(-1)).toBe(
+      "CREATE INDEX IF NOT EXISTS chunks_source ON rag.chunks (source_path, chunk_position)",
+    );
   });
 
   it("upserts a batch in one statement keyed by chunk_key", () => {
-    expect(pgUpsertSql("t", 2)).toBe(`INSERT INTO t (chunk_key, source_path, chunk_position, content_hash, chunk_text, embedding) VALUES ($1, $2, $3, $4, $5, $6::vector), ($7, $8, $9, $10, $11, $12::vector)
+    expect(pgUpsertSql("t", 2))
+      .toBe(`INSERT INTO t (chunk_key, source_path, chunk_position, content_hash, chunk_text, embedding) VALUES ($1, $2, $3, $4, $5, $6::vector), ($7, $8, $9, $10, $11, $12::vector)
 ON CONFLICT (chunk_key) DO UPDATE SET source_path = EXCLUDED.source_path, chunk_position = EXCLUDED.chunk_position, content_hash = EXCLUDED.content_hash, chunk_text = EXCLUDED.chunk_text, embedding = EXCLUDED.embedding, updated_at = now()`);
   });
 
@@ -44,6 +47,8 @@ ON CONFLICT (chunk_key) DO UPDATE SET source_path = EXCLUDED.source_path, chunk_
 
   it("accepts only plain table identifiers", () => {
     expect(validateTableName("rag.chunks_v2")).toBeNull();
-    expect(validateTableName("chunks; DROP TABLE x")).toBe('table name must be an identifier (letters, digits, _), optionally schema.table, got "chunks; DROP TABLE x"');
+    expect(validateTableName("chunks; DROP TABLE x")).toBe(
+      'table name must be an identifier (letters, digits, _), optionally schema.table, got "chunks; DROP TABLE x"',
+    );
   });
 });

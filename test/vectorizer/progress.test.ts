@@ -15,10 +15,14 @@ describe("progress", () => {
     p.startWriting();
     c.advance(4000);
     p.written(400);
-    expect(formatProgressLine(p.snapshot(), c.now())).toBe("vectorizer: 600/1000 chunks (60.0%), 100.0 chunks/s, ETA 4s");
+    expect(formatProgressLine(p.snapshot(), c.now())).toBe(
+      "vectorizer: 600/1000 chunks (60.0%), 100.0 chunks/s, ETA 4s",
+    );
     c.advance(1000);
     p.written(400);
-    expect(formatProgressLine(p.snapshot(), c.now())).toBe("vectorizer: 1000/1000 chunks (100.0%), 160.0 chunks/s, ETA 0s");
+    expect(formatProgressLine(p.snapshot(), c.now())).toBe(
+      "vectorizer: 1000/1000 chunks (100.0%), 160.0 chunks/s, ETA 0s",
+    );
   });
 
   it("says ETA ? before the first batch and formats long durations", () => {
@@ -29,7 +33,9 @@ describe("progress", () => {
     expect(formatProgressLine(p.snapshot(), c.now())).toBe("vectorizer: 0/500000 chunks (0.0%), 0.0 chunks/s, ETA ?");
     c.advance(10_000);
     p.written(1000);
-    expect(formatProgressLine(p.snapshot(), c.now())).toBe("vectorizer: 1000/500000 chunks (0.2%), 100.0 chunks/s, ETA 1h23m");
+    expect(formatProgressLine(p.snapshot(), c.now())).toBe(
+      "vectorizer: 1000/500000 chunks (0.2%), 100.0 chunks/s, ETA 1h23m",
+    );
   });
 });
 

@@ -21,7 +21,11 @@ import type { Connection, IRISObject, Iris } from "@intersystems/intersystems-ir
 /** The SQL operations the IRIS store needs; the native implementation is below, tests inject a recorder. */
 export interface IrisSql {
   /** Runs a statement; returns the named columns of every row, and the affected row count. */
-  run(sql: string, params: readonly (string | number)[], columns?: readonly string[]): { rows: Record<string, unknown>[]; rowCount: number };
+  run(
+    sql: string,
+    params: readonly (string | number)[],
+    columns?: readonly string[],
+  ): { rows: Record<string, unknown>[]; rowCount: number };
   /** Runs `work` in one transaction: a killed client's transaction is rolled back by IRIS. */
   inTransaction(work: () => void): void;
   serverVersion(): string;
@@ -39,12 +43,18 @@ export class NativeIrisSql implements IrisSql {
     private readonly iris: Iris,
   ) {}
 
-  run(sql: string, params: readonly (string | number)[], columns: readonly string[] = []): { rows: Record<string, unknown>[]; rowCount: number } {
+  run(
+    sql: string,
+    params: readonly (string | number)[],
+    columns: readonly string[] = [],
+  ): { rows: Record<string, unknown>[]; rowCount: number } {
     const statement = this.iris.classMethodObject("%SQL.Statement", "%New") as IRISObject;
     try {
       const status = statement.invokeString("%Prepare", sql);
       if (status !== "1") {
-        throw new Error(`IRIS rejected the SQL: ${this.iris.classMethodString("%SYSTEM.Status", "GetErrorText", status)}`);
+        throw new Error(
+          `IRIS rejected the SQL: ${this.iris.classMethodString("%SYSTEM.Status", "GetErrorText", status)}`,
+        );
       }
       const result = statement.invokeObject("%Execute", ...params) as IRISObject;
       try {
@@ -178,7 +188,10 @@ export class IrisStore implements Store {
   async existingDimension(): Promise<number | null> {
     if (!this.tableExists(this.name.table)) return null;
     const { rows } = this.sql.run(irisReadDimensionSql(this.name), [], ["meta_value"]);
-    if (rows.length === 0) throw new Error(`IRIS table ${this.name.schema}.${this.name.table} exists but has no recorded dimension (was it created by the vectorizer?)`);
+    if (rows.length === 0)
+      throw new Error(
+        `IRIS table ${this.name.schema}.${this.name.table} exists but has no recorded dimension (was it created by the vectorizer?)`,
+      );
     return Number(rows[0].meta_value);
   }
 
@@ -187,7 +200,11 @@ export class IrisStore implements Store {
     const { tables, indexes } = irisSchemaStatements(this.name, dimension, withHnsw);
     for (const statement of tables) this.sql.run(statement, []);
     for (const index of indexes) {
-      const { rows } = this.sql.run(IRIS_INDEX_EXISTS_SQL, [this.name.schema.toUpperCase(), this.name.table.toUpperCase(), index.name.toUpperCase()], ["n"]);
+      const { rows } = this.sql.run(
+        IRIS_INDEX_EXISTS_SQL,
+        [this.name.schema.toUpperCase(), this.name.table.toUpperCase(), index.name.toUpperCase()],
+        ["n"],
+      );
       if (Number(rows[0]?.n ?? 0) === 0) this.sql.run(index.sql, []);
     }
     this.sql.run(irisRecordDimensionSql(this.name), [String(dimension)]);
@@ -197,7 +214,14 @@ export class IrisStore implements Store {
     const sql = irisUpsertSql(this.name);
     this.sql.inTransaction(() => {
       for (const row of rows) {
-        this.sql.run(sql, [row.chunkKey, row.source, row.position, row.contentHash, row.text, irisVectorText(row.embedding)]);
+        this.sql.run(sql, [
+          row.chunkKey,
+          row.source,
+          row.position,
+          row.contentHash,
+          row.text,
+          irisVectorText(row.embedding),
+        ]);
       }
     });
   }
@@ -215,7 +239,11 @@ export class IrisStore implements Store {
 
   async search(queryVector: readonly number[], topK: number): Promise<SearchHit[]> {
     const text = irisVectorText(queryVector);
-    const { rows } = this.sql.run(irisSearchSql(this.name, topK), [text, text], ["source_path", "chunk_position", "chunk_text", "score"]);
+    const { rows } = this.sql.run(
+      irisSearchSql(this.name, topK),
+      [text, text],
+      ["source_path", "chunk_position", "chunk_text", "score"],
+    );
     return rows.map((row) => ({
       source: String(row.source_path),
       position: Number(row.chunk_position),

@@ -30,7 +30,8 @@ export function irisMetaTableName(name: IrisTableName): IrisTableName {
 }
 
 export function irisCreateTableSql(name: IrisTableName, dimension: number): string {
-  if (!Number.isInteger(dimension) || dimension < 1) throw new Error(`vector dimension must be a positive integer, got ${dimension}`);
+  if (!Number.isInteger(dimension) || dimension < 1)
+    throw new Error(`vector dimension must be a positive integer, got ${dimension}`);
   return `CREATE TABLE IF NOT EXISTS ${qualified(name)} (
   chunk_key CHAR(64) NOT NULL,
   source_path VARCHAR(4096) NOT NULL,
@@ -69,7 +70,10 @@ export interface IrisIndex {
 /** The source index serves stale-chunk deletes; the HNSW index serves searches. */
 export function irisIndexes(name: IrisTableName, withHnsw: boolean): IrisIndex[] {
   const indexes: IrisIndex[] = [
-    { name: `${name.table}_source`, sql: `CREATE INDEX ${name.table}_source ON TABLE ${qualified(name)} (source_path, chunk_position)` },
+    {
+      name: `${name.table}_source`,
+      sql: `CREATE INDEX ${name.table}_source ON TABLE ${qualified(name)} (source_path, chunk_position)`,
+    },
   ];
   if (withHnsw) {
     indexes.push({
@@ -93,7 +97,11 @@ export const IRIS_TABLE_EXISTS_SQL =
  * when IRIS_INDEX_EXISTS_SQL counts 0 for its name (CREATE INDEX has no IF NOT EXISTS in every
  * IRIS version). `withHnsw` should be irisSupportsHnsw(version).
  */
-export function irisSchemaStatements(name: IrisTableName, dimension: number, withHnsw: boolean): { tables: string[]; indexes: IrisIndex[] } {
+export function irisSchemaStatements(
+  name: IrisTableName,
+  dimension: number,
+  withHnsw: boolean,
+): { tables: string[]; indexes: IrisIndex[] } {
   return {
     tables: [irisCreateTableSql(name, dimension), irisCreateMetaTableSql(name)],
     indexes: irisIndexes(name, withHnsw),

@@ -11,7 +11,8 @@ function baseName(table: string): string {
 }
 
 export function pgSchemaSql(table: string, dimension: number): string[] {
-  if (!Number.isInteger(dimension) || dimension < 1) throw new Error(`vector dimension must be a positive integer, got ${dimension}`);
+  if (!Number.isInteger(dimension) || dimension < 1)
+    throw new Error(`vector dimension must be a positive integer, got ${dimension}`);
   const statements = [
     "CREATE EXTENSION IF NOT EXISTS vector",
     `CREATE TABLE IF NOT EXISTS ${table} (
@@ -26,7 +27,9 @@ export function pgSchemaSql(table: string, dimension: number): string[] {
     `CREATE INDEX IF NOT EXISTS ${baseName(table)}_source ON ${table} (source_path, chunk_position)`,
   ];
   if (dimension <= PGVECTOR_HNSW_MAX_DIMENSION) {
-    statements.push(`CREATE INDEX IF NOT EXISTS ${baseName(table)}_embedding_hnsw ON ${table} USING hnsw (embedding vector_cosine_ops)`);
+    statements.push(
+      `CREATE INDEX IF NOT EXISTS ${baseName(table)}_embedding_hnsw ON ${table} USING hnsw (embedding vector_cosine_ops)`,
+    );
   }
   return statements;
 }

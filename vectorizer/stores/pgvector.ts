@@ -37,7 +37,8 @@ export class PgVectorStore implements Store {
     const result = await this.pool.query<{ type: string }>(PG_EMBEDDING_TYPE_SQL, [this.table]);
     if (result.rows.length === 0) return null;
     const dimension = parseVectorType(result.rows[0].type);
-    if (dimension === null) throw new Error(`table ${this.table} has an embedding column of type ${result.rows[0].type}, not vector(N)`);
+    if (dimension === null)
+      throw new Error(`table ${this.table} has an embedding column of type ${result.rows[0].type}, not vector(N)`);
     return dimension;
   }
 
@@ -67,11 +68,18 @@ export class PgVectorStore implements Store {
   }
 
   async search(queryVector: readonly number[], topK: number): Promise<SearchHit[]> {
-    const result = await this.pool.query<{ source_path: string; chunk_position: number; chunk_text: string; score: number }>(
-      pgSearchSql(this.table),
-      [pgVectorLiteral(queryVector), topK],
-    );
-    return result.rows.map((row) => ({ source: row.source_path, position: row.chunk_position, text: row.chunk_text, score: Number(row.score) }));
+    const result = await this.pool.query<{
+      source_path: string;
+      chunk_position: number;
+      chunk_text: string;
+      score: number;
+    }>(pgSearchSql(this.table), [pgVectorLiteral(queryVector), topK]);
+    return result.rows.map((row) => ({
+      source: row.source_path,
+      position: row.chunk_position,
+      text: row.chunk_text,
+      score: Number(row.score),
+    }));
   }
 
   async close(): Promise<void> {

@@ -64,24 +64,43 @@ function main(argv) {
     throw usage("image", `docker: '${sub}' is not a docker command.`);
   }
   switch (cmd) {
-    case "run": return run(rest);
-    case "ps": return ps(rest);
-    case "inspect": return inspect(rest, null);
-    case "logs": return logs(rest);
-    case "stop": return stopCmd(rest);
-    case "start": return startCmd(rest);
-    case "restart": stopCmd(rest, true); return startCmd(rest);
-    case "rm": return rm(rest);
-    case "rename": return renameCmd(rest);
-    case "exec": return exec(rest);
-    case "pull": return pull(rest);
-    case "images": return images(rest);
-    case "rmi": return rmi(rest);
-    case "login": return login(rest);
-    case "logout": return logout(rest);
-    case "info": return info(rest);
-    case "version": return version(rest);
-    case undefined: throw new Exit(0, "", "Usage:  docker [OPTIONS] COMMAND\n");
+    case "run":
+      return run(rest);
+    case "ps":
+      return ps(rest);
+    case "inspect":
+      return inspect(rest, null);
+    case "logs":
+      return logs(rest);
+    case "stop":
+      return stopCmd(rest);
+    case "start":
+      return startCmd(rest);
+    case "restart":
+      stopCmd(rest, true);
+      return startCmd(rest);
+    case "rm":
+      return rm(rest);
+    case "rename":
+      return renameCmd(rest);
+    case "exec":
+      return exec(rest);
+    case "pull":
+      return pull(rest);
+    case "images":
+      return images(rest);
+    case "rmi":
+      return rmi(rest);
+    case "login":
+      return login(rest);
+    case "logout":
+      return logout(rest);
+    case "info":
+      return info(rest);
+    case "version":
+      return version(rest);
+    case undefined:
+      throw new Exit(0, "", "Usage:  docker [OPTIONS] COMMAND\n");
     default:
       throw new Exit(1, `docker: '${cmd}' is not a docker command.\nSee 'docker --help'\n`);
   }
@@ -89,9 +108,16 @@ function main(argv) {
 
 function checkSocketPermission() {
   if (process.getuid() === 0) return;
-  const group = fs.readFileSync("/etc/group", "utf8").split("\n").map((l) => l.split(":")).find((f) => f[0] === "docker");
+  const group = fs
+    .readFileSync("/etc/group", "utf8")
+    .split("\n")
+    .map((l) => l.split(":"))
+    .find((f) => f[0] === "docker");
   if (group && process.getgroups().includes(Number(group[2]))) return;
-  throw new Exit(1, 'permission denied while trying to connect to the Docker daemon socket at unix:///var/run/docker.sock: Get "http://%2Fvar%2Frun%2Fdocker.sock/v1.24/containers/json": dial unix /var/run/docker.sock: connect: permission denied\n');
+  throw new Exit(
+    1,
+    'permission denied while trying to connect to the Docker daemon socket at unix:///var/run/docker.sock: Get "http://%2Fvar%2Frun%2Fdocker.sock/v1.24/containers/json": dial unix /var/run/docker.sock: connect: permission denied\n',
+  );
 }
 
 // ---------- option parsing (docker's pflag style: --x=v, --x v, -x v, -abc) ----------
@@ -101,19 +127,30 @@ function parseFlags(cmd, args, spec, { stopAtPositional = false } = {}) {
   const positional = [];
   for (let i = 0; i < args.length; i++) {
     const a = args[i];
-    if (a === "--") { positional.push(...args.slice(i + 1)); break; }
+    if (a === "--") {
+      positional.push(...args.slice(i + 1));
+      break;
+    }
     if (!a.startsWith("-") || a === "-") {
       positional.push(a);
-      if (stopAtPositional) { positional.push(...args.slice(i + 1)); break; }
+      if (stopAtPositional) {
+        positional.push(...args.slice(i + 1));
+        break;
+      }
       continue;
     }
-    let name = a, inline = null;
-    if (a.startsWith("--") && a.includes("=")) { name = a.slice(0, a.indexOf("=")); inline = a.slice(a.indexOf("=") + 1); }
-    else if (!a.startsWith("--") && a.length > 2) {
+    let name = a,
+      inline = null;
+    if (a.startsWith("--") && a.includes("=")) {
+      name = a.slice(0, a.indexOf("="));
+      inline = a.slice(a.indexOf("=") + 1);
+    } else if (!a.startsWith("--") && a.length > 2) {
       // -p8000:8000 or bundled booleans like -it / -dit
       const first = spec[a.slice(0, 2)];
-      if (first && first.type !== "bool") { name = a.slice(0, 2); inline = a.slice(2); }
-      else {
+      if (first && first.type !== "bool") {
+        name = a.slice(0, 2);
+        inline = a.slice(2);
+      } else {
         for (const ch of a.slice(1)) {
           const s = spec[`-${ch}`];
           if (!s) throw usage(cmd, `unknown shorthand flag: '${ch}' in ${a}`);
@@ -124,8 +161,15 @@ function parseFlags(cmd, args, spec, { stopAtPositional = false } = {}) {
       }
     }
     const s = spec[name];
-    if (!s) throw usage(cmd, name.startsWith("--") ? `unknown flag: ${name}` : `unknown shorthand flag: '${name.slice(1)}' in ${name}`);
-    if (s.type === "bool") { flags[s.name] = inline === null ? true : inline !== "false"; continue; }
+    if (!s)
+      throw usage(
+        cmd,
+        name.startsWith("--") ? `unknown flag: ${name}` : `unknown shorthand flag: '${name.slice(1)}' in ${name}`,
+      );
+    if (s.type === "bool") {
+      flags[s.name] = inline === null ? true : inline !== "false";
+      continue;
+    }
     const v = inline !== null ? inline : args[++i];
     if (v === undefined) throw usage(cmd, `flag needs an argument: ${name}`);
     if (s.type === "list") (flags[s.name] = flags[s.name] || []).push(v);
@@ -145,8 +189,10 @@ function specOf(defs) {
 // ---------- containers ----------
 function findContainer(ref) {
   const all = common.listContainers();
-  return all.find((c) => c.name === ref || c.name === ref.replace(/^\//, "") || c.id === ref) ||
-    (ref.length >= 1 && /^[0-9a-f]+$/.test(ref) ? all.find((c) => c.id.startsWith(ref)) : undefined);
+  return (
+    all.find((c) => c.name === ref || c.name === ref.replace(/^\//, "") || c.id === ref) ||
+    (ref.length >= 1 && /^[0-9a-f]+$/.test(ref) ? all.find((c) => c.id.startsWith(ref)) : undefined)
+  );
 }
 function mustFind(ref) {
   const c = findContainer(ref);
@@ -167,16 +213,26 @@ function normaliseImage(image) {
 }
 function registryOf(image) {
   const first = image.split("/")[0];
-  return image.includes("/") && (first.includes(".") || first.includes(":") || first === "localhost") ? first : "docker.io";
+  return image.includes("/") && (first.includes(".") || first.includes(":") || first === "localhost")
+    ? first
+    : "docker.io";
 }
 
 // docker's opts/gpus.go: the value is read as CSV, so device=2,3 must be quoted to stay one field
 function parseGpus(value) {
   const fields = [];
-  let cur = "", quoted = false;
+  let cur = "",
+    quoted = false;
   for (const ch of value) {
-    if (ch === '"') { quoted = !quoted; continue; }
-    if (ch === "," && !quoted) { fields.push(cur); cur = ""; continue; }
+    if (ch === '"') {
+      quoted = !quoted;
+      continue;
+    }
+    if (ch === "," && !quoted) {
+      fields.push(cur);
+      cur = "";
+      continue;
+    }
     cur += ch;
   }
   fields.push(cur);
@@ -185,12 +241,16 @@ function parseGpus(value) {
   for (const f of fields) {
     const eq = f.indexOf("=");
     if (eq < 0) {
-      if (f === "all") { req.count = -1; continue; }
+      if (f === "all") {
+        req.count = -1;
+        continue;
+      }
       if (!/^\d+$/.test(f)) throw bad(`strconv.Atoi: parsing "${f}": invalid syntax`);
       req.count = Number(f);
       continue;
     }
-    const key = f.slice(0, eq), val = f.slice(eq + 1);
+    const key = f.slice(0, eq),
+      val = f.slice(eq + 1);
     if (key === "driver") req.driver = val;
     else if (key === "count") req.count = val === "all" ? -1 : Number(val);
     else if (key === "device") req.deviceIds = val.split(",");
@@ -232,24 +292,58 @@ function readEnvFile(file) {
 
 function run(args) {
   const spec = specOf([
-    ["-d|--detach", "bool"], ["-i|--interactive", "bool"], ["-t|--tty", "bool"], ["--rm", "bool"], ["--init", "bool"],
-    ["--privileged", "bool"], ["--name", "string"], ["--gpus", "string"], ["--env-file", "list"], ["-e|--env", "list"],
-    ["--restart", "string"], ["-p|--publish", "list"], ["-v|--volume", "list"], ["--shm-size", "string"],
-    ["--ulimit", "list"], ["--ipc", "string"], ["--network|--net", "string"], ["-l|--label", "list"],
-    ["-u|--user", "string"], ["--runtime", "string"], ["--entrypoint", "string"], ["-w|--workdir", "string"],
-    ["--log-driver", "string"], ["--log-opt", "list"], ["-m|--memory", "string"], ["--pull", "string"],
-    ["--health-cmd", "string"], ["--health-interval", "string"], ["--health-retries", "string"],
-    ["--add-host", "list"], ["--cap-add", "list"], ["--security-opt", "list"], ["--hostname|-h", "string"],
-    ["--pid", "string"], ["--read-only", "bool"], ["--cap-drop", "list"], ["--device", "list"], ["--init", "bool"],
+    ["-d|--detach", "bool"],
+    ["-i|--interactive", "bool"],
+    ["-t|--tty", "bool"],
+    ["--rm", "bool"],
+    ["--init", "bool"],
+    ["--privileged", "bool"],
+    ["--name", "string"],
+    ["--gpus", "string"],
+    ["--env-file", "list"],
+    ["-e|--env", "list"],
+    ["--restart", "string"],
+    ["-p|--publish", "list"],
+    ["-v|--volume", "list"],
+    ["--shm-size", "string"],
+    ["--ulimit", "list"],
+    ["--ipc", "string"],
+    ["--network|--net", "string"],
+    ["-l|--label", "list"],
+    ["-u|--user", "string"],
+    ["--runtime", "string"],
+    ["--entrypoint", "string"],
+    ["-w|--workdir", "string"],
+    ["--log-driver", "string"],
+    ["--log-opt", "list"],
+    ["-m|--memory", "string"],
+    ["--pull", "string"],
+    ["--health-cmd", "string"],
+    ["--health-interval", "string"],
+    ["--health-retries", "string"],
+    ["--add-host", "list"],
+    ["--cap-add", "list"],
+    ["--security-opt", "list"],
+    ["--hostname|-h", "string"],
+    ["--pid", "string"],
+    ["--read-only", "bool"],
+    ["--cap-drop", "list"],
+    ["--device", "list"],
+    ["--init", "bool"],
   ]);
   const { flags, positional } = parseFlags("run", args, spec, { stopAtPositional: true });
-  if (positional.length === 0) throw usage("run", '"docker run" requires at least 1 argument.\n\nUsage:  docker run [OPTIONS] IMAGE [COMMAND] [ARG...]\n\nCreate and run a new container from an image');
+  if (positional.length === 0)
+    throw usage(
+      "run",
+      '"docker run" requires at least 1 argument.\n\nUsage:  docker run [OPTIONS] IMAGE [COMMAND] [ARG...]\n\nCreate and run a new container from an image',
+    );
   const [imageRef, ...cmdArgs] = positional;
   const image = normaliseImage(imageRef);
   const gpuRequest = flags["--gpus"] !== undefined ? parseGpus(flags["--gpus"]) : null;
   const shm = flags["--shm-size"] !== undefined ? parseBytes(flags["--shm-size"]) : 67108864;
   const restart = flags["--restart"] || "no";
-  if (!/^(no|always|unless-stopped|on-failure(:\d+)?)$/.test(restart)) throw usage("run", `docker: invalid restart policy '${restart}'.`);
+  if (!/^(no|always|unless-stopped|on-failure(:\d+)?)$/.test(restart))
+    throw usage("run", `docker: invalid restart policy '${restart}'.`);
 
   const env = [];
   for (const f of flags["--env-file"] || []) env.push(...readEnvFile(f));
@@ -258,19 +352,28 @@ function run(args) {
     else if (process.env[e] !== undefined) env.push([e, process.env[e]]);
   }
   const hostNetwork = flags["--network"] === "host";
-  if (hostNetwork && flags["--publish"]) process.stderr.write("WARNING: Published ports are discarded when using host network mode\n");
+  if (hostNetwork && flags["--publish"])
+    process.stderr.write("WARNING: Published ports are discarded when using host network mode\n");
   const ports = (hostNetwork ? [] : flags["--publish"] || []).map((p) => {
     const parts = p.replace(/\/tcp$/, "").split(":");
-    if (parts.length < 2 || parts.some((x, i) => i > 0 && !/^\d+$/.test(x))) throw usage("run", `docker: invalid publish spec "${p}" (the stand-in needs [IP:]HOST:CONTAINER).`);
+    if (parts.length < 2 || parts.some((x, i) => i > 0 && !/^\d+$/.test(x)))
+      throw usage("run", `docker: invalid publish spec "${p}" (the stand-in needs [IP:]HOST:CONTAINER).`);
     const [ip, host, container] = parts.length === 3 ? parts : ["", parts[0], parts[1]];
     return { hostIp: ip, hostPort: Number(host), containerPort: Number(container) };
   });
 
   const name = flags["--name"] || `stand_in_${crypto.randomBytes(3).toString("hex")}`;
-  if (!/^[a-zA-Z0-9][a-zA-Z0-9_.-]+$/.test(name)) throw usage("run", `docker: Error response from daemon: Invalid container name (${name}), only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed.`);
+  if (!/^[a-zA-Z0-9][a-zA-Z0-9_.-]+$/.test(name))
+    throw usage(
+      "run",
+      `docker: Error response from daemon: Invalid container name (${name}), only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed.`,
+    );
   const existing = findContainer(name);
   if (existing && existing.name === name) {
-    throw usage("run", `docker: Error response from daemon: Conflict. The container name "/${name}" is already in use by container "${existing.id}". You have to remove (or rename) that container to be able to reuse that name.`);
+    throw usage(
+      "run",
+      `docker: Error response from daemon: Conflict. The container name "/${name}" is already in use by container "${existing.id}". You have to remove (or rename) that container to be able to reuse that name.`,
+    );
   }
 
   if (!hasImage(image)) {
@@ -287,17 +390,35 @@ function run(args) {
   const id = crypto.randomBytes(32).toString("hex");
   const now = Date.now();
   const c = {
-    id, name, image, cmd: cmdArgs, createdMs: now, startedMs: null, finishedMs: null,
-    state: "created", exitCode: 0, crashAtMs: null, crashExitCode: 0,
-    gpuRequest, shmSize: shm, restart, ports,
-    volumes: flags["--volume"] || [], envFiles: flags["--env-file"] || [],
+    id,
+    name,
+    image,
+    cmd: cmdArgs,
+    createdMs: now,
+    startedMs: null,
+    finishedMs: null,
+    state: "created",
+    exitCode: 0,
+    crashAtMs: null,
+    crashExitCode: 0,
+    gpuRequest,
+    shmSize: shm,
+    restart,
+    ports,
+    volumes: flags["--volume"] || [],
+    envFiles: flags["--env-file"] || [],
     envNames: env.map(([k]) => k),
     envValues: Object.fromEntries(env.filter(([k]) => !SECRET_NAME.test(k))),
     secretSha256: Object.fromEntries(env.filter(([k]) => SECRET_NAME.test(k)).map(([k, v]) => [k, sha256(v)])),
     labels: Object.fromEntries((flags["--label"] || []).map((l) => [l.split("=")[0], l.split("=").slice(1).join("=")])),
-    ulimits: flags["--ulimit"] || [], ipc: flags["--ipc"] || "private", network: flags["--network"] || "default",
-    user: flags["--user"] || "", runtime: flags["--runtime"] || "runc", autoRemove: !!flags["--rm"],
-    pid: flags["--pid"] || "", capAdd: flags["--cap-add"] || [],
+    ulimits: flags["--ulimit"] || [],
+    ipc: flags["--ipc"] || "private",
+    network: flags["--network"] || "default",
+    user: flags["--user"] || "",
+    runtime: flags["--runtime"] || "runc",
+    autoRemove: !!flags["--rm"],
+    pid: flags["--pid"] || "",
+    capAdd: flags["--cap-add"] || [],
     gpuMemoryMiB: behaviour.gpuMemoryMiB === undefined ? null : behaviour.gpuMemoryMiB,
     behaviour,
   };
@@ -317,7 +438,9 @@ function runForeground(c, b, flags) {
   const rule = (b.runs || []).find((r) => new RegExp(r.match).test(c.cmd.join(" "))) || {};
   const missingEnv = (rule.requiredEnv || []).filter((k) => !c.envNames.includes(k));
   for (const target of rule.creates || []) {
-    const mount = c.volumes.map((v) => v.split(":")).find(([, inside]) => target === inside || target.startsWith(inside + "/"));
+    const mount = c.volumes
+      .map((v) => v.split(":"))
+      .find(([, inside]) => target === inside || target.startsWith(inside + "/"));
     if (mount) fs.mkdirSync(mount[0] + target.slice(mount[1].length), { recursive: true });
   }
   const stdout = missingEnv.length ? "" : rule.stdout || "";
@@ -340,23 +463,33 @@ function startContainer(c) {
   const b = c.behaviour || {};
   if (c.gpuRequest) {
     const devices = c.gpuRequest.deviceIds || [];
-    const missing = devices.find((d) => !(Number(d) >= 0 && Number(d) < inv.gpus.length) && !inv.gpus.some((g) => g.uuid === d));
+    const missing = devices.find(
+      (d) => !(Number(d) >= 0 && Number(d) < inv.gpus.length) && !inv.gpus.some((g) => g.uuid === d),
+    );
     if (missing !== undefined || inv.gpus.length === 0) {
-      throw new Exit(125, `docker: Error response from daemon: failed to create task for container: failed to create shim task: OCI runtime create failed: runc create failed: unable to start container process: error during container init: error running hook #0: error running hook: exit status 1, stdout: , stderr: Auto-detected mode as 'legacy'\nnvidia-container-cli: device error: ${missing === undefined ? "0" : missing}: unknown device: unknown.\n`);
+      throw new Exit(
+        125,
+        `docker: Error response from daemon: failed to create task for container: failed to create shim task: OCI runtime create failed: runc create failed: unable to start container process: error during container init: error running hook #0: error running hook: exit status 1, stdout: , stderr: Auto-detected mode as 'legacy'\nnvidia-container-cli: device error: ${missing === undefined ? "0" : missing}: unknown device: unknown.\n`,
+      );
     }
   }
   if (b.startError) throw new Exit(125, `docker: Error response from daemon: ${b.startError}\n`);
   for (const p of c.ports) {
-    const holder = common.listContainers().find((o) => o.id !== c.id && o.state === "running" && o.ports.some((q) => q.hostPort === p.hostPort));
+    const holder = common
+      .listContainers()
+      .find((o) => o.id !== c.id && o.state === "running" && o.ports.some((q) => q.hostPort === p.hostPort));
     if (holder) {
-      throw new Exit(125, `docker: Error response from daemon: driver failed programming external connectivity on endpoint ${c.name} (${c.id}): Bind for ${p.hostIp || "0.0.0.0"}:${p.hostPort} failed: port is already allocated.\n`);
+      throw new Exit(
+        125,
+        `docker: Error response from daemon: driver failed programming external connectivity on endpoint ${c.name} (${c.id}): Bind for ${p.hostIp || "0.0.0.0"}:${p.hostPort} failed: port is already allocated.\n`,
+      );
     }
   }
   const logFile = path.join(common.containersDir(), c.id, "logs");
   const missingEnv = (b.requiredEnv || []).filter((k) => !c.envNames.includes(k));
   const lines = missingEnv.length
     ? [`ERROR: ${missingEnv.join(", ")} is not set`]
-    : (b.logs || [`INFO stand-in container for ${c.image} started`]);
+    : b.logs || [`INFO stand-in container for ${c.image} started`];
   fs.appendFileSync(logFile, lines.map((l) => l + "\n").join(""));
   c.state = "running";
   c.startedMs = Date.now();
@@ -398,14 +531,26 @@ function listenAddresses(c, b) {
 function startHealthServer(c, b, listen) {
   const pidFile = common.healthPidFile(c);
   const readyAtMs = b.neverReady ? -1 : Date.now() + (b.readyAfterMs || 0);
-  const child = childProcess.spawn(process.execPath, [
-    path.join(__dirname, "health-server.js"),
-    JSON.stringify({ ports: listen, paths: b.httpPaths || null, readyAtMs, exitAtMs: c.crashAtMs, pidFile, model: b.model || c.image }),
-  ], { detached: true, stdio: "ignore" });
+  const child = childProcess.spawn(
+    process.execPath,
+    [
+      path.join(__dirname, "health-server.js"),
+      JSON.stringify({
+        ports: listen,
+        paths: b.httpPaths || null,
+        readyAtMs,
+        exitAtMs: c.crashAtMs,
+        pidFile,
+        model: b.model || c.image,
+      }),
+    ],
+    { detached: true, stdio: "ignore" },
+  );
   child.unref();
   // wait (max 5 s) until it listens, so a health check right after `docker run` gets an answer
   const deadline = Date.now() + 5000;
-  while (!fs.existsSync(pidFile) && Date.now() < deadline) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 20);
+  while (!fs.existsSync(pidFile) && Date.now() < deadline)
+    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 20);
 }
 
 function stopContainer(c, exitCode = 0) {
@@ -419,7 +564,14 @@ function stopContainer(c, exitCode = 0) {
 }
 
 function stopCmd(args, quiet = false) {
-  const { positional } = parseFlags("stop", args, specOf([["-t|--time", "string"], ["-s|--signal", "string"]]));
+  const { positional } = parseFlags(
+    "stop",
+    args,
+    specOf([
+      ["-t|--time", "string"],
+      ["-s|--signal", "string"],
+    ]),
+  );
   for (const ref of positional) {
     const c = mustFind(ref);
     stopContainer(c, 0);
@@ -429,7 +581,14 @@ function stopCmd(args, quiet = false) {
 }
 
 function startCmd(args) {
-  const { positional } = parseFlags("start", args, specOf([["-a|--attach", "bool"], ["-i|--interactive", "bool"]]));
+  const { positional } = parseFlags(
+    "start",
+    args,
+    specOf([
+      ["-a|--attach", "bool"],
+      ["-i|--interactive", "bool"],
+    ]),
+  );
   for (const ref of positional) {
     const c = mustFind(ref);
     if (c.state !== "running") startContainer(c);
@@ -446,7 +605,9 @@ function renameCmd(args) {
   const c = mustFind(ref);
   const clash = findContainer(newName);
   if (clash && clash.id !== c.id) {
-    throw daemonError(`Conflict. The container name "/${newName}" is already in use by container "${clash.id}". You have to remove (or rename) that container to be able to reuse that name.`);
+    throw daemonError(
+      `Conflict. The container name "/${newName}" is already in use by container "${clash.id}". You have to remove (or rename) that container to be able to reuse that name.`,
+    );
   }
   c.name = newName;
   common.saveContainer(c);
@@ -454,7 +615,14 @@ function renameCmd(args) {
 }
 
 function rm(args) {
-  const { flags, positional } = parseFlags("rm", args, specOf([["-f|--force", "bool"], ["-v|--volumes", "bool"]]));
+  const { flags, positional } = parseFlags(
+    "rm",
+    args,
+    specOf([
+      ["-f|--force", "bool"],
+      ["-v|--volumes", "bool"],
+    ]),
+  );
   if (positional.length === 0) throw usage("rm", '"docker rm" requires at least 1 argument.');
   let code = 0;
   for (const ref of positional) {
@@ -467,7 +635,9 @@ function rm(args) {
       continue;
     }
     if (c.state === "running" && !flags["--force"]) {
-      process.stderr.write(`Error response from daemon: cannot remove container "/${c.name}": container is running: stop the container before removing or force remove\n`);
+      process.stderr.write(
+        `Error response from daemon: cannot remove container "/${c.name}": container is running: stop the container before removing or force remove\n`,
+      );
       code = 1;
       continue;
     }
@@ -479,7 +649,16 @@ function rm(args) {
 }
 
 function logs(args) {
-  const { flags, positional } = parseFlags("logs", args, specOf([["-n|--tail", "string"], ["-f|--follow", "bool"], ["-t|--timestamps", "bool"], ["--since", "string"]]));
+  const { flags, positional } = parseFlags(
+    "logs",
+    args,
+    specOf([
+      ["-n|--tail", "string"],
+      ["-f|--follow", "bool"],
+      ["-t|--timestamps", "bool"],
+      ["--since", "string"],
+    ]),
+  );
   if (positional.length !== 1) throw usage("logs", '"docker logs" requires exactly 1 argument.');
   const c = mustFind(positional[0]);
   const text = fs.readFileSync(path.join(common.containersDir(), c.id, "logs"), "utf8");
@@ -491,13 +670,28 @@ function logs(args) {
 }
 
 function exec(args) {
-  const { flags, positional } = parseFlags("exec", args, specOf([["-i|--interactive", "bool"], ["-t|--tty", "bool"], ["-e|--env", "list"], ["-u|--user", "string"], ["-w|--workdir", "string"]]), { stopAtPositional: true });
+  const { flags, positional } = parseFlags(
+    "exec",
+    args,
+    specOf([
+      ["-i|--interactive", "bool"],
+      ["-t|--tty", "bool"],
+      ["-e|--env", "list"],
+      ["-u|--user", "string"],
+      ["-w|--workdir", "string"],
+    ]),
+    { stopAtPositional: true },
+  );
   const [ref, ...cmd] = positional;
   const c = mustFind(ref);
   if (c.state !== "running") throw daemonError(`container ${c.id} is not running`);
   const stdin = flags["--interactive"] ? fs.readFileSync(0, "utf8") : "";
   // stdin is kept as a digest only: scripts pipe secrets (an IRIS password) into exec
-  fs.appendFileSync(path.join(common.containersDir(), c.id, "exec.log"), JSON.stringify({ cmd, stdinSha256: sha256(stdin), stdinLines: stdin.split("\n").length - 1 }) + "\n", { mode: 0o666 });
+  fs.appendFileSync(
+    path.join(common.containersDir(), c.id, "exec.log"),
+    JSON.stringify({ cmd, stdinSha256: sha256(stdin), stdinLines: stdin.split("\n").length - 1 }) + "\n",
+    { mode: 0o666 },
+  );
   const rule = ((c.behaviour || {}).exec || []).find((r) => new RegExp(r.match).test(cmd.join(" ") + "\n" + stdin));
   if (rule) {
     out(rule.stdout || "");
@@ -530,79 +724,198 @@ function portsText(c) {
 
 function psRow(c, noTrunc) {
   return {
-    ID: noTrunc ? c.id : c.id.slice(0, 12), Names: c.name, Image: c.image, Status: statusText(c), State: c.state,
-    Ports: c.state === "running" ? portsText(c) : "", Command: JSON.stringify(c.cmd.join(" ")),
+    ID: noTrunc ? c.id : c.id.slice(0, 12),
+    Names: c.name,
+    Image: c.image,
+    Status: statusText(c),
+    State: c.state,
+    Ports: c.state === "running" ? portsText(c) : "",
+    Command: JSON.stringify(c.cmd.join(" ")),
     CreatedAt: new Date(c.createdMs).toISOString().replace("T", " ").replace(/\..*/, " +0000 UTC"),
-    RunningFor: `${humanDuration(Date.now() - c.createdMs)} ago`, Labels: Object.entries(c.labels).map(([k, v]) => `${k}=${v}`).join(","),
-    Mounts: "", Networks: c.network === "default" ? "bridge" : c.network, Size: "0B",
+    RunningFor: `${humanDuration(Date.now() - c.createdMs)} ago`,
+    Labels: Object.entries(c.labels)
+      .map(([k, v]) => `${k}=${v}`)
+      .join(","),
+    Mounts: "",
+    Networks: c.network === "default" ? "bridge" : c.network,
+    Size: "0B",
   };
 }
 
 function ps(args) {
-  const { flags, positional } = parseFlags("ps", args, specOf([["-a|--all", "bool"], ["-q|--quiet", "bool"], ["--no-trunc", "bool"], ["-f|--filter", "list"], ["--format", "string"], ["-n|--last", "string"], ["-l|--latest", "bool"], ["-s|--size", "bool"]]));
+  const { flags, positional } = parseFlags(
+    "ps",
+    args,
+    specOf([
+      ["-a|--all", "bool"],
+      ["-q|--quiet", "bool"],
+      ["--no-trunc", "bool"],
+      ["-f|--filter", "list"],
+      ["--format", "string"],
+      ["-n|--last", "string"],
+      ["-l|--latest", "bool"],
+      ["-s|--size", "bool"],
+    ]),
+  );
   if (positional.length) throw usage("ps", `"docker ps" accepts no arguments.`);
   const filters = {};
   for (const f of flags["--filter"] || []) {
     const eq = f.indexOf("=");
-    if (eq < 0) throw usage("ps", `invalid argument "${f}" for "-f, --filter" flag: bad format of filter (expected name=value)`);
+    if (eq < 0)
+      throw usage("ps", `invalid argument "${f}" for "-f, --filter" flag: bad format of filter (expected name=value)`);
     const k = f.slice(0, eq);
-    if (!["name", "status", "id", "ancestor", "label", "publish"].includes(k)) throw new Exit(1, `Error response from daemon: invalid filter '${k}'\n`);
+    if (!["name", "status", "id", "ancestor", "label", "publish"].includes(k))
+      throw new Exit(1, `Error response from daemon: invalid filter '${k}'\n`);
     (filters[k] = filters[k] || []).push(f.slice(eq + 1));
   }
   const all = flags["--all"] || !!filters.status;
   let list = common.listContainers().filter((c) => all || c.state === "running");
   const any = (k, pred) => !filters[k] || filters[k].some(pred);
-  list = list.filter((c) =>
-    any("name", (v) => new RegExp(v).test(c.name) || new RegExp(v).test(`/${c.name}`)) &&
-    any("status", (v) => v === c.state) && any("id", (v) => c.id.startsWith(v)) &&
-    any("ancestor", (v) => normaliseImage(v) === c.image) &&
-    any("label", (v) => (v.includes("=") ? c.labels[v.split("=")[0]] === v.split("=").slice(1).join("=") : v in c.labels)) &&
-    any("publish", (v) => c.ports.some((p) => String(p.hostPort) === v.replace(/\/tcp$/, ""))));
+  list = list.filter(
+    (c) =>
+      any("name", (v) => new RegExp(v).test(c.name) || new RegExp(v).test(`/${c.name}`)) &&
+      any("status", (v) => v === c.state) &&
+      any("id", (v) => c.id.startsWith(v)) &&
+      any("ancestor", (v) => normaliseImage(v) === c.image) &&
+      any("label", (v) =>
+        v.includes("=") ? c.labels[v.split("=")[0]] === v.split("=").slice(1).join("=") : v in c.labels,
+      ) &&
+      any("publish", (v) => c.ports.some((p) => String(p.hostPort) === v.replace(/\/tcp$/, ""))),
+  );
   list.reverse(); // newest first, like the daemon
   const noTrunc = !!flags["--no-trunc"];
-  if (flags["--quiet"]) { out(list.map((c) => (noTrunc ? c.id : c.id.slice(0, 12)) + "\n").join("")); return 0; }
-  const format = flags["--format"];
-  if (format !== undefined && format !== "table") {
-    out(renderList(format, list.map((c) => psRow(c, noTrunc)), { ID: "CONTAINER ID", Names: "NAMES", Image: "IMAGE", Status: "STATUS", State: "STATE", Ports: "PORTS", Command: "COMMAND", RunningFor: "CREATED", CreatedAt: "CREATED AT" }));
+  if (flags["--quiet"]) {
+    out(list.map((c) => (noTrunc ? c.id : c.id.slice(0, 12)) + "\n").join(""));
     return 0;
   }
-  const rows = [["CONTAINER ID", "IMAGE", "COMMAND", "CREATED", "STATUS", "PORTS", "NAMES"],
-    ...list.map((c) => { const r = psRow(c, noTrunc); return [r.ID, r.Image, r.Command, r.RunningFor, r.Status, r.Ports, r.Names]; })];
+  const format = flags["--format"];
+  if (format !== undefined && format !== "table") {
+    out(
+      renderList(
+        format,
+        list.map((c) => psRow(c, noTrunc)),
+        {
+          ID: "CONTAINER ID",
+          Names: "NAMES",
+          Image: "IMAGE",
+          Status: "STATUS",
+          State: "STATE",
+          Ports: "PORTS",
+          Command: "COMMAND",
+          RunningFor: "CREATED",
+          CreatedAt: "CREATED AT",
+        },
+      ),
+    );
+    return 0;
+  }
+  const rows = [
+    ["CONTAINER ID", "IMAGE", "COMMAND", "CREATED", "STATUS", "PORTS", "NAMES"],
+    ...list.map((c) => {
+      const r = psRow(c, noTrunc);
+      return [r.ID, r.Image, r.Command, r.RunningFor, r.Status, r.Ports, r.Names];
+    }),
+  ];
   out(tabulate(rows));
   return 0;
 }
 
 function tabulate(rows) {
   const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
-  return rows.map((r) => r.map((v, i) => (i === r.length - 1 ? v : v.padEnd(widths[i] + 3))).join("").trimEnd() + "\n").join("");
+  return rows
+    .map(
+      (r) =>
+        r
+          .map((v, i) => (i === r.length - 1 ? v : v.padEnd(widths[i] + 3)))
+          .join("")
+          .trimEnd() + "\n",
+    )
+    .join("");
 }
 
 function inspectObject(c) {
   const req = c.gpuRequest;
   const iso = (ms) => (ms ? new Date(ms).toISOString().replace("Z", "000000Z") : "0001-01-01T00:00:00Z");
-  const portMap = Object.fromEntries(c.ports.map((p) => [`${p.containerPort}/tcp`, [{ HostIp: p.hostIp, HostPort: String(p.hostPort) }]]));
+  const portMap = Object.fromEntries(
+    c.ports.map((p) => [`${p.containerPort}/tcp`, [{ HostIp: p.hostIp, HostPort: String(p.hostPort) }]]),
+  );
   const env = c.envNames.map((k) => `${k}=${k in c.envValues ? c.envValues[k] : "<redacted by test double>"}`);
   return {
-    Id: c.id, Created: iso(c.createdMs), Path: c.cmd[0] || "/opt/nvidia/nvidia_entrypoint.sh", Args: c.cmd.slice(1),
+    Id: c.id,
+    Created: iso(c.createdMs),
+    Path: c.cmd[0] || "/opt/nvidia/nvidia_entrypoint.sh",
+    Args: c.cmd.slice(1),
     State: {
-      Status: c.state, Running: c.state === "running", Paused: false, Restarting: false, OOMKilled: false, Dead: false,
-      Pid: c.state === "running" ? 4242 : 0, ExitCode: c.exitCode, Error: "", StartedAt: iso(c.startedMs), FinishedAt: iso(c.finishedMs),
+      Status: c.state,
+      Running: c.state === "running",
+      Paused: false,
+      Restarting: false,
+      OOMKilled: false,
+      Dead: false,
+      Pid: c.state === "running" ? 4242 : 0,
+      ExitCode: c.exitCode,
+      Error: "",
+      StartedAt: iso(c.startedMs),
+      FinishedAt: iso(c.finishedMs),
     },
-    Image: `sha256:${sha256(c.image)}`, Name: `/${c.name}`, RestartCount: 0,
+    Image: `sha256:${sha256(c.image)}`,
+    Name: `/${c.name}`,
+    RestartCount: 0,
     HostConfig: {
-      Binds: c.volumes.length ? c.volumes : null, NetworkMode: c.network, PortBindings: portMap,
-      RestartPolicy: { Name: c.restart.split(":")[0], MaximumRetryCount: c.restart.startsWith("on-failure:") ? Number(c.restart.split(":")[1]) : 0 },
-      AutoRemove: c.autoRemove, IpcMode: c.ipc, PidMode: c.pid || "", CapAdd: c.capAdd && c.capAdd.length ? c.capAdd : null, Runtime: c.runtime, ShmSize: c.shmSize,
-      Ulimits: c.ulimits.length ? c.ulimits.map((u) => { const [n, v] = u.split("="); const [s, h] = v.split(":"); return { Name: n, Hard: Number(h ?? s), Soft: Number(s) }; }) : null,
-      DeviceRequests: req ? [{ Driver: req.driver, Count: req.count, DeviceIDs: req.deviceIds, Capabilities: req.capabilities, Options: req.options }] : null,
+      Binds: c.volumes.length ? c.volumes : null,
+      NetworkMode: c.network,
+      PortBindings: portMap,
+      RestartPolicy: {
+        Name: c.restart.split(":")[0],
+        MaximumRetryCount: c.restart.startsWith("on-failure:") ? Number(c.restart.split(":")[1]) : 0,
+      },
+      AutoRemove: c.autoRemove,
+      IpcMode: c.ipc,
+      PidMode: c.pid || "",
+      CapAdd: c.capAdd && c.capAdd.length ? c.capAdd : null,
+      Runtime: c.runtime,
+      ShmSize: c.shmSize,
+      Ulimits: c.ulimits.length
+        ? c.ulimits.map((u) => {
+            const [n, v] = u.split("=");
+            const [s, h] = v.split(":");
+            return { Name: n, Hard: Number(h ?? s), Soft: Number(s) };
+          })
+        : null,
+      DeviceRequests: req
+        ? [
+            {
+              Driver: req.driver,
+              Count: req.count,
+              DeviceIDs: req.deviceIds,
+              Capabilities: req.capabilities,
+              Options: req.options,
+            },
+          ]
+        : null,
     },
-    Config: { Hostname: c.id.slice(0, 12), User: c.user, Env: env, Cmd: c.cmd.length ? c.cmd : null, Image: c.image, Labels: c.labels },
+    Config: {
+      Hostname: c.id.slice(0, 12),
+      User: c.user,
+      Env: env,
+      Cmd: c.cmd.length ? c.cmd : null,
+      Image: c.image,
+      Labels: c.labels,
+    },
     NetworkSettings: { Ports: c.state === "running" ? portMap : {} },
   };
 }
 
 function inspect(args, type) {
-  const { flags, positional } = parseFlags("inspect", args, specOf([["-f|--format", "string"], ["--type", "string"], ["-s|--size", "bool"]]));
+  const { flags, positional } = parseFlags(
+    "inspect",
+    args,
+    specOf([
+      ["-f|--format", "string"],
+      ["--type", "string"],
+      ["-s|--size", "bool"],
+    ]),
+  );
   if (positional.length === 0) throw usage("inspect", '"docker inspect" requires at least 1 argument.');
   const objects = [];
   let code = 0;
@@ -610,10 +923,14 @@ function inspect(args, type) {
   for (const ref of positional) {
     const c = findContainer(ref);
     if (c) objects.push(inspectObject(c));
-    else if ((type || flags["--type"]) !== "container" && hasImage(normaliseImage(ref))) objects.push(imageObject(normaliseImage(ref)));
+    else if ((type || flags["--type"]) !== "container" && hasImage(normaliseImage(ref)))
+      objects.push(imageObject(normaliseImage(ref)));
     else {
       code = 1;
-      err += (type || flags["--type"]) === "container" ? `Error: No such container: ${ref}\n` : `Error: No such object: ${ref}\n`;
+      err +=
+        (type || flags["--type"]) === "container"
+          ? `Error: No such container: ${ref}\n`
+          : `Error: No such object: ${ref}\n`;
     }
   }
   if (flags["--format"] !== undefined) out(objects.map((o) => renderTemplate(flags["--format"], o) + "\n").join(""));
@@ -626,7 +943,11 @@ function inspect(args, type) {
 function goString(v) {
   if (v === null || v === undefined) return "<no value>";
   if (Array.isArray(v)) return `[${v.map(goString).join(" ")}]`;
-  if (typeof v === "object") return `map[${Object.keys(v).sort().map((k) => `${k}:${goString(v[k])}`).join(" ")}]`;
+  if (typeof v === "object")
+    return `map[${Object.keys(v)
+      .sort()
+      .map((k) => `${k}:${goString(v[k])}`)
+      .join(" ")}]`;
   return String(v);
 }
 function renderTemplate(format, obj) {
@@ -644,14 +965,17 @@ function renderTemplate(format, obj) {
   });
 }
 function lookup(obj, p) {
-    let v = obj;
-    for (const key of p.split(".").filter(Boolean)) {
-      if (v === null || typeof v !== "object" || !(key in v)) {
-        throw new Exit(1, `template parsing error: template: :1: executing "" at <${p}>: map has no entry for key "${key}"\n`);
-      }
-      v = v[key];
+  let v = obj;
+  for (const key of p.split(".").filter(Boolean)) {
+    if (v === null || typeof v !== "object" || !(key in v)) {
+      throw new Exit(
+        1,
+        `template parsing error: template: :1: executing "" at <${p}>: map has no entry for key "${key}"\n`,
+      );
     }
-    return v;
+    v = v[key];
+  }
+  return v;
 }
 function renderList(format, rows, headers) {
   if (format.startsWith("table ")) {
@@ -684,15 +1008,23 @@ function dockerConfigPath() {
 function pullImage(image, write) {
   const b = imageBehaviour(image);
   const reg = registryOf(image);
-  const [repoPath, tag] = [image.slice(reg === "docker.io" ? 0 : reg.length + 1, image.lastIndexOf(":")), image.slice(image.lastIndexOf(":") + 1)];
+  const [repoPath, tag] = [
+    image.slice(reg === "docker.io" ? 0 : reg.length + 1, image.lastIndexOf(":")),
+    image.slice(image.lastIndexOf(":") + 1),
+  ];
   const registries = common.readJson(path.join(common.STATE, "registry.json"), {});
   // a registry may require login for some repositories only (nvcr.io: nim/ is private, nvidia/k8s/ public)
-  const needsLogin = registries[reg] && (!registries[reg].privateRepos || registries[reg].privateRepos.some((r) => repoPath.startsWith(r)));
+  const needsLogin =
+    registries[reg] &&
+    (!registries[reg].privateRepos || registries[reg].privateRepos.some((r) => repoPath.startsWith(r)));
   if (needsLogin) {
     const auth = ((common.readJson(dockerConfigPath(), {}).auths || {})[reg] || {}).auth;
     const given = auth ? Buffer.from(auth, "base64").toString("utf8") : null;
     if (!given || sha256(given) !== registries[reg].sha256) {
-      throw new Exit(1, `Error response from daemon: Head "https://${reg}/v2/${repoPath}/manifests/${tag}": unauthorized: authentication required\n`);
+      throw new Exit(
+        1,
+        `Error response from daemon: Head "https://${reg}/v2/${repoPath}/manifests/${tag}": unauthorized: authentication required\n`,
+      );
     }
   }
   if (b.pullError) throw new Exit(1, `Error response from daemon: ${b.pullError}\n`);
@@ -706,7 +1038,14 @@ function pullImage(image, write) {
   }
 }
 function pull(args) {
-  const { flags, positional } = parseFlags("pull", args, specOf([["-q|--quiet", "bool"], ["--platform", "string"]]));
+  const { flags, positional } = parseFlags(
+    "pull",
+    args,
+    specOf([
+      ["-q|--quiet", "bool"],
+      ["--platform", "string"],
+    ]),
+  );
   if (positional.length !== 1) throw usage("pull", '"docker pull" requires exactly 1 argument.');
   const image = normaliseImage(positional[0]);
   pullImage(image, flags["--quiet"] ? () => {} : out);
@@ -714,7 +1053,12 @@ function pull(args) {
   return 0;
 }
 function imageObject(image) {
-  return { Id: `sha256:${sha256(image)}`, RepoTags: [image], RepoDigests: [`${image.slice(0, image.lastIndexOf(":"))}@sha256:${sha256(image)}`], Config: { Env: [] } };
+  return {
+    Id: `sha256:${sha256(image)}`,
+    RepoTags: [image],
+    RepoDigests: [`${image.slice(0, image.lastIndexOf(":"))}@sha256:${sha256(image)}`],
+    Config: { Env: [] },
+  };
 }
 function imageInspect(args) {
   const { flags, positional } = parseFlags("image inspect", args, specOf([["-f|--format", "string"]]));
@@ -731,11 +1075,26 @@ function imageInspect(args) {
   return err ? 1 : 0;
 }
 function images(args) {
-  const { flags } = parseFlags("images", args, specOf([["-q|--quiet", "bool"], ["--format", "string"], ["-a|--all", "bool"]]));
-  const rows = imageList().map((i) => ({ Repository: i.slice(0, i.lastIndexOf(":")), Tag: i.slice(i.lastIndexOf(":") + 1), ID: sha256(i).slice(0, 12), Size: "1GB" }));
+  const { flags } = parseFlags(
+    "images",
+    args,
+    specOf([
+      ["-q|--quiet", "bool"],
+      ["--format", "string"],
+      ["-a|--all", "bool"],
+    ]),
+  );
+  const rows = imageList().map((i) => ({
+    Repository: i.slice(0, i.lastIndexOf(":")),
+    Tag: i.slice(i.lastIndexOf(":") + 1),
+    ID: sha256(i).slice(0, 12),
+    Size: "1GB",
+  }));
   if (flags["--quiet"]) out(rows.map((r) => r.ID + "\n").join(""));
-  else if (flags["--format"]) out(renderList(flags["--format"], rows, { Repository: "REPOSITORY", Tag: "TAG", ID: "IMAGE ID", Size: "SIZE" }));
-  else out(tabulate([["REPOSITORY", "TAG", "IMAGE ID", "SIZE"], ...rows.map((r) => [r.Repository, r.Tag, r.ID, r.Size])]));
+  else if (flags["--format"])
+    out(renderList(flags["--format"], rows, { Repository: "REPOSITORY", Tag: "TAG", ID: "IMAGE ID", Size: "SIZE" }));
+  else
+    out(tabulate([["REPOSITORY", "TAG", "IMAGE ID", "SIZE"], ...rows.map((r) => [r.Repository, r.Tag, r.ID, r.Size])]));
   return 0;
 }
 function rmi(args) {
@@ -751,16 +1110,26 @@ function rmi(args) {
   return 0;
 }
 function login(args) {
-  const { flags, positional } = parseFlags("login", args, specOf([["-u|--username", "string"], ["-p|--password", "string"], ["--password-stdin", "bool"]]));
+  const { flags, positional } = parseFlags(
+    "login",
+    args,
+    specOf([
+      ["-u|--username", "string"],
+      ["-p|--password", "string"],
+      ["--password-stdin", "bool"],
+    ]),
+  );
   const reg = positional[0] || "docker.io";
   let password = flags["--password"];
-  if (password !== undefined) process.stderr.write("WARNING! Using --password via the CLI is insecure. Use --password-stdin.\n");
+  if (password !== undefined)
+    process.stderr.write("WARNING! Using --password via the CLI is insecure. Use --password-stdin.\n");
   if (flags["--password-stdin"]) {
     if (password !== undefined) throw new Exit(1, "--password and --password-stdin are mutually exclusive\n");
     if (flags["--username"] === undefined) throw new Exit(1, "Must provide --username with --password-stdin\n");
     password = fs.readFileSync(0, "utf8").replace(/\r?\n$/, "");
   }
-  if (password === undefined || flags["--username"] === undefined) throw new Exit(1, "Error: Cannot perform an interactive login from a non TTY device\n");
+  if (password === undefined || flags["--username"] === undefined)
+    throw new Exit(1, "Error: Cannot perform an interactive login from a non TTY device\n");
   const user = flags["--username"];
   const registries = common.readJson(path.join(common.STATE, "registry.json"), {});
   if (registries[reg] && sha256(`${user}:${password}`) !== registries[reg].sha256) {
@@ -771,40 +1140,74 @@ function login(args) {
   config.auths = { ...(config.auths || {}), [reg]: { auth: Buffer.from(`${user}:${password}`).toString("base64") } };
   fs.mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
   fs.writeFileSync(file, JSON.stringify(config, null, "\t") + "\n", { mode: 0o600 });
-  out(`WARNING! Your password will be stored unencrypted in ${file}.\nConfigure a credential helper to remove this warning. See\nhttps://docs.docker.com/engine/reference/commandline/login/#credential-stores\n\nLogin Succeeded\n`);
+  out(
+    `WARNING! Your password will be stored unencrypted in ${file}.\nConfigure a credential helper to remove this warning. See\nhttps://docs.docker.com/engine/reference/commandline/login/#credential-stores\n\nLogin Succeeded\n`,
+  );
   return 0;
 }
 function logout(args) {
   const reg = args[0] || "docker.io";
   const file = dockerConfigPath();
   const config = common.readJson(file, {});
-  if (!config.auths || !config.auths[reg]) { out(`Not logged in to ${reg}\n`); return 0; }
+  if (!config.auths || !config.auths[reg]) {
+    out(`Not logged in to ${reg}\n`);
+    return 0;
+  }
   delete config.auths[reg];
   fs.writeFileSync(file, JSON.stringify(config, null, "\t") + "\n", { mode: 0o600 });
   out(`Removing login credentials for ${reg}\n`);
   return 0;
 }
 function daemon() {
-  return { ServerVersion: "24.0.7", DefaultRuntime: "runc", ...common.readJson(path.join(common.STATE, "daemon.json"), {}) };
+  return {
+    ServerVersion: "24.0.7",
+    DefaultRuntime: "runc",
+    ...common.readJson(path.join(common.STATE, "daemon.json"), {}),
+  };
 }
 function info(args) {
   const { flags } = parseFlags("info", args, specOf([["-f|--format", "string"]]));
   const d = daemon();
   // keys sorted, as Go's encoding/json writes a map
-  const runtimes = { "io.containerd.runc.v2": { path: "runc" }, ...(d.nvidiaRuntime !== false ? { nvidia: { path: "nvidia-container-runtime" } } : {}), runc: { path: "runc" } };
+  const runtimes = {
+    "io.containerd.runc.v2": { path: "runc" },
+    ...(d.nvidiaRuntime !== false ? { nvidia: { path: "nvidia-container-runtime" } } : {}),
+    runc: { path: "runc" },
+  };
   const containers = common.listContainers();
-  const obj = { ServerVersion: d.ServerVersion, DefaultRuntime: d.DefaultRuntime, Runtimes: runtimes, Containers: containers.length,
-    ContainersRunning: containers.filter((c) => c.state === "running").length, Images: imageList().length, Driver: "overlay2", OperatingSystem: "Ubuntu 22.04.4 LTS" };
-  if (flags["--format"] !== undefined) { out(renderTemplate(flags["--format"], obj) + "\n"); return 0; }
-  out(`Client: Docker Engine - Community\n Version:    ${d.ServerVersion}\n\nServer:\n Containers: ${obj.Containers}\n  Running: ${obj.ContainersRunning}\n Images: ${obj.Images}\n Server Version: ${d.ServerVersion}\n Storage Driver: overlay2\n Runtimes: ${Object.keys(runtimes).sort().join(" ")}\n Default Runtime: ${d.DefaultRuntime}\n Operating System: ${obj.OperatingSystem}\n`);
+  const obj = {
+    ServerVersion: d.ServerVersion,
+    DefaultRuntime: d.DefaultRuntime,
+    Runtimes: runtimes,
+    Containers: containers.length,
+    ContainersRunning: containers.filter((c) => c.state === "running").length,
+    Images: imageList().length,
+    Driver: "overlay2",
+    OperatingSystem: "Ubuntu 22.04.4 LTS",
+  };
+  if (flags["--format"] !== undefined) {
+    out(renderTemplate(flags["--format"], obj) + "\n");
+    return 0;
+  }
+  out(
+    `Client: Docker Engine - Community\n Version:    ${d.ServerVersion}\n\nServer:\n Containers: ${obj.Containers}\n  Running: ${obj.ContainersRunning}\n Images: ${obj.Images}\n Server Version: ${d.ServerVersion}\n Storage Driver: overlay2\n Runtimes: ${Object.keys(runtimes).sort().join(" ")}\n Default Runtime: ${d.DefaultRuntime}\n Operating System: ${obj.OperatingSystem}\n`,
+  );
   return 0;
 }
 function version(args) {
   const { flags } = parseFlags("version", args, specOf([["-f|--format", "string"]]));
   const d = daemon();
-  const obj = { Client: { Version: d.ServerVersion, APIVersion: "1.43" }, Server: { Version: d.ServerVersion, APIVersion: "1.43" } };
-  if (flags["--format"] !== undefined) { out(renderTemplate(flags["--format"], obj) + "\n"); return 0; }
-  out(`Client: Docker Engine - Community\n Version:           ${d.ServerVersion}\n\nServer: Docker Engine - Community\n Engine:\n  Version:          ${d.ServerVersion}\n`);
+  const obj = {
+    Client: { Version: d.ServerVersion, APIVersion: "1.43" },
+    Server: { Version: d.ServerVersion, APIVersion: "1.43" },
+  };
+  if (flags["--format"] !== undefined) {
+    out(renderTemplate(flags["--format"], obj) + "\n");
+    return 0;
+  }
+  out(
+    `Client: Docker Engine - Community\n Version:           ${d.ServerVersion}\n\nServer: Docker Engine - Community\n Engine:\n  Version:          ${d.ServerVersion}\n`,
+  );
   return 0;
 }
 

@@ -26,7 +26,9 @@ if (argv[0] === "--version") {
     process.stderr.write(`ERRO[0000] unable to flush config: unable to open ${file} for writing: ${e.message}\n`);
     process.exit(1);
   }
-  process.stderr.write(`INFO[0000] Wrote updated config to ${file}\nINFO[0000] It is recommended that docker daemon be restarted.\n`);
+  process.stderr.write(
+    `INFO[0000] Wrote updated config to ${file}\nINFO[0000] It is recommended that docker daemon be restarted.\n`,
+  );
 } else {
   process.stderr.write(`nvidia-ctk (test double): unsupported arguments: ${argv.join(" ")}\n`);
   process.exit(1);

@@ -30,32 +30,54 @@ function main(argv) {
   const opts = { query: null, apps: null, format: null, ids: null, list: false, version: false, help: false };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
-    const [flag, inline] = a.startsWith("--") && a.includes("=") ? [a.slice(0, a.indexOf("=")), a.slice(a.indexOf("=") + 1)] : [a, null];
+    const [flag, inline] =
+      a.startsWith("--") && a.includes("=") ? [a.slice(0, a.indexOf("=")), a.slice(a.indexOf("=") + 1)] : [a, null];
     const value = () => (inline !== null ? inline : argv[++i]);
     switch (flag) {
-      case "--query-gpu": opts.query = value(); break;
-      case "--query-compute-apps": opts.apps = value(); break;
-      case "--format": opts.format = value(); break;
-      case "-i": case "--id": opts.ids = value(); break;
-      case "-L": case "--list-gpus": opts.list = true; break;
-      case "--version": opts.version = true; break;
-      case "-h": case "--help": opts.help = true; break;
+      case "--query-gpu":
+        opts.query = value();
+        break;
+      case "--query-compute-apps":
+        opts.apps = value();
+        break;
+      case "--format":
+        opts.format = value();
+        break;
+      case "-i":
+      case "--id":
+        opts.ids = value();
+        break;
+      case "-L":
+      case "--list-gpus":
+        opts.list = true;
+        break;
+      case "--version":
+        opts.version = true;
+        break;
+      case "-h":
+      case "--help":
+        opts.help = true;
+        break;
       default:
         process.stdout.write(INVALID);
         return 2;
     }
-    if ((opts.query === undefined) || (opts.format === undefined) || (opts.ids === undefined)) {
+    if (opts.query === undefined || opts.format === undefined || opts.ids === undefined) {
       process.stdout.write(INVALID);
       return 2;
     }
   }
 
   if (opts.help) {
-    process.stdout.write(`NVIDIA System Management Interface -- v${inv.driverVersion}\n\n(test double: see test/hosts/standins/nvidia-smi.js)\n`);
+    process.stdout.write(
+      `NVIDIA System Management Interface -- v${inv.driverVersion}\n\n(test double: see test/hosts/standins/nvidia-smi.js)\n`,
+    );
     return 0;
   }
   if (opts.version) {
-    process.stdout.write(`NVIDIA-SMI version  : ${inv.driverVersion}\nNVML version        : ${inv.driverVersion.split(".")[0]}.${inv.driverVersion.split(".")[1]}\nDRIVER version      : ${inv.driverVersion}\nCUDA Version        : ${inv.cudaVersion}\n`);
+    process.stdout.write(
+      `NVIDIA-SMI version  : ${inv.driverVersion}\nNVML version        : ${inv.driverVersion.split(".")[0]}.${inv.driverVersion.split(".")[1]}\nDRIVER version      : ${inv.driverVersion}\nCUDA Version        : ${inv.cudaVersion}\n`,
+    );
     return 0;
   }
 
@@ -75,12 +97,18 @@ function main(argv) {
 
   const querying = opts.query !== null || opts.apps !== null;
   if (opts.list) {
-    if (querying || opts.format !== null) { process.stdout.write(INVALID); return 2; }
+    if (querying || opts.format !== null) {
+      process.stdout.write(INVALID);
+      return 2;
+    }
     for (const g of selected) process.stdout.write(`GPU ${g.index}: ${g.name} (UUID: ${g.uuid})\n`);
     return 0;
   }
   if (querying) {
-    if (opts.query !== null && opts.apps !== null) { process.stdout.write(INVALID); return 2; }
+    if (opts.query !== null && opts.apps !== null) {
+      process.stdout.write(INVALID);
+      return 2;
+    }
     const fmt = (opts.format || "").split(",").map((s) => s.trim());
     if (!fmt.includes("csv") || fmt.some((f) => !["csv", "noheader", "nounits"].includes(f))) {
       process.stdout.write(INVALID);
@@ -91,7 +119,10 @@ function main(argv) {
     if (opts.apps !== null) return queryApps(opts.apps, header);
     return queryGpus(opts.query, selected, inv, header, units);
   }
-  if (opts.format !== null) { process.stdout.write(INVALID); return 2; }
+  if (opts.format !== null) {
+    process.stdout.write(INVALID);
+    return 2;
+  }
   process.stdout.write(table(selected, inv));
   return 0;
 }
@@ -134,7 +165,7 @@ const FIELDS = {
   compute_cap: [null, (g) => g.computeCap || "8.0"],
   persistence_mode: [null, () => "Enabled"],
 };
-const ALIASES = { gpu_name: "name", gpu_uuid: "uuid", gpu_bus_id: "pci.bus_id", "compute_cap": "compute_cap" };
+const ALIASES = { gpu_name: "name", gpu_uuid: "uuid", gpu_bus_id: "pci.bus_id", compute_cap: "compute_cap" };
 
 function queryGpus(query, gpus, inv, header, units) {
   const names = query.split(",").map((s) => s.trim());
@@ -181,10 +212,15 @@ function table(gpus, inv) {
   out += "| Fan  Temp   Perf          Pwr:Usage/Cap |         Memory-Usage | GPU-Util  Compute M. |\n";
   out += "|=========================================+======================+======================|\n";
   // three cells of 41, 22 and 22 characters between "|", as the 535 driver's table
-  const row = (a, b, c) => `|${a.padEnd(41).slice(0, 41)}|${b.padStart(22).slice(0, 22)}|${c.padStart(22).slice(0, 22)}|\n`;
+  const row = (a, b, c) =>
+    `|${a.padEnd(41).slice(0, 41)}|${b.padStart(22).slice(0, 22)}|${c.padStart(22).slice(0, 22)}|\n`;
   for (const g of gpus) {
     out += row(` ${String(g.index).padStart(3)}  ${g.name.padEnd(25).slice(0, 25)}     On`, `${g.busId} Off `, "0 ");
-    out += row(` N/A   ${String(g.temperatureC).padStart(2)}C    P0              60W / 400W`, `${g.memoryUsedMiB}MiB / ${g.memoryTotalMiB}MiB `, `${(g.utilizationPct + "%").padStart(4)}      Default `);
+    out += row(
+      ` N/A   ${String(g.temperatureC).padStart(2)}C    P0              60W / 400W`,
+      `${g.memoryUsedMiB}MiB / ${g.memoryTotalMiB}MiB `,
+      `${(g.utilizationPct + "%").padStart(4)}      Default `,
+    );
     out += "+-----------------------------------------+----------------------+----------------------+\n";
   }
   return out;

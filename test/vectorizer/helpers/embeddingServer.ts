@@ -108,10 +108,18 @@ export class EmbeddingServer {
     }
     const models = this.options.models ?? ["nvidia/nv-embedqa-e5-v5", "test-model"];
     if (!models.includes(body.model)) {
-      return this.send(res, 404, { error: { message: `The model \`${body.model}\` does not exist.`, type: "invalid_request_error", code: "model_not_found" } });
+      return this.send(res, 404, {
+        error: {
+          message: `The model \`${body.model}\` does not exist.`,
+          type: "invalid_request_error",
+          code: "model_not_found",
+        },
+      });
     }
     if (!Array.isArray(body.input) || body.input_type === undefined || body.encoding_format !== "float") {
-      return this.send(res, 400, { error: { message: "input must be an array, input_type and encoding_format=float are required" } });
+      return this.send(res, 400, {
+        error: { message: "input must be an array, input_type and encoding_format=float are required" },
+      });
     }
     const fault = this.options.faultFor?.(number, body) ?? null;
     let dimension = this.options.dimension;
@@ -142,7 +150,11 @@ export class EmbeddingServer {
     this.send(res, 200, {
       object: "list",
       model: body.model,
-      data: body.input.map((text, index) => ({ object: "embedding", index, embedding: fakeEmbedding(text, dimension) })),
+      data: body.input.map((text, index) => ({
+        object: "embedding",
+        index,
+        embedding: fakeEmbedding(text, dimension),
+      })),
       usage: { prompt_tokens: body.input.length, total_tokens: body.input.length },
     });
   }
