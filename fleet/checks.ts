@@ -17,6 +17,21 @@ export interface Finding {
   readonly enforcement: Enforcement;
   readonly message: string;
   readonly host: string;
+  /** The service it is about, when it is about one; `detail` is then the message without its subject. */
+  readonly service?: string;
+  readonly detail?: string;
+}
+
+/** A finding about one service: `message` names it for the plan and policies, `detail` for a component's args. */
+function aboutService(
+  check: string,
+  enforcement: Enforcement,
+  host: string,
+  service: string,
+  subject: string,
+  detail: string,
+): Finding {
+  return { check, enforcement, host, service, detail, message: `${subject} ${detail}` };
 }
 
 export const CHECKS = {
@@ -27,7 +42,27 @@ export const CHECKS = {
   precision: "precision-supported-by-gpu",
   modelFits: "model-fits-reservation",
   pcieTensorParallel: "tensor-parallel-over-pcie",
+  placed: "automatic-placement",
 } as const;
+
+/** Services the planner could not place stay in the ledger with no GPUs: `pulumi up` refuses them. */
+export function checkPlaced(doc: HostLedgerDocument): Finding[] {
+  return doc.services
+    .filter((s) => s.gpus.length === 0)
+    .map((s) =>
+      aboutService(
+        CHECKS.placed,
+        "mandatory",
+        doc.host,
+        s.name,
+        `service "${s.name}"`,
+        `cannot be placed on host "${doc.host}": ${s.unplacedReason ?? "it has no GPUs"}`,
+      ),
+    );
+}
+
+/** The services that hold GPUs; an unplaced one has its own finding and nothing else to check. */
+const placed = (doc: HostLedgerDocument) => doc.services.filter((s) => s.gpus.length > 0);
 
 export function checkGpuBudget(doc: HostLedgerDocument): Finding[] {
   // Recompute from the services rather than trusting the ledger's own sums.
@@ -50,12 +85,16 @@ export function checkDevicesExist(doc: HostLedgerDocument): Finding[] {
   return doc.services.flatMap((s) =>
     s.gpus
       .filter((d) => !Number.isInteger(d) || d < 0 || d >= doc.gpuCount)
-      .map((d) => ({
-        check: CHECKS.devicesExist,
-        enforcement: "mandatory" as const,
-        host: doc.host,
-        message: `service "${s.name}" is pinned to GPU ${d}, which does not exist on host "${doc.host}" (${doc.gpuCount} × ${doc.gpuModel}: GPU 0${doc.gpuCount > 1 ? `-${doc.gpuCount - 1}` : " only"})`,
-      })),
+      .map((d) =>
+        aboutService(
+          CHECKS.devicesExist,
+          "mandatory",
+          doc.host,
+          s.name,
+          `service "${s.name}"`,
+          `is pinned to GPU ${d}, which does not exist on host "${doc.host}" (${doc.gpuCount} × ${doc.gpuModel}: GPU 0${doc.gpuCount > 1 ? `-${doc.gpuCount - 1}` : " only"})`,
+        ),
+      ),
   );
 }
 
@@ -86,25 +125,33 @@ export function checkFixedFractions(doc: HostLedgerDocument): Finding[] {
 }
 
 export function checkTensorParallel(doc: HostLedgerDocument): Finding[] {
-  return doc.services
+  return placed(doc)
     .filter((s) => s.tensorParallel !== s.gpus.length)
-    .map((s) => ({
-      check: CHECKS.tensorParallel,
-      enforcement: "mandatory" as const,
-      host: doc.host,
-      message: `service "${s.name}" on host "${doc.host}" has tensor parallelism ${s.tensorParallel} but is pinned to ${s.gpus.length} GPU(s) [${s.gpus.join(", ")}]; they must be equal`,
-    }));
+    .map((s) =>
+      aboutService(
+        CHECKS.tensorParallel,
+        "mandatory",
+        doc.host,
+        s.name,
+        `service "${s.name}" on host "${doc.host}"`,
+        `has tensor parallelism ${s.tensorParallel} but is pinned to ${s.gpus.length} GPU(s) [${s.gpus.join(", ")}]; they must be equal`,
+      ),
+    );
 }
 
 export function checkPrecision(doc: HostLedgerDocument): Finding[] {
   return doc.services
     .filter((s) => doc.computeCapability < MIN_COMPUTE_CAPABILITY[s.precision])
-    .map((s) => ({
-      check: CHECKS.precision,
-      enforcement: "mandatory" as const,
-      host: doc.host,
-      message: `service "${s.name}" on host "${doc.host}" uses ${s.precision}, which ${doc.gpuModel} (compute capability ${doc.computeCapability.toFixed(1)}) does not support; ${s.precision} needs ${MIN_COMPUTE_CAPABILITY[s.precision].toFixed(1)}${s.precision === "bf16" ? "; use fp16" : ""}`,
-    }));
+    .map((s) =>
+      aboutService(
+        CHECKS.precision,
+        "mandatory",
+        doc.host,
+        s.name,
+        `service "${s.name}" on host "${doc.host}"`,
+        `uses ${s.precision}, which ${doc.gpuModel} (compute capability ${doc.computeCapability.toFixed(1)}) does not support; ${s.precision} needs ${MIN_COMPUTE_CAPABILITY[s.precision].toFixed(1)}${s.precision === "bf16" ? "; use fp16" : ""}`,
+      ),
+    );
 }
 
 /**
@@ -117,7 +164,7 @@ export function serviceNeedMiB(s: LedgerService): number {
 }
 
 export function checkModelFits(doc: HostLedgerDocument): Finding[] {
-  return doc.services
+  return placed(doc)
     .filter((s) => serviceNeedMiB(s) > s.reservedMiBPerGpu)
     .map((s) => {
       const need = serviceNeedMiB(s);
@@ -130,12 +177,14 @@ export function checkModelFits(doc: HostLedgerDocument): Finding[] {
         holds > 0
           ? `; set maxModelLen <= ${fmt(holds)} or give it more GPUs`
           : "; give it more GPUs, a lower precision or a larger GPU";
-      return {
-        check: CHECKS.modelFits,
-        enforcement: "mandatory" as const,
-        host: doc.host,
-        message: `service "${s.name}" (${s.model}) on host "${doc.host}" GPU ${s.gpus.join(", ")} needs ${fmt(need)} MiB per GPU (weights ${fmt(s.weightsMiBPerGpu)} + overhead ${fmt(s.overheadMiB)} + KV for ${fmt(s.maxModelLen)} tokens ${fmt(need - s.weightsMiBPerGpu - s.overheadMiB)}) but its reservation is ${fmt(s.reservedMiBPerGpu)} MiB: over by ${fmt(need - s.reservedMiBPerGpu)} MiB${hint}`,
-      };
+      return aboutService(
+        CHECKS.modelFits,
+        "mandatory",
+        doc.host,
+        s.name,
+        `service "${s.name}" (${s.model}) on host "${doc.host}" GPU ${s.gpus.join(", ")}`,
+        `needs ${fmt(need)} MiB per GPU (weights ${fmt(s.weightsMiBPerGpu)} + overhead ${fmt(s.overheadMiB)} + KV for ${fmt(s.maxModelLen)} tokens ${fmt(need - s.weightsMiBPerGpu - s.overheadMiB)}) but its reservation is ${fmt(s.reservedMiBPerGpu)} MiB: over by ${fmt(need - s.reservedMiBPerGpu)} MiB${hint}`,
+      );
     });
 }
 
@@ -143,17 +192,22 @@ export function checkPcieTensorParallel(doc: HostLedgerDocument): Finding[] {
   if (doc.interconnect === "nvswitch") return [];
   return doc.services
     .filter((s) => s.gpus.length > 1)
-    .map((s) => ({
-      check: CHECKS.pcieTensorParallel,
-      enforcement: "advisory" as const,
-      host: doc.host,
-      message: `service "${s.name}" on host "${doc.host}" runs tensor parallelism ${s.gpus.length} over PCIe-only ${doc.gpuModel} GPUs [${s.gpus.join(", ")}]; all-reduce traffic will limit throughput (NVLink/NVSwitch hosts avoid this)`,
-    }));
+    .map((s) =>
+      aboutService(
+        CHECKS.pcieTensorParallel,
+        "advisory",
+        doc.host,
+        s.name,
+        `service "${s.name}" on host "${doc.host}"`,
+        `runs tensor parallelism ${s.gpus.length} over PCIe-only ${doc.gpuModel} GPUs [${s.gpus.join(", ")}]; all-reduce traffic will limit throughput (NVLink/NVSwitch hosts avoid this)`,
+      ),
+    );
 }
 
 /** Every check on one host ledger, in a stable order. */
 export function checkHostLedger(doc: HostLedgerDocument): Finding[] {
   return [
+    ...checkPlaced(doc),
     ...checkDevicesExist(doc),
     ...checkTensorParallel(doc),
     ...checkPrecision(doc),

@@ -34,10 +34,10 @@ export interface HostConfig {
   readonly bindAddress: string;
 }
 
-export interface ServiceConfig {
+/** What a user sets for one model service; the runtime (host, node group) it runs on is given apart. */
+export interface ServiceSettings {
   readonly name: string;
   readonly model: string;
-  readonly host: string;
   readonly gpus?: readonly number[];
   readonly tensorParallel?: number;
   readonly precision?: Precision;
@@ -46,6 +46,11 @@ export interface ServiceConfig {
   readonly engine?: Engine;
   readonly port?: number;
   readonly image?: string;
+}
+
+/** A stack's service: its settings and the host it runs on (`gpu-fleet:services[i]`). */
+export interface ServiceConfig extends ServiceSettings {
+  readonly host: string;
 }
 
 /** Prometheus and Grafana on one host, exporters on all (`gpu-fleet:observability`). */
@@ -117,10 +122,10 @@ const HOST_KEYS = [
   "bindAddress",
 ];
 const EXISTING_KEYS = ["address", "user", "port", "gpu", "gpuCount", "dataDir"];
-const SERVICE_KEYS = [
+/** The settings of one model service; a stack's services also name their `host`. */
+export const SERVICE_SETTING_KEYS = [
   "name",
   "model",
-  "host",
   "gpus",
   "tensorParallel",
   "precision",
@@ -130,6 +135,7 @@ const SERVICE_KEYS = [
   "port",
   "image",
 ];
+const SERVICE_KEYS = ["name", "model", "host", ...SERVICE_SETTING_KEYS.slice(2)];
 const ENGINES: readonly Engine[] = ["vllm", "trtllm", "fixed"];
 
 const show = (v: unknown) => (typeof v === "string" ? `"${v}"` : (JSON.stringify(v) ?? String(v)));
@@ -141,7 +147,8 @@ export function describeDevices(count: number): string {
   return count === 1 ? "GPU 0 only" : `GPUs 0-${count - 1}`;
 }
 
-class Problems {
+/** Problems collected while validating, each `key: message`; callers choose the key prefix. */
+export class Problems {
   readonly list: string[] = [];
   add(path: string, message: string) {
     this.list.push(`${path}: ${message}`);
@@ -215,8 +222,17 @@ function validCidr(value: unknown): boolean {
   return !!m && IPV4.test(m[1]) && Number(m[2]) <= 32;
 }
 
-function validateHost(p: Problems, i: number, raw: unknown): HostConfig | undefined {
-  const path = key(`hosts[${i}]`);
+/**
+ * One host's settings (a stack's `gpu-fleet:hosts[i]`, or a GpuHost's args), every problem keyed under `path`.
+ * The only definition of these knobs: the stack validator and GpuHost both call it.
+ */
+export function validateHostSettings(
+  p: Problems,
+  path: string,
+  raw: unknown,
+  options: { readonly allowAuto?: boolean } = {},
+): HostConfig | undefined {
+  const allowAuto = options.allowAuto ?? true;
   if (!isObject(raw)) {
     p.add(path, `${show(raw)} is not allowed; expected a host { name, instanceType } or { name, existing }`);
     return undefined;
@@ -234,16 +250,23 @@ function validateHost(p: Problems, i: number, raw: unknown): HostConfig | undefi
   } else if (instanceType === undefined && existing === undefined) {
     p.add(
       path,
-      'set instanceType (an EC2 instance type from the catalog, or "auto") or existing { address, user, gpu, gpuCount }',
+      allowAuto
+        ? 'set instanceType (an EC2 instance type from the catalog, or "auto") or existing { address, user, gpu, gpuCount }'
+        : "set instanceType (an EC2 instance type from the catalog) or existing { address, user, gpu, gpuCount }",
     );
   }
-  if (
+  if (instanceType === "auto" && !allowAuto) {
+    p.add(
+      `${path}.instanceType`,
+      `"auto" is chosen across the fleet by planFleet; a GpuHost needs a catalog type: ${INSTANCE_TYPES.map((t) => t.name).join(", ")}`,
+    );
+  } else if (
     instanceType !== undefined &&
     !(instanceType === "auto" || (typeof instanceType === "string" && findInstanceType(instanceType)))
   ) {
     p.add(
       `${path}.instanceType`,
-      `unknown instance type ${show(instanceType)}; allowed: auto, ${INSTANCE_TYPES.map((t) => t.name).join(", ")}`,
+      `unknown instance type ${show(instanceType)}; allowed: ${allowAuto ? "auto, " : ""}${INSTANCE_TYPES.map((t) => t.name).join(", ")}`,
     );
   }
   const machine = existing !== undefined ? validateExisting(p, `${path}.existing`, existing) : undefined;
@@ -290,20 +313,27 @@ export function hostGpus(host: HostConfig): { gpu: GpuModelName; gpuCount: numbe
   return type ? { gpu: type.gpu, gpuCount: type.gpuCount, label: type.name } : undefined;
 }
 
-function validateService(
+/**
+ * One model service's settings (a stack's `gpu-fleet:services[i]` without `host`, or an entry of a GpuHost's
+ * `services`), every problem keyed under `path`. `hostConfig` is the host it runs on, when known. The only
+ * definition of these knobs: the stack validator and the components call it.
+ */
+export function validateServiceSettings(
   p: Problems,
-  i: number,
+  path: string,
   raw: unknown,
-  hosts: readonly HostConfig[],
-): ServiceConfig | undefined {
-  const path = key(`services[${i}]`);
+  host: HostConfig | undefined | ((p: Problems) => HostConfig | undefined),
+  allowedKeys: readonly string[] = SERVICE_SETTING_KEYS,
+): ServiceSettings | undefined {
   if (!isObject(raw)) {
-    p.add(path, `${show(raw)} is not allowed; expected a service { name, model, host }`);
+    p.add(
+      path,
+      `${show(raw)} is not allowed; expected a service { name, model${allowedKeys.includes("host") ? ", host" : ""} }`,
+    );
     return undefined;
   }
-  unknownKeys(p, path, raw, SERVICE_KEYS);
-  const { name, model, host, gpus, tensorParallel, precision, maxModelLen, gpuMemoryUtilization, engine, port, image } =
-    raw;
+  unknownKeys(p, path, raw, allowedKeys);
+  const { name, model, gpus, tensorParallel, precision, maxModelLen, gpuMemoryUtilization, engine, port, image } = raw;
   let ok = true;
   if (typeof name !== "string" || !NAME_PATTERN.test(name)) {
     p.add(
@@ -317,14 +347,8 @@ function validateService(
     p.add(`${path}.model`, `unknown model ${show(model)}; known: ${MODELS.map((m) => m.id).join(", ")}`);
     ok = false;
   }
-  const hostConfig = typeof host === "string" ? hosts.find((h) => h.name === host) : undefined;
-  if (!hostConfig) {
-    p.add(
-      `${path}.host`,
-      `unknown host ${show(host)}; defined hosts: ${hosts.map((h) => h.name).join(", ") || "none"}`,
-    );
-    ok = false;
-  }
+  // A stack's service names its host; that problem is reported after name and model, in key order.
+  const hostConfig = typeof host === "function" ? host(p) : host;
   const devices = hostConfig ? hostGpus(hostConfig) : undefined;
   let gpuList: number[] | undefined;
   if (gpus !== undefined) {
@@ -441,9 +465,9 @@ function validateService(
   return {
     name: name as string,
     model: model as string,
-    host: host as string,
     gpus: gpuList,
-    tensorParallel: tp,
+    // Unset (and not pinned) means "let the planner choose the smallest group that fits".
+    tensorParallel: gpuList?.length ?? (isInt(tensorParallel) ? tensorParallel : undefined),
     precision: precision as Precision | undefined,
     maxModelLen: maxModelLen as number | undefined,
     gpuMemoryUtilization: gpuMemoryUtilization as number | undefined,
@@ -451,6 +475,32 @@ function validateService(
     port: port as number | undefined,
     image: image as string | undefined,
   };
+}
+
+function validateService(
+  p: Problems,
+  i: number,
+  raw: unknown,
+  hosts: readonly HostConfig[],
+): ServiceConfig | undefined {
+  const path = key(`services[${i}]`);
+  let hostConfig: HostConfig | undefined;
+  const settings = validateServiceSettings(
+    p,
+    path,
+    raw,
+    (problems) => {
+      const host = isObject(raw) ? raw.host : undefined;
+      hostConfig = typeof host === "string" ? hosts.find((h) => h.name === host) : undefined;
+      if (!hostConfig) {
+        const defined = hosts.map((h) => h.name).join(", ") || "none";
+        problems.add(`${path}.host`, `unknown host ${show(host)}; defined hosts: ${defined}`);
+      }
+      return hostConfig;
+    },
+    SERVICE_KEYS,
+  );
+  return settings && hostConfig ? { ...settings, host: hostConfig.name } : undefined;
 }
 
 const OBSERVABILITY_KEYS = ["enabled", "host", "bind", "retentionDays"];
@@ -559,7 +609,7 @@ export function validateStackConfig(raw: RawStackConfig): StackConfig {
   }
   const hosts: HostConfig[] = [];
   (Array.isArray(hostList) ? hostList : []).forEach((h, i) => {
-    const host = validateHost(p, i, h);
+    const host = validateHostSettings(p, key(`hosts[${i}]`), h);
     if (!host) return;
     if (hosts.some((o) => o.name === host.name))
       p.add(key(`hosts[${i}].name`), `duplicate host name "${host.name}"; host names must be unique`);

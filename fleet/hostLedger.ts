@@ -25,6 +25,8 @@ export interface LedgerService {
   readonly overheadMiB: number;
   readonly kvBytesPerTokenPerGpu: number;
   readonly maxModelLen: number;
+  /** Why the planner found no GPUs for it (then `gpus` is empty and `pulumi up` refuses the host). */
+  readonly unplacedReason?: string;
 }
 
 export interface HostLedgerDocument {

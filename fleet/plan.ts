@@ -8,7 +8,7 @@ import { INSTANCE_TYPES, InstanceType, Interconnect, findInstanceType } from "./
 import { ModelSpec, ServingImage, findModel } from "./catalog/models";
 import { MIN_COMPUTE_CAPABILITY, Precision } from "./catalog/precision";
 import { Finding, checkHostLedger, checkHourlyCost } from "./checks";
-import { HostConfig, ServiceConfig, StackConfig } from "./config";
+import { ExistingMachine, HostConfig, ServiceSettings, StackConfig } from "./config";
 import { Estimate, estimate } from "./estimator";
 import { HostLedgerDocument, LEDGER_KIND, LEDGER_VERSION } from "./hostLedger";
 import { LedgerGpu, buildLedger } from "./ledger";
@@ -25,6 +25,8 @@ export interface PlannedService {
   readonly gpus: readonly number[];
   readonly placedBy: "config" | "planner";
   readonly tensorParallel: number;
+  /** "planner": no gpus and no tensorParallel were set, so the planner chose the smallest group that fits. */
+  readonly tensorParallelBy: "config" | "planner";
   readonly precision: Precision;
   readonly maxModelLen: number;
   /** The fraction handed to the engine, or null for engines that take none. */
@@ -40,6 +42,21 @@ export interface InstanceChoice {
   readonly rejected: readonly { readonly instanceType: string; readonly reason: string }[];
 }
 
+/**
+ * The flat settings of one GPU host, as a GpuHost takes them (credentials and AWS placement aside):
+ * what planFleet hands each host component, with `instanceType: auto` decided and services placed.
+ */
+export interface GpuHostSettings {
+  readonly instanceType?: string;
+  readonly existing?: ExistingMachine;
+  readonly services: readonly ServiceSettings[];
+  readonly sshAllowedCidrs: readonly string[];
+  readonly rootVolumeSizeGiB: number;
+  readonly dataVolumeSizeGiB: number;
+  readonly bindAddress: string;
+  readonly safetyMarginFraction: number;
+}
+
 export interface PlannedHost {
   readonly name: string;
   readonly kind: "ec2" | "existing";
@@ -53,6 +70,8 @@ export interface PlannedHost {
   readonly ledgerDocument: HostLedgerDocument;
   /** Present when instanceType was "auto": what was picked and what was rejected, and why. */
   readonly instanceChoice?: InstanceChoice;
+  /** The GpuHost component's settings for this host: the stack program passes them on unchanged. */
+  readonly args: GpuHostSettings;
 }
 
 export interface FleetPlan {
@@ -62,14 +81,16 @@ export interface FleetPlan {
   readonly hourlyUsd: number;
 }
 
-interface HostShape {
+/** The GPUs of a host: model, count and how they are linked. */
+export interface HostShape {
   readonly gpu: GpuModel;
   readonly gpuCount: number;
   readonly interconnect: Interconnect;
   readonly instance?: InstanceType;
 }
 
-function shapeOf(host: HostConfig, instance?: InstanceType): HostShape {
+/** The shape of a host whose instance type is known (an EC2 catalog type, or an existing machine). */
+export function hostShape(host: Pick<HostConfig, "existing" | "instanceType">, instance?: InstanceType): HostShape {
   if (host.existing) {
     const gpu = GPU_MODELS[host.existing.gpu];
     // An existing multi-GPU A100/H100 SXM board has NVSwitch; PCIe cards are the conservative default.
@@ -82,24 +103,55 @@ function shapeOf(host: HostConfig, instance?: InstanceType): HostShape {
 }
 
 /** bf16 checkpoints are served as fp16 on GPUs without bf16 (vLLM casts them), unless bf16 is asked for. */
-function resolvePrecision(service: ServiceConfig, model: ModelSpec, gpu: GpuModel): Precision {
+function resolvePrecision(service: ServiceSettings, model: ModelSpec, gpu: GpuModel): Precision {
   if (service.precision) return service.precision;
   return model.defaultPrecision === "bf16" && gpu.computeCapability < MIN_COMPUTE_CAPABILITY.bf16
     ? "fp16"
     : model.defaultPrecision;
 }
 
-function estimateService(service: ServiceConfig, gpu: GpuModel): Estimate {
+function estimateAt(service: ServiceSettings, gpu: GpuModel, tensorParallel: number): Estimate {
   const model = findModel(service.model)!;
   return estimate({
     model,
     gpu,
-    tensorParallel: service.gpus?.length ?? service.tensorParallel ?? 1,
+    tensorParallel,
     precision: resolvePrecision(service, model, gpu),
     maxModelLen: service.maxModelLen,
     gpuMemoryUtilization: service.gpuMemoryUtilization,
     engine: service.engine,
   });
+}
+
+/**
+ * Tensor-parallel sizes a model can be split into on a host: the attention heads must divide evenly,
+ * and the KV heads split or replicate evenly (vLLM's QKVParallelLinear). One host is one NVLink/NVSwitch
+ * (or PCIe) domain, so every size up to its GPU count is a candidate.
+ */
+export function tensorParallelCandidates(model: ModelSpec, gpuCount: number): number[] {
+  if (model.engine === "fixed") return [1];
+  const sizes: number[] = [];
+  for (let tp = 1; tp <= gpuCount; tp++) {
+    const kvOk = model.kvHeads === 0 || (tp >= model.kvHeads ? tp % model.kvHeads : model.kvHeads % tp) === 0;
+    if (model.attentionHeads % tp === 0 && kvOk) sizes.push(tp);
+  }
+  return sizes;
+}
+
+/**
+ * The estimate a service runs with: at its pinned devices' count or its explicit tensorParallel, or —
+ * neither set — at the smallest tensor-parallel size at which the model fits its reservation (TP 1 when
+ * none does, so the findings say what it needs).
+ */
+function estimateService(service: ServiceSettings, shape: HostShape): { estimate: Estimate; by: "config" | "planner" } {
+  const explicit = service.gpus?.length ?? service.tensorParallel;
+  if (explicit !== undefined) return { estimate: estimateAt(service, shape.gpu, explicit), by: "config" };
+  const model = findModel(service.model)!;
+  for (const tp of tensorParallelCandidates(model, shape.gpuCount)) {
+    const e = estimateAt(service, shape.gpu, tp);
+    if (e.fits) return { estimate: e, by: tp === 1 ? "config" : "planner" };
+  }
+  return { estimate: estimateAt(service, shape.gpu, 1), by: "config" };
 }
 
 interface HostAttempt {
@@ -126,23 +178,25 @@ function placeAll(
   }
 }
 
-function planHost(
+/**
+ * One host: every service's estimate, the planner's placement of those without `gpus`, host ports, the
+ * per-GPU ledger (the document written to the host) and the findings of every check on it. The GpuHost
+ * component runs this on its own args; planFleet runs it for every host of a stack.
+ */
+export function planHost(
   host: HostConfig,
   shape: HostShape,
-  services: readonly ServiceConfig[],
+  services: readonly ServiceSettings[],
   safetyMarginFraction: number,
 ): HostAttempt {
-  const estimates = new Map(services.map((s) => [s.name, estimateService(s, shape.gpu)]));
+  const estimates = new Map(services.map((s) => [s.name, estimateService(s, shape)]));
+  const reservation = (s: ServiceSettings) => estimates.get(s.name)!.estimate.reservedMiBPerGpu;
   const pinned = services.filter((s) => s.gpus);
   const pinnedLedger = buildLedger(
     shape.gpu.name,
     shape.gpu.memoryMiB,
     shape.gpuCount,
-    pinned.map((s) => ({
-      service: s.name,
-      gpus: s.gpus!,
-      reservedMiBPerGpu: estimates.get(s.name)!.reservedMiBPerGpu,
-    })),
+    pinned.map((s) => ({ service: s.name, gpus: s.gpus!, reservedMiBPerGpu: reservation(s) })),
     safetyMarginFraction,
   );
   const placement = placeAll(
@@ -151,15 +205,16 @@ function planHost(
       .filter((s) => !s.gpus)
       .map((s) => ({
         service: s.name,
-        tensorParallel: s.tensorParallel ?? 1,
-        reservedMiBPerGpu: estimates.get(s.name)!.reservedMiBPerGpu,
+        tensorParallel: estimates.get(s.name)!.estimate.tensorParallel,
+        reservedMiBPerGpu: reservation(s),
       })),
   );
+  const unplaced = new Map(placement.failures.map((f) => [f.service, f.reason]));
 
   let nextPort = FIRST_SERVICE_PORT;
   const taken = new Set(services.map((s) => s.port).filter((p) => p !== undefined));
   const planned: PlannedService[] = services.map((s) => {
-    const e = estimates.get(s.name)!;
+    const { estimate: e, by } = estimates.get(s.name)!;
     const model = findModel(s.model)!;
     const gpus = s.gpus ?? placement.gpus.get(s.name) ?? [];
     let hostPort = s.port;
@@ -175,6 +230,7 @@ function planHost(
       gpus,
       placedBy: s.gpus ? "config" : "planner",
       tensorParallel: e.tensorParallel,
+      tensorParallelBy: by,
       precision: e.precision,
       maxModelLen: e.requestedContextTokens,
       gpuMemoryUtilization: e.engine === "vllm" ? (s.gpuMemoryUtilization ?? 0.9) : (s.gpuMemoryUtilization ?? null),
@@ -204,34 +260,39 @@ function planHost(
     interconnect: shape.interconnect,
     safetyMarginFraction,
     hourlyUsd: shape.instance?.hourlyUsd ?? null,
-    // A service the planner could not place runs nowhere: it has its own finding, not a ledger line.
-    services: planned
-      .filter((s) => s.gpus.length > 0)
-      .map((s) => ({
-        name: s.name,
-        model: s.model,
-        gpus: s.gpus,
-        tensorParallel: s.tensorParallel,
-        precision: s.precision,
-        engine: s.estimate.engine,
-        gpuMemoryUtilization: s.gpuMemoryUtilization,
-        reservedMiBPerGpu: s.reservedMiBPerGpu,
-        weightsMiBPerGpu: s.estimate.weightsMiBPerGpu,
-        overheadMiB: s.estimate.overheadMiB,
-        kvBytesPerTokenPerGpu: s.estimate.kvBytesPerTokenPerGpu,
-        maxModelLen: s.maxModelLen,
-      })),
+    // A service the planner could not place stays, with no GPUs and the reason: the policies see it too.
+    services: planned.map((s) => ({
+      name: s.name,
+      model: s.model,
+      gpus: s.gpus,
+      tensorParallel: s.tensorParallel,
+      precision: s.precision,
+      engine: s.estimate.engine,
+      gpuMemoryUtilization: s.gpuMemoryUtilization,
+      reservedMiBPerGpu: s.reservedMiBPerGpu,
+      weightsMiBPerGpu: s.estimate.weightsMiBPerGpu,
+      overheadMiB: s.estimate.overheadMiB,
+      kvBytesPerTokenPerGpu: s.estimate.kvBytesPerTokenPerGpu,
+      maxModelLen: s.maxModelLen,
+      ...(unplaced.has(s.name) ? { unplacedReason: unplaced.get(s.name) } : {}),
+    })),
     gpus: ledger,
   };
   const findings = checkHostLedger(ledgerDocument);
-  findings.unshift(
-    ...placement.failures.map((f): Finding => ({
-      check: "automatic-placement",
-      enforcement: "mandatory",
-      host: host.name,
-      message: `service "${f.service}" cannot be placed on host "${host.name}": ${f.reason}`,
-    })),
-  );
+  const args: GpuHostSettings = {
+    ...(shape.instance ? { instanceType: shape.instance.name } : {}),
+    ...(host.existing ? { existing: host.existing } : {}),
+    // Placed services are handed on pinned, so the host component places nothing itself: the same map.
+    services: services.map((s, i) => {
+      const p = planned[i];
+      return p.gpus.length > 0 ? { ...s, gpus: p.gpus, tensorParallel: p.tensorParallel } : s;
+    }),
+    sshAllowedCidrs: host.sshAllowedCidrs,
+    rootVolumeSizeGiB: host.rootVolumeSizeGiB,
+    dataVolumeSizeGiB: host.dataVolumeSizeGiB,
+    bindAddress: host.bindAddress,
+    safetyMarginFraction,
+  };
   return {
     host: {
       name: host.name,
@@ -244,6 +305,7 @@ function planHost(
       config: host,
       ledger,
       ledgerDocument,
+      args,
     },
     services: planned,
     findings,
@@ -256,7 +318,7 @@ const mandatory = (findings: readonly Finding[]) => findings.filter((f) => f.enf
  * instanceType "auto": the cheapest catalog instance on which every service of the host is placed and
  * passes every mandatory check. Rejected types are kept with the first reason, for the plan to show.
  */
-function planAutoHost(host: HostConfig, services: readonly ServiceConfig[], margin: number): HostAttempt {
+function planAutoHost(host: HostConfig, services: readonly ServiceSettings[], margin: number): HostAttempt {
   const rejected: { instanceType: string; reason: string }[] = [];
   const byPrice = [...INSTANCE_TYPES].sort((a, b) => a.hourlyUsd - b.hourlyUsd || a.name.localeCompare(b.name));
   for (const type of byPrice) {
@@ -276,7 +338,7 @@ function planAutoHost(host: HostConfig, services: readonly ServiceConfig[], marg
       });
       continue;
     }
-    const attempt = planHost(host, shapeOf(host, type), services, margin);
+    const attempt = planHost(host, hostShape(host, type), services, margin);
     const blocking = mandatory(attempt.findings);
     if (blocking.length === 0) {
       return { ...attempt, host: { ...attempt.host, instanceChoice: { chosen: type.name, rejected } } };
@@ -285,7 +347,7 @@ function planAutoHost(host: HostConfig, services: readonly ServiceConfig[], marg
   }
   // Nothing fits: plan on the largest type so the findings say by how much.
   const largest = byPrice[byPrice.length - 1];
-  const attempt = planHost(host, shapeOf(host, largest), services, margin);
+  const attempt = planHost(host, hostShape(host, largest), services, margin);
   const none: Finding = {
     check: "instance-type-auto",
     enforcement: "mandatory",
@@ -307,7 +369,7 @@ export function planFleet(config: StackConfig): FleetPlan {
     const services = config.services.filter((s) => s.host === host.name);
     return host.instanceType === "auto"
       ? planAutoHost(host, services, config.safetyMarginFraction)
-      : planHost(host, shapeOf(host), services, config.safetyMarginFraction);
+      : planHost(host, hostShape(host), services, config.safetyMarginFraction);
   });
   const hourlyUsd = Math.round(attempts.reduce((sum, a) => sum + (a.host.hourlyUsd ?? 0), 0) * 1e6) / 1e6;
   const findings = [...attempts.flatMap((a) => a.findings), ...checkHourlyCost(hourlyUsd, config.maxHourlyUsd)];

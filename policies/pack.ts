@@ -14,6 +14,7 @@ import { pinnedDevicesExist } from "./pinnedDevicesExist";
 import { FleetPolicy } from "./policy";
 import { precisionSupportedByGpu } from "./precisionSupportedByGpu";
 import { securityGroupNoPublicIngress } from "./securityGroupNoPublicIngress";
+import { servicesPlaced } from "./servicesPlaced";
 import { tensorParallelMatchesDevices } from "./tensorParallelMatchesDevices";
 import { tensorParallelOverPcie } from "./tensorParallelOverPcie";
 
@@ -21,6 +22,7 @@ export const POLICY_PACK_NAME = "gpu-fleet";
 
 /** Same order as fleet/checks.ts checkHostLedger, then security, then the stack-wide policies. */
 export const POLICIES: readonly FleetPolicy[] = [
+  servicesPlaced,
   pinnedDevicesExist,
   tensorParallelMatchesDevices,
   precisionSupportedByGpu,

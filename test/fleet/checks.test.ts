@@ -105,6 +105,7 @@ describe("the passing fixture", () => {
       precision: "precision-supported-by-gpu",
       modelFits: "model-fits-reservation",
       pcieTensorParallel: "tensor-parallel-over-pcie",
+      placed: "automatic-placement",
     });
     expect(COST_CHECK).toBe("maximum-hourly-cost");
   });

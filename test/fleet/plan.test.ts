@@ -318,12 +318,15 @@ describe("over-budget maps", () => {
         ],
       }),
     );
-    // Only the service that fits nowhere is left out (with its own finding); "llm" still gets GPU 0.
+    // Only the service that fits nowhere gets no GPUs (it stays in the ledger, so the policies see it too).
     expect(findings(plan)).toEqual([
       'automatic-placement [mandatory] gpu0: service "llm2" cannot be placed on host "gpu0": needs 1 GPU(s) with 20,725 MiB free each; 0 have that much (most free on one GPU: 1,151 MiB)',
     ]);
     expect(plan.services.map((s) => s.gpus)).toEqual([[0], []]);
-    expect(plan.hosts[0].ledgerDocument.services.map((s) => s.name)).toEqual(["llm"]);
+    expect(plan.hosts[0].ledgerDocument.services.map((s) => [s.name, s.gpus, s.unplacedReason])).toEqual([
+      ["llm", [0], undefined],
+      ["llm2", [], "needs 1 GPU(s) with 20,725 MiB free each; 0 have that much (most free on one GPU: 1,151 MiB)"],
+    ]);
     expect(gpuMap(plan)).toEqual(["0 21876 20725 1151 llm:20725"]);
   });
 

@@ -282,6 +282,7 @@ describe("the policy pack process, driven as the Pulumi CLI drives it", () => {
     const cannot = (subject: string) =>
       `ledger of dgx-ledger is unknown at preview; ${subject} cannot be checked. The host ledger must be computed from config alone, never from another resource's outputs`;
     expect(diagnostics.map((d) => [d.policy, d.enforcement, d.message.split("\n")[1]])).toEqual([
+      [CHECKS.placed, "mandatory", cannot("the placement of the host's services")],
       [CHECKS.devicesExist, "mandatory", cannot("pinned devices")],
       [CHECKS.tensorParallel, "mandatory", cannot("tensor parallelism")],
       [CHECKS.precision, "mandatory", cannot("precision support")],

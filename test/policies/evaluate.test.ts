@@ -30,6 +30,7 @@ const replace = (stack: EvaluatedResource[], resource: EvaluatedResource) =>
 describe("the pack's policies", () => {
   it("are the fleet checks, the security policies and the cost ceiling, each with a full-sentence description", () => {
     expect(POLICIES.map((p) => [p.name, p.enforcementLevel])).toEqual([
+      [CHECKS.placed, "mandatory"],
       [CHECKS.devicesExist, "mandatory"],
       [CHECKS.tensorParallel, "mandatory"],
       [CHECKS.precision, "mandatory"],
@@ -132,6 +133,12 @@ describe("evaluatePolicies", () => {
     const unknownLedger = (subject: string) =>
       `ledger of dgx-ledger is unknown at preview; ${subject} cannot be checked. The host ledger must be computed from config alone, never from another resource's outputs`;
     expect(evaluatePolicies(preview)).toEqual([
+      {
+        policy: CHECKS.placed,
+        enforcement: "mandatory",
+        message: unknownLedger("the placement of the host's services"),
+        resource: "dgx-ledger",
+      },
       {
         policy: CHECKS.devicesExist,
         enforcement: "mandatory",
