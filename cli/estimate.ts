@@ -2,8 +2,8 @@
  * npm run estimate -- --model M --gpu G [--tp N] [--precision P] [--max-model-len L]
  *                     [--gpu-memory-utilization U] [--engine vllm|trtllm] [--json]
  *
- * What one model needs and reserves on one kind of GPU. Exit 0 with an answer (`fits` says whether it
- * fits), 2 on invalid input.
+ * What one model needs and reserves on one kind of GPU. Exit 0 when it fits, 1 when it does not (the
+ * answer, with `fits: false`, is printed all the same), 2 on invalid input.
  */
 import {
   Engine,
@@ -132,8 +132,9 @@ export function runEstimate(argv: readonly string[]): { output: Record<string, u
 
 if (require.main === module) {
   try {
-    process.stdout.write(runEstimate(process.argv.slice(2)).text);
-    process.exit(0);
+    const { output, text } = runEstimate(process.argv.slice(2));
+    process.stdout.write(text);
+    process.exit(output.fits ? 0 : 1);
   } catch (e) {
     if (e instanceof EstimateUsageError) {
       process.stderr.write(`${e.message}\n${USAGE}\n`);

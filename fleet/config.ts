@@ -201,8 +201,18 @@ function validateExisting(p: Problems, path: string, raw: unknown): ExistingMach
   const count = positiveInt(p, `${path}.gpuCount`, gpuCount ?? null, 0, 1, 16);
   const port = positiveInt(p, `${path}.port`, raw.port, 22, 1, 65535);
   const dataDir = raw.dataDir ?? "/data";
-  if (typeof dataDir !== "string" || !/^\/[A-Za-z0-9._/-]*$/.test(dataDir)) {
-    p.add(`${path}.dataDir`, `${show(dataDir)} is not allowed; expected an absolute path of letters, digits, . _ - /`);
+  if (typeof dataDir !== "string" || !/^\/[A-Za-z0-9._/-]*$/.test(dataDir) || /(^|\/)\.\.?(\/|$)/.test(dataDir)) {
+    p.add(
+      `${path}.dataDir`,
+      `${show(dataDir)} is not allowed; expected an absolute path of letters, digits, . _ - / without . or .. segments`,
+    );
+    ok = false;
+  } else if (isSystemDirectory(dataDir)) {
+    // Provisioning runs `install -d -m 0755` on it: on /tmp that strips the sticky bit, on /root it opens it.
+    p.add(
+      `${path}.dataDir`,
+      `${show(dataDir)} is a system directory; expected a dedicated directory for gpu-fleet's data such as /data or /srv/gpu-fleet`,
+    );
     ok = false;
   }
   if (!ok || count === 0 || !gpuModel) return undefined;
@@ -214,6 +224,89 @@ function validateExisting(p: Problems, path: string, raw: unknown): ExistingMach
     gpuCount: count,
     dataDir: dataDir as string,
   };
+}
+
+/** Directories of the operating system or of its users, which gpu-fleet must never take over. */
+export const SYSTEM_DIRECTORIES = [
+  "/",
+  "/bin",
+  "/boot",
+  "/dev",
+  "/etc",
+  "/home",
+  "/lib",
+  "/lib32",
+  "/lib64",
+  "/libx32",
+  "/media",
+  "/mnt",
+  "/opt",
+  "/proc",
+  "/root",
+  "/run",
+  "/sbin",
+  "/srv",
+  "/sys",
+  "/tmp",
+  "/usr",
+  "/usr/local",
+  "/var",
+  "/var/lib",
+  "/var/tmp",
+  "/snap",
+];
+
+/** A system directory itself (not a directory below it, such as /srv/gpu-fleet or /mnt/data). */
+export function isSystemDirectory(path: string): boolean {
+  const normalized = path.replace(/\/+$/, "") || "/";
+  return (
+    SYSTEM_DIRECTORIES.includes(normalized) || /^\/(proc|sys|dev|boot|etc|usr|bin|sbin|lib\w*)(\/|$)/.test(normalized)
+  );
+}
+
+/** The keys of `gpu-fleet:*` stack config a stack may set. */
+export const STACK_CONFIG_KEYS = [
+  "hosts",
+  "services",
+  "ngcApiKey",
+  "sshPrivateKey",
+  "sshPublicKey",
+  "grafanaAdminPassword",
+  "irisPassword",
+  "safetyMarginFraction",
+  "maxHourlyUsd",
+  "observability",
+  "rag",
+];
+
+function editDistance(a: string, b: string): number {
+  const row = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    let diagonal = row[0];
+    row[0] = i;
+    for (let j = 1; j <= b.length; j++) {
+      const above = row[j];
+      row[j] = Math.min(row[j] + 1, row[j - 1] + 1, diagonal + (a[i - 1] === b[j - 1] ? 0 : 1));
+      diagonal = above;
+    }
+  }
+  return row[b.length];
+}
+
+/**
+ * A typo'd key is not ignored: `gpu-fleet:servces` would plan a fleet with no services. Each unknown
+ * `gpu-fleet:*` key is a problem naming the nearest allowed key (case-insensitively) and all of them.
+ */
+export function unknownStackConfigKeys(keys: readonly string[]): string[] {
+  return keys
+    .filter((k) => k.startsWith(`${NAMESPACE}:`) && !STACK_CONFIG_KEYS.includes(k.slice(NAMESPACE.length + 1)))
+    .map((k) => {
+      const name = k.slice(NAMESPACE.length + 1);
+      const nearest = [...STACK_CONFIG_KEYS].sort(
+        (a, b) => editDistance(name.toLowerCase(), a.toLowerCase()) - editDistance(name.toLowerCase(), b.toLowerCase()),
+      )[0];
+      return `${k}: unknown setting; did you mean ${key(nearest)}? allowed: ${STACK_CONFIG_KEYS.map(key).join(", ")}`;
+    });
 }
 
 function validCidr(value: unknown): boolean {

@@ -41,6 +41,7 @@ export interface PlanReport {
     gpus: number[];
     placedBy: "config" | "planner";
     tensorParallel: number;
+    tensorParallelBy: "config" | "planner";
     precision: string;
     engine: string;
     profile: string;
@@ -93,6 +94,7 @@ export function buildReport(
       gpus: [...s.gpus],
       placedBy: s.placedBy,
       tensorParallel: s.tensorParallel,
+      tensorParallelBy: s.tensorParallelBy,
       precision: s.precision,
       engine: s.estimate.engine,
       profile: s.estimate.profile,
@@ -102,7 +104,8 @@ export function buildReport(
       reservedMiBPerGpu: s.reservedMiBPerGpu,
       hostPort: s.hostPort,
       image: s.serving.image,
-      fits: s.estimate.fits,
+      // A service without GPUs runs nowhere: it does not "fit", whatever its estimate says.
+      fits: s.estimate.fits && s.gpus.length > 0,
       estimate: {
         weightsMiBPerGpu: s.estimate.weightsMiBPerGpu,
         kvBytesPerToken: s.estimate.kvBytesPerToken,
@@ -168,7 +171,7 @@ export function renderText(report: PlanReport, source: string): string {
   lines.push("", "services");
   for (const s of report.services) {
     lines.push(
-      `  ${s.name}: ${s.model} on ${s.host} GPU [${s.gpus.join(", ")}]${s.placedBy === "planner" ? " (placed by the planner)" : ""}, TP ${s.tensorParallel}, ${s.precision}, port ${s.hostPort}`,
+      `  ${s.name}: ${s.model} on ${s.host} GPU [${s.gpus.join(", ")}]${s.placedBy === "planner" ? " (placed by the planner)" : ""}, TP ${s.tensorParallel}${s.tensorParallelBy === "planner" ? " (chosen by the planner: the smallest group that fits)" : ""}, ${s.precision}, port ${s.hostPort}`,
     );
     lines.push(`    ${s.profileNote}`);
     lines.push(

@@ -42,7 +42,12 @@ export function readStackFile(arg: string, cwd = process.cwd()): StackFile {
   } catch (e) {
     throw new StackFileError(`stack config ${path} is not valid YAML: ${(e as Error).message.split("\n")[0]}`);
   }
-  const raw = (doc as { config?: unknown } | null)?.config ?? {};
+  const raw = (doc as { config?: unknown } | null)?.config;
+  if (raw === undefined || raw === null) {
+    throw new StackFileError(
+      `stack config ${path} has no "config:" map; expected a file like Pulumi.dev.yaml: config: with gpu-fleet:hosts and gpu-fleet:services`,
+    );
+  }
   if (typeof raw !== "object" || raw === null || Array.isArray(raw)) {
     throw new StackFileError(`stack config ${path}: "config" must be a map of keys to values`);
   }

@@ -5,7 +5,15 @@
 import * as pulumi from "@pulumi/pulumi";
 import { existsSync, statSync } from "node:fs";
 import { resolve } from "node:path";
-import { ConfigError, NAMESPACE, RawStackConfig, SecretState, StackConfig, validateStackConfig } from "../fleet";
+import {
+  ConfigError,
+  NAMESPACE,
+  unknownStackConfigKeys,
+  RawStackConfig,
+  SecretState,
+  StackConfig,
+  validateStackConfig,
+} from "../fleet";
 
 /** The SDK tracks which config keys were set with --secret; its typings do not export the check. */
 const runtimeConfig = require("@pulumi/pulumi/runtime/config") as { isConfigSecret(key: string): boolean };
@@ -95,7 +103,7 @@ export function accessConfigProblems(stack: StackConfig | undefined): string[] {
 
 /** Every config problem at once, fleet settings first, or the validated config. */
 export function loadStackConfig(): StackConfig {
-  const problems: string[] = [];
+  const problems: string[] = unknownStackConfigKeys(Object.keys(pulumi.runtime.allConfig()));
   let stack: StackConfig | undefined;
   try {
     stack = validateStackConfig(readRawStackConfig());

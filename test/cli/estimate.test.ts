@@ -3,9 +3,9 @@ import { EstimateUsageError, runEstimate } from "../../cli/estimate";
 import { runCli } from "../helpers/runCli";
 
 describe("npm run estimate", () => {
-  it("prints the contract's JSON for the dev case (one A10G, default context: does not fit)", () => {
+  it("prints the contract's JSON for the dev case (one A10G, default context: does not fit, exit 1)", () => {
     const r = runCli("cli/estimate.ts", ["--model", "meta/llama-3.1-8b-instruct", "--gpu", "a10g", "--json"]);
-    expect(r.code).toBe(0);
+    expect(r.code).toBe(1);
     expect(JSON.parse(r.stdout)).toEqual({
       model: "meta/llama-3.1-8b-instruct",
       gpu: "A10G",

@@ -650,3 +650,42 @@ describe("the stack files in the repository", () => {
     expect(plan.hourlyUsd).toBe(27.44705);
   });
 });
+
+describe("an unpinned service without tensorParallel gets the smallest tensor-parallel group that fits", () => {
+  const DGX = { name: "dgx", existing: { address: "10.0.0.5", user: "ubuntu", gpu: "A100-SXM4-80GB", gpuCount: 8 } };
+  const LLM70B = {
+    name: "llm",
+    model: "meta/llama-3.1-70b-instruct",
+    host: "dgx",
+    precision: "bf16",
+    maxModelLen: 32768,
+  };
+
+  it("a bf16 70B on 8× A100 80 GB: TP 1 does not fit, so the planner takes TP 2 and says so", () => {
+    const plan = planFleet(config({ hosts: [DGX], services: [LLM70B] }));
+    const [llm] = plan.services;
+    expect([llm.tensorParallel, llm.tensorParallelBy, llm.gpus, llm.placedBy, llm.estimate.fits]).toEqual([
+      2,
+      "planner",
+      [0, 1],
+      "planner",
+      true,
+    ]);
+    expect(plan.findings.filter((f) => f.enforcement === "mandatory")).toEqual([]);
+    // The host component receives the choice pinned, so it places and sizes nothing again.
+    expect(plan.hosts[0].args.services).toEqual([{ ...LLM70B, host: "dgx", gpus: [0, 1], tensorParallel: 2 }]);
+  });
+
+  it("an explicit tensorParallel is kept as an override, even when it does not fit", () => {
+    const plan = planFleet(config({ hosts: [DGX], services: [{ ...LLM70B, tensorParallel: 1 }] }));
+    expect([plan.services[0].tensorParallel, plan.services[0].tensorParallelBy]).toEqual([1, "config"]);
+    expect(plan.findings.map((f) => f.check)).toContain("model-fits-reservation");
+  });
+
+  it("only sizes the attention heads divide: dots.ocr's 2 KV heads and 12 attention heads rule out TP 3, 5, 7, 8", async () => {
+    const { tensorParallelCandidates, findModel } = await import("../../fleet");
+    const ocr = findModel("rednote-hilab/dots.ocr")!;
+    expect(tensorParallelCandidates(ocr, 8)).toEqual([1, 2, 4, 6]);
+    expect(tensorParallelCandidates(findModel("nvidia/nv-embedqa-e5-v5")!, 8)).toEqual([1]);
+  });
+});
