@@ -7,7 +7,8 @@
 import * as aws from "@pulumi/aws";
 import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
-import { DLAMI_SSM_PARAMETER, PlannedHost, findInstanceType, serializeLedger } from "../fleet";
+import { DLAMI_SSM_PARAMETER, PlannedHost, checkHostLedger, findInstanceType, serializeLedger } from "../fleet";
+import { enforceFindings } from "./fit";
 import { renderCloudInit } from "../renderers/host/cloudInit";
 import { renderLedgerRemoveScript, renderLedgerWriteScript } from "../renderers/host/ledgerFile";
 import { renderProvisionScript } from "../renderers/host/provision";
@@ -63,7 +64,11 @@ export class GpuHost extends pulumi.ComponentResource {
   constructor(name: string, args: GpuHostArgs, opts?: pulumi.ComponentResourceOptions) {
     // Validate before super(): a rejected component registers nothing, not even itself.
     validateGpuHostArgs(name, args);
+    // The fit guarantee: the checks run on the very ledger this host writes, whoever planned it.
+    const serviceIndex = (service: string) => args.plan.ledgerDocument.services.findIndex((s) => s.name === service);
+    const warnings = enforceFindings(`GpuHost "${name}"`, checkHostLedger(args.plan.ledgerDocument), serviceIndex);
     super("gpu-fleet:index:GpuHost", name, {}, opts);
+    for (const w of warnings) pulumi.log.warn(w, this);
     const { plan } = args;
     this.plan = plan;
     // An existing machine keeps its data where its config says; an EC2 host mounts its volume at /data.

@@ -30,7 +30,8 @@ export function deployFleet(): FleetOutputs {
       `the GPU plan has ${blocking.length} mandatory finding(s); \`pulumi up\` will refuse to create anything:\n${text}`,
     );
   }
-  for (const f of plan.findings.filter((f) => f.enforcement === "advisory"))
+  // Each GpuHost warns about its own ledger's advisory findings; the stack only about stack-wide ones (cost).
+  for (const f of plan.findings.filter((f) => f.enforcement === "advisory" && f.host === ""))
     pulumi.log.warn(`[${f.check}] ${f.message}`);
 
   const config = new pulumi.Config(NAMESPACE);

@@ -325,6 +325,34 @@ describe("validation before anything is registered", () => {
   });
 });
 
+describe("the fit guarantee inside GpuHost", () => {
+  it("refuses, during up, a model whose KV cache for its context does not fit, naming services[i]; nothing is registered", async () => {
+    const plan = fleet.planFleet(
+      fleet.validateStackConfig({
+        ngcApiKey: "secret",
+        hosts: [{ name: "misfit", instanceType: "g5.xlarge" }],
+        services: [{ name: "llm", model: "meta/llama-3.1-8b-instruct", host: "misfit", gpus: [0] }],
+      }),
+    );
+    const build = () =>
+      new components.GpuHost("misfit", {
+        plan: plan.hosts[0],
+        sshPrivateKey: pulumi.secret(PRIVATE_KEY),
+        sshPublicKey: PUBLIC_KEY,
+      });
+    expect(build).toThrow(pulumi.ResourceError);
+    const detail = plan.findings.find((f) => f.check === "model-fits-reservation")!.detail;
+    expect(build).toThrow(
+      `GpuHost "misfit": 1 mandatory GPU finding(s); nothing was created:\n[model-fits-reservation] GpuHost "misfit": services[0] (llm) ${detail}`,
+    );
+    expect(detail).toMatch(
+      /^needs [\d,]+ MiB per GPU .* but its reservation is [\d,]+ MiB: over by [\d,]+ MiB; set maxModelLen <= [\d,]+ or give it more GPUs$/,
+    );
+    await settle();
+    expect(mocks.registrations.filter((r) => r.name === "misfit" || r.name.startsWith("misfit-"))).toEqual([]);
+  });
+});
+
 describe("an existing machine reached over SSH", () => {
   it("creates no cloud resources, connects to its address and keeps data in its data directory", async () => {
     const plan = fleet.planFleet(
