@@ -9,6 +9,23 @@ export interface SourceDocument {
   /** Stable name of the document; chunk identities derive from it. */
   source: string;
   text: string;
+  /** Control characters removed from the text (NUL among them): the document is kept, the count reported. */
+  removedControlCharacters?: number;
+}
+
+/**
+ * C0 control characters other than tab, line feed and carriage return, and DEL. PostgreSQL text cannot
+ * hold NUL at all (`invalid byte sequence for encoding "UTF8": 0x00` stops the whole batch), and none of
+ * them carries meaning for an embedding model.
+ */
+const CONTROL_CHARACTERS = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F]/g;
+
+/** A document with its control characters removed, and how many there were. Pure. */
+export function withoutControlCharacters(doc: SourceDocument): SourceDocument {
+  const removed = doc.text.match(CONTROL_CHARACTERS)?.length ?? 0;
+  return removed === 0
+    ? doc
+    : { ...doc, text: doc.text.replace(CONTROL_CHARACTERS, ""), removedControlCharacters: removed };
 }
 
 /** Input that cannot be read as a document; reported and skipped, the run goes on. */
@@ -75,7 +92,11 @@ export function parseJsonlLine(file: string, line: string, lineNumber: number): 
   }
   const record = value as Record<string, unknown>;
   if (typeof record.text !== "string") return { kind: "malformed", where, reason: 'no "text" string field' };
-  return { kind: "document", source: jsonlRecordSource(file, record, lineNumber), text: record.text };
+  return withoutControlCharacters({
+    kind: "document",
+    source: jsonlRecordSource(file, record, lineNumber),
+    text: record.text,
+  });
 }
 
 async function* readJsonl(path: string, file: string): AsyncGenerator<CorpusItem> {
@@ -120,7 +141,7 @@ export async function* readCorpus(root: string): AsyncGenerator<CorpusItem> {
         yield { kind: "malformed", where: file, reason: "not valid UTF-8 text" };
         continue;
       }
-      yield { kind: "document", source: file, text };
+      yield withoutControlCharacters({ kind: "document", source: file, text });
     } catch (error) {
       const code = (error as NodeJS.ErrnoException).code;
       yield { kind: "malformed", where: file, reason: `cannot be read (${code ?? (error as Error).message})` };

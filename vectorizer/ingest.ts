@@ -35,6 +35,8 @@ export interface IngestSummary {
   staleChunksDeleted: number;
   documentsRemoved: number;
   malformed: number;
+  /** Documents kept after removing control characters (such as NUL) that a database cannot store. */
+  cleaned: number;
   retries: number;
   dimension: number | null;
   store: string;
@@ -91,6 +93,7 @@ export async function runIngest(options: IngestOptions, deps: IngestDeps): Promi
     staleChunksDeleted: 0,
     documentsRemoved: 0,
     malformed: 0,
+    cleaned: 0,
     retries: 0,
     dimension: null,
     store: store.identity,
@@ -379,6 +382,12 @@ async function produceBatches(
       continue;
     }
     summary.documents += 1;
+    if (item.removedControlCharacters) {
+      summary.cleaned += 1;
+      report(
+        `vectorizer: cleaned ${item.source}: removed ${item.removedControlCharacters} control character(s) such as NUL`,
+      );
+    }
     const docHash = documentHash(item.text);
     const state = checkpoint.document(item.source);
     if (state?.status === "done" && state.docHash === docHash) {

@@ -23,6 +23,7 @@ const SUMMARY = {
   staleChunksDeleted: 0,
   documentsRemoved: 0,
   malformed: 0,
+  cleaned: 0,
   retries: 0,
   dimension: 1024,
   store: "iris SQLUser.vectorizer_chunks",

@@ -148,6 +148,31 @@ function allExpectedChunks() {
 }
 
 describe("vectorizer ingest (pgvector through pg, PGlite)", () => {
+  it("keeps a document with a NUL byte (in .txt and in a jsonl text), without it, and counts it as cleaned", async () => {
+    const server = await new EmbeddingServer({ dimension: 16, apiKey: API_KEY }).start();
+    try {
+      const c = setup({
+        "nul.txt": Buffer.from("abc\0def", "utf8"),
+        "records.jsonl": '{"id":"r1","text":"ghi\\u0000jkl"}\n',
+        "plain.txt": "no control characters here",
+      });
+      const run = await cli(ingestArgs(c, server));
+      expect(run.code).toBe(0);
+      expect(await rows(c.table)).toEqual([
+        ...expectedChunks("nul.txt", "abcdef"),
+        ...expectedChunks("plain.txt", "no control characters here"),
+        ...expectedChunks("records.jsonl#r1", "ghijkl"),
+      ]);
+      expect(run.summary).toMatchObject({ documents: 3, malformed: 0, cleaned: 2, embedded: 3 });
+      expect(run.stderr.split("\n").filter((l) => l.includes("cleaned"))).toEqual([
+        "vectorizer: cleaned nul.txt: removed 1 control character(s) such as NUL",
+        "vectorizer: cleaned records.jsonl#r1: removed 1 control character(s) such as NUL",
+      ]);
+    } finally {
+      await server.stop();
+    }
+  });
+
   it("embeds .txt, .md and .jsonl documents, reports malformed input and goes on", async () => {
     const server = await new EmbeddingServer({ dimension: 16, apiKey: API_KEY }).start();
     try {
