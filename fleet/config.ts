@@ -6,6 +6,7 @@
 import { GPU_MODEL_NAMES, GpuModelName, findGpuModel } from "./catalog/gpus";
 import { INSTANCE_TYPES, findInstanceType } from "./catalog/instances";
 import { Engine, MODELS, findModel } from "./catalog/models";
+import { BUILT_IN_PORTS, builtInPortsOf } from "./ports";
 import { PRECISIONS, Precision, isPrecision } from "./catalog/precision";
 
 export const NAMESPACE = "gpu-fleet";
@@ -106,6 +107,10 @@ export class ConfigError extends Error {
     this.name = "ConfigError";
   }
 }
+
+const BUILT_IN_PORT_LIST = Object.entries(BUILT_IN_PORTS)
+  .map(([name, port]) => `${port} (${name})`)
+  .join(", ");
 
 const NAME_PATTERN = /^[a-z][a-z0-9-]{0,30}$/;
 const IPV4 = /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/;
@@ -762,6 +767,25 @@ export function validateStackConfig(raw: RawStackConfig): StackConfig {
   }
   const observability = validateObservability(p, raw.observability, hosts);
   const rag = validateRag(p, raw.rag, hosts, services);
+  // Two containers cannot bind one port of one address: services stay off the ports the stack binds on
+  // their host's bind address (exporters, IRIS, the vectorizer; Prometheus and Grafana only when they
+  // listen privately — on loopback they do not meet a service bound to the private address).
+  (Array.isArray(serviceList) ? serviceList : []).forEach((raw, i) => {
+    const service = services.find((s) => isObject(raw) && s.name === raw.name && s.host === raw.host);
+    if (!service || service.port === undefined) return;
+    const builtIn = builtInPortsOf({
+      observability: observability.enabled,
+      observabilityServer:
+        observability.enabled && observability.bind === "private" && observability.host === service.host,
+      rag: rag?.host === service.host,
+    }).find((b) => b.port === service.port);
+    if (builtIn) {
+      p.add(
+        key(`services[${i}].port`),
+        `port ${service.port} is used by the stack's ${builtIn.name} on host "${service.host}"; choose another port (the stack binds ${BUILT_IN_PORT_LIST} where it runs them)`,
+      );
+    }
+  });
   if (p.list.length > 0) throw new ConfigError(p.list);
   return {
     hosts,

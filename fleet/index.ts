@@ -9,5 +9,6 @@ export * from "./estimator";
 export * from "./hostLedger";
 export * from "./ledger";
 export * from "./placement";
+export * from "./ports";
 export * from "./plan";
 export * from "./format";

@@ -373,7 +373,7 @@ describe("one message per mistake", () => {
       "a relative data directory",
       withHost({ ...DGX, existing: { ...DGX.existing, dataDir: "data" } }),
       [
-        'gpu-fleet:hosts[0].existing.dataDir: "data" is not allowed; expected an absolute path of letters, digits, . _ - /',
+        'gpu-fleet:hosts[0].existing.dataDir: "data" is not allowed; expected an absolute path of letters, digits, . _ - / without . or .. segments',
       ],
     ],
     [
@@ -749,5 +749,50 @@ describe("several mistakes", () => {
 
   it("names the error ConfigError", () => {
     expect(new ConfigError(["a", "b"])).toMatchObject({ name: "ConfigError", message: "a\nb", problems: ["a", "b"] });
+  });
+});
+
+describe("service ports stay off the ports the stack binds on the same host", () => {
+  const list =
+    "9100 (nodeExporter), 9400 (dcgmExporter), 9090 (prometheus), 3000 (grafana), 1972 (irisSuperserver), 52773 (irisWeb), 9464 (vectorizerMetrics)";
+  const stack = (port: number, extra: Record<string, unknown> = {}) => ({
+    ngcApiKey: "secret" as const,
+    hosts: [{ name: "gpu0", instanceType: "g5.xlarge" }],
+    services: [
+      { name: "embed", model: "nvidia/nv-embedqa-e5-v5", host: "gpu0", gpus: [0] },
+      { name: "llm", model: "meta/llama-3.1-8b-instruct", host: "gpu0", gpus: [0], maxModelLen: 8192, port },
+    ],
+    ...extra,
+  });
+  const problems = (raw: Parameters<typeof validateStackConfig>[0]) => {
+    try {
+      validateStackConfig(raw);
+      return [];
+    } catch (e) {
+      return (e as ConfigError).problems;
+    }
+  };
+
+  it.each([
+    [9100, {}, "nodeExporter"],
+    [9400, {}, "dcgmExporter"],
+    [9090, { observability: { bind: "private" } }, "prometheus"],
+    [3000, { observability: { bind: "private" } }, "grafana"],
+    [1972, { rag: { embeddingService: "embed", corpusDir: "corpus/sample" } }, "irisSuperserver"],
+    [52773, { rag: { embeddingService: "embed", corpusDir: "corpus/sample" } }, "irisWeb"],
+    [9464, { rag: { embeddingService: "embed", corpusDir: "corpus/sample" } }, "vectorizerMetrics"],
+  ])("port %i is refused (%o): the stack's %s binds it", (port, extra, name) => {
+    expect(problems(stack(port, extra))).toEqual([
+      `gpu-fleet:services[1].port: port ${port} is used by the stack's ${name} on host "gpu0"; choose another port (the stack binds ${list} where it runs them)`,
+    ]);
+  });
+
+  it.each([
+    [9090, {}],
+    [3000, {}],
+    [9100, { observability: { enabled: false } }],
+    [1972, {}],
+  ])("port %i is free when the stack binds nothing there (%o)", (port, extra) => {
+    expect(problems(stack(port, extra))).toEqual([]);
   });
 });
