@@ -112,6 +112,15 @@ const BUILT_IN_PORT_LIST = Object.entries(BUILT_IN_PORTS)
   .map(([name, port]) => `${port} (${name})`)
   .join(", ");
 
+/**
+ * An OCI image reference as distribution/reference's grammar defines it (host names lower-case, as Docker
+ * requires): optional registry host[:port],
+ * lower-case path components separated by `.`, `_`, `__` or dashes, an optional tag, an optional sha256 digest.
+ * Nothing else (spaces, quotes, `$`, upper case in the path) reaches a `docker run` line.
+ */
+const OCI_REFERENCE =
+  /^(?:(?:[a-z0-9](?:[a-z0-9-]*[a-z0-9])?)(?:\.[a-z0-9](?:[a-z0-9-]*[a-z0-9])?)*(?::[0-9]+)?\/)?[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?:\/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*(?::[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})?(?:@sha256:[a-f0-9]{64})?$/;
+
 const NAME_PATTERN = /^[a-z][a-z0-9-]{0,30}$/;
 const IPV4 = /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/;
 const CIDR = /^(.+)\/(\d{1,2})$/;
@@ -517,6 +526,13 @@ export function validateServiceSettings(
   if (precision !== undefined && !isPrecision(precision)) {
     p.add(`${path}.precision`, `${show(precision)} is not allowed; expected one of ${PRECISIONS.join(", ")}`);
     ok = false;
+  } else if (spec?.engine === "fixed" && (precision === "int4" || precision === "fp8")) {
+    // Encoder engines (NIM embedding/reranking, TEI, Whisper) serve 16-bit weights; they take no weight-only quantization.
+    p.add(
+      `${path}.precision`,
+      `${show(precision)} cannot serve ${spec.id} (kind: ${spec.kind}); expected bf16 or fp16`,
+    );
+    ok = false;
   }
   if (maxModelLen !== undefined) {
     const limit = spec?.maxContextTokens ?? Number.MAX_SAFE_INTEGER;
@@ -552,7 +568,7 @@ export function validateServiceSettings(
     p.add(`${path}.port`, `${show(port)} is not allowed; expected a port from 1024 to 65535`);
     ok = false;
   }
-  if (image !== undefined && (typeof image !== "string" || !/^[a-z0-9][a-z0-9._/:@-]*$/.test(image))) {
+  if (image !== undefined && (typeof image !== "string" || !OCI_REFERENCE.test(image))) {
     p.add(
       `${path}.image`,
       `${show(image)} is not allowed; expected a container image reference such as nvcr.io/nim/meta/llama-3.1-8b-instruct:1.3.3`,

@@ -796,3 +796,43 @@ describe("service ports stay off the ports the stack binds on the same host", ()
     expect(problems(stack(port, extra))).toEqual([]);
   });
 });
+
+describe("images are OCI references; encoders take 16-bit weights only", () => {
+  const withService = (extra: Record<string, unknown>, model = "meta/llama-3.1-8b-instruct") => ({
+    ngcApiKey: "secret" as const,
+    hosts: [{ name: "gpu0", instanceType: "g5.xlarge" }],
+    services: [{ name: "svc", model, host: "gpu0", gpus: [0], maxModelLen: 8192, ...extra }],
+  });
+  const problems = (raw: Parameters<typeof validateStackConfig>[0]) => {
+    try {
+      validateStackConfig(raw);
+      return [];
+    } catch (e) {
+      return (e as ConfigError).problems;
+    }
+  };
+
+  it.each([
+    "nvcr.io/nim/meta/llama-3.1-8b-instruct:1.3.3",
+    "vllm/vllm-openai:v0.6.3",
+    "localhost:5000/team/model_server__v2:latest",
+    `ghcr.io/org/img@sha256:${"a".repeat(64)}`,
+  ])("accepts %s", (image) => {
+    expect(problems(withService({ image }))).toEqual([]);
+  });
+
+  it.each(["img:tag with space", "img$(id)", "img;rm -rf /", "-rm", "img:", "a//b", "img@sha256:abc"])(
+    "refuses %s",
+    (image) => {
+      expect(problems(withService({ image }))).toEqual([
+        `gpu-fleet:services[0].image: ${JSON.stringify(image)} is not allowed; expected a container image reference such as nvcr.io/nim/meta/llama-3.1-8b-instruct:1.3.3`,
+      ]);
+    },
+  );
+
+  it.each(["int4", "fp8"])("an embedding model at %s is refused", (precision) => {
+    expect(problems(withService({ precision, maxModelLen: undefined }, "nvidia/nv-embedqa-e5-v5"))).toEqual([
+      `gpu-fleet:services[0].precision: "${precision}" cannot serve nvidia/nv-embedqa-e5-v5 (kind: embedding); expected bf16 or fp16`,
+    ]);
+  });
+});
