@@ -103,7 +103,13 @@ async function main(argv: readonly string[]): Promise<number> {
   const violations = planViolations(preview.resources, stack.maxHourlyUsd);
   const observability = stack.observability.enabled
     ? observabilityEndpoints({
-        hosts: plan.hosts.map((h) => ({ name: h.name, address: h.config.existing?.address })),
+        // An existing machine is reached as its config says: its user and SSH port.
+        hosts: plan.hosts.map((h) => ({
+          name: h.name,
+          address: h.config.existing?.address,
+          sshUser: h.config.existing?.user,
+          sshPort: h.config.existing?.port,
+        })),
         observabilityHost: stack.observability.host,
         bind: stack.observability.bind,
       })

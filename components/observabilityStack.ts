@@ -272,7 +272,12 @@ export class ObservabilityStack extends pulumi.ComponentResource {
 
     this.endpoints = pulumi.all(args.hosts.map((h) => h.privateAddress)).apply((addresses) =>
       observabilityEndpoints({
-        hosts: args.hosts.map((h, i) => ({ name: h.plan.name, address: addresses[i] })),
+        hosts: args.hosts.map((h, i) => ({
+          name: h.plan.name,
+          address: addresses[i],
+          sshUser: h.plan.config.existing?.user,
+          sshPort: h.plan.config.existing?.port,
+        })),
         observabilityHost: hostName,
         bind: args.bind,
       }),

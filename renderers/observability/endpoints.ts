@@ -14,6 +14,8 @@ export interface EndpointsInput {
     readonly address?: string;
     readonly sshAddress?: string;
     readonly sshUser?: string;
+    /** SSH port when it is not 22 (an existing machine's `existing.port`). */
+    readonly sshPort?: number;
   }[];
   readonly observabilityHost?: string;
   readonly prometheusPort?: number;
@@ -53,7 +55,8 @@ export function observabilityEndpoints(input: EndpointsInput): ObservabilityEndp
   // Unknown until the instance exists: say which address goes there rather than inventing one.
   const privateAddress = host.address ?? `<private address of ${host.name}>`;
   const bind = (input.bind ?? "loopback") === "loopback" ? "127.0.0.1" : privateAddress;
-  const sshTarget = `${host.sshUser ?? DEFAULT_SSH_USER}@${host.sshAddress ?? host.address ?? `<address of ${host.name}>`}`;
+  const sshPort = host.sshPort !== undefined && host.sshPort !== 22 ? `-p ${host.sshPort} ` : "";
+  const sshTarget = `${sshPort}${host.sshUser ?? DEFAULT_SSH_USER}@${host.sshAddress ?? host.address ?? `<address of ${host.name}>`}`;
   const endpoint = (name: ObservabilityEndpoint["name"], port: number): ObservabilityEndpoint => ({
     name,
     host: host.name,

@@ -91,3 +91,20 @@ describe("observabilityEndpoints", () => {
     expect(() => observabilityEndpoints(input)).toThrow(new Error(message));
   });
 });
+
+describe("the tunnel to an existing machine uses its user and SSH port", () => {
+  it("existing { user: ops, port: 2222 } gives ssh -N -L ... -p 2222 ops@address", () => {
+    const [prometheus, grafana] = observabilityEndpoints({
+      hosts: [{ name: "dgx", address: "10.0.0.5", sshUser: "ops", sshPort: 2222 }],
+    });
+    expect(prometheus.sshTunnel).toBe("ssh -N -L 9090:127.0.0.1:9090 -p 2222 ops@10.0.0.5");
+    expect(grafana.sshTunnel).toBe("ssh -N -L 3000:127.0.0.1:3000 -p 2222 ops@10.0.0.5");
+  });
+
+  it("port 22 is left out", () => {
+    const [prometheus] = observabilityEndpoints({
+      hosts: [{ name: "dgx", address: "10.0.0.5", sshUser: "ops", sshPort: 22 }],
+    });
+    expect(prometheus.sshTunnel).toBe("ssh -N -L 9090:127.0.0.1:9090 ops@10.0.0.5");
+  });
+});
