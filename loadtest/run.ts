@@ -135,10 +135,23 @@ export async function runLoad(
     : undefined;
 
   const worker = async () => {
-    while (!stop.signal.aborted) {
+    // The clock is checked too: a server that refuses at once can keep a worker busy in callbacks that
+    // never let the abort timer run.
+    const deadline = start + options.durationS * 1000;
+    while (!stop.signal.aborted && performance.now() < deadline) {
       inFlight++;
       try {
-        const s = await oneRequest(url, body, headers, stop.signal);
+        // One signal per request, unlinked when it ends: a failed fetch leaves its listener on the signal it got,
+        // so sharing the run's signal would pile up listeners (Node warns past 1500).
+        const request = new AbortController();
+        const onStop = () => request.abort();
+        stop.signal.addEventListener("abort", onStop, { once: true });
+        let s: Awaited<ReturnType<typeof oneRequest>>;
+        try {
+          s = await oneRequest(url, body, headers, request.signal);
+        } finally {
+          stop.signal.removeEventListener("abort", onStop);
+        }
         completed++;
         outputTokens += s.outputTokens;
         ttft.recordMs(s.ttftMs);
@@ -150,6 +163,8 @@ export async function runLoad(
           failed++;
           const kind = e instanceof RequestError ? e.kind : "other";
           errors[kind] = (errors[kind] ?? 0) + 1;
+          // Give timers and I/O a turn before retrying a request that failed at once.
+          await new Promise((resolve) => setImmediate(resolve));
         }
       } finally {
         inFlight--;
