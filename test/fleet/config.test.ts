@@ -764,14 +764,6 @@ describe("service ports stay off the ports the stack binds on the same host", ()
     ],
     ...extra,
   });
-  const problems = (raw: Parameters<typeof validateStackConfig>[0]) => {
-    try {
-      validateStackConfig(raw);
-      return [];
-    } catch (e) {
-      return (e as ConfigError).problems;
-    }
-  };
 
   it.each([
     [9100, {}, "nodeExporter"],
@@ -803,14 +795,6 @@ describe("images are OCI references; encoders take 16-bit weights only", () => {
     hosts: [{ name: "gpu0", instanceType: "g5.xlarge" }],
     services: [{ name: "svc", model, host: "gpu0", gpus: [0], maxModelLen: 8192, ...extra }],
   });
-  const problems = (raw: Parameters<typeof validateStackConfig>[0]) => {
-    try {
-      validateStackConfig(raw);
-      return [];
-    } catch (e) {
-      return (e as ConfigError).problems;
-    }
-  };
 
   it.each([
     "nvcr.io/nim/meta/llama-3.1-8b-instruct:1.3.3",
