@@ -7,11 +7,14 @@
 import * as pulumi from "@pulumi/pulumi";
 import type { Finding } from "../fleet";
 
+/** The component arg that holds a service, e.g. `services[0]` of a GpuHost or `service` of a NimService. */
+export type ServiceArg = (service: string) => string | undefined;
+
 /** How a finding reads in a component's terms: `services[0] (llm) needs …`, not stack config keys. */
-export function componentMessage(where: string, finding: Finding, serviceIndex: (name: string) => number): string {
+export function componentMessage(where: string, finding: Finding, argOf: ServiceArg): string {
   if (finding.service !== undefined && finding.detail !== undefined) {
-    const i = serviceIndex(finding.service);
-    if (i >= 0) return `${where}: services[${i}] (${finding.service}) ${finding.detail}`;
+    const arg = argOf(finding.service);
+    if (arg !== undefined) return `${where}: ${arg} (${finding.service}) ${finding.detail}`;
   }
   return `${where}: ${finding.message}`;
 }
@@ -23,11 +26,11 @@ export function componentMessage(where: string, finding: Finding, serviceIndex: 
 export function enforceFindings(
   where: string,
   findings: readonly Finding[],
-  serviceIndex: (name: string) => number,
+  argOf: ServiceArg,
 ): string[] {
   const mandatory = findings.filter((f) => f.enforcement === "mandatory");
   const text = (list: readonly Finding[]) =>
-    list.map((f) => `[${f.check}] ${componentMessage(where, f, serviceIndex)}`);
+    list.map((f) => `[${f.check}] ${componentMessage(where, f, argOf)}`);
   if (mandatory.length > 0 && !pulumi.runtime.isDryRun()) {
     throw new pulumi.ResourceError(
       `${where}: ${mandatory.length} mandatory GPU finding(s); nothing was created:\n${text(mandatory).join("\n")}`,

@@ -19,7 +19,7 @@ import {
 } from "../renderers/container/container";
 import { renderRemoveFileScript, renderStdinFileScript, specHash } from "../renderers/shell";
 import { DEFAULT_TABLE, validateTableName } from "../vectorizer/stores/store";
-import { GpuHost } from "./gpuHost";
+import type { GpuHostRef } from "./hostRef";
 
 /** InterSystems' public Community image; 2024.1+ has HNSW vector indexes. */
 export const IRIS_IMAGE = "intersystems/iris-community:2025.1";
@@ -31,7 +31,7 @@ export const IRIS_WEB_PORT = 52773;
 export const IRIS_READY_PATH = "/api/monitor/metrics";
 
 export interface IrisVectorDbArgs {
-  readonly host: GpuHost;
+  readonly host: GpuHostRef;
   /** Password for `_SYSTEM` and the other predefined accounts. Pass a secret. */
   readonly password: pulumi.Input<string>;
   /** The embedding model whose vectors the table holds; its dimension sizes the VECTOR column. */
@@ -91,19 +91,19 @@ export class IrisVectorDb extends pulumi.ComponentResource {
         delete: renderRemoveFileScript(`remove the IRIS password of ${name}`, passwordFile, { paths }),
         stdin: pulumi.secret(args.password),
       },
-      { parent: this, dependsOn: host.ready },
+      { parent: this, dependsOn: [...host.ready] },
     );
 
     const spec: ContainerSpec = {
       service,
-      host: host.plan.name,
+      host: host.name,
       image: args.image ?? IRIS_IMAGE,
       nim: false,
       containerPort: IRIS_WEB_PORT,
       hostPort: webPort,
       extraPorts: [{ hostPort: superserverPort, containerPort: IRIS_SUPERSERVER_PORT }],
       healthPath: IRIS_READY_PATH,
-      bindAddress: host.plan.config.bindAddress,
+      bindAddress: host.bindAddress,
       gpus: [],
       // Durable %SYS: configuration, databases and journals under /durable/iris on the data volume.
       env: { ISC_DATA_DIRECTORY: "/durable/iris" },
@@ -121,7 +121,7 @@ export class IrisVectorDb extends pulumi.ComponentResource {
         delete: renderContainerStopScript(service, { paths }),
         triggers: [containerSpecHash(spec)],
       },
-      { parent: this, dependsOn: host.ready },
+      { parent: this, dependsOn: [...host.ready] },
     );
     const credentials = new command.remote.Command(
       `${name}-credentials`,
@@ -143,7 +143,7 @@ export class IrisVectorDb extends pulumi.ComponentResource {
       { parent: this, dependsOn: [credentials] },
     );
 
-    this.address = host.privateAddress;
+    this.address = pulumi.output(host.privateAddress);
     this.superserverPort = superserverPort;
     this.namespace = namespace;
     this.username = "_SYSTEM";

@@ -6,7 +6,6 @@
  */
 import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
-import { FleetPlan } from "../fleet";
 import { filesHash, renderRemoveFilesScript, renderWriteFilesScript } from "../renderers/host/files";
 import {
   ContainerSpec,
@@ -24,13 +23,13 @@ import {
   VectorizerInput,
   grafanaEnvironment,
   observabilityEndpoints,
-  observabilityInputFromPlan,
+  observabilityInputFrom,
   prometheusCommandLine,
   renderObservabilityFiles,
   resolveObservabilityInput,
 } from "../renderers/observability";
 import { renderRemoveFileScript, renderStdinFileScript } from "../renderers/shell";
-import { GpuHost } from "./gpuHost";
+import type { GpuHostRef, ServiceRef } from "./hostRef";
 
 /** Pinned images: a new tag is a deliberate change, never a surprise on the next `pulumi up`. */
 export const OBSERVABILITY_IMAGES = {
@@ -47,14 +46,18 @@ const GRAFANA_UID = 472;
 const READY_TIMEOUT_SECONDS = 300;
 
 export interface ObservabilityStackArgs {
-  readonly plan: FleetPlan;
-  /** Every host of the plan, as GpuHost components. */
-  readonly hosts: readonly GpuHost[];
+  /** Every host to observe (GpuHost components or your own GpuHostRef): exporters run on each. */
+  readonly hosts: readonly GpuHostRef[];
+  /**
+   * The model services to scrape and hold to their per-GPU reservations (NimService components, or any
+   * ServiceRef). Default: every placed service of the hosts that plan their services (GpuHost.services).
+   */
+  readonly services?: readonly ServiceRef[];
   /** Grafana's admin password. Pass a secret. */
   readonly grafanaAdminPassword: pulumi.Input<string>;
   /** Prometheus' `stack` label. Default: the Pulumi stack name. */
   readonly stack?: string;
-  /** Host that runs Prometheus and Grafana. Default: the plan's first host. */
+  /** Host that runs Prometheus and Grafana. Default: the first host. */
   readonly observabilityHost?: string;
   /** `loopback` (reach them through an SSH tunnel) or `private`. Default: `loopback`. */
   readonly bind?: "loopback" | "private";
@@ -73,35 +76,36 @@ export class ObservabilityStack extends pulumi.ComponentResource {
   public readonly configHash: pulumi.Output<string>;
 
   constructor(name: string, args: ObservabilityStackArgs, opts?: pulumi.ComponentResourceOptions) {
-    const hostName = args.observabilityHost ?? args.plan.hosts[0]?.name;
-    validateObservabilityStackArgs(name, args, hostName);
+    const hostName = args.observabilityHost ?? args.hosts[0]?.name;
+    const services = args.services ?? args.hosts.flatMap(plannedServiceRefs);
+    validateObservabilityStackArgs(name, args, hostName, services);
     super("gpu-fleet:index:ObservabilityStack", name, {}, opts);
 
-    const hostsByName = new Map(args.hosts.map((h) => [h.plan.name, h]));
+    const hostsByName = new Map(args.hosts.map((h) => [h.name, h]));
     const obsHost = hostsByName.get(hostName!)!;
     const stack = args.stack ?? pulumi.getStack();
-    const addressNames = args.hosts.map((h) => h.plan.name);
     const settings = { stack, observabilityHost: hostName, bind: args.bind, retentionDays: args.retentionDays };
 
-    // Every file is a function of the plan and the hosts' addresses (unknown until EC2 hosts exist).
-    const rendered = pulumi.all(args.hosts.map((h) => h.privateAddress)).apply((addresses) => {
-      const byHost = Object.fromEntries(addressNames.map((n, i) => [n, addresses[i]]));
-      const input = observabilityInputFromPlan(args.plan, {
-        ...settings,
-        addresses: byHost,
-        iris: (args.iris ?? []).map((i): IrisInput => ({
-          name: i.name,
-          host: i.host,
-          address: byHost[i.host],
-          port: i.port,
+    // Every file is a function of the hosts, their services and their addresses (unknown until EC2 hosts exist).
+    const addresses = pulumi.all(args.hosts.map((h) => h.privateAddress));
+    const rendered = addresses.apply((list) => {
+      const byHost = Object.fromEntries(args.hosts.map((h, i) => [h.name, list[i]]));
+      const input = observabilityInputFrom(
+        args.hosts.map((h) => ({ name: h.name, address: byHost[h.name], gpus: h.gpus })),
+        services.map((s) => ({
+          name: s.serviceName,
+          host: s.hostName,
+          port: s.hostPort,
+          engine: s.metrics,
+          gpus: s.gpus,
+          reservedMiBPerGpu: s.reservedMiBPerGpu,
         })),
-        vectorizers: (args.vectorizers ?? []).map((v): VectorizerInput => ({
-          name: v.name,
-          host: v.host,
-          address: byHost[v.host],
-          port: v.port,
-        })),
-      });
+        {
+          ...settings,
+          iris: (args.iris ?? []).map((i): IrisInput => ({ ...i, address: byHost[i.host] })),
+          vectorizers: (args.vectorizers ?? []).map((v): VectorizerInput => ({ ...v, address: byHost[v.host] })),
+        },
+      );
       return { input: resolveObservabilityInput(input), files: renderObservabilityFiles(input) };
     });
     this.configHash = rendered.apply((r) => filesHash(r.files));
@@ -122,7 +126,7 @@ export class ObservabilityStack extends pulumi.ComponentResource {
           }),
         ),
       },
-      { parent: this, dependsOn: obsHost.ready },
+      { parent: this, dependsOn: [...obsHost.ready] },
     );
     const passwordFile = `${configDir}/grafana-admin-password`;
     const password = new command.remote.Command(
@@ -133,12 +137,12 @@ export class ObservabilityStack extends pulumi.ComponentResource {
         delete: renderRemoveFileScript("remove the Grafana admin password", passwordFile, { paths }),
         stdin: pulumi.secret(args.grafanaAdminPassword),
       },
-      { parent: this, dependsOn: obsHost.ready },
+      { parent: this, dependsOn: [...obsHost.ready] },
     );
 
     const container = (
       resourceName: string,
-      host: GpuHost,
+      host: GpuHostRef,
       spec: pulumi.Input<ContainerSpec>,
       dependsOn: pulumi.Resource[],
     ) =>
@@ -161,14 +165,14 @@ export class ObservabilityStack extends pulumi.ComponentResource {
 
     for (const host of args.hosts) {
       const common = {
-        host: host.plan.name,
+        host: host.name,
         nim: false,
-        bindAddress: host.plan.config.bindAddress,
+        bindAddress: host.bindAddress,
         env: {},
         readyTimeoutSeconds: READY_TIMEOUT_SECONDS,
       };
       container(
-        `${name}-node-exporter-${host.plan.name}`,
+        `${name}-node-exporter-${host.name}`,
         host,
         {
           ...common,
@@ -187,7 +191,7 @@ export class ObservabilityStack extends pulumi.ComponentResource {
         [],
       );
       container(
-        `${name}-dcgm-exporter-${host.plan.name}`,
+        `${name}-dcgm-exporter-${host.name}`,
         host,
         {
           ...common,
@@ -197,7 +201,7 @@ export class ObservabilityStack extends pulumi.ComponentResource {
           hostPort: 9400,
           healthPath: "/metrics",
           // DCGM watches every GPU of the host; it reserves no GPU memory, so no preflight.
-          gpus: host.plan.ledger.map((g) => g.index),
+          gpus: host.gpus.map((g) => g.index),
           runFlags: ["--cap-add SYS_ADMIN"],
           volumes: [],
           args: [],
@@ -209,7 +213,7 @@ export class ObservabilityStack extends pulumi.ComponentResource {
     const obsCommon = {
       host: hostName!,
       nim: false,
-      bindAddress: obsHost.plan.config.bindAddress,
+      bindAddress: obsHost.bindAddress,
       gpus: [],
       readyTimeoutSeconds: READY_TIMEOUT_SECONDS,
       network: "host" as const,
@@ -270,14 +274,9 @@ export class ObservabilityStack extends pulumi.ComponentResource {
       [files, password],
     );
 
-    this.endpoints = pulumi.all(args.hosts.map((h) => h.privateAddress)).apply((addresses) =>
+    this.endpoints = addresses.apply((list) =>
       observabilityEndpoints({
-        hosts: args.hosts.map((h, i) => ({
-          name: h.plan.name,
-          address: addresses[i],
-          sshUser: h.plan.config.existing?.user,
-          sshPort: h.plan.config.existing?.port,
-        })),
+        hosts: args.hosts.map((h, i) => ({ name: h.name, address: list[i], sshUser: h.sshUser, sshPort: h.sshPort })),
         observabilityHost: hostName,
         bind: args.bind,
       }),
@@ -286,32 +285,55 @@ export class ObservabilityStack extends pulumi.ComponentResource {
   }
 }
 
+/** The placed services of a host that plans its own (a GpuHost), as the stack scrapes them. */
+function plannedServiceRefs(host: GpuHostRef): ServiceRef[] {
+  return (host.services ?? [])
+    .filter((s) => s.gpus.length > 0)
+    .map((s) => ({
+      serviceName: s.name,
+      hostName: host.name,
+      hostPort: s.hostPort,
+      metrics: s.serving.nim ? "nim" : "vllm",
+      gpus: s.gpus,
+      reservedMiBPerGpu: s.reservedMiBPerGpu,
+    }));
+}
+
 export function validateObservabilityStackArgs(
   name: string,
   args: ObservabilityStackArgs,
   hostName: string | undefined,
+  services: readonly ServiceRef[],
 ): void {
   const where = `ObservabilityStack "${name}"`;
-  const planned = args.plan.hosts.map((h) => h.name);
-  const given = args.hosts.map((h) => h.plan.name);
-  if (planned.length === 0) throw new Error(`${where}: the plan has no hosts to observe`);
-  const missing = planned.filter((h) => !given.includes(h));
-  if (missing.length > 0)
-    throw new Error(
-      `${where}: hosts must include every host of the plan; missing ${missing.map((h) => `"${h}"`).join(", ")}`,
-    );
+  const given = args.hosts.map((h) => h.name);
+  const list = given.map((h) => `"${h}"`).join(", ");
+  if (given.length === 0) throw new pulumi.ResourceError(`${where}: hosts: expected at least one host to observe`, undefined);
+  const twice = given.find((h, i) => given.indexOf(h) !== i);
+  if (twice) throw new pulumi.ResourceError(`${where}: hosts: host "${twice}" is listed twice`, undefined);
   if (!hostName || !given.includes(hostName)) {
-    throw new Error(
-      `${where}: observabilityHost "${hostName}" is not a host of the plan (${planned.map((h) => `"${h}"`).join(", ")})`,
+    throw new pulumi.ResourceError(
+      `${where}: observabilityHost: "${hostName}" is not one of the hosts (${list})`,
+      undefined,
     );
   }
-  for (const [kind, list] of [
+  for (const s of services) {
+    if (!given.includes(s.hostName))
+      throw new pulumi.ResourceError(
+        `${where}: services: "${s.serviceName}" runs on host "${s.hostName}", which is not one of the hosts (${list})`,
+        undefined,
+      );
+  }
+  for (const [kind, targets] of [
     ["iris", args.iris ?? []],
     ["vectorizers", args.vectorizers ?? []],
   ] as const) {
-    for (const t of list) {
+    for (const t of targets) {
       if (!given.includes(t.host))
-        throw new Error(`${where}: ${kind} target "${t.name}" is on host "${t.host}", which is not a host of the plan`);
+        throw new pulumi.ResourceError(
+          `${where}: ${kind}: target "${t.name}" is on host "${t.host}", which is not one of the hosts (${list})`,
+          undefined,
+        );
     }
   }
 }

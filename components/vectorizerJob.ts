@@ -17,7 +17,7 @@ import {
   renderVectorizerRunScript,
   vectorizerPackageJson,
 } from "../renderers/vectorizer/job";
-import { GpuHost } from "./gpuHost";
+import type { GpuHostRef } from "./hostRef";
 import type { IngestSummary } from "../vectorizer/ingest";
 import { IrisVectorDb } from "./irisVectorDb";
 
@@ -32,7 +32,7 @@ const ROOT_PACKAGE = require("../package.json") as {
 export type IngestReport = IngestSummary & { readonly peakRssMiB: number };
 
 export interface VectorizerJobArgs {
-  readonly host: GpuHost;
+  readonly host: GpuHostRef;
   /** Local directory of .txt, .md and .jsonl documents, copied to the host. */
   readonly corpusDir: string;
   /** OpenAI-compatible embeddings base URL, e.g. an embedding NimService's `${endpoint}/v1`. */
@@ -73,7 +73,7 @@ export class VectorizerJob extends pulumi.ComponentResource {
     const program = new command.remote.CopyToRemote(
       `${name}-program`,
       { connection: host.connection, source: new pulumi.asset.FileArchive(VECTORIZER_SOURCE_DIR), remotePath: appDir },
-      { parent: this, dependsOn: host.ready },
+      { parent: this, dependsOn: [...host.ready] },
     );
     const manifest = new command.remote.CopyToRemote(
       `${name}-package`,
@@ -93,7 +93,7 @@ export class VectorizerJob extends pulumi.ComponentResource {
         remotePath: `${staging}/corpus`,
         triggers: [corpusArchive],
       },
-      { parent: this, dependsOn: host.ready },
+      { parent: this, dependsOn: [...host.ready] },
     );
     const install = new command.remote.Command(
       `${name}-install`,
@@ -121,12 +121,12 @@ export class VectorizerJob extends pulumi.ComponentResource {
             .apply(([c, key]) => `IRIS_PASSWORD=${c.password}\n${key ? `NVIDIA_API_KEY=${key}\n` : ""}`),
         ),
       },
-      { parent: this, dependsOn: host.ready },
+      { parent: this, dependsOn: [...host.ready] },
     );
 
     this.metricsPort = args.metricsPort ?? DEFAULT_VECTORIZER_METRICS_PORT;
     const bind =
-      host.plan.config.bindAddress === "private" ? host.privateAddress : pulumi.output(host.plan.config.bindAddress);
+      host.bindAddress === "private" ? pulumi.output(host.privateAddress) : pulumi.output(host.bindAddress);
     const dimension = findModel(args.embeddingModel)!.embeddingDim!;
     const runScript = pulumi
       .all([pulumi.output(args.embeddingsEndpoint), bind, store.address])

@@ -7,6 +7,7 @@ import { GPU_MODEL_NAMES, GpuModelName, findGpuModel } from "./catalog/gpus";
 import { INSTANCE_TYPES, findInstanceType } from "./catalog/instances";
 import { Engine, MODELS, findModel } from "./catalog/models";
 import { BUILT_IN_PORTS, builtInPortsOf } from "./ports";
+import { DEFAULT_SAFETY_MARGIN_FRACTION } from "./ledger";
 import { PRECISIONS, Precision, isPrecision } from "./catalog/precision";
 
 export const NAMESPACE = "gpu-fleet";
@@ -164,8 +165,10 @@ export function describeDevices(count: number): string {
 /** Problems collected while validating, each `key: message`; callers choose the key prefix. */
 export class Problems {
   readonly list: string[] = [];
+  /** A component keys its own args from the root: `""` and `.instanceType` read as the arg itself. */
   add(path: string, message: string) {
-    this.list.push(`${path}: ${message}`);
+    const key = path.replace(/^\./, "");
+    this.list.push(key === "" ? message : `${key}: ${message}`);
   }
 }
 
@@ -714,6 +717,16 @@ function validateRag(
   };
 }
 
+/** `safetyMarginFraction` of a stack or a GpuHost: the one definition of the knob and its default. */
+export function validateSafetyMargin(p: Problems, path: string, raw: unknown): number {
+  if (raw === undefined) return DEFAULT_SAFETY_MARGIN_FRACTION;
+  if (typeof raw !== "number" || raw < 0 || raw >= 0.5) {
+    p.add(path, `${show(raw)} is not allowed; expected a fraction from 0 to below 0.5, such as 0.05`);
+    return DEFAULT_SAFETY_MARGIN_FRACTION;
+  }
+  return raw;
+}
+
 /** Throws a ConfigError listing every problem, or returns the typed config. */
 export function validateStackConfig(raw: RawStackConfig): StackConfig {
   const p = new Problems();
@@ -764,16 +777,7 @@ export function validateStackConfig(raw: RawStackConfig): StackConfig {
     );
   }
 
-  let safetyMarginFraction = 0.05;
-  if (raw.safetyMarginFraction !== undefined) {
-    const v = raw.safetyMarginFraction;
-    if (typeof v !== "number" || v < 0 || v >= 0.5)
-      p.add(
-        key("safetyMarginFraction"),
-        `${show(v)} is not allowed; expected a fraction from 0 to below 0.5, such as 0.05`,
-      );
-    else safetyMarginFraction = v;
-  }
+  const safetyMarginFraction = validateSafetyMargin(p, key("safetyMarginFraction"), raw.safetyMarginFraction);
   let maxHourlyUsd: number | undefined;
   if (raw.maxHourlyUsd !== undefined) {
     const v = raw.maxHourlyUsd;

@@ -66,6 +66,8 @@ export interface PlannedHost {
   readonly gpuCount: number;
   readonly interconnect: Interconnect;
   readonly config: HostConfig;
+  /** What the host's containers bind: "private" or a specific IPv4 address (config.bindAddress). */
+  readonly bindAddress: string;
   readonly ledger: readonly LedgerGpu[];
   readonly ledgerDocument: HostLedgerDocument;
   /** Present when instanceType was "auto": what was picked and what was rejected, and why. */
@@ -284,8 +286,10 @@ export function planHost(
     ...(host.existing ? { existing: host.existing } : {}),
     // Placed services are handed on pinned, so the host component places nothing itself: the same map.
     services: services.map((s, i) => {
+      // A stack's service also names its host; the host's own settings do not.
+      const { host: _host, ...settings } = s as ServiceSettings & { host?: string };
       const p = planned[i];
-      return p.gpus.length > 0 ? { ...s, gpus: p.gpus, tensorParallel: p.tensorParallel } : s;
+      return p.gpus.length > 0 ? { ...settings, gpus: p.gpus, tensorParallel: p.tensorParallel } : settings;
     }),
     sshAllowedCidrs: host.sshAllowedCidrs,
     rootVolumeSizeGiB: host.rootVolumeSizeGiB,
@@ -303,6 +307,7 @@ export function planHost(
       gpuCount: shape.gpuCount,
       interconnect: shape.interconnect,
       config: host,
+      bindAddress: host.bindAddress,
       ledger,
       ledgerDocument,
       args,

@@ -39,21 +39,24 @@ export function deployFleet(): FleetOutputs {
   const sshPublicKey = config.get("sshPublicKey");
   const ngcApiKey = config.getSecret("ngcApiKey");
 
+  // The components take the plan's flat args: each host re-checks the fit on the ledger it writes.
   const hosts = new Map(
-    plan.hosts.map((host) => [host.name, new GpuHost(host.name, { plan: host, sshPrivateKey, sshPublicKey })] as const),
+    plan.hosts.map((h) => [h.name, new GpuHost(h.name, { ...h.args, sshPrivateKey, sshPublicKey })] as const),
   );
   const services = new Map(
-    plan.services
-      .filter((s) => s.gpus.length > 0)
-      .map((s) => [s.name, new NimService(s.name, { host: hosts.get(s.host)!, service: s, ngcApiKey })] as const),
+    [...hosts.values()].flatMap((host) =>
+      host.services
+        .filter((s) => s.gpus.length > 0)
+        .map((s) => [s.name, new NimService(s.name, { host, service: s.name, ngcApiKey })] as const),
+    ),
   );
   const rag =
     stack.rag && services.get(stack.rag.embeddingService) ? deployRag(stack.rag, hosts, services, config) : undefined;
 
   const observability = stack.observability.enabled
     ? new ObservabilityStack("observability", {
-        plan,
         hosts: [...hosts.values()],
+        services: [...services.values()],
         grafanaAdminPassword: config.requireSecret("grafanaAdminPassword"),
         observabilityHost: stack.observability.host,
         bind: stack.observability.bind,

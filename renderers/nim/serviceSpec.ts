@@ -3,7 +3,7 @@
  * devices, reservation); this says how it runs on a Docker host. A Kubernetes renderer can take the
  * same planned service later.
  */
-import type { PlannedHost, PlannedService } from "../../fleet";
+import type { GpuModel, PlannedService } from "../../fleet";
 import { DEFAULT_HOST_PATHS, HostPaths } from "../shell";
 import { ContainerSpec, DEFAULT_READY_TIMEOUT_SECONDS } from "../container/container";
 
@@ -58,9 +58,16 @@ export function engineArgs(service: PlannedService): string[] {
   return [...args, ...(serving.extraArgs ?? [])];
 }
 
+/** The host a container runs on, as far as its spec needs it (a PlannedHost is one). */
+export interface ContainerHost {
+  readonly name: string;
+  readonly bindAddress: string;
+  readonly gpu: Pick<GpuModel, "nvidiaSmiName" | "memoryMiB">;
+}
+
 export function containerSpecFor(
   service: PlannedService,
-  host: PlannedHost,
+  host: ContainerHost,
   options: { paths?: HostPaths; readyTimeoutSeconds?: number } = {},
 ): ContainerSpec {
   const paths = options.paths ?? DEFAULT_HOST_PATHS;
@@ -72,7 +79,7 @@ export function containerSpecFor(
     containerPort: service.serving.containerPort,
     hostPort: service.hostPort,
     healthPath: service.serving.healthPath,
-    bindAddress: host.config.bindAddress,
+    bindAddress: host.bindAddress,
     gpus: service.gpus,
     env: service.serving.nim ? nimEnvironment(service) : {},
     args: engineArgs(service),

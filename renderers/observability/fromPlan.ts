@@ -1,22 +1,85 @@
-// Builds the observability input from the fleet plan, so every target and every planned
-// reservation comes from the same plan that placed the services: nothing is listed twice.
+// Builds the observability input from the hosts and the services placed on them, so every target and
+// every planned reservation comes from what placed the services: nothing is listed twice. The
+// ObservabilityStack calls it with its hosts and services; the offline plan with the fleet plan.
 
 import type { FleetPlan } from "../../fleet";
 import type { HostInput, IrisInput, NimServiceInput, ObservabilityInput, VectorizerInput } from "./targets";
 
-export interface PlanObservabilityOptions extends Omit<
+/** A host as observability needs it: where it is reached and its GPUs. */
+export interface ObservedHost {
+  readonly name: string;
+  readonly address: string;
+  readonly sshAddress?: string;
+  readonly sshUser?: string;
+  readonly gpus: readonly { readonly index: number; readonly model: string; readonly memoryMiB: number }[];
+}
+
+/** A model service as observability needs it: its scrape target and its per-GPU reservation. */
+export interface ObservedService {
+  readonly name: string;
+  readonly host: string;
+  readonly port: number;
+  /** Models without a NIM run on vLLM's OpenAI server, which serves /metrics with vllm: names. */
+  readonly engine: "nim" | "vllm";
+  readonly gpus: readonly number[];
+  readonly reservedMiBPerGpu: number;
+}
+
+export interface ObservedFleetOptions extends Omit<
   ObservabilityInput,
   "stack" | "hosts" | "nimServices" | "iris" | "vectorizers"
 > {
   readonly stack: string;
+  readonly iris?: readonly IrisInput[];
+  readonly vectorizers?: readonly VectorizerInput[];
+}
+
+export function observabilityInputFrom(
+  hosts: readonly ObservedHost[],
+  services: readonly ObservedService[],
+  options: ObservedFleetOptions,
+): ObservabilityInput {
+  const byName = new Map(hosts.map((h) => [h.name, h]));
+  const unknown = services.find((s) => !byName.has(s.host));
+  if (unknown) {
+    throw new Error(
+      `observability: service "${unknown.name}" runs on host "${unknown.host}", which is not among the hosts (${hosts
+        .map((h) => `"${h.name}"`)
+        .join(", ")}).`,
+    );
+  }
+  const hostInputs: HostInput[] = hosts.map((h) => ({
+    name: h.name,
+    address: h.address,
+    ...(h.sshAddress !== undefined ? { sshAddress: h.sshAddress } : {}),
+    ...(h.sshUser !== undefined ? { sshUser: h.sshUser } : {}),
+    // The planned per-GPU budget: the reservations the alerts hold the GPUs to.
+    gpus: h.gpus.map((g) => ({
+      index: g.index,
+      model: g.model,
+      memoryMiB: g.memoryMiB,
+      reservations: services
+        .filter((s) => s.host === h.name && s.gpus.includes(g.index))
+        .map((s) => ({ service: s.name, reservedMiB: s.reservedMiBPerGpu })),
+    })),
+  }));
+  const nimServices: NimServiceInput[] = services.map((s) => ({
+    name: s.name,
+    host: s.host,
+    address: byName.get(s.host)!.address,
+    port: s.port,
+    engine: s.engine,
+  }));
+  return { ...options, hosts: hostInputs, nimServices };
+}
+
+export interface PlanObservabilityOptions extends ObservedFleetOptions {
   /** Each host's private address, by host name (GpuHost.privateAddress once resolved). */
   readonly addresses: Readonly<Record<string, string>>;
   /** Where operators SSH to, by host name, when it is not the private address. */
   readonly sshAddresses?: Readonly<Record<string, string>>;
   /** SSH user by host name (default `ubuntu`). */
   readonly sshUsers?: Readonly<Record<string, string>>;
-  readonly iris?: readonly IrisInput[];
-  readonly vectorizers?: readonly VectorizerInput[];
 }
 
 function addressOf(addresses: Readonly<Record<string, string>>, host: string): string {
@@ -33,28 +96,27 @@ function addressOf(addresses: Readonly<Record<string, string>>, host: string): s
   return address;
 }
 
+/** The same input from a whole fleet plan (the offline plan renders it before any host exists). */
 export function observabilityInputFromPlan(plan: FleetPlan, options: PlanObservabilityOptions): ObservabilityInput {
   const { addresses, sshAddresses, sshUsers, ...settings } = options;
-  const hosts: HostInput[] = plan.hosts.map((h) => ({
+  const hosts: ObservedHost[] = plan.hosts.map((h) => ({
     name: h.name,
     address: addressOf(addresses, h.name),
     ...(sshAddresses?.[h.name] !== undefined ? { sshAddress: sshAddresses[h.name] } : {}),
     ...(sshUsers?.[h.name] !== undefined ? { sshUser: sshUsers[h.name] } : {}),
-    // The ledger is the plan's per-GPU budget: the reservations the alerts hold the GPUs to.
-    gpus: h.ledger.map((g) => ({
-      index: g.index,
-      model: g.model,
-      memoryMiB: g.memoryMiB,
-      reservations: g.reservations.map((r) => ({ service: r.service, reservedMiB: r.reservedMiB })),
-    })),
+    gpus: h.ledger,
   }));
-  const nimServices: NimServiceInput[] = plan.services.map((s) => ({
+  return observabilityInputFrom(hosts, plan.services.map(observedService), settings);
+}
+
+/** A planned service as observability sees it. */
+export function observedService(s: FleetPlan["services"][number]): ObservedService {
+  return {
     name: s.name,
     host: s.host,
-    address: addressOf(addresses, s.host),
     port: s.hostPort,
-    // Models without a NIM run on vLLM's OpenAI server, which serves /metrics with vllm: names.
     engine: s.serving.nim ? "nim" : "vllm",
-  }));
-  return { ...settings, hosts, nimServices };
+    gpus: s.gpus,
+    reservedMiBPerGpu: s.reservedMiBPerGpu,
+  };
 }

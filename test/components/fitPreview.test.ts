@@ -30,7 +30,8 @@ describe("a misfit GpuHost during a preview", () => {
       }),
     );
     new components.GpuHost("gpu0", {
-      plan: plan.hosts[0],
+      instanceType: "g5.xlarge",
+      services: [{ name: "llm", model: "meta/llama-3.1-8b-instruct", gpus: [0] }],
       sshPrivateKey: pulumi.secret("key"),
       sshPublicKey: "ssh-ed25519 AAAA test",
     });

@@ -58,12 +58,14 @@ describe("GpuHost and NimService on the dev plan (g5.xlarge, llama-3.1-8b-instru
 
   beforeAll(async () => {
     plan = devPlan();
+    // The README's flat args: the host estimates, places and checks its services itself.
     host = new components.GpuHost("gpu0", {
-      plan: plan.hosts[0],
+      instanceType: "g5.xlarge",
+      services: [{ name: "llm", model: "meta/llama-3.1-8b-instruct", gpus: [0], maxModelLen: 8192 }],
       sshPrivateKey: pulumi.secret(PRIVATE_KEY),
       sshPublicKey: PUBLIC_KEY,
     });
-    llm = new components.NimService("llm", { host, service: plan.services[0], ngcApiKey: pulumi.secret(NGC_KEY) });
+    llm = new components.NimService("llm", { host, service: "llm", ngcApiKey: pulumi.secret(NGC_KEY) });
     await promiseOf(llm.endpoint);
     await settle();
   });
@@ -229,6 +231,12 @@ describe("GpuHost and NimService on the dev plan (g5.xlarge, llama-3.1-8b-instru
     expect(resourcesRevealing(mocks, "TESTPRIVATEKEYMATERIAL")).toEqual([]);
   });
 
+  it("plans exactly what planFleet plans for the same stack", () => {
+    expect(host.plan).toEqual(plan.hosts[0]);
+    expect(host.services).toEqual(plan.services);
+    expect(llm.planned).toEqual(plan.services[0]);
+  });
+
   it("starts the container pinned to GPU 0 with the plan's settings, and re-runs only when the spec changes", () => {
     const container = mocks.byName("llm-container").inputs;
     const spec = renderers.serviceSpec.containerSpecFor(plan.services[0], plan.hosts[0]);
@@ -256,72 +264,138 @@ describe("GpuHost and NimService on the dev plan (g5.xlarge, llama-3.1-8b-instru
 });
 
 describe("validation before anything is registered", () => {
+  const ec2 = (services: unknown[] = []) => ({
+    instanceType: "g5.xlarge",
+    services: services as import("../../fleet").ServiceSettings[],
+    sshPrivateKey: pulumi.secret(PRIVATE_KEY),
+    sshPublicKey: PUBLIC_KEY,
+  });
+  const llmHost = (name: string) =>
+    new components.GpuHost(name, ec2([{ name: "llm", model: "meta/llama-3.1-8b-instruct", maxModelLen: 8192 }]));
   it.each([
     [
       "an EC2 host without a public key",
-      () => new components.GpuHost("bad0", { plan: devPlan().hosts[0], sshPrivateKey: pulumi.secret(PRIVATE_KEY) }),
-      `GpuHost "bad0": sshPublicKey is required for an EC2 host (gpu-fleet:sshPublicKey); it is registered as the instance's key pair`,
+      () => new components.GpuHost("bad0", { instanceType: "g5.xlarge", sshPrivateKey: pulumi.secret(PRIVATE_KEY) }),
+      `GpuHost "bad0": sshPublicKey: is required for an EC2 host; it is registered as the instance's key pair`,
+    ],
+    [
+      "instanceType auto, which only planFleet decides",
+      () => new components.GpuHost("bad1", { ...ec2(), instanceType: "auto" }),
+      `GpuHost "bad1": instanceType: "auto" is chosen across the fleet by planFleet; a GpuHost needs a catalog type: g4dn.xlarge, g5.xlarge,`,
+    ],
+    [
+      "a device the instance does not have, keyed by the arg",
+      () => new components.GpuHost("bad2", ec2([{ name: "llm", model: "meta/llama-3.1-8b-instruct", gpus: [1] }])),
+      `GpuHost "bad2": services[0].gpus[0]: device 1 does not exist on host "bad2" (g5.xlarge has GPU 0 only)`,
+    ],
+    [
+      "two services with one name",
+      () =>
+        new components.GpuHost(
+          "bad3",
+          ec2([
+            { name: "emb", model: "nvidia/nv-embedqa-e5-v5" },
+            { name: "emb", model: "nvidia/nv-embedqa-e5-v5" },
+          ]),
+        ),
+      `GpuHost "bad3": services[1].name: duplicate service name "emb"; service names must be unique`,
     ],
     [
       "a NIM without an NGC key",
-      () => {
-        const plan = devPlan();
-        const host = new components.GpuHost("ok0", {
-          plan: plan.hosts[0],
-          sshPrivateKey: pulumi.secret(PRIVATE_KEY),
-          sshPublicKey: PUBLIC_KEY,
-        });
-        return new components.NimService("nokey", { host, service: plan.services[0] });
-      },
-      `NimService "nokey": ngcApiKey is required to pull nvcr.io/nim/meta/llama-3.1-8b-instruct:latest; set gpu-fleet:ngcApiKey with \`pulumi config set --secret\``,
+      () => new components.NimService("nokey", { host: llmHost("ok0"), service: "llm" }),
+      `NimService "nokey": ngcApiKey: is required to pull nvcr.io/nim/meta/llama-3.1-8b-instruct:latest; pass a secret (the stack reads gpu-fleet:ngcApiKey, set with \`pulumi config set --secret\`)`,
     ],
     [
       "a readiness bound under 30 minutes",
-      () => {
-        const plan = devPlan();
-        const host = new components.GpuHost("ok1", {
-          plan: plan.hosts[0],
-          sshPrivateKey: pulumi.secret(PRIVATE_KEY),
-          sshPublicKey: PUBLIC_KEY,
-        });
-        return new components.NimService("quick", {
-          host,
-          service: plan.services[0],
+      () =>
+        new components.NimService("quick", {
+          host: llmHost("ok1"),
+          service: "llm",
           ngcApiKey: pulumi.secret(NGC_KEY),
           readyTimeoutSeconds: 600,
-        });
-      },
-      `NimService "quick": readyTimeoutSeconds 600 is too short; expected a whole number of seconds >= 1800 (cold NIM caches download tens of GB)`,
+        }),
+      `NimService "quick": readyTimeoutSeconds: 600 is too short; expected a whole number of seconds >= 1800 (cold NIM caches download tens of GB)`,
+    ],
+    [
+      "a service its host does not place",
+      () => new components.NimService("emb", { host: llmHost("ok2"), service: "emb", ngcApiKey: pulumi.secret(NGC_KEY) }),
+      `NimService "emb": service: "emb" is not a service of host "ok2" (its services: "llm"); add it to the host's services or pass its settings`,
+    ],
+    [
+      "settings for a service on a host that checks its own services (its ledger would not hold it)",
+      () =>
+        new components.NimService("emb2", {
+          host: llmHost("ok3"),
+          service: { name: "emb2", model: "nvidia/nv-embedqa-e5-v5" },
+          ngcApiKey: pulumi.secret(NGC_KEY),
+        }),
+      `NimService "emb2": service: host "ok3" places and checks its own services; add "emb2" to the host's services and pass service: "emb2"`,
     ],
   ])("rejects %s", async (_what, build, message) => {
-    expect(build).toThrow(message);
+    // Built once: the hosts the NimService cases make are registered (with their own names).
+    let error: unknown;
+    try {
+      build();
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(pulumi.ResourceError);
+    expect((error as Error).message).toContain(message);
     await settle();
     expect(
       mocks.registrations.filter((r) =>
-        ["bad0", "nokey", "quick"].some((n) => r.name === n || r.name.startsWith(`${n}-`)),
+        ["bad0", "bad1", "bad2", "bad3", "nokey", "quick", "emb", "emb2"].some(
+          (n) => r.name === n || r.name.startsWith(`${n}-`),
+        ),
       ),
     ).toEqual([]);
   });
+});
 
-  it("rejects a service planned on another host", () => {
-    const plan = fleet.planFleet(
-      fleet.validateStackConfig({
-        ngcApiKey: "secret",
-        hosts: [
-          { name: "gpu1", instanceType: "g5.xlarge" },
-          { name: "gpu2", instanceType: "g5.xlarge" },
-        ],
-        services: [{ name: "emb", model: "nvidia/nv-embedqa-e5-v5", host: "gpu2", gpus: [0] }],
-      }),
+describe("a NimService on a machine the user brings (a GpuHostRef without services)", () => {
+  const byo = () => ({
+    name: "byo",
+    connection: pulumi.secret({ host: "10.0.9.9", user: "ops", privateKey: PRIVATE_KEY }),
+    privateAddress: "10.0.9.9",
+    paths: { configDir: "/etc/gpu-fleet", dataDir: "/srv/models" },
+    bindAddress: "private",
+    gpus: [{ index: 0, model: "L4", memoryMiB: 23034 }],
+    ready: [],
+  });
+
+  it("estimates and checks its own service: without maxModelLen it is refused during up, nothing registered", async () => {
+    const build = () =>
+      new components.NimService("byo-llm", {
+        host: byo(),
+        service: { name: "llm", model: "meta/llama-3.1-8b-instruct", gpus: [0] },
+        ngcApiKey: pulumi.secret(NGC_KEY),
+      });
+    expect(build).toThrow(pulumi.ResourceError);
+    expect(build).toThrow(
+      /^NimService "byo-llm": 1 mandatory GPU finding\(s\); nothing was created:\n\[model-fits-reservation\] NimService "byo-llm": service \(llm\) needs [\d,]+ MiB per GPU .* set maxModelLen <= [\d,]+ or give it more GPUs$/,
     );
-    const host = new components.GpuHost("gpu1", {
-      plan: plan.hosts[0],
-      sshPrivateKey: pulumi.secret(PRIVATE_KEY),
-      sshPublicKey: PUBLIC_KEY,
+    await settle();
+    expect(mocks.registrations.filter((r) => r.name.startsWith("byo-llm"))).toEqual([]);
+  });
+
+  it("runs a service that fits with exactly its own resources, on the host's paths and address", async () => {
+    const svc = new components.NimService("byo-emb", {
+      host: byo(),
+      service: { name: "emb", model: "nvidia/nv-embedqa-e5-v5", gpus: [0] },
+      ngcApiKey: pulumi.secret(NGC_KEY),
     });
+    expect(await promiseOf(svc.endpoint)).toBe("http://10.0.9.9:8000");
+    await settle();
     expect(
-      () => new components.NimService("emb", { host, service: plan.services[0], ngcApiKey: pulumi.secret(NGC_KEY) }),
-    ).toThrow(`NimService "emb": service "emb" is planned on host "gpu2", not on "gpu1"`);
+      mocks.registrations
+        .filter((r) => r.name.startsWith("byo-emb"))
+        .map((r) => r.name)
+        .sort(),
+    ).toEqual(["byo-emb", "byo-emb-container", "byo-emb-ngc-key"]);
+    expect(mocks.byName("byo-emb-container").inputs.create).toContain(`-v '/srv/models/nim-cache/emb:/opt/nim/.cache'`);
+    expect(svc.serviceName).toBe("emb");
+    expect(svc.hostName).toBe("byo");
+    expect(svc.metrics).toBe("nim");
   });
 });
 
@@ -336,7 +410,8 @@ describe("the fit guarantee inside GpuHost", () => {
     );
     const build = () =>
       new components.GpuHost("misfit", {
-        plan: plan.hosts[0],
+        instanceType: "g5.xlarge",
+        services: [{ name: "llm", model: "meta/llama-3.1-8b-instruct", gpus: [0] }],
         sshPrivateKey: pulumi.secret(PRIVATE_KEY),
         sshPublicKey: PUBLIC_KEY,
       });
@@ -373,12 +448,8 @@ describe("an existing machine reached over SSH", () => {
         services: [{ name: "chat", model: "meta/llama-3.1-8b-instruct", host: "dgx", gpus: [2, 3] }],
       }),
     );
-    const dgx = new components.GpuHost("dgx", { plan: plan.hosts[0], sshPrivateKey: pulumi.secret(PRIVATE_KEY) });
-    const chat = new components.NimService("chat", {
-      host: dgx,
-      service: plan.services[0],
-      ngcApiKey: pulumi.secret(NGC_KEY),
-    });
+    const dgx = new components.GpuHost("dgx", { ...plan.hosts[0].args, sshPrivateKey: pulumi.secret(PRIVATE_KEY) });
+    const chat = new components.NimService("chat", { host: dgx, service: "chat", ngcApiKey: pulumi.secret(NGC_KEY) });
     expect(await promiseOf(chat.endpoint)).toBe("http://10.0.0.5:8000");
     await settle();
     expect(

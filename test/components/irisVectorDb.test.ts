@@ -38,7 +38,7 @@ describe("IrisVectorDb on an existing host", () => {
         services: [],
       }),
     );
-    const host = new components.GpuHost("dgx", { plan: plan.hosts[0], sshPrivateKey: pulumi.secret(PRIVATE_KEY) });
+    const host = new components.GpuHost("dgx", { ...plan.hosts[0].args, sshPrivateKey: pulumi.secret(PRIVATE_KEY) });
     db = new components.IrisVectorDb("rag", {
       host,
       password: pulumi.secret(IRIS_PASSWORD),

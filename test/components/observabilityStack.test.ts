@@ -34,12 +34,11 @@ describe("ObservabilityStack on the dev plan", () => {
       }),
     );
     const host = new components.GpuHost("gpu0", {
-      plan: plan.hosts[0],
+      ...plan.hosts[0].args,
       sshPrivateKey: pulumi.secret(PRIVATE_KEY),
       sshPublicKey: PUBLIC_KEY,
     });
     stack = new components.ObservabilityStack("observability", {
-      plan,
       hosts: [host],
       grafanaAdminPassword: pulumi.secret(GRAFANA_PASSWORD),
       stack: "dev",
@@ -144,10 +143,45 @@ describe("ObservabilityStack on the dev plan", () => {
     ]);
   });
 
-  it("rejects an observability host outside the plan before registering anything", async () => {
+  it.each([
+    [
+      "no hosts",
+      { hosts: [] },
+      `ObservabilityStack "obs2": hosts: expected at least one host to observe`,
+    ],
+    [
+      "an observability host that is not one of the hosts",
+      { observabilityHost: "gpu9" },
+      `ObservabilityStack "obs2": observabilityHost: "gpu9" is not one of the hosts ("gpu0")`,
+    ],
+    [
+      "a service on a host it does not observe",
+      {
+        services: [
+          { serviceName: "x", hostName: "gpu9", hostPort: 8000, metrics: "nim", gpus: [0], reservedMiBPerGpu: 1 },
+        ],
+      },
+      `ObservabilityStack "obs2": services: "x" runs on host "gpu9", which is not one of the hosts ("gpu0")`,
+    ],
+  ] as const)("rejects %s before registering anything", async (_what, override, message) => {
+    // A machine of the user's own: any GpuHostRef will do.
+    const host = {
+      name: "gpu0",
+      connection: { host: "10.0.1.23" },
+      privateAddress: "10.0.1.23",
+      paths: { configDir: "/etc/gpu-fleet", dataDir: "/data" },
+      bindAddress: "private",
+      gpus: [{ index: 0, model: "A10G", memoryMiB: 23028 }],
+      ready: [],
+    };
     expect(
-      () => new components.ObservabilityStack("obs2", { plan, hosts: [], grafanaAdminPassword: pulumi.secret("x") }),
-    ).toThrow(`ObservabilityStack "obs2": hosts must include every host of the plan; missing "gpu0"`);
+      () =>
+        new components.ObservabilityStack("obs2", {
+          hosts: [host],
+          grafanaAdminPassword: pulumi.secret("x"),
+          ...override,
+        }),
+    ).toThrow(message);
     await settle();
     expect(mocks.registrations.filter((r) => r.name.startsWith("obs2"))).toEqual([]);
   });

@@ -50,7 +50,7 @@ describe("VectorizerJob", () => {
         services: [],
       }),
     );
-    host = new components.GpuHost("dgx", { plan: plan.hosts[0], sshPrivateKey: pulumi.secret(PRIVATE_KEY) });
+    host = new components.GpuHost("dgx", { ...plan.hosts[0].args, sshPrivateKey: pulumi.secret(PRIVATE_KEY) });
     store = new components.IrisVectorDb("iris", {
       host,
       password: pulumi.secret(IRIS_PASSWORD),

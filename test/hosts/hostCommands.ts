@@ -147,12 +147,16 @@ export async function renderFleetCommands(
   const privateKey =
     "-----BEGIN OPENSSH PRIVATE KEY-----\nNOT-USED-THE-HARNESS-HAS-ITS-OWN\n-----END OPENSSH PRIVATE KEY-----\n";
   for (const h of plan.hosts)
-    hosts.set(h.name, new components.GpuHost(h.name, { plan: h, sshPrivateKey: pulumi.secret(privateKey) }));
+    hosts.set(h.name, new components.GpuHost(h.name, { ...h.args, sshPrivateKey: pulumi.secret(privateKey) }));
   const services: Services = new Map();
   for (const s of plan.services) {
     services.set(
       s.name,
-      new components.NimService(s.name, { host: hosts.get(s.host)!, service: s, ngcApiKey: pulumi.secret(ctx.ngcKey) }),
+      new components.NimService(s.name, {
+        host: hosts.get(s.host)!,
+        service: s.name,
+        ngcApiKey: pulumi.secret(ctx.ngcKey),
+      }),
     );
   }
   more?.build(plan, hosts, services);

@@ -103,7 +103,7 @@ describe("the whole stack on one host: NIM, IRIS vector store, Prometheus/Grafan
         services: [{ name: "rag", model: "meta/llama-3.1-8b-instruct", host: "box", gpus: [0], maxModelLen: 8192 }],
       },
       {
-        build: (plan, hosts) => {
+        build: (_plan, hosts) => {
           const box = hosts.get("box")!;
           new components.IrisVectorDb("vectors", {
             host: box,
@@ -111,7 +111,6 @@ describe("the whole stack on one host: NIM, IRIS vector store, Prometheus/Grafan
             embeddingModel: "nvidia/nv-embedqa-e5-v5",
           });
           new components.ObservabilityStack("observability", {
-            plan,
             hosts: [box],
             grafanaAdminPassword: pulumi.secret(GRAFANA_PASSWORD),
             stack: "hosttest",
