@@ -23,14 +23,9 @@ export function componentMessage(where: string, finding: Finding, argOf: Service
  * Throws during `up` when a finding is mandatory; returns the warnings to log once the component is
  * registered (during a preview, the mandatory findings too, marked as what `up` will refuse).
  */
-export function enforceFindings(
-  where: string,
-  findings: readonly Finding[],
-  argOf: ServiceArg,
-): string[] {
+export function enforceFindings(where: string, findings: readonly Finding[], argOf: ServiceArg): string[] {
   const mandatory = findings.filter((f) => f.enforcement === "mandatory");
-  const text = (list: readonly Finding[]) =>
-    list.map((f) => `[${f.check}] ${componentMessage(where, f, argOf)}`);
+  const text = (list: readonly Finding[]) => list.map((f) => `[${f.check}] ${componentMessage(where, f, argOf)}`);
   if (mandatory.length > 0 && !pulumi.runtime.isDryRun()) {
     throw new pulumi.ResourceError(
       `${where}: ${mandatory.length} mandatory GPU finding(s); nothing was created:\n${text(mandatory).join("\n")}`,

@@ -353,8 +353,10 @@ export function validateGpuHostArgs(
     if (!service) return;
     const sameName = services.find((o) => o.name === service.name);
     const samePort = service.port !== undefined && services.find((o) => o.port === service.port);
-    if (sameName) p.add(`services[${i}].name`, `duplicate service name "${service.name}"; service names must be unique`);
-    else if (samePort) p.add(`services[${i}].port`, `port ${service.port} is already used by service "${samePort.name}"`);
+    if (sameName)
+      p.add(`services[${i}].name`, `duplicate service name "${service.name}"; service names must be unique`);
+    else if (samePort)
+      p.add(`services[${i}].port`, `port ${service.port} is already used by service "${samePort.name}"`);
     else services.push(service);
   });
   const margin = validateSafetyMargin(p, "safetyMarginFraction", args.safetyMarginFraction);
@@ -362,7 +364,10 @@ export function validateGpuHostArgs(
     p.add("sshPublicKey", "is required for an EC2 host; it is registered as the instance's key pair");
   }
   if (config?.existing && (args.amiId ?? args.subnetId ?? args.availabilityZone ?? args.vpcId) !== undefined) {
-    p.add("existing", "amiId, subnetId, vpcId and availabilityZone apply to EC2 hosts only; this is an existing machine");
+    p.add(
+      "existing",
+      "amiId, subnetId, vpcId and availabilityZone apply to EC2 hosts only; this is an existing machine",
+    );
   }
   if (p.list.length > 0 || !config) {
     throw new pulumi.ResourceError(`${where}: ${p.list.join(`\n${where}: `)}`, undefined);

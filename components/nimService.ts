@@ -138,10 +138,7 @@ export class NimService extends pulumi.ComponentResource implements ServiceRef {
  * host placed is taken as planned (the host checked it with every other service on its GPUs); settings
  * on a host that plans none are estimated and checked here, alone on the host's GPUs.
  */
-export function resolveNimService(
-  name: string,
-  args: NimServiceArgs,
-): { service: PlannedService; warnings: string[] } {
+export function resolveNimService(name: string, args: NimServiceArgs): { service: PlannedService; warnings: string[] } {
   const where = `NimService "${name}"`;
   const fail = (problems: readonly string[]): never => {
     throw new pulumi.ResourceError(`${where}: ${problems.join(`\n${where}: `)}`, undefined);

@@ -308,7 +308,8 @@ export function validateObservabilityStackArgs(
   const where = `ObservabilityStack "${name}"`;
   const given = args.hosts.map((h) => h.name);
   const list = given.map((h) => `"${h}"`).join(", ");
-  if (given.length === 0) throw new pulumi.ResourceError(`${where}: hosts: expected at least one host to observe`, undefined);
+  if (given.length === 0)
+    throw new pulumi.ResourceError(`${where}: hosts: expected at least one host to observe`, undefined);
   const twice = given.find((h, i) => given.indexOf(h) !== i);
   if (twice) throw new pulumi.ResourceError(`${where}: hosts: host "${twice}" is listed twice`, undefined);
   if (!hostName || !given.includes(hostName)) {

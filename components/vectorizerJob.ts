@@ -18,15 +18,20 @@ import {
   vectorizerPackageJson,
 } from "../renderers/vectorizer/job";
 import type { GpuHostRef } from "./hostRef";
-import type { IngestSummary } from "../vectorizer/ingest";
+import type { IngestSummary } from "../vectorizer/summary";
 import { IrisVectorDb } from "./irisVectorDb";
 
-/** Where the vectorizer's sources are, in this checkout. */
-const VECTORIZER_SOURCE_DIR = join(__dirname, "..", "vectorizer");
-const ROOT_PACKAGE = require("../package.json") as {
-  dependencies: Record<string, string>;
-  devDependencies: Record<string, string>;
-};
+/**
+ * The vectorizer's TypeScript sources, which the job copies to the host and runs with tsx: beside
+ * components/ in a checkout, two levels up from dist/components/ in the published package (which ships
+ * vectorizer/ as sources). Looked up when a job is built, never at module load.
+ */
+export function vectorizerSourceDir(): string {
+  const candidates = [join(__dirname, "..", "vectorizer"), join(__dirname, "..", "..", "vectorizer")];
+  const found = candidates.find((dir) => existsSync(join(dir, "cli.ts")));
+  if (!found) throw new Error(`the vectorizer's sources (cli.ts) are in none of ${candidates.join(", ")}`);
+  return found;
+}
 
 /** What one run reported: the vectorizer CLI's summary line. */
 export type IngestReport = IngestSummary & { readonly peakRssMiB: number };
@@ -66,13 +71,13 @@ export class VectorizerJob extends pulumi.ComponentResource {
     const paths = host.paths;
     const staging = `${paths.dataDir}/staging/vectorizer-${name}`;
     const appDir = `${staging}/app`;
-    const packageJson = vectorizerPackageJson({ ...ROOT_PACKAGE.devDependencies, ...ROOT_PACKAGE.dependencies });
+    const packageJson = vectorizerPackageJson();
     const packageHash = specHash(packageJson);
 
     // The program and its pinned dependency list, then the corpus, over SFTP.
     const program = new command.remote.CopyToRemote(
       `${name}-program`,
-      { connection: host.connection, source: new pulumi.asset.FileArchive(VECTORIZER_SOURCE_DIR), remotePath: appDir },
+      { connection: host.connection, source: new pulumi.asset.FileArchive(vectorizerSourceDir()), remotePath: appDir },
       { parent: this, dependsOn: [...host.ready] },
     );
     const manifest = new command.remote.CopyToRemote(
@@ -125,8 +130,7 @@ export class VectorizerJob extends pulumi.ComponentResource {
     );
 
     this.metricsPort = args.metricsPort ?? DEFAULT_VECTORIZER_METRICS_PORT;
-    const bind =
-      host.bindAddress === "private" ? pulumi.output(host.privateAddress) : pulumi.output(host.bindAddress);
+    const bind = host.bindAddress === "private" ? pulumi.output(host.privateAddress) : pulumi.output(host.bindAddress);
     const dimension = findModel(args.embeddingModel)!.embeddingDim!;
     const runScript = pulumi
       .all([pulumi.output(args.embeddingsEndpoint), bind, store.address])

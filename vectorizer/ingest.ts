@@ -6,6 +6,7 @@ import { EmbeddingClient } from "./embeddings";
 import { DimensionMismatchError } from "./errors";
 import { Progress } from "./progress";
 import { Store } from "./stores/store";
+import type { IngestSummary } from "./summary";
 
 export interface IngestOptions {
   corpusDir: string;
@@ -27,21 +28,7 @@ export interface IngestDeps {
 }
 
 /** What a run did; the CLI prints it as JSON on stdout, VectorizerJob reads it. */
-export interface IngestSummary {
-  documents: number;
-  chunks: number;
-  embedded: number;
-  alreadyDone: number;
-  staleChunksDeleted: number;
-  documentsRemoved: number;
-  malformed: number;
-  /** Documents kept after removing control characters (such as NUL) that a database cannot store. */
-  cleaned: number;
-  retries: number;
-  dimension: number | null;
-  store: string;
-  elapsedSeconds: number;
-}
+export type { IngestSummary } from "./summary";
 
 /** A document whose chunks are being written; finished once its last chunk is stored. */
 interface DocumentInFlight {

@@ -10,19 +10,20 @@ import { ScriptOptions, scriptPrelude, shQuote } from "../shell";
 export const VECTORIZER_NODE_IMAGE = "node:20-bookworm";
 
 /**
- * The runtime dependencies of vectorizer/, pinned to what this repository tests with; the job installs
- * exactly these in the container.
+ * The runtime dependencies of vectorizer/, pinned to what this repository tests with (a test holds
+ * them equal to package.json's devDependencies); the job installs exactly these in the container. A
+ * constant, so the published package reads no package.json when it loads.
  */
-export function vectorizerPackageJson(versions: Readonly<Record<string, string>>): string {
-  const wanted = ["@intersystems/intersystems-iris-native", "better-sqlite3", "pg", "tsx"];
-  const dependencies = Object.fromEntries(
-    wanted.map((name) => {
-      const version = versions[name];
-      if (!version) throw new Error(`no pinned version of ${name} for the vectorizer job`);
-      return [name, version];
-    }),
-  );
-  return `${JSON.stringify({ name: "gpu-fleet-vectorizer-job", private: true, dependencies }, null, 2)}\n`;
+export const VECTORIZER_DEPENDENCIES: Readonly<Record<string, string>> = {
+  "@intersystems/intersystems-iris-native": "2.0.3",
+  "better-sqlite3": "12.6.2",
+  pg: "8.23.1",
+  tsx: "4.20.6",
+};
+
+export function vectorizerPackageJson(): string {
+  const job = { name: "gpu-fleet-vectorizer-job", private: true, dependencies: VECTORIZER_DEPENDENCIES };
+  return `${JSON.stringify(job, null, 2)}\n`;
 }
 
 export interface VectorizerInstallSpec {
