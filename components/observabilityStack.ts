@@ -17,7 +17,6 @@ import {
   GRAFANA_ADMIN_PASSWORD_FILE,
   GRAFANA_DASHBOARDS_DIR,
   IrisInput,
-  ObservabilityEndpoint,
   PROMETHEUS_CONFIG_DIR,
   PROMETHEUS_DATA_DIR,
   VectorizerInput,
@@ -30,6 +29,8 @@ import {
 } from "../renderers/observability";
 import { renderRemoveFileScript, renderStdinFileScript } from "../renderers/shell";
 import type { GpuHostRef, ServiceRef } from "./hostRef";
+// Its own module, not the barrel: the published declarations then never load the dashboards' Grafana types.
+import type { ObservabilityEndpoint } from "../renderers/observability/endpoints";
 
 /** Pinned images: a new tag is a deliberate change, never a surprise on the next `pulumi up`. */
 export const OBSERVABILITY_IMAGES = {

@@ -318,7 +318,8 @@ describe("validation before anything is registered", () => {
     ],
     [
       "a service its host does not place",
-      () => new components.NimService("emb", { host: llmHost("ok2"), service: "emb", ngcApiKey: pulumi.secret(NGC_KEY) }),
+      () =>
+        new components.NimService("emb", { host: llmHost("ok2"), service: "emb", ngcApiKey: pulumi.secret(NGC_KEY) }),
       `NimService "emb": service: "emb" is not a service of host "ok2" (its services: "llm"); add it to the host's services or pass its settings`,
     ],
     [

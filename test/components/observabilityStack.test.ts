@@ -144,11 +144,7 @@ describe("ObservabilityStack on the dev plan", () => {
   });
 
   it.each([
-    [
-      "no hosts",
-      { hosts: [] },
-      `ObservabilityStack "obs2": hosts: expected at least one host to observe`,
-    ],
+    ["no hosts", { hosts: [] }, `ObservabilityStack "obs2": hosts: expected at least one host to observe`],
     [
       "an observability host that is not one of the hosts",
       { observabilityHost: "gpu9" },
