@@ -18,6 +18,7 @@ import {
   vectorizerPackageJson,
 } from "../renderers/vectorizer/job";
 import type { GpuHostRef } from "./hostRef";
+import { VECTORIZER_LIMITS } from "../vectorizer/limits";
 import type { IngestSummary } from "../vectorizer/summary";
 import { IrisVectorDb } from "./irisVectorDb";
 
@@ -47,9 +48,9 @@ export interface VectorizerJobArgs {
   /** API key for a hosted embeddings API; not needed for a local NIM. Pass a secret. */
   readonly embeddingsApiKey?: pulumi.Input<string>;
   readonly store: IrisVectorDb;
-  /** Chunks per request. Default: 50. */
+  /** Chunks per embeddings request, 1 to 1000. Default: 50. */
   readonly batchSize?: number;
-  /** Requests in flight. Default: 4. */
+  /** Embeddings requests in flight, 1 to 64. Default: 4. */
   readonly concurrency?: number;
   /** Port of the job's Prometheus metrics (on the host's bind address). Default: 9464. */
   readonly metricsPort?: number;
@@ -161,9 +162,9 @@ export class VectorizerJob extends pulumi.ComponentResource {
               "--dimension",
               String(dimension),
               "--batch-size",
-              String(args.batchSize ?? 50),
+              String(args.batchSize ?? VECTORIZER_LIMITS.batchSize.default),
               "--concurrency",
-              String(args.concurrency ?? 4),
+              String(args.concurrency ?? VECTORIZER_LIMITS.concurrency.default),
               "--metrics-host",
               bindAddress,
               "--metrics-port",
@@ -226,12 +227,11 @@ export function validateVectorizerJobArgs(name: string, args: VectorizerJobArgs)
       `${where}: ${model.id} makes ${model.embeddingDim}-dimensional vectors but the store's table holds ${args.store.dimension}; they must match`,
     );
   }
-  for (const [key, value, max] of [
-    ["batchSize", args.batchSize, 1000],
-    ["concurrency", args.concurrency, 64],
-  ] as const) {
-    if (value !== undefined && (!Number.isInteger(value) || value < 1 || value > max)) {
-      throw new Error(`${where}: ${key} ${value} is not allowed; expected a whole number from 1 to ${max}`);
+  for (const key of ["batchSize", "concurrency"] as const) {
+    const value = args[key];
+    const { min, max } = VECTORIZER_LIMITS[key];
+    if (value !== undefined && (!Number.isInteger(value) || value < min || value > max)) {
+      throw new Error(`${where}: ${key} ${value} is not allowed; expected a whole number from ${min} to ${max}`);
     }
   }
   if (

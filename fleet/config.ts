@@ -8,6 +8,7 @@ import { INSTANCE_TYPES, findInstanceType } from "./catalog/instances";
 import { Engine, MODELS, findModel } from "./catalog/models";
 import { BUILT_IN_PORTS, builtInPortsOf } from "./ports";
 import { DEFAULT_SAFETY_MARGIN_FRACTION } from "./ledger";
+import { VECTORIZER_LIMITS } from "../vectorizer/limits";
 import { PRECISIONS, Precision, isPrecision } from "./catalog/precision";
 
 export const NAMESPACE = "gpu-fleet";
@@ -705,8 +706,10 @@ function validateRag(
   const table = raw.table ?? "vectorizer_chunks";
   if (typeof table !== "string" || !TABLE_NAME.test(table))
     p.add(`${path}.table`, `${show(table)} is not allowed; expected an SQL identifier (letters, digits, _)`);
-  const batchSize = positiveInt(p, `${path}.batchSize`, raw.batchSize, 50, 1, 1000);
-  const concurrency = positiveInt(p, `${path}.concurrency`, raw.concurrency, 4, 1, 64);
+  const [batchSize, concurrency] = (["batchSize", "concurrency"] as const).map((k) => {
+    const { default: fallback, min, max } = VECTORIZER_LIMITS[k];
+    return positiveInt(p, `${path}.${k}`, raw[k], fallback, min, max);
+  });
   return {
     embeddingService: String(raw.embeddingService),
     host: String(host),

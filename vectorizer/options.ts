@@ -4,6 +4,7 @@ import { DEFAULT_EMBEDDING_OPTIONS } from "./embeddings";
 import { UsageError } from "./errors";
 import { DEFAULT_RETRY_POLICY, RetryPolicy } from "./retry";
 import { DEFAULT_TABLE, validateTableName } from "./stores/store";
+import { Bounded, VECTORIZER_LIMITS } from "./limits";
 
 export type StoreKind = "pgvector" | "iris";
 
@@ -54,8 +55,8 @@ export const DEFAULTS = {
   store: "pgvector" as StoreKind,
   table: DEFAULT_TABLE,
   checkpointPath: ".vectorizer/checkpoint.sqlite",
-  batchSize: 50,
-  concurrency: 4,
+  batchSize: VECTORIZER_LIMITS.batchSize.default,
+  concurrency: VECTORIZER_LIMITS.concurrency.default,
   apiKeyEnv: "NVIDIA_API_KEY",
   metricsHost: "127.0.0.1",
   progressIntervalMs: 1000,
@@ -85,6 +86,10 @@ environment:
 
 /** Flags that would put a secret into argv (visible in ps, shell history, Pulumi state). */
 const SECRET_FLAGS = ["--api-key", "--password", "--pg-url", "--token"];
+
+function bounded(name: string, value: string | undefined, limits: Bounded): number {
+  return integer(name, value, limits.default, limits.min, limits.max);
+}
 
 function integer(
   name: string,
@@ -192,8 +197,8 @@ export function parseCommand(argv: readonly string[]): Command {
       command,
       corpusDir: rest[0],
       checkpointPath: values.checkpoint ?? DEFAULTS.checkpointPath,
-      batchSize: integer("batch-size", values["batch-size"], DEFAULTS.batchSize, 1, 2048),
-      concurrency: integer("concurrency", values.concurrency, DEFAULTS.concurrency, 1, 256),
+      batchSize: bounded("batch-size", values["batch-size"], VECTORIZER_LIMITS.batchSize),
+      concurrency: bounded("concurrency", values.concurrency, VECTORIZER_LIMITS.concurrency),
       chunking,
       dimension: optionalInteger("dimension", values.dimension, 1, 65536),
       metricsPort: optionalInteger("metrics-port", values["metrics-port"], 0, 65535),

@@ -604,7 +604,7 @@ describe("vectorizer command line", () => {
 
   it("reports invalid values with the flag and what is allowed", async () => {
     expect((await cli(["ingest", work, "--batch-size", "0"])).stderr).toBe(
-      'vectorizer: error: --batch-size must be an integer from 1 to 2048, got "0"\n',
+      'vectorizer: error: --batch-size must be an integer from 1 to 1000, got "0"\n',
     );
     expect((await cli(["ingest", join(work, "missing")])).stderr).toBe(
       `vectorizer: error: corpus directory "${join(work, "missing")}" does not exist or is not a directory\n`,
