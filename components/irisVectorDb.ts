@@ -17,7 +17,8 @@ import {
   renderContainerStartScript,
   renderContainerStopScript,
 } from "../renderers/container/container";
-import { renderRemoveFileScript, renderStdinFileScript, specHash } from "../renderers/shell";
+import { specHash } from "../renderers/shell";
+import { secretFileCommand } from "./secretFile";
 import { DEFAULT_TABLE, validateTableName } from "../vectorizer/stores/store";
 import type { GpuHostRef } from "./hostRef";
 
@@ -83,13 +84,14 @@ export class IrisVectorDb extends pulumi.ComponentResource {
     const service = `iris-${name}`;
     const passwordFile = `${paths.configDir}/iris/${name}.password`;
 
-    const password = new command.remote.Command(
+    const password = secretFileCommand(
       `${name}-password`,
       {
         connection: host.connection,
-        create: renderStdinFileScript(`install the IRIS password of ${name}`, passwordFile, "0600", { paths }),
-        delete: renderRemoveFileScript(`remove the IRIS password of ${name}`, passwordFile, { paths }),
-        stdin: pulumi.secret(args.password),
+        path: passwordFile,
+        purpose: `the IRIS password of ${name}`,
+        content: args.password,
+        paths,
       },
       { parent: this, dependsOn: [...host.ready] },
     );

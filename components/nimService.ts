@@ -25,13 +25,10 @@ import {
   renderContainerStartScript,
   renderContainerStopScript,
 } from "../renderers/container/container";
-import {
-  envFileContent,
-  renderSecretEnvFileRemoveScript,
-  renderSecretEnvFileScript,
-} from "../renderers/nim/secretEnvFile";
+import { envFileContent } from "../renderers/nim/secretEnvFile";
 import { containerSpecFor } from "../renderers/nim/serviceSpec";
 import { enforceFindings } from "./fit";
+import { secretFileCommand } from "./secretFile";
 import type { GpuHostRef, ServiceRef } from "./hostRef";
 
 /** Cold caches download tens of GB before NIM is ready; fewer than 30 minutes fails real first starts. */
@@ -85,13 +82,14 @@ export class NimService extends pulumi.ComponentResource implements ServiceRef {
     const dependsOn: pulumi.Resource[] = [...host.ready];
     let keyVersion: pulumi.Output<string> | undefined;
     if (spec.secretEnvFile) {
-      const key = new command.remote.Command(
+      const key = secretFileCommand(
         `${name}-ngc-key`,
         {
           connection: host.connection,
-          create: renderSecretEnvFileScript(service.name, { paths: host.paths }),
-          delete: renderSecretEnvFileRemoveScript(service.name, { paths: host.paths }),
-          stdin: pulumi.secret(pulumi.output(args.ngcApiKey!).apply((k) => envFileContent("NGC_API_KEY", k))),
+          path: spec.secretEnvFile,
+          purpose: `the secret env file of ${service.name}`,
+          content: pulumi.output(args.ngcApiKey!).apply((k) => envFileContent("NGC_API_KEY", k)),
+          paths: host.paths,
         },
         { parent: this, dependsOn: [...host.ready] },
       );

@@ -27,7 +27,7 @@ import {
   renderObservabilityFiles,
   resolveObservabilityInput,
 } from "../renderers/observability";
-import { renderRemoveFileScript, renderStdinFileScript } from "../renderers/shell";
+import { secretFileCommand } from "./secretFile";
 import type { GpuHostRef, ServiceRef } from "./hostRef";
 // Its own module, not the barrel: the published declarations then never load the dashboards' Grafana types.
 import type { ObservabilityEndpoint } from "../renderers/observability/endpoints";
@@ -130,13 +130,14 @@ export class ObservabilityStack extends pulumi.ComponentResource {
       { parent: this, dependsOn: [...obsHost.ready] },
     );
     const passwordFile = `${configDir}/grafana-admin-password`;
-    const password = new command.remote.Command(
+    const password = secretFileCommand(
       `${name}-grafana-password`,
       {
         connection: obsHost.connection,
-        create: renderStdinFileScript("install the Grafana admin password", passwordFile, "0600", { paths }),
-        delete: renderRemoveFileScript("remove the Grafana admin password", passwordFile, { paths }),
-        stdin: pulumi.secret(args.grafanaAdminPassword),
+        path: passwordFile,
+        purpose: "the Grafana admin password",
+        content: args.grafanaAdminPassword,
+        paths,
       },
       { parent: this, dependsOn: [...obsHost.ready] },
     );

@@ -10,7 +10,8 @@ import * as pulumi from "@pulumi/pulumi";
 import { existsSync, statSync } from "node:fs";
 import { basename, join, resolve } from "node:path";
 import { MODELS, findModel } from "../fleet";
-import { renderRemoveFileScript, renderStdinFileScript, specHash } from "../renderers/shell";
+import { specHash } from "../renderers/shell";
+import { secretFileCommand } from "./secretFile";
 import {
   VECTORIZER_NODE_IMAGE,
   renderVectorizerInstallScript,
@@ -115,17 +116,16 @@ export class VectorizerJob extends pulumi.ComponentResource {
     );
 
     const secretEnvFile = `${paths.configDir}/vectorizer/${name}.env`;
-    const secrets = new command.remote.Command(
+    const secrets = secretFileCommand(
       `${name}-secrets`,
       {
         connection: host.connection,
-        create: renderStdinFileScript(`install the vectorizer secrets of ${name}`, secretEnvFile, "0600", { paths }),
-        delete: renderRemoveFileScript(`remove the vectorizer secrets of ${name}`, secretEnvFile, { paths }),
-        stdin: pulumi.secret(
-          pulumi
-            .all([store.connection, args.embeddingsApiKey])
-            .apply(([c, key]) => `IRIS_PASSWORD=${c.password}\n${key ? `NVIDIA_API_KEY=${key}\n` : ""}`),
-        ),
+        path: secretEnvFile,
+        purpose: `the vectorizer secrets of ${name}`,
+        content: pulumi
+          .all([store.connection, args.embeddingsApiKey])
+          .apply(([c, key]) => `IRIS_PASSWORD=${c.password}\n${key ? `NVIDIA_API_KEY=${key}\n` : ""}`),
+        paths,
       },
       { parent: this, dependsOn: [...host.ready] },
     );

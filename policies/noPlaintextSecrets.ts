@@ -7,12 +7,11 @@
  * secret from a plain one (the SDK unwraps secrets before policies see them), so the rule is about
  * where a secret goes, not how it is marked.
  */
+import { isSecretFileCommand } from "../renderers/shell";
 import { resourcePolicy } from "./policy";
 import { PlainResource, UNKNOWN } from "./resource";
 
 const COMMAND_TYPES = new Set(["command:remote:Command", "command:local:Command"]);
-/** Names of the commands whose stdin is the one allowed channel for a secret. */
-const SECRET_CHANNEL = /-ngc-key$|-password|-secrets$/;
 
 const NGC_VARIABLES = ["NGC_API_KEY", "ngcApiKey"];
 const PASSWORD_VARIABLES = ["ISC_PASSWORD", "GF_SECURITY_ADMIN_PASSWORD"];
@@ -98,7 +97,7 @@ export function findLeaks(value: unknown, path = ""): { path: string; leak: Leak
 }
 
 export function isSecretChannel(resource: PlainResource): boolean {
-  return COMMAND_TYPES.has(resource.type) && SECRET_CHANNEL.test(resource.name);
+  return COMMAND_TYPES.has(resource.type) && isSecretFileCommand(resource.name);
 }
 
 export function plaintextSecretViolations(resource: PlainResource): string[] {

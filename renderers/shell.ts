@@ -48,6 +48,16 @@ export function specHash(value: unknown): string {
 }
 
 /**
+ * The names of the commands whose stdin carries a secret into a 0600 file (components/secretFile.ts):
+ * the only inputs the no-plaintext-secrets policy lets a secret reach.
+ */
+export const SECRET_FILE_COMMAND = /-ngc-key$|-password$|-secrets$/;
+
+export function isSecretFileCommand(name: string): boolean {
+  return SECRET_FILE_COMMAND.test(name);
+}
+
+/**
  * Installs the bytes on stdin as a file with the given mode, atomically, and says whether anything
  * changed. Secrets travel this way: never on a command line, never echoed.
  */

@@ -10,7 +10,8 @@ import { ec2InstanceImdsv2Required } from "../../policies/ec2InstanceImdsv2Requi
 import { isLegacyNgcKey, noPlaintextSecrets } from "../../policies/noPlaintextSecrets";
 import { describePorts, isWorldCidr, securityGroupNoPublicIngress } from "../../policies/securityGroupNoPublicIngress";
 import { renderContainerStartScript, renderContainerStopScript } from "../../renderers/container/container";
-import { renderSecretEnvFileScript } from "../../renderers/nim/secretEnvFile";
+import { renderStdinFileScript } from "../../renderers/shell";
+import { secretEnvFilePath } from "../../renderers/nim/serviceSpec";
 import { containerSpecFor } from "../../renderers/nim/serviceSpec";
 import { renderLedgerWriteScript } from "../../renderers/host/ledgerFile";
 import { renderCloudInit } from "../../renderers/host/cloudInit";
@@ -312,7 +313,11 @@ describe("no-plaintext-secrets", () => {
     const host = plan.hosts[0];
     const scripts = plan.services.flatMap((s) => {
       const spec = containerSpecFor(s, host);
-      return [renderContainerStartScript(spec), renderContainerStopScript(s.name), renderSecretEnvFileScript(s.name)];
+      return [
+        renderContainerStartScript(spec),
+        renderContainerStopScript(s.name),
+        renderStdinFileScript(`install the secret env file of ${s.name}`, secretEnvFilePath(s.name), "0600"),
+      ];
     });
     const resource: EvaluatedResource = {
       type: "command:remote:Command",

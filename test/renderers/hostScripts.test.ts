@@ -10,8 +10,8 @@ import { renderProvisionScript } from "../../renderers/host/provision";
 import { renderGpuVerifyScript } from "../../renderers/host/verifyGpus";
 import { containerSpecFor, engineArgs, nimEnvironment } from "../../renderers/nim/serviceSpec";
 import { gpusFlag, renderContainerStartScript, renderContainerStopScript } from "../../renderers/container/container";
-import { renderSecretEnvFileRemoveScript, renderSecretEnvFileScript } from "../../renderers/nim/secretEnvFile";
-import { shQuote } from "../../renderers/shell";
+import { secretEnvFilePath } from "../../renderers/nim/serviceSpec";
+import { renderRemoveFileScript, renderStdinFileScript, shQuote } from "../../renderers/shell";
 
 const dir = mkdtempSync(join(tmpdir(), "gpu-fleet-scripts-"));
 
@@ -62,8 +62,8 @@ const scripts: [string, string][] = [
   ],
   ["ledger-write", renderLedgerWriteScript("gpu0")],
   ["ledger-remove", renderLedgerRemoveScript("gpu0")],
-  ["env-write", renderSecretEnvFileScript("llm")],
-  ["env-remove", renderSecretEnvFileRemoveScript("llm")],
+  ["env-write", renderStdinFileScript("install the secret env file of llm", secretEnvFilePath("llm"), "0600")],
+  ["env-remove", renderRemoveFileScript("remove the secret env file of llm", secretEnvFilePath("llm"))],
   ...plan.services.map((s): [string, string] => [
     `start-${s.name}`,
     renderContainerStartScript(containerSpecFor(s, hostOf(s.host))),
