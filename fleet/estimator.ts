@@ -337,3 +337,18 @@ export function estimate(input: EstimateInput): Estimate {
     reason,
   };
 }
+
+/**
+ * What engines sharing one GPU take together: their reservations and, once more than one shares it,
+ * the memory each keeps outside its reservation (CUDA context, graph pool), which the next engine's
+ * start-up check no longer finds free (vLLM refuses to start when free memory is below its
+ * gpu_memory_utilization × total: gpu_worker.py init_device). A lone engine's outside memory stays
+ * within the GPU's safety margin. For the ledger to charge when services share a GPU.
+ */
+export function sharedGpuChargeMiB(
+  engines: readonly Pick<Estimate, "reservedMiBPerGpu" | "outsideReservationMiBPerGpu">[],
+): number {
+  const reserved = engines.reduce((sum, e) => sum + e.reservedMiBPerGpu, 0);
+  if (engines.length < 2) return reserved;
+  return reserved + engines.reduce((sum, e) => sum + e.outsideReservationMiBPerGpu, 0);
+}

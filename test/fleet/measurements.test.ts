@@ -16,13 +16,16 @@ import { describe, expect, it } from "vitest";
 import {
   GIB,
   GPU_MODELS,
+  GPU_MODEL_NAMES,
   GpuModelName,
   KvCacheDtype,
   MIB,
+  MODELS,
   Precision,
   estimate,
   findModel,
   kvBytesPerTokenPerGpu,
+  sharedGpuChargeMiB,
   weightsBytes,
 } from "../../fleet";
 
@@ -320,5 +323,63 @@ describe("vLLM's V0 engine (before v0.8) keeps less besides weights; the estimat
     });
     expect((20334 / 1024).toFixed(2)).toBe("19.86");
     expect(e.kvCacheTokens).toBeLessThan(2356 * 16);
+  });
+});
+
+describe("engines sharing a GPU", () => {
+  const on = (id: string, gpuMemoryUtilization: number) =>
+    estimate({
+      model: findModel(id)!,
+      gpu: GPU_MODELS["A100-SXM4-80GB"],
+      tensorParallel: 1,
+      precision: "fp16",
+      gpuMemoryUtilization,
+      maxModelLen: 2048,
+    });
+
+  it("a lone engine is charged its reservation; two add what each keeps outside it", () => {
+    const chat = on("meta/llama-2-7b-chat", 0.5);
+    const small = on("microsoft/DialoGPT-medium", 0.46);
+    // floor(0.5 × 80,281) = 40,140 and floor(0.46 × 80,281) = 36,929; outside: CUDA context 544 + graph
+    // pools 512 + 18 × 32 layers (1,088) and 512 + 18 × 24 (944).
+    expect([chat.reservedMiBPerGpu, chat.outsideReservationMiBPerGpu]).toEqual([40140, 1632]);
+    expect([small.reservedMiBPerGpu, small.outsideReservationMiBPerGpu]).toEqual([36929, 1488]);
+    expect(sharedGpuChargeMiB([chat])).toBe(40140);
+    expect(sharedGpuChargeMiB([chat, small])).toBe(40140 + 36929 + 1632 + 1488);
+    // 80,189 MiB: more than the 77,824 MiB usable of an A100 80GB, which the reservations alone (77,069) are not.
+    expect(sharedGpuChargeMiB([chat, small])).toBe(80189);
+  });
+
+  it("encoders and TensorRT-LLM keep nothing outside their footprint", () => {
+    expect(on("nvidia/nv-embedqa-e5-v5", 0.1).outsideReservationMiBPerGpu).toBe(0);
+    const trt = estimate({
+      model: findModel("meta/llama-3.1-8b-instruct")!,
+      gpu: GPU_MODELS.A10G,
+      tensorParallel: 2,
+      precision: "fp16",
+    });
+    expect([trt.engine, trt.outsideReservationMiBPerGpu]).toEqual(["trtllm", 0]);
+  });
+});
+
+describe("the catalog's CUDA totals and architecture facts", () => {
+  it("every GPU's CUDA total is below nvidia-smi's, by at most the 2% the derived ones assume", () => {
+    for (const name of GPU_MODEL_NAMES) {
+      const g = GPU_MODELS[name];
+      expect(g.cudaTotalMiB, name).toBeLessThan(g.memoryMiB);
+      expect(g.cudaTotalMiB, name).toBeGreaterThanOrEqual(Math.floor(g.memoryMiB * 0.98));
+      expect(g.cudaTotalSource.length, name).toBeGreaterThan(20);
+    }
+    // Published: A10G 22.07 GiB, A100 40GB 39.50 GiB, H100 79.19 GiB, each at the low end of its rounding.
+    expect(["A10G", "A100-SXM4-40GB", "H100-SXM5-80GB"].map((n) => GPU_MODELS[n as GpuModelName].cudaTotalMiB)).toEqual(
+      [22594, 40442, 81085],
+    );
+  });
+
+  it("every model served by vLLM or TensorRT-LLM has the dimensions the activation peak needs", () => {
+    for (const m of MODELS.filter((x) => x.engine !== "fixed")) {
+      expect(m.hiddenSize * m.intermediateSize * m.vocabSize, m.id).toBeGreaterThan(0);
+      expect(m.hiddenSize % m.attentionHeads, m.id).toBe(0);
+    }
   });
 });
