@@ -1,13 +1,17 @@
 /**
  * npm run estimate -- --model M --gpu G [--tp N] [--precision P] [--max-model-len L]
- *                     [--gpu-memory-utilization U] [--engine vllm|trtllm] [--json]
+ *                     [--gpu-memory-utilization U] [--engine vllm|trtllm] [--kv-cache-dtype auto|fp8]
+ *                     [--max-num-batched-tokens T] [--json]
  *
- * What one model needs and reserves on one kind of GPU. Exit 0 when it fits, 1 when it does not (the
- * answer, with `fits: false`, is printed all the same), 2 on invalid input.
+ * What one model needs and reserves on one kind of GPU, and how many tokens its KV cache pool holds
+ * (`kvCacheTokens`, per replica, as vLLM logs "GPU KV cache size: N tokens") beside the largest context
+ * one sequence may have (`maxContextTokens`, the pool capped at the model's maximum). Exit 0 when it
+ * fits, 1 when it does not (the answer, with `fits: false`, is printed all the same), 2 on invalid input.
  */
 import {
   Engine,
   GPU_MODEL_NAMES,
+  KvCacheDtype,
   MIN_COMPUTE_CAPABILITY,
   MODELS,
   PRECISIONS,
@@ -15,15 +19,30 @@ import {
   findGpuModel,
   findModel,
   formatNumber,
+  KV_CACHE_DTYPES,
+  isKvCacheDtype,
   isPrecision,
 } from "../fleet";
 
 const USAGE =
-  "usage: npm run estimate -- --model M --gpu G [--tp N] [--precision P] [--max-model-len L] [--gpu-memory-utilization U] [--engine vllm|trtllm] [--json]";
+  "usage: npm run estimate -- --model M --gpu G [--tp N] [--precision P] [--max-model-len L] [--gpu-memory-utilization U] [--engine vllm|trtllm] [--kv-cache-dtype auto|fp8] [--max-num-batched-tokens T] [--json]";
 
 export class EstimateUsageError extends Error {}
 
-const OPTIONS = ["--model", "--gpu", "--tp", "--precision", "--max-model-len", "--gpu-memory-utilization", "--engine"];
+const OPTIONS = [
+  "--model",
+  "--gpu",
+  "--tp",
+  "--precision",
+  "--max-model-len",
+  "--gpu-memory-utilization",
+  "--engine",
+  "--kv-cache-dtype",
+  "--max-num-batched-tokens",
+];
+
+/** vLLM rejects a chunked-prefill budget below its 16-token block; 1,048,576 is far above any catalog context. */
+const MAX_NUM_BATCHED_TOKENS = { min: 16, max: 1_048_576 } as const;
 
 function wholeNumber(flag: string, value: string, min: number, max: number): number {
   const n = Number(value);
@@ -89,6 +108,23 @@ export function runEstimate(argv: readonly string[]): { output: Record<string, u
       `--engine ${engineArg}: ${model.id} (kind: ${model.kind}) is served by a fixed-memory engine`,
     );
 
+  const kvArg = values.get("--kv-cache-dtype");
+  if (kvArg !== undefined && !isKvCacheDtype(kvArg))
+    throw new EstimateUsageError(`--kv-cache-dtype ${kvArg}: expected one of ${KV_CACHE_DTYPES.join(", ")}`);
+  if (kvArg !== undefined && model.engine === "fixed")
+    throw new EstimateUsageError(
+      `--kv-cache-dtype ${kvArg}: ${model.id} (kind: ${model.kind}) is served by a fixed-memory engine`,
+    );
+  const batchedArg = values.get("--max-num-batched-tokens");
+  if (batchedArg !== undefined && model.engine === "fixed")
+    throw new EstimateUsageError(
+      `--max-num-batched-tokens ${batchedArg}: ${model.id} (kind: ${model.kind}) is served by a fixed-memory engine`,
+    );
+  const maxNumBatchedTokens =
+    batchedArg !== undefined
+      ? wholeNumber("--max-num-batched-tokens", batchedArg, MAX_NUM_BATCHED_TOKENS.min, MAX_NUM_BATCHED_TOKENS.max)
+      : undefined;
+
   const e = estimate({
     model,
     gpu,
@@ -97,6 +133,8 @@ export function runEstimate(argv: readonly string[]): { output: Record<string, u
     maxModelLen,
     gpuMemoryUtilization,
     engine: engineArg as Engine | undefined,
+    kvCacheDtype: kvArg as KvCacheDtype | undefined,
+    maxNumBatchedTokens,
   });
   const output = {
     model: e.model,
@@ -107,11 +145,19 @@ export function runEstimate(argv: readonly string[]): { output: Record<string, u
     profile: e.profile,
     profileNote: e.profileNote,
     weightsMiBPerGpu: e.weightsMiBPerGpu,
+    kvCacheDtype: e.kvCacheDtype,
     kvBytesPerToken: e.kvBytesPerToken,
     kvBytesPerTokenPerGpu: e.kvBytesPerTokenPerGpu,
+    maxNumBatchedTokens: e.maxNumBatchedTokens,
+    maxNumSeqs: e.maxNumSeqs,
+    activationMiB: e.activationMiB,
+    nonTorchMiB: e.nonTorchMiB,
     overheadMiB: e.overheadMiB,
     reservedMiBPerGpu: e.reservedMiBPerGpu,
+    outsideReservationMiBPerGpu: e.outsideReservationMiBPerGpu,
     gpuMemoryMiB: gpu.memoryMiB,
+    cudaTotalMiB: e.cudaTotalMiB,
+    kvCacheTokens: e.kvCacheTokens,
     maxContextTokens: e.maxContextTokens,
     requestedContextTokens: e.requestedContextTokens,
     fits: e.fits,
@@ -122,12 +168,26 @@ export function runEstimate(argv: readonly string[]): { output: Record<string, u
     : [
         `${e.model} on ${e.tensorParallel} × ${e.gpu} (${formatNumber(gpu.memoryMiB)} MiB each), ${e.precision}`,
         `  ${e.profileNote}`,
-        `  weights ${formatNumber(e.weightsMiBPerGpu)} MiB/GPU, overhead ${formatNumber(e.overheadMiB)} MiB, KV ${formatNumber(e.kvBytesPerToken)} B/token (${formatNumber(e.kvBytesPerTokenPerGpu)} per GPU)`,
-        `  reserves ${formatNumber(e.reservedMiBPerGpu)} MiB/GPU; the largest context that fits: ${formatNumber(e.maxContextTokens)} tokens`,
+        `  weights ${formatNumber(e.weightsMiBPerGpu)} MiB/GPU, overhead ${formatNumber(e.overheadMiB)} MiB (${overheadWords(e)}), KV ${formatNumber(e.kvBytesPerToken)} B/token at ${e.kvCacheDtype} (${formatNumber(e.kvBytesPerTokenPerGpu)} per GPU)`,
+        `  reserves ${formatNumber(e.reservedMiBPerGpu)} MiB/GPU of the ${formatNumber(gpu.cudaTotalMiB)} MiB CUDA reports${e.outsideReservationMiBPerGpu > 0 ? `, + ${formatNumber(e.outsideReservationMiBPerGpu)} MiB outside it (CUDA context and graphs)` : ""}`,
+        `  KV cache: ${formatNumber(e.kvCacheTokens)} tokens per replica; the largest context that fits: ${formatNumber(e.maxContextTokens)} tokens`,
         `  ${e.reason}`,
         "",
       ].join("\n");
   return { output, text };
+}
+
+/** What the overhead is made of, in the estimate's own terms. */
+function overheadWords(e: {
+  engine: Engine;
+  activationMiB: number;
+  nonTorchMiB: number;
+  maxNumBatchedTokens: number;
+  maxNumSeqs: number;
+}): string {
+  if (e.engine === "fixed") return "CUDA context and encoder workspace";
+  const nonTorch = e.engine === "trtllm" ? "CUDA context, NCCL and runtime buffers" : "non-torch";
+  return `activation peak ${formatNumber(e.activationMiB)} for ${formatNumber(e.maxNumBatchedTokens)} batched tokens and ${formatNumber(e.maxNumSeqs)} sequences + ${nonTorch} ${formatNumber(e.nonTorchMiB)}`;
 }
 
 if (require.main === module) {

@@ -12,6 +12,15 @@ export interface GpuModel {
   readonly nvidiaSmiName: string;
   /** `nvidia-smi --query-gpu=memory.total` in MiB. */
   readonly memoryMiB: number;
+  /**
+   * Total memory as CUDA reports it (`torch.cuda.mem_get_info()[1]`, cudaMemGetInfo), in MiB: less than
+   * nvidia-smi's figure by what the driver keeps. vLLM multiplies gpu_memory_utilization by this
+   * (vllm/v1/worker/gpu_worker.py init_device: requested_memory = init_snapshot.total_memory ×
+   * gpu_memory_utilization). Logs print it in GiB with two decimals; the catalog takes the low end of
+   * that rounding so the reservation is never overstated.
+   */
+  readonly cudaTotalMiB: number;
+  readonly cudaTotalSource: string;
   /** CUDA compute capability: bf16 needs >= 8.0, fp8 needs >= 8.9 (Ada/Hopper). */
   readonly computeCapability: number;
   readonly source: string;
@@ -24,6 +33,9 @@ export const GPU_MODELS: Readonly<Record<GpuModelName, GpuModel>> = {
     name: "T4",
     nvidiaSmiName: "Tesla T4",
     memoryMiB: 15360,
+    cudaTotalMiB: 15052,
+    cudaTotalSource:
+      "derived: nvidia-smi total less 2%, the largest gap measured on the GPUs with published CUDA totals (A10G 1.9%, A100 40GB 1.3%, H100 0.6%); no published figure found",
     computeCapability: 7.5,
     source: `${SMI_LOGS} ('NVIDIA T4, 15360 MiB')`,
   },
@@ -31,6 +43,9 @@ export const GPU_MODELS: Readonly<Record<GpuModelName, GpuModel>> = {
     name: "V100-SXM2-16GB",
     nvidiaSmiName: "Tesla V100-SXM2-16GB",
     memoryMiB: 16384,
+    cudaTotalMiB: 16056,
+    cudaTotalSource:
+      "derived: nvidia-smi total less 2%, the largest gap measured on the GPUs with published CUDA totals (A10G 1.9%, A100 40GB 1.3%, H100 0.6%); no published figure found",
     computeCapability: 7.0,
     source: "AWS P3 launch blog (16 GiB per GPU); shared/data/instances.json p3.2xlarge",
   },
@@ -38,6 +53,9 @@ export const GPU_MODELS: Readonly<Record<GpuModelName, GpuModel>> = {
     name: "A10G",
     nvidiaSmiName: "NVIDIA A10G",
     memoryMiB: 23028,
+    cudaTotalMiB: 22594,
+    cudaTotalSource:
+      "oracle-samples/oci-data-science-ai-samples ai-quick-actions/troubleshooting-tips.md, vLLM on one A10: 'total_gpu_memory (22.07GiB)'; 22.065 GiB = 22,594 MiB",
     computeCapability: 8.6,
     source: `${SMI_LOGS} ('NVIDIA A10G, 23028 MiB')`,
   },
@@ -45,6 +63,9 @@ export const GPU_MODELS: Readonly<Record<GpuModelName, GpuModel>> = {
     name: "L4",
     nvidiaSmiName: "NVIDIA L4",
     memoryMiB: 23034,
+    cudaTotalMiB: 22573,
+    cudaTotalSource:
+      "derived: nvidia-smi total less 2%, the largest gap measured on the GPUs with published CUDA totals (A10G 1.9%, A100 40GB 1.3%, H100 0.6%); no published figure found",
     computeCapability: 8.9,
     source: `${SMI_LOGS} ('NVIDIA L4, 23034 MiB')`,
   },
@@ -52,6 +73,9 @@ export const GPU_MODELS: Readonly<Record<GpuModelName, GpuModel>> = {
     name: "L40S",
     nvidiaSmiName: "NVIDIA L40S",
     memoryMiB: 46068,
+    cudaTotalMiB: 45146,
+    cudaTotalSource:
+      "derived: nvidia-smi total less 2%, the largest gap measured on the GPUs with published CUDA totals (A10G 1.9%, A100 40GB 1.3%, H100 0.6%); no published figure found",
     computeCapability: 8.9,
     source: `${SMI_LOGS} ('NVIDIA L40S, 46068 MiB')`,
   },
@@ -59,6 +83,9 @@ export const GPU_MODELS: Readonly<Record<GpuModelName, GpuModel>> = {
     name: "A100-SXM4-40GB",
     nvidiaSmiName: "NVIDIA A100-SXM4-40GB",
     memoryMiB: 40960,
+    cudaTotalMiB: 40442,
+    cudaTotalSource:
+      "github.com/vllm-project/vllm/issues/12330 (A100 40GB): 'total_gpu_memory (39.50GiB)'; 39.495 GiB = 40,442 MiB",
     computeCapability: 8.0,
     source: "shared/data/instances.json p4d.24xlarge (vram_per_gpu_nvidia_smi_mib 40960)",
   },
@@ -66,6 +93,9 @@ export const GPU_MODELS: Readonly<Record<GpuModelName, GpuModel>> = {
     name: "A100-SXM4-80GB",
     nvidiaSmiName: "NVIDIA A100-SXM4-80GB",
     memoryMiB: 81920,
+    cudaTotalMiB: 80281,
+    cudaTotalSource:
+      "derived: nvidia-smi total less 2%, the largest gap measured on the GPUs with published CUDA totals (A10G 1.9%, A100 40GB 1.3%, H100 0.6%); no published figure found",
     computeCapability: 8.0,
     source: `${SMI_LOGS} (A100-80GB 81920 MiB)`,
   },
@@ -73,6 +103,9 @@ export const GPU_MODELS: Readonly<Record<GpuModelName, GpuModel>> = {
     name: "H100-SXM5-80GB",
     nvidiaSmiName: "NVIDIA H100 80GB HBM3",
     memoryMiB: 81559,
+    cudaTotalMiB: 81085,
+    cudaTotalSource:
+      "github.com/llm-d-incubation/llm-d-planner accuracy/results/v0.19.0/logs (vLLM v0.19.0 on H100 80GB HBM3): 'Free memory on device (78.68/79.19 GiB)'; 79.185 GiB = 81,085 MiB",
     computeCapability: 9.0,
     source: `${SMI_LOGS} ('NVIDIA H100 80GB HBM3, 81559 MiB')`,
   },

@@ -47,7 +47,19 @@ export interface ModelSpec {
    * int4 checkpoints mix dtypes: e.g. Llama-3.1-70B FP8 = 2.1 B BF16 + 68.4 B F8_E4M3 (llm-d capacity planner).
    */
   readonly unquantizedParams: number;
+  /**
+   * Checkpoints that keep more than the embeddings in 16 bits at a precision: how many parameters the
+   * published checkpoint stores at that precision (the rest is 16-bit), with its source. Without an entry,
+   * everything but `unquantizedParams` is stored at the precision.
+   */
+  readonly mixedPrecision?: Partial<Record<Precision, { readonly quantizedParams: number; readonly source: string }>>;
   readonly layers: number;
+  /** Residual stream width (d_model): the activation of every batched token. */
+  readonly hiddenSize: number;
+  /** MLP width (gate/up projection output per branch). */
+  readonly intermediateSize: number;
+  /** Token vocabulary: the logits row the sampler holds per request. */
+  readonly vocabSize: number;
   readonly attentionHeads: number;
   /** KV heads of the attention that is cached per generated token (0 for encoders: no KV cache). */
   readonly kvHeads: number;
@@ -110,6 +122,9 @@ export const MODELS: readonly ModelSpec[] = [
     params: 8_030_261_248,
     unquantizedParams: untiedEmbeddings(128256, 4096),
     layers: 32,
+    hiddenSize: 4096,
+    intermediateSize: 14336,
+    vocabSize: 128256,
     attentionHeads: 32,
     kvHeads: 8,
     headDim: 128,
@@ -128,6 +143,9 @@ export const MODELS: readonly ModelSpec[] = [
     params: 8_030_261_248,
     unquantizedParams: untiedEmbeddings(128256, 4096),
     layers: 32,
+    hiddenSize: 4096,
+    intermediateSize: 14336,
+    vocabSize: 128256,
     attentionHeads: 32,
     kvHeads: 8,
     headDim: 128,
@@ -145,6 +163,9 @@ export const MODELS: readonly ModelSpec[] = [
     params: 70_553_706_496,
     unquantizedParams: 2_109_382_656,
     layers: 80,
+    hiddenSize: 8192,
+    intermediateSize: 28672,
+    vocabSize: 128256,
     attentionHeads: 64,
     kvHeads: 8,
     headDim: 128,
@@ -161,7 +182,20 @@ export const MODELS: readonly ModelSpec[] = [
     kind: "llm",
     params: 405_853_388_800,
     unquantizedParams: untiedEmbeddings(128256, 16384),
+    mixedPrecision: {
+      // Meta's FP8 checkpoint quantizes only the feed-forward layers, and not those of the first and last
+      // of the 126 blocks: 124 × 3 × 16,384 × 53,248 = 324,538,466,304 F8 parameters; attention,
+      // embeddings, norms and the two outer blocks stay BF16.
+      fp8: {
+        quantizedParams: 124 * 3 * 16384 * 53248,
+        source:
+          "The Llama 3 Herd of Models (arXiv 2407.21783) §6.2 FP8 quantization: FP8 for most parameters and activations of the feedforward layers, not self-attention, and not in the first and last Transformer layers; matches vllm-project/vllm#6746 'Loading model weights took 57.7520 GB' per GPU at TP 8 within 2%",
+      },
+    },
     layers: 126,
+    hiddenSize: 16384,
+    intermediateSize: 53248,
+    vocabSize: 128256,
     attentionHeads: 128,
     kvHeads: 8,
     headDim: 128,
@@ -180,6 +214,9 @@ export const MODELS: readonly ModelSpec[] = [
     params: 6_738_415_616,
     unquantizedParams: untiedEmbeddings(32000, 4096),
     layers: 32,
+    hiddenSize: 4096,
+    intermediateSize: 11008,
+    vocabSize: 32000,
     attentionHeads: 32,
     kvHeads: 32,
     headDim: 128,
@@ -197,6 +234,9 @@ export const MODELS: readonly ModelSpec[] = [
     params: 7_248_023_552,
     unquantizedParams: untiedEmbeddings(32768, 4096),
     layers: 32,
+    hiddenSize: 4096,
+    intermediateSize: 14336,
+    vocabSize: 32768,
     attentionHeads: 32,
     kvHeads: 8,
     headDim: 128,
@@ -215,6 +255,9 @@ export const MODELS: readonly ModelSpec[] = [
     params: 335_141_888,
     unquantizedParams: 335_141_888,
     layers: 24,
+    hiddenSize: 1024,
+    intermediateSize: 4096,
+    vocabSize: 30522,
     attentionHeads: 16,
     kvHeads: 0,
     headDim: 64,
@@ -233,6 +276,9 @@ export const MODELS: readonly ModelSpec[] = [
     params: 3_620_868_096,
     unquantizedParams: 3_620_868_096,
     layers: 16,
+    hiddenSize: 4096,
+    intermediateSize: 14336,
+    vocabSize: 32000,
     attentionHeads: 32,
     kvHeads: 0,
     headDim: 128,
@@ -251,6 +297,9 @@ export const MODELS: readonly ModelSpec[] = [
     params: 1_543_490_560,
     unquantizedParams: 1_543_490_560,
     layers: 32,
+    hiddenSize: 1280,
+    intermediateSize: 5120,
+    vocabSize: 51866,
     attentionHeads: 20,
     // Decoder self-attention is the cache that grows per generated token (MHA: 20 KV heads).
     kvHeads: 20,
@@ -270,6 +319,9 @@ export const MODELS: readonly ModelSpec[] = [
     params: 22_713_216,
     unquantizedParams: 22_713_216,
     layers: 6,
+    hiddenSize: 384,
+    intermediateSize: 1536,
+    vocabSize: 30522,
     attentionHeads: 12,
     kvHeads: 0,
     headDim: 32,
@@ -296,6 +348,9 @@ export const MODELS: readonly ModelSpec[] = [
     // GPT-2 ties the LM head to the token embeddings.
     unquantizedParams: 50257 * 1024,
     layers: 24,
+    hiddenSize: 1024,
+    intermediateSize: 4096,
+    vocabSize: 50257,
     attentionHeads: 16,
     kvHeads: 16,
     headDim: 64,
@@ -314,6 +369,9 @@ export const MODELS: readonly ModelSpec[] = [
     params: 3_000_000_000,
     unquantizedParams: untiedEmbeddings(151936, 1536),
     layers: 28,
+    hiddenSize: 1536,
+    intermediateSize: 8960,
+    vocabSize: 151936,
     attentionHeads: 12,
     kvHeads: 2,
     headDim: 128,

@@ -15,23 +15,58 @@ describe("npm run estimate", () => {
       profile: "generic-vllm",
       profileNote: "generic vLLM profile (optimized fp16 profiles for A10G need ×2 or ×4)",
       weightsMiBPerGpu: 15317,
+      kvCacheDtype: "auto",
       kvBytesPerToken: 131072,
       kvBytesPerTokenPerGpu: 131072,
-      overheadMiB: 1024,
-      reservedMiBPerGpu: 20725,
+      maxNumBatchedTokens: 2048,
+      maxNumSeqs: 256,
+      activationMiB: 1034,
+      nonTorchMiB: 288,
+      overheadMiB: 1322,
+      reservedMiBPerGpu: 20334,
+      outsideReservationMiBPerGpu: 1632,
       gpuMemoryMiB: 23028,
-      maxContextTokens: 35072,
+      cudaTotalMiB: 22594,
+      kvCacheTokens: 29552,
+      maxContextTokens: 29552,
       requestedContextTokens: 131072,
       fits: false,
       reason:
-        "does not fit: weights 15,317 MiB + overhead 1,024 MiB + KV 16,384 MiB for 131,072 tokens exceed the 20,725 MiB reservation per GPU, which holds 35,072 tokens; set maxModelLen <= 35,072 or use more GPUs",
+        "does not fit: weights 15,317 MiB + overhead 1,322 MiB + KV 16,384 MiB for 131,072 tokens exceed the 20,334 MiB reservation per GPU, whose KV cache holds 29,552 tokens; set maxModelLen <= 29,552 or use more GPUs",
     });
+  });
+
+  it("says both the KV cache pool and the largest context in text", () => {
+    const { text } = runEstimate(["--model", "meta/llama-3.1-8b-instruct", "--gpu", "A10G", "--max-model-len", "8192"]);
+    expect(text).toBe(
+      [
+        "meta/llama-3.1-8b-instruct on 1 × A10G (23,028 MiB each), bf16",
+        "  generic vLLM profile (optimized fp16 profiles for A10G need ×2 or ×4)",
+        "  weights 15,317 MiB/GPU, overhead 1,322 MiB (activation peak 1,034 for 2,048 batched tokens and 256 sequences + non-torch 288), KV 131,072 B/token at auto (131,072 per GPU)",
+        "  reserves 20,334 MiB/GPU of the 22,594 MiB CUDA reports, + 1,632 MiB outside it (CUDA context and graphs)",
+        "  KV cache: 29,552 tokens per replica; the largest context that fits: 29,552 tokens",
+        "  fits: weights 15,317 MiB + overhead 1,322 MiB + KV 1,024 MiB for 8,192 tokens within the 20,334 MiB reservation per GPU (KV cache holds 29,552 tokens)",
+        "",
+      ].join("\n"),
+    );
+  });
+
+  it("the pool is uncapped: two A10G hold 142,560 tokens, one sequence at most the model's 131,072", () => {
+    expect(runEstimate(["--model", "meta/llama-3.1-8b-instruct", "--gpu", "A10G", "--tp", "2"]).text).toContain(
+      "  KV cache: 142,560 tokens per replica; the largest context that fits: 131,072 tokens\n",
+    );
   });
 
   it.each([
     [
       ["--model", "meta/llama-3.1-70b-instruct", "--gpu", "H100-SXM5-80GB", "--tp", "2", "--precision", "fp8"],
-      { weightsMiBPerGpu: 34649, kvBytesPerTokenPerGpu: 163840, reservedMiBPerGpu: 73403, fits: true },
+      {
+        weightsMiBPerGpu: 34649,
+        kvBytesPerTokenPerGpu: 163840,
+        reservedMiBPerGpu: 72976,
+        kvCacheTokens: 203248,
+        fits: true,
+      },
     ],
     [
       ["--model", "meta/llama-3.1-8b-instruct", "--gpu", "A10G", "--tp", "2"],
@@ -40,6 +75,8 @@ describe("npm run estimate", () => {
         profile: "optimized-trtllm",
         weightsMiBPerGpu: 7659,
         kvBytesPerTokenPerGpu: 65536,
+        outsideReservationMiBPerGpu: 0,
+        kvCacheTokens: 142560,
         fits: true,
       },
     ],
@@ -54,14 +91,34 @@ describe("npm run estimate", () => {
         "--gpu-memory-utilization",
         "0.95",
       ],
-      { reservedMiBPerGpu: 21876, maxContextTokens: 44272, fits: true },
+      { reservedMiBPerGpu: 21464, kvCacheTokens: 38592, maxContextTokens: 38592, fits: true },
     ],
     [
       ["--model", "meta/llama-3.1-8b-instruct", "--gpu", "T4"],
-      { precision: "fp16", weightsMiBPerGpu: 15317, fits: false },
+      { precision: "fp16", weightsMiBPerGpu: 15317, kvCacheTokens: 0, fits: false },
+    ],
+    // --kv-cache-dtype fp8 halves the bytes per token: 3,695 MiB of KV budget hold 59,120 tokens, not 29,552.
+    [
+      ["--model", "meta/llama-3.1-8b-instruct", "--gpu", "A10G", "--kv-cache-dtype", "fp8"],
+      { kvCacheDtype: "fp8", kvBytesPerToken: 65536, kvCacheTokens: 59120, maxContextTokens: 59120, fits: false },
+    ],
+    // A larger chunked-prefill budget: 8,192 tokens add hidden streams to the sampler peak (1,130 MiB) …
+    [
+      ["--model", "meta/llama-3.1-8b-instruct", "--gpu", "A10G", "--max-num-batched-tokens", "8192"],
+      { maxNumBatchedTokens: 8192, activationMiB: 1130, kvCacheTokens: 28784 },
+    ],
+    // … and 65,536 make the forward pass the peak: 65,536 × (2 × 4,096 + 3 × 14,336) × 2 B = 6,400 MiB.
+    [
+      ["--model", "meta/llama-3.1-8b-instruct", "--gpu", "A10G", "--max-num-batched-tokens", "65536"],
+      { maxNumBatchedTokens: 65536, activationMiB: 6400, kvCacheTokens: 0, fits: false },
+    ],
+    // int8 (W8A8) on an L4: 1,050,673,152 × 2 B + 6,979,588,096 × 1 B = 8,661 MiB.
+    [
+      ["--model", "meta/llama-3.1-8b-instruct", "--gpu", "L4", "--precision", "int8"],
+      { precision: "int8", weightsMiBPerGpu: 8661, reservedMiBPerGpu: 20315, kvCacheTokens: 82656 },
     ],
     // 70B FP8 at TP 2: (2,109,382,656 × 2 B + 68,444,323,840 × 1 B) / 2 GPUs = 34,648.4 MiB → 34,649.
-    // 0.95 × 23,028 = 21,876 MiB; (21,876 − 15,317 − 1,024) MiB / 128 KiB per token = 44,280 → 44,272 in 16-token blocks.
+    // 0.95 × 22,594 = 21,464 MiB; (21,464 − 15,317 − 1,322) MiB / 128 KiB per token = 38,600 → 38,592 in 16-token blocks.
   ])("estimate %j", (argv, expected) => {
     expect(runEstimate([...argv, "--json"]).output).toMatchObject(expected);
   });
@@ -81,8 +138,32 @@ describe("npm run estimate", () => {
       "--precision bf16: T4 (compute capability 7.5) does not support it; bf16 needs 8.0",
     ],
     [
-      ["--model", "meta/llama-3.1-8b-instruct", "--gpu", "A10G", "--precision", "int8"],
-      "--precision int8: expected one of bf16, fp16, fp8, int4",
+      ["--model", "meta/llama-3.1-8b-instruct", "--gpu", "A10G", "--precision", "int2"],
+      "--precision int2: expected one of bf16, fp16, fp8, int8, int4",
+    ],
+    [
+      ["--model", "meta/llama-3.1-8b-instruct", "--gpu", "V100-SXM2-16GB", "--precision", "int8"],
+      "--precision int8: V100-SXM2-16GB (compute capability 7.0) does not support it; int8 needs 7.5",
+    ],
+    [
+      ["--model", "meta/llama-3.1-8b-instruct", "--gpu", "A10G", "--kv-cache-dtype", "fp16"],
+      "--kv-cache-dtype fp16: expected one of auto, fp8",
+    ],
+    [
+      ["--model", "nvidia/nv-embedqa-e5-v5", "--gpu", "A10G", "--kv-cache-dtype", "fp8"],
+      "--kv-cache-dtype fp8: nvidia/nv-embedqa-e5-v5 (kind: embedding) is served by a fixed-memory engine",
+    ],
+    [
+      ["--model", "meta/llama-3.1-8b-instruct", "--gpu", "A10G", "--max-num-batched-tokens", "8"],
+      "--max-num-batched-tokens 8: expected a whole number from 16 to 1048576",
+    ],
+    [
+      ["--model", "meta/llama-3.1-8b-instruct", "--gpu", "A10G", "--max-num-batched-tokens", "2k"],
+      "--max-num-batched-tokens 2k: expected a whole number from 16 to 1048576",
+    ],
+    [
+      ["--model", "openai/whisper-large-v3", "--gpu", "A10G", "--max-num-batched-tokens", "4096"],
+      "--max-num-batched-tokens 4096: openai/whisper-large-v3 (kind: asr) is served by a fixed-memory engine",
     ],
     [
       ["--model", "meta/llama-3.1-8b-instruct", "--gpu", "A10G", "--max-model-len", "200000"],
@@ -104,7 +185,7 @@ describe("npm run estimate", () => {
     const r = runCli("cli/estimate.ts", ["--model", "nope", "--gpu", "A10G"]);
     expect(r.code).toBe(2);
     expect(r.stderr.split("\n")[1]).toBe(
-      "usage: npm run estimate -- --model M --gpu G [--tp N] [--precision P] [--max-model-len L] [--gpu-memory-utilization U] [--engine vllm|trtllm] [--json]",
+      "usage: npm run estimate -- --model M --gpu G [--tp N] [--precision P] [--max-model-len L] [--gpu-memory-utilization U] [--engine vllm|trtllm] [--kv-cache-dtype auto|fp8] [--max-num-batched-tokens T] [--json]",
     );
   });
 });

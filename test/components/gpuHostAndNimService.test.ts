@@ -191,9 +191,9 @@ describe("GpuHost and NimService on the dev plan (g5.xlarge, llama-3.1-8b-instru
         model: "A10G",
         memoryMiB: 23028,
         usableMiB: 21876,
-        reservedMiB: 20725,
-        headroomMiB: 1151,
-        reservations: [{ service: "llm", reservedMiB: 20725 }],
+        reservedMiB: 20334,
+        headroomMiB: 1542,
+        reservations: [{ service: "llm", reservedMiB: 20334 }],
       },
     ]);
     expect(ledger.services).toEqual([
@@ -205,9 +205,9 @@ describe("GpuHost and NimService on the dev plan (g5.xlarge, llama-3.1-8b-instru
         precision: "bf16",
         engine: "vllm",
         gpuMemoryUtilization: 0.9,
-        reservedMiBPerGpu: 20725,
+        reservedMiBPerGpu: 20334,
         weightsMiBPerGpu: 15317,
-        overheadMiB: 1024,
+        overheadMiB: 1322,
         kvBytesPerTokenPerGpu: 131072,
         maxModelLen: 8192,
       },
@@ -257,7 +257,7 @@ describe("GpuHost and NimService on the dev plan (g5.xlarge, llama-3.1-8b-instru
     expect(await promiseOf(llm.endpoint)).toBe("http://10.0.1.23:8000");
     expect(llm.gpus).toEqual([0]);
     expect(llm.tensorParallel).toBe(1);
-    expect(llm.reservedMiBPerGpu).toBe(20725);
+    expect(llm.reservedMiBPerGpu).toBe(20334);
     expect(host.gpus).toEqual([{ index: 0, model: "A10G", memoryMiB: 23028 }]);
     expect(await isSecretOutput(host.connection)).toBe(true);
   });

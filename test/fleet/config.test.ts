@@ -570,13 +570,13 @@ describe("one message per mistake", () => {
     ],
     [
       "an unknown precision",
-      withService({ precision: "int8" }),
-      ['gpu-fleet:services[0].precision: "int8" is not allowed; expected one of bf16, fp16, fp8, int4'],
+      withService({ precision: "int2" }),
+      ['gpu-fleet:services[0].precision: "int2" is not allowed; expected one of bf16, fp16, fp8, int8, int4'],
     ],
     [
       "a precision in capitals",
       withService({ precision: "BF16" }),
-      ['gpu-fleet:services[0].precision: "BF16" is not allowed; expected one of bf16, fp16, fp8, int4'],
+      ['gpu-fleet:services[0].precision: "BF16" is not allowed; expected one of bf16, fp16, fp8, int8, int4'],
     ],
     [
       "a context over the model's maximum",
@@ -718,7 +718,7 @@ describe("several mistakes", () => {
     const raw: Raw = {
       hosts: [{ name: "gpu0", instanceType: "g5.xlarge", bindAddress: "0.0.0.0" }],
       services: [
-        { ...LLM, precision: "int8" },
+        { ...LLM, precision: "int2" },
         { name: "embed", model: "nvidia/nv-embedqa-e5-v5", host: "gpu0", gpus: [1], replicas: 2 },
         { ...LLM, gpus: undefined },
       ],
@@ -727,7 +727,7 @@ describe("several mistakes", () => {
     };
     const expected = [
       'gpu-fleet:hosts[0].bindAddress: "0.0.0.0" would expose every service on all interfaces; expected "private" or a specific IPv4 address',
-      'gpu-fleet:services[0].precision: "int8" is not allowed; expected one of bf16, fp16, fp8, int4',
+      'gpu-fleet:services[0].precision: "int2" is not allowed; expected one of bf16, fp16, fp8, int8, int4',
       "gpu-fleet:services[1].replicas: unknown setting; allowed: name, model, host, gpus, tensorParallel, precision, maxModelLen, gpuMemoryUtilization, engine, port, image",
       'gpu-fleet:services[1].gpus[0]: device 1 does not exist on host "gpu0" (g5.xlarge has GPU 0 only)',
       `gpu-fleet:ngcApiKey: is stored in plain text; ${SECRET_HINT}`,

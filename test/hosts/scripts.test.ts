@@ -474,18 +474,18 @@ describe("dev layout: one A10G running the llama-3.1-8b-instruct NIM", () => {
   // (found by this suite: free memory used to be total - used, ignoring memory.reserved; fixed in c6d2434)
   it("the preflight counts memory the driver reserves as used", async () => {
     await destroyOne(host, container("llm-container"));
-    host.setGpus({ gpus: [{ ...A10G, memoryReservedMiB: 2500 }] });
+    host.setGpus({ gpus: [{ ...A10G, memoryReservedMiB: 3000 }] });
     expect(
       (
         await run(
           "nvidia-smi --query-gpu=memory.total,memory.reserved,memory.used,memory.free --format=csv,noheader,nounits",
         )
       ).stdout,
-    ).toBe("23028, 2500, 0, 20528\n");
+    ).toBe("23028, 3000, 0, 20028\n");
     expect(await run(container("llm-container").create)).toEqual({
       code: 1,
       stdout: "",
-      stderr: `[gpu-fleet] ERROR: preflight: GPU 0 has 20528 MiB free (23028 MiB total, 2500 MiB reserved by the driver, 0 MiB used); llm needs ${plan.services[0].reservedMiBPerGpu} MiB (plan: 23028 MiB GPU)\n`,
+      stderr: `[gpu-fleet] ERROR: preflight: GPU 0 has 20028 MiB free (23028 MiB total, 3000 MiB reserved by the driver, 0 MiB used); llm needs ${plan.services[0].reservedMiBPerGpu} MiB (plan: 23028 MiB GPU)\n`,
     });
     expect(host.containers()).toEqual([]);
   });

@@ -9,7 +9,7 @@ export const fixtureInput: ObservabilityInput = {
     {
       name: "gpu0",
       address: "10.0.1.10",
-      gpus: [{ index: 0, model: "A10G", memoryMiB: 23028, reservations: [{ service: "llm", reservedMiB: 20725 }] }],
+      gpus: [{ index: 0, model: "A10G", memoryMiB: 23028, reservations: [{ service: "llm", reservedMiB: 20334 }] }],
     },
     {
       name: "gpu1",
@@ -38,14 +38,14 @@ export const fixtureInput: ObservabilityInput = {
   vectorizers: [{ name: "vectorizer", host: "gpu1", address: "10.0.1.11", port: 9464 }],
 };
 
-/** The dev stack: one g5.xlarge 'gpu0' with one A10G (23,028 MiB), llm reserving 20,725 MiB. */
+/** The dev stack: one g5.xlarge 'gpu0' with one A10G (23,028 MiB), llm reserving 20,334 MiB. */
 export const devInput: ObservabilityInput = {
   stack: "dev",
   hosts: [
     {
       name: "gpu0",
       address: "10.0.1.10",
-      gpus: [{ index: 0, model: "A10G", memoryMiB: 23028, reservations: [{ service: "llm", reservedMiB: 20725 }] }],
+      gpus: [{ index: 0, model: "A10G", memoryMiB: 23028, reservations: [{ service: "llm", reservedMiB: 20334 }] }],
     },
   ],
   nimServices: [{ name: "llm", host: "gpu0", address: "10.0.1.10", port: 8000 }],

@@ -17,7 +17,7 @@ const DEV = {
 };
 
 describe("observabilityInputFromPlan", () => {
-  it("turns the dev stack's plan into the dev input: the ledger's 20,725 MiB reservation and the NIM's port", () => {
+  it("turns the dev stack's plan into the dev input: the ledger's 20,334 MiB reservation and the NIM's port", () => {
     const input = observabilityInputFromPlan(plan(DEV), {
       stack: "dev",
       addresses: { gpu0: "10.0.1.10" },
@@ -27,7 +27,7 @@ describe("observabilityInputFromPlan", () => {
     expect(input).toEqual({ ...devInput, nimServices: [{ ...devInput.nimServices[0], engine: "nim" }] });
     expect(renderPlanRecordingRules(resolveObservabilityInput(input))[0]).toEqual({
       record: "gpu_fleet:planned_reservation_mib",
-      expr: "vector(20725)",
+      expr: "vector(20334)",
       labels: { host: "gpu0", gpu: "0", services: "llm" },
     });
   });

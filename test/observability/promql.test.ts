@@ -5,7 +5,7 @@ describe("metricNamesInPromQL", () => {
   it.each<[string, string[]]>([
     ["up", ["up"]],
     ['up{job="nim"} == 0', ["up"]],
-    ["vector(20725)", []],
+    ["vector(20334)", []],
     ["time() - foo_seconds", ["foo_seconds"]],
     [
       'histogram_quantile(0.95, sum by (service, le) (rate(ttft_bucket{host=~"$host"}[$__rate_interval])))',

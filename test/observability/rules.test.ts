@@ -56,7 +56,7 @@ describe("plan recording rules", () => {
         "  - name: gpu-fleet",
         "    rules:",
         "      - record: gpu_fleet:planned_reservation_mib",
-        "        expr: vector(20725)",
+        "        expr: vector(20334)",
         "        labels:",
         "          host: gpu0",
         '          gpu: "0"',
@@ -69,7 +69,7 @@ describe("plan recording rules", () => {
         "          services: llm",
         "          model: A10G",
         '          memory_mib: "23028"',
-        '          reserved_mib: "20725"',
+        '          reserved_mib: "20334"',
         "          memory_alert: disabled",
         "",
       ].join("\n"),
@@ -97,7 +97,7 @@ describe("plan recording rules", () => {
     expect(rules.filter((r) => r.record === "gpu_fleet:planned_reservation_mib")).toEqual([
       {
         record: "gpu_fleet:planned_reservation_mib",
-        expr: "vector(20725)",
+        expr: "vector(20334)",
         labels: { host: "gpu0", gpu: "0", services: "llm" },
       },
       {
@@ -116,7 +116,7 @@ describe("plan recording rules", () => {
 
 describe("memoryAlertApplies", () => {
   it.each<[number, number, boolean]>([
-    [20725, 23028, false], // the dev NIM at gpu_memory_utilization 0.9
+    [20334, 23028, false], // the dev NIM at gpu_memory_utilization 0.9 of the 22,594 MiB CUDA reports
     [19573, 23028, true], // 84.997 %
     [19574, 23028, false], // 85.002 %
     [10240, 23034, true], // two small NIMs sharing an L4
@@ -208,7 +208,7 @@ describe("the promtool unit tests catch broken rules", () => {
       "the plan's memory_alert label ignored",
       '{memory_alert="enabled"}',
       "",
-      "GpuMemoryHigh: GPU 0 of gpu0, reserved 90.0% by the plan, stays silent at its reservation",
+      "GpuMemoryHigh: GPU 0 of gpu0, reserved 88.3% by the plan, stays silent at its reservation",
     ],
     [
       "temperature compared with >= instead of >",
@@ -273,8 +273,8 @@ describe("generated unit tests", () => {
     const file = buildAlertRuleTests(resolveObservabilityInput(devInput));
     expect(file.rule_files).toEqual(["rules/gpu-fleet.rules.yml"]);
     expect(file.tests.map((t) => t.name)).toEqual([
-      // The dev GPU is 90 % reserved by its NIM: the 85 % alert must stay quiet there.
-      "GpuMemoryHigh: GPU 0 of gpu0, reserved 90.0% by the plan, stays silent at its reservation",
+      // The dev GPU is 88.3 % reserved by its NIM: the 85 % alert must stay quiet there.
+      "GpuMemoryHigh: GPU 0 of gpu0, reserved 88.3% by the plan, stays silent at its reservation",
       "GpuMemoryHigh: GPU 1 of gpu0 (not in the plan) at 86.0% fires after 5m",
       "GpuMemoryHigh: GPU 1 of gpu0 (not in the plan) at 84.0% stays silent",
       "GpuTemperatureHigh: GPU 0 of gpu0 at 84 °C fires after 2m",
@@ -289,13 +289,13 @@ describe("generated unit tests", () => {
       "VectorizerStalled: vectorizer making progress stays silent",
       "VectorizerStalled: vectorizer finished stays silent",
     ]);
-    expect(file.tests[0].input_series.map((s) => s.values)).toEqual(["20725x10", "2303x10"]);
+    expect(file.tests[0].input_series.map((s) => s.values)).toEqual(["20334x10", "2694x10"]);
     const overReservation = file.tests[6];
-    expect(overReservation.input_series.map((s) => s.values)).toEqual(["20982x10"]);
+    expect(overReservation.input_series.map((s) => s.values)).toEqual(["20591x10"]);
     expect(overReservation.alert_rule_test?.[1].exp_alerts[0].exp_annotations).toEqual({
-      summary: "GPU 0 on gpu0 uses 20982 MiB, more than the 20725 MiB the plan reserved",
+      summary: "GPU 0 on gpu0 uses 20591 MiB, more than the 20334 MiB the plan reserved",
       description:
-        "GPU 0 on host gpu0 has used 20982 MiB for 5m; the plan reserved 20725 MiB for: llm (tolerance 256 MiB). A service is using more than its budget, or something the plan does not know runs on this GPU; other services placed on it may fail to start.",
+        "GPU 0 on host gpu0 has used 20591 MiB for 5m; the plan reserved 20334 MiB for: llm (tolerance 256 MiB). A service is using more than its budget, or something the plan does not know runs on this GPU; other services placed on it may fail to start.",
     });
   });
 

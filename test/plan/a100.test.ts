@@ -15,9 +15,9 @@ const A100_MAP = [
       { service: "rerank", reservedMiB: 7931 },
     ],
   },
-  { index: 2, reservedMiB: 73728, reservations: [{ service: "llm", reservedMiB: 73728 }] },
-  { index: 3, reservedMiB: 73728, reservations: [{ service: "llm", reservedMiB: 73728 }] },
-  { index: 4, reservedMiB: 73728, reservations: [{ service: "ocr", reservedMiB: 73728 }] },
+  { index: 2, reservedMiB: 72252, reservations: [{ service: "llm", reservedMiB: 72252 }] },
+  { index: 3, reservedMiB: 72252, reservations: [{ service: "llm", reservedMiB: 72252 }] },
+  { index: 4, reservedMiB: 72252, reservations: [{ service: "ocr", reservedMiB: 72252 }] },
   { index: 5, reservedMiB: 0, reservations: [] },
   { index: 6, reservedMiB: 0, reservations: [] },
   { index: 7, reservedMiB: 0, reservations: [] },
@@ -46,12 +46,12 @@ describe("the a100 stack", () => {
 
   it("runs the 70B LLM with tensor parallelism 2 at a context that fits, since A100s have no fp8", () => {
     const llm = report.services.find((s: any) => s.name === "llm");
-    expect(llm).toMatchObject({ gpus: [2, 3], tensorParallel: 2, precision: "bf16", maxModelLen: 32768, fits: true });
+    expect(llm).toMatchObject({ gpus: [2, 3], tensorParallel: 2, precision: "bf16", maxModelLen: 8192, fits: true });
     expect(llm.estimate).toEqual({
       weightsMiBPerGpu: 67286,
       kvBytesPerToken: 327680,
-      overheadMiB: 1024,
-      maxContextTokens: 34672,
+      overheadMiB: 3370,
+      maxContextTokens: 10208,
     });
   });
 

@@ -63,8 +63,8 @@ describe("npm run plan -- dev --json", () => {
             model: "A10G",
             memoryMiB: 23028,
             usableMiB: 21876,
-            reservedMiB: 20725,
-            reservations: [{ service: "llm", reservedMiB: 20725 }],
+            reservedMiB: 20334,
+            reservations: [{ service: "llm", reservedMiB: 20334 }],
           },
         ],
       },
@@ -76,12 +76,12 @@ describe("npm run plan -- dev --json", () => {
       host: "gpu0",
       gpus: [0],
       tensorParallel: 1,
-      reservedMiBPerGpu: 20725,
+      reservedMiBPerGpu: 20334,
       profile: "generic-vllm",
       profileNote: "generic vLLM profile (optimized fp16 profiles for A10G need ×2 or ×4)",
       maxModelLen: 8192,
       fits: true,
-      estimate: { weightsMiBPerGpu: 15317, kvBytesPerToken: 131072, overheadMiB: 1024, maxContextTokens: 35072 },
+      estimate: { weightsMiBPerGpu: 15317, kvBytesPerToken: 131072, overheadMiB: 1322, maxContextTokens: 29552 },
     });
     expect(report.violations).toEqual([]);
   });
@@ -162,9 +162,9 @@ describe("the text plan", () => {
     const r = plan("dev");
     expect(r.code).toBe(0);
     expect(r.stdout).toContain("host gpu0 — ec2 g5.xlarge (1 × A10G, 23,028 MiB each, single), $1.006/h");
-    expect(r.stdout).toContain("  GPU 0 [████████████████████████████████████·|   ] 20,725/21,876 MiB  llm 20,725");
+    expect(r.stdout).toContain("  GPU 0 [███████████████████████████████████··|   ] 20,334/21,876 MiB  llm 20,334");
     expect(r.stdout).toContain("    generic vLLM profile (optimized fp16 profiles for A10G need ×2 or ×4)");
-    expect(r.stdout).toContain("reserves 20,725 MiB/GPU, holds 35,072 tokens; maxModelLen 8,192 fits");
+    expect(r.stdout).toContain("reserves 20,334 MiB/GPU, holds 29,552 tokens; maxModelLen 8,192 fits");
     expect(r.stdout).toContain("policy violations: none");
     expect(r.stdout).toContain(
       "  grafana http://127.0.0.1:3000/ on gpu0; tunnel: ssh -N -L 3000:127.0.0.1:3000 ubuntu@<address of gpu0>, then open http://localhost:3000/",
@@ -175,7 +175,7 @@ describe("the text plan", () => {
     const r = plan("dev", "--format", "md");
     expect(r.code).toBe(0);
     expect(r.stdout).toContain("| GPU | Service | Model | Reserved MiB | Usable MiB | Headroom MiB |");
-    expect(r.stdout).toContain("| 0 | llm (20,725) | meta/llama-3.1-8b-instruct | 20,725 | 21,876 | 1,151 |");
+    expect(r.stdout).toContain("| 0 | llm (20,334) | meta/llama-3.1-8b-instruct | 20,334 | 21,876 | 1,542 |");
   });
 });
 
@@ -229,7 +229,7 @@ describe("exit codes", () => {
         policy: "model-fits-reservation",
         enforcement: "mandatory",
         message:
-          'service "llm" (meta/llama-3.1-8b-instruct) on host "gpu0" GPU 0 needs 32,725 MiB per GPU (weights 15,317 + overhead 1,024 + KV for 131,072 tokens 16,384) but its reservation is 20,725 MiB: over by 12,000 MiB; set maxModelLen <= 35,072 or give it more GPUs',
+          'service "llm" (meta/llama-3.1-8b-instruct) on host "gpu0" GPU 0 needs 33,023 MiB per GPU (weights 15,317 + overhead 1,322 + KV for 131,072 tokens 16,384) but its reservation is 20,334 MiB: over by 12,689 MiB; set maxModelLen <= 29,552 or give it more GPUs',
         resource: "gpu0-ledger",
       },
     ]);
@@ -251,7 +251,7 @@ describe("exit codes", () => {
     const report = JSON.parse(r.stdout);
     expect(report.violations.map((v: any) => v.policy)).toEqual(["gpu-memory-budget"]);
     expect(report.violations[0].message).toBe(
-      'host "gpu0" GPU 0 (A10G) is over budget by 513 MiB: llm 20,725 MiB + emb 1,664 MiB = 22,389 MiB reserved, 21,876 MiB usable of 23,028 MiB',
+      'host "gpu0" GPU 0 (A10G) is over budget by 122 MiB: llm 20,334 MiB + emb 1,664 MiB = 21,998 MiB reserved, 21,876 MiB usable of 23,028 MiB',
     );
   });
 

@@ -91,7 +91,7 @@ describe("one change per failing case, exact messages", () => {
   it("gpu-memory-budget: OCR moved onto the embeddings GPU overflows it", () => {
     expect(runResourcePolicy(gpuMemoryBudget, ledgerOf(withService("ocr", { gpus: [1] })))).toEqual(
       mandatory(
-        'host "dgx" GPU 1 (A100-SXM4-80GB) is over budget by 5,499 MiB: embed 1,664 MiB + rerank 7,931 MiB + ocr 73,728 MiB = 83,323 MiB reserved, 77,824 MiB usable of 81,920 MiB',
+        'host "dgx" GPU 1 (A100-SXM4-80GB) is over budget by 4,023 MiB: embed 1,664 MiB + rerank 7,931 MiB + ocr 72,252 MiB = 81,847 MiB reserved, 77,824 MiB usable of 81,920 MiB',
       ),
     );
   });
@@ -148,7 +148,7 @@ describe("one change per failing case, exact messages", () => {
   it("model-fits-reservation: the 70B LLM at its full 128k context", () => {
     expect(runResourcePolicy(modelFitsReservation, ledgerOf(withService("llm", { maxModelLen: undefined })))).toEqual(
       mandatory(
-        'service "llm" (meta/llama-3.1-70b-instruct) on host "dgx" GPU 2, 3 needs 88,790 MiB per GPU (weights 67,286 + overhead 1,024 + KV for 131,072 tokens 20,480) but its reservation is 73,728 MiB: over by 15,062 MiB; set maxModelLen <= 34,672 or give it more GPUs',
+        'service "llm" (meta/llama-3.1-70b-instruct) on host "dgx" GPU 2, 3 needs 91,136 MiB per GPU (weights 67,286 + overhead 3,370 + KV for 131,072 tokens 20,480) but its reservation is 72,252 MiB: over by 18,884 MiB; set maxModelLen <= 10,208 or give it more GPUs',
       ),
     );
   });
