@@ -676,7 +676,8 @@ describe("an unpinned service without tensorParallel gets the smallest tensor-pa
     ]);
     expect(plan.findings.filter((f) => f.enforcement === "mandatory")).toEqual([]);
     // The host component receives the choice pinned, so it places and sizes nothing again.
-    expect(plan.hosts[0].args.services).toEqual([{ ...LLM70B, gpus: [0, 1], tensorParallel: 2 }]);
+    const { host: _host, ...settings } = LLM70B;
+    expect(plan.hosts[0].args.services).toEqual([{ ...settings, gpus: [0, 1], tensorParallel: 2 }]);
   });
 
   it("an explicit tensorParallel is kept as an override, even when it does not fit", () => {
