@@ -9,6 +9,7 @@ import {
   resolveObservabilityInput,
 } from "../../renderers/observability";
 import { ALL_INPUTS, a100Input, devInput } from "./fixtures";
+import { RULE_TEST_FILE, renderAlertRuleTests } from "./ruletests";
 import { runTool, writeTree, yamllintRelaxed } from "./tools";
 
 describe("renderObservabilityFiles", () => {
@@ -16,7 +17,6 @@ describe("renderObservabilityFiles", () => {
     expect(Object.keys(renderObservabilityFiles(devInput))).toEqual([
       "prometheus/prometheus.yml",
       "prometheus/rules/gpu-fleet.rules.yml",
-      "prometheus/gpu-fleet-alerts.test.yml",
       "grafana/provisioning/datasources/gpu-fleet.yml",
       "grafana/provisioning/dashboards/gpu-fleet.yml",
       "grafana/dashboards/gpu-fleet-nim.json",
@@ -41,7 +41,10 @@ describe("renderObservabilityFiles", () => {
   it.each(Object.entries(ALL_INPUTS))(
     "passes promtool and yamllint as written to disk for the %s input",
     (_name, input) => {
-      const root = writeTree(renderObservabilityFiles(input));
+      const root = writeTree({
+        ...renderObservabilityFiles(input),
+        [`prometheus/${RULE_TEST_FILE}`]: renderAlertRuleTests(resolveObservabilityInput(input)),
+      });
       const prometheus = join(root, "prometheus");
       const config = runTool("promtool", ["check", "config", "prometheus.yml"], prometheus);
       expect(config.output).toContain("SUCCESS: prometheus.yml is valid prometheus config file syntax");
@@ -50,6 +53,7 @@ describe("renderObservabilityFiles", () => {
       expect(tests.output).toContain("SUCCESS");
       expect(tests.status).toBe(0);
       const yamlFiles = Object.keys(renderObservabilityFiles(input)).filter((p) => p.endsWith(".yml"));
+      yamlFiles.push(`prometheus/${RULE_TEST_FILE}`);
       expect(yamllintRelaxed(yamlFiles, root)).toEqual({ status: 0, problems: [] });
       for (const file of readdirSync(join(root, "grafana/dashboards"))) {
         expect(file).toMatch(/^gpu-fleet-(nim|gpu|pipeline)\.json$/);

@@ -3,10 +3,7 @@ import { parse } from "yaml";
 import {
   ALERT,
   RULE_FILE,
-  RULE_TEST_FILE,
-  buildAlertRuleTests,
   memoryAlertApplies,
-  renderAlertRuleTests,
   renderAlertRules,
   renderPlanRecordingRules,
   renderRuleFile,
@@ -15,6 +12,7 @@ import {
   ruleFileToYaml,
   type ObservabilityInput,
 } from "../../renderers/observability";
+import { RULE_TEST_FILE, buildAlertRuleTests, renderAlertRuleTests } from "./ruletests";
 import { a100Input, ALL_INPUTS, devInput, fixtureInput } from "./fixtures";
 import { runTool, writeTree } from "./tools";
 

@@ -7,16 +7,16 @@
 // plan's recording rules are checked value by value for every GPU, and the over-reservation alert
 // fires for every GPU just above plan + tolerance and for none at plan + tolerance.
 
-import { toYaml } from "./yaml";
-import { ALERT, ALERT_POLICY, memoryAlertApplies, RECORDED } from "./rules";
-import { RULE_FILE } from "./prometheus";
+import { toYaml } from "../../renderers/observability/yaml";
+import { ALERT, ALERT_POLICY, memoryAlertApplies, RECORDED } from "../../renderers/observability/rules";
+import { RULE_FILE } from "../../renderers/observability/prometheus";
 import {
   JOB,
   plannedGpuReservations,
   type HostInput,
   type PlannedGpuReservation,
   type ResolvedObservabilityInput,
-} from "./targets";
+} from "../../renderers/observability/targets";
 
 type Labels = Record<string, string>;
 
