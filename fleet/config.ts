@@ -656,6 +656,8 @@ function validateObservability(p: Problems, raw: unknown, hosts: readonly HostCo
 
 const RAG_KEYS = ["embeddingService", "host", "corpusDir", "table", "batchSize", "concurrency"];
 const TABLE_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,62}$/;
+const CORPUS_DIR = /^[A-Za-z0-9._/-]+$/;
+const basenameOf = (path: string) => path.replace(/\/+$/, "").split("/").pop() ?? "";
 
 function validateRag(
   p: Problems,
@@ -697,6 +699,12 @@ function validateRag(
     p.add(
       `${path}.corpusDir`,
       `${show(raw.corpusDir)} is not allowed; expected the path of a local directory of .txt, .md and .jsonl documents`,
+    );
+  } else if (!CORPUS_DIR.test(raw.corpusDir) || [".", "..", ""].includes(basenameOf(raw.corpusDir))) {
+    // Its last segment names the corpus's directory on the host, in paths the host scripts use.
+    p.add(
+      `${path}.corpusDir`,
+      `${show(raw.corpusDir)} is not allowed; expected a path of letters, digits and . _ - / whose last segment names the directory (not . or ..)`,
     );
   }
   const table = raw.table ?? "vectorizer_chunks";

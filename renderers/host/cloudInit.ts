@@ -12,13 +12,15 @@ export interface CloudInitSpec {
 
 export function renderCloudInit(spec: CloudInitSpec): string {
   const hostJson = JSON.stringify({ host: spec.host, gpuModel: spec.gpuModel, gpuCount: spec.gpuCount });
+  // The file's content is a YAML double-quoted scalar written as a JSON string (YAML 1.2 reads JSON
+  // strings as such): a quote, colon or newline in a value stays inside it. The comment is one line.
   return `#cloud-config
-# gpu-fleet host "${spec.host}": ${spec.gpuCount} x ${spec.gpuModel}
+# gpu-fleet host ${JSON.stringify(spec.host).replace(/[\u2028\u2029]/g, " ")}: ${spec.gpuCount} x ${JSON.stringify(spec.gpuModel).slice(1, -1)}
 write_files:
   - path: /etc/gpu-fleet/host.json
     permissions: "0644"
     owner: root:root
-    content: '${hostJson}'
+    content: ${JSON.stringify(hostJson)}
 runcmd:
   - [sh, -c, "nvidia-ctk runtime configure --runtime=docker && systemctl restart docker"]
 `;

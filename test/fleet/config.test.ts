@@ -820,3 +820,28 @@ describe("images are OCI references; encoders take 16-bit weights only", () => {
     ]);
   });
 });
+
+describe("rag values reach host scripts only from a safe alphabet", () => {
+  const stack = (rag: Record<string, unknown>) => ({
+    ngcApiKey: "secret" as const,
+    hosts: [{ name: "gpu0", instanceType: "g5.xlarge" }],
+    services: [{ name: "embed", model: "nvidia/nv-embedqa-e5-v5", host: "gpu0", gpus: [0] }],
+    rag: { embeddingService: "embed", ...rag },
+  });
+
+  it.each(["c$(touch pwned)`id`", "corpus dir", "a;b", "docs/'x'", "..", "corpus/.", "/"])(
+    "refuses corpusDir %j, naming the key, the value and the alphabet",
+    (corpusDir) => {
+      expect(problems(stack({ corpusDir }))).toEqual([
+        `gpu-fleet:rag.corpusDir: ${JSON.stringify(corpusDir)} is not allowed; expected a path of letters, digits and . _ - / whose last segment names the directory (not . or ..)`,
+      ]);
+    },
+  );
+
+  it.each(["corpus/sample", "./corpus/sample/", "../shared/docs", "/srv/corpora/v1.2_final"])(
+    "accepts corpusDir %j",
+    (corpusDir) => {
+      expect(problems(stack({ corpusDir }))).toEqual([]);
+    },
+  );
+});
