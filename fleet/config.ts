@@ -8,6 +8,8 @@ import { INSTANCE_TYPES, findInstanceType } from "./catalog/instances";
 import { Engine, MODELS, findModel } from "./catalog/models";
 import { BUILT_IN_PORTS, builtInPortsOf } from "./ports";
 import { PRECISIONS, Precision, isPrecision } from "./catalog/precision";
+// The vector table's naming rule lives with the stores that render it (a pure module without imports).
+import { DEFAULT_TABLE, validateTableName } from "../vectorizer/stores/store";
 
 export const NAMESPACE = "gpu-fleet";
 const key = (k: string) => `${NAMESPACE}:${k}`;
@@ -655,7 +657,6 @@ function validateObservability(p: Problems, raw: unknown, hosts: readonly HostCo
 }
 
 const RAG_KEYS = ["embeddingService", "host", "corpusDir", "table", "batchSize", "concurrency"];
-const TABLE_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,62}$/;
 const CORPUS_DIR = /^[A-Za-z0-9._/-]+$/;
 const basenameOf = (path: string) => path.replace(/\/+$/, "").split("/").pop() ?? "";
 
@@ -707,9 +708,12 @@ function validateRag(
       `${show(raw.corpusDir)} is not allowed; expected a path of letters, digits and . _ - / whose last segment names the directory (not . or ..)`,
     );
   }
-  const table = raw.table ?? "vectorizer_chunks";
-  if (typeof table !== "string" || !TABLE_NAME.test(table))
-    p.add(`${path}.table`, `${show(table)} is not allowed; expected an SQL identifier (letters, digits, _)`);
+  const table = raw.table ?? DEFAULT_TABLE;
+  const tableProblem =
+    typeof table === "string"
+      ? validateTableName(table)
+      : `${show(table)} is not allowed; expected a table name such as ${DEFAULT_TABLE}`;
+  if (tableProblem) p.add(`${path}.table`, tableProblem);
   const batchSize = positiveInt(p, `${path}.batchSize`, raw.batchSize, 50, 1, 1000);
   const concurrency = positiveInt(p, `${path}.concurrency`, raw.concurrency, 4, 1, 64);
   return {

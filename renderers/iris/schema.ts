@@ -10,6 +10,7 @@ import {
   irisSchemaStatements,
   irisTableName,
 } from "../../vectorizer/stores/irisSql";
+import { validateTableName } from "../../vectorizer/stores/store";
 import { ScriptOptions, scriptPrelude, shInt, shQuote } from "../shell";
 import { RESULT_MARKER, irisSessionStep, objectScriptLine, objectScriptString } from "./objectScript";
 
@@ -36,6 +37,9 @@ function indexLine(label: string, schema: string, table: string, index: string, 
 }
 
 export function renderIrisSchemaScript(spec: IrisSchemaSpec, options: ScriptOptions = {}): string {
+  // The name goes into SQL text (as a delimited identifier) inside ObjectScript literals.
+  const problem = validateTableName(spec.table);
+  if (problem) throw new Error(problem);
   const name = irisTableName(spec.table);
   const { tables } = irisSchemaStatements(name, spec.dimension, true);
   const [sourceIndex, hnswIndex] = irisIndexes(name, true);

@@ -845,3 +845,35 @@ describe("rag values reach host scripts only from a safe alphabet", () => {
     },
   );
 });
+
+describe("rag.table follows the stores' one naming rule", () => {
+  const stack = (table: unknown) => ({
+    ngcApiKey: "secret" as const,
+    hosts: [{ name: "gpu0", instanceType: "g5.xlarge" }],
+    services: [{ name: "embed", model: "nvidia/nv-embedqa-e5-v5", host: "gpu0", gpus: [0] }],
+    rag: { embeddingService: "embed", corpusDir: "corpus/sample", table },
+  });
+
+  it.each(["Order", "user", "rag.chunks", "vectorizer_chunks"])(
+    "accepts %j (rendered as a delimited identifier)",
+    (table) => {
+      expect(problems(stack(table))).toEqual([]);
+      expect(validateStackConfig(stack(table)).rag?.table).toBe(table);
+    },
+  );
+
+  it.each([
+    [
+      "chunks; DROP TABLE x",
+      'table name must be an identifier (letters, digits, _), optionally schema.table, got "chunks; DROP TABLE x"',
+    ],
+    ['a"b', 'table name must be an identifier (letters, digits, _), optionally schema.table, got "a"b"'],
+    [
+      "t".repeat(49),
+      `table name "${"t".repeat(49)}" has 49 characters; at most 48 (index names add up to 15 to it, and PostgreSQL cuts identifiers at 63)`,
+    ],
+    [42, "42 is not allowed; expected a table name such as vectorizer_chunks"],
+  ])("refuses %j", (table, message) => {
+    expect(problems(stack(table))).toEqual([`gpu-fleet:rag.table: ${message}`]);
+  });
+});

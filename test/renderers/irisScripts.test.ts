@@ -67,14 +67,14 @@ describe("the IRIS schema script", () => {
       "set hnsw=($SYSTEM.Version.GetMajor()>2024)||(($SYSTEM.Version.GetMajor()=2024)&&($SYSTEM.Version.GetMinor()>=1))",
     );
     expect(lines[3]).toBe(
-      `set rs=##class(%SQL.Statement).%ExecDirect(,"INSERT OR UPDATE INTO SQLUser.vectorizer_chunks_meta (meta_key, meta_value) VALUES ('dimension', ?)","1024") write "GPU_FLEET_RESULT ",rs.%SQLCODE," dimension",!`,
+      `set rs=##class(%SQL.Statement).%ExecDirect(,"INSERT OR UPDATE INTO ""SQLUser"".""vectorizer_chunks_meta"" (meta_key, meta_value) VALUES ('dimension', ?)","1024") write "GPU_FLEET_RESULT ",rs.%SQLCODE," dimension",!`,
     );
     expect(lines[4]).toBe(
-      `if 1 { set q=##class(%SQL.Statement).%ExecDirect(,"SELECT COUNT(*) AS n FROM INFORMATION_SCHEMA.INDEXES WHERE UPPER(TABLE_SCHEMA) = ? AND UPPER(TABLE_NAME) = ? AND UPPER(INDEX_NAME) = ?","SQLUSER","VECTORIZER_CHUNKS","VECTORIZER_CHUNKS_SOURCE") do q.%Next() if q.%Get("n")=0 { set rs=##class(%SQL.Statement).%ExecDirect(,"CREATE INDEX vectorizer_chunks_source ON TABLE SQLUser.vectorizer_chunks (source_path, chunk_position)") write "GPU_FLEET_RESULT ",rs.%SQLCODE," source-index",! } else { write "GPU_FLEET_RESULT 0 source-index (exists)",! } } else { write "GPU_FLEET_RESULT 0 source-index (skipped: IRIS before 2024.1 searches exactly)",! }`,
+      `if 1 { set q=##class(%SQL.Statement).%ExecDirect(,"SELECT COUNT(*) AS n FROM INFORMATION_SCHEMA.INDEXES WHERE UPPER(TABLE_SCHEMA) = ? AND UPPER(TABLE_NAME) = ? AND UPPER(INDEX_NAME) = ?","SQLUSER","VECTORIZER_CHUNKS","VECTORIZER_CHUNKS_SOURCE") do q.%Next() if q.%Get("n")=0 { set rs=##class(%SQL.Statement).%ExecDirect(,"CREATE INDEX ""vectorizer_chunks_source"" ON TABLE ""SQLUser"".""vectorizer_chunks"" (source_path, chunk_position)") write "GPU_FLEET_RESULT ",rs.%SQLCODE," source-index",! } else { write "GPU_FLEET_RESULT 0 source-index (exists)",! } } else { write "GPU_FLEET_RESULT 0 source-index (skipped: IRIS before 2024.1 searches exactly)",! }`,
     );
     expect(lines[5]).toContain(`if hnsw { set q=`);
     expect(lines[5]).toContain(
-      `set rs=##class(%SQL.Statement).%ExecDirect(,"CREATE INDEX vectorizer_chunks_hnsw ON TABLE SQLUser.vectorizer_chunks (embedding) AS HNSW(Distance='Cosine')")`,
+      `set rs=##class(%SQL.Statement).%ExecDirect(,"CREATE INDEX ""vectorizer_chunks_hnsw"" ON TABLE ""SQLUser"".""vectorizer_chunks"" (embedding) AS HNSW(Distance='Cosine')")`,
     );
     expect(lines[6]).toBe("halt");
     expect(r.stderr).toContain("[gpu-fleet] schema of vectorizer_chunks ready (dimension 1024)");
