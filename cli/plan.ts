@@ -93,6 +93,13 @@ async function main(argv: readonly string[]): Promise<number> {
     config: file.config,
     secretKeys: file.secretKeys,
   });
+  if (preview.errors.length > 0) {
+    // What `pulumi up` would stop on, raised inside the program (often inside an apply): invalid input.
+    process.stderr.write(
+      `the stack program raised ${preview.errors.length === 1 ? "an error" : `${preview.errors.length} errors`}; nothing would be deployed:\n${preview.errors.map((e) => `  ${e}`).join("\n")}\n`,
+    );
+    return 2;
+  }
   if (preview.duplicates.length > 0) {
     process.stderr.write(
       `duplicate resource names (the Pulumi engine rejects these): ${preview.duplicates.join(", ")}\n`,
