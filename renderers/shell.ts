@@ -28,6 +28,9 @@ export function shQuoteWithVariable(value: string, token: string, variable: stri
     .join(`$${variable}`)}"`;
 }
 
+/** An environment variable name docker's -e and env files take as the part before the first "=". */
+export const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
 /** A number rendered into a script: only a whole number from 0 may appear there unquoted. */
 export function shInt(value: number, what: string): string {
   if (!Number.isSafeInteger(value) || value < 0) throw new Error(`${what} must be a whole number from 0, got ${value}`);

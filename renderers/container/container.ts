@@ -4,7 +4,7 @@
  * the host's GPUs against the plan before starting anything, and waits for readiness with a bound,
  * showing the container's logs when it gives up.
  */
-import { ScriptOptions, scriptPrelude, shInt, shQuote, shQuoteWithVariable, specHash } from "../shell";
+import { ENV_NAME, ScriptOptions, scriptPrelude, shInt, shQuote, shQuoteWithVariable, specHash } from "../shell";
 
 export interface ContainerSpec {
   readonly service: string;
@@ -112,7 +112,7 @@ function renderRunFlag(flag: string): string {
  */
 function checkDockerValues(spec: ContainerSpec): void {
   for (const k of Object.keys(spec.env)) {
-    if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(k))
+    if (!ENV_NAME.test(k))
       throw new Error(
         `environment variable name "${k}" of ${spec.service} must be letters, digits and _, not starting with a digit`,
       );

@@ -4,7 +4,7 @@
  * the data volume. Install and run are separate steps, so a new corpus or new settings re-run only
  * the ingest, which resumes rather than restarts.
  */
-import { ScriptOptions, scriptPrelude, shQuote } from "../shell";
+import { ENV_NAME, ScriptOptions, scriptPrelude, shQuote } from "../shell";
 
 /** Node 20 with build tools, for better-sqlite3's native module. */
 export const VECTORIZER_NODE_IMAGE = "node:20-bookworm";
@@ -87,7 +87,7 @@ export function renderVectorizerRunScript(spec: VectorizerRunSpec, options: Scri
     if (dir.includes(":")) throw new Error(`${what} "${dir}" must contain no ":" (docker -v splits at it)`);
   }
   for (const k of Object.keys(spec.env)) {
-    if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(k))
+    if (!ENV_NAME.test(k))
       throw new Error(`environment variable name "${k}" must be letters, digits and _, not starting with a digit`);
   }
   const flags = [
