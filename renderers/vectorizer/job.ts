@@ -39,7 +39,7 @@ export function renderVectorizerInstallScript(spec: VectorizerInstallSpec, optio
   return `${scriptPrelude(`install the vectorizer's dependencies for ${spec.job}`, options)}app=${shQuote(spec.appDir)}
 image=${shQuote(spec.image)}
 package_hash=${shQuote(spec.packageHash)}
-stamp="$app/node_modules/.gpu-fleet-$package_hash"
+stamp=${shQuote(`${spec.appDir}/node_modules/.gpu-fleet-${spec.packageHash}`)}
 if [ -f "$stamp" ]; then
   log "unchanged: dependencies $package_hash already installed in $app"
   exit 0
