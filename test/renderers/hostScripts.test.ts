@@ -155,7 +155,7 @@ write_files:
   - path: /etc/gpu-fleet/host.json
     permissions: "0644"
     owner: root:root
-    content: "{\\"host\\":\\"gpu0\\",\\"gpuModel\\":\\"A10G\\",\\"gpuCount\\":1}"
+    content: '{"host":"gpu0","gpuModel":"A10G","gpuCount":1}'
 runcmd:
   - [sh, -c, "nvidia-ctk runtime configure --runtime=docker && systemctl restart docker"]
 `);

@@ -431,6 +431,20 @@ describe("host scripts run metacharacters as data (issue 14 item 3)", () => {
     );
   });
 
+  it("cloud-init's own parser (PyYAML) reads a hostile host name back intact, and the schema holds", () => {
+    const host = "a'$(pwned) \u2028\n\"b`pwned`";
+    const path = join(root, "user-data.yaml");
+    writeFileSync(path, renderCloudInit({ host, gpuModel: "A10G", gpuCount: 1 }));
+    const schema = spawnSync("cloud-init", ["schema", "-c", path], { encoding: "utf8" });
+    expect(schema.stdout.trim()).toBe(`Valid cloud-config: ${path}`);
+    const read = spawnSync(
+      "python3",
+      ["-c", "import json,sys,yaml; print(yaml.safe_load(open(sys.argv[1]))['write_files'][0]['content'])", path],
+      { encoding: "utf8" },
+    );
+    expect(JSON.parse(read.stdout)).toEqual({ host, gpuModel: "A10G", gpuCount: 1 });
+  });
+
   it("the failure path of the ingest script does not run rag.corpusDir `c$(touch pwned)`id``", () => {
     const corpusDir = `/data/staging/corpus/c$(pwned)\`pwned\``;
     const script = renderVectorizerRunScript({
