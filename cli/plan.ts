@@ -6,7 +6,7 @@
  * Exit 0: fine; 1: a mandatory check failed; 2: invalid input (nothing registered).
  */
 import * as pulumi from "@pulumi/pulumi";
-import { ConfigError } from "../fleet";
+import { ConfigError, PRICE_REGION, regionPricing } from "../fleet";
 import { observabilityEndpoints } from "../renderers/observability";
 import { collectArtifacts, writeArtifacts } from "../plan/artifacts";
 import { previewProgram } from "../plan/mockPreview";
@@ -84,6 +84,16 @@ async function main(argv: readonly string[]): Promise<number> {
     }
     throw e;
   }
+  // Prices come from one region; a fleet of EC2 hosts cannot deploy without one (issue 14 item 9).
+  const region = file.config["aws:region"] ?? process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION;
+  const pricing = regionPricing(
+    region,
+    stack.hosts.some((h) => !h.existing),
+  );
+  if (pricing.problem) {
+    process.stderr.write(`invalid stack config ${file.path}:\n  ${pricing.problem}\n`);
+    return 2;
+  }
   const { deployFleet, stackOutputs } = await import("../stacks/fleet");
   // The program plans the fleet itself; the report shows that very plan.
   let fleet: FleetOutputs | undefined;
@@ -93,6 +103,13 @@ async function main(argv: readonly string[]): Promise<number> {
     config: file.config,
     secretKeys: file.secretKeys,
   });
+  if (preview.errors.length > 0) {
+    // What `pulumi up` would stop on, raised inside the program (often inside an apply): invalid input.
+    process.stderr.write(
+      `the stack program raised ${preview.errors.length === 1 ? "an error" : `${preview.errors.length} errors`}; nothing would be deployed:\n${preview.errors.map((e) => `  ${e}`).join("\n")}\n`,
+    );
+    return 2;
+  }
   if (preview.duplicates.length > 0) {
     process.stderr.write(
       `duplicate resource names (the Pulumi engine rejects these): ${preview.duplicates.join(", ")}\n`,
@@ -114,7 +131,11 @@ async function main(argv: readonly string[]): Promise<number> {
         bind: stack.observability.bind,
       })
     : null;
-  const report = buildReport(file.stack, plan, preview.resources, violations, observability);
+  const report = {
+    ...buildReport(file.stack, plan, preview.resources, violations, observability),
+    priceRegion: PRICE_REGION,
+    ...(pricing.note ? { priceNote: pricing.note } : {}),
+  };
 
   if (args.out)
     writeArtifacts(args.out, [

@@ -10,6 +10,8 @@ import { BUILT_IN_PORTS, builtInPortsOf } from "./ports";
 import { DEFAULT_SAFETY_MARGIN_FRACTION } from "./ledger";
 import { VECTORIZER_LIMITS } from "../vectorizer/limits";
 import { PRECISIONS, Precision, isPrecision } from "./catalog/precision";
+// The vector table's naming rule lives with the stores that render it (a pure module without imports).
+import { DEFAULT_TABLE, validateTableName } from "../vectorizer/stores/store";
 
 export const NAMESPACE = "gpu-fleet";
 const key = (k: string) => `${NAMESPACE}:${k}`;
@@ -659,7 +661,8 @@ function validateObservability(p: Problems, raw: unknown, hosts: readonly HostCo
 }
 
 const RAG_KEYS = ["embeddingService", "host", "corpusDir", "table", "batchSize", "concurrency"];
-const TABLE_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,62}$/;
+const CORPUS_DIR = /^[A-Za-z0-9._/-]+$/;
+const basenameOf = (path: string) => path.replace(/\/+$/, "").split("/").pop() ?? "";
 
 function validateRag(
   p: Problems,
@@ -702,10 +705,19 @@ function validateRag(
       `${path}.corpusDir`,
       `${show(raw.corpusDir)} is not allowed; expected the path of a local directory of .txt, .md and .jsonl documents`,
     );
+  } else if (!CORPUS_DIR.test(raw.corpusDir) || [".", "..", ""].includes(basenameOf(raw.corpusDir))) {
+    // Its last segment names the corpus's directory on the host, in paths the host scripts use.
+    p.add(
+      `${path}.corpusDir`,
+      `${show(raw.corpusDir)} is not allowed; expected a path of letters, digits and . _ - / whose last segment names the directory (not . or ..)`,
+    );
   }
-  const table = raw.table ?? "vectorizer_chunks";
-  if (typeof table !== "string" || !TABLE_NAME.test(table))
-    p.add(`${path}.table`, `${show(table)} is not allowed; expected an SQL identifier (letters, digits, _)`);
+  const table = raw.table ?? DEFAULT_TABLE;
+  const tableProblem =
+    typeof table === "string"
+      ? validateTableName(table)
+      : `${show(table)} is not allowed; expected a table name such as ${DEFAULT_TABLE}`;
+  if (tableProblem) p.add(`${path}.table`, tableProblem);
   const [batchSize, concurrency] = (["batchSize", "concurrency"] as const).map((k) => {
     const { default: fallback, min, max } = VECTORIZER_LIMITS[k];
     return positiveInt(p, `${path}.${k}`, raw[k], fallback, min, max);

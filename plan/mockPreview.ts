@@ -3,6 +3,11 @@
  * values providers compute (IDs, IPs) stay unknown, invokes must be answered by a mock or fail, and
  * every registration is recorded with its inputs and parent. The mock monitor silently overwrites a
  * resource registered twice under one URN; the real engine fails, so duplicates are reported here.
+ *
+ * An error thrown inside an `apply` (a component checking a value only known then) rejects that Output;
+ * every resource taking it fails to register, and nothing awaits those registrations: the runtime
+ * drops the error and leaves promises pending. `pulumi up` would print it and fail. The preview
+ * collects every such error (and any from the program itself) in `errors`, so the plan can refuse.
  */
 import * as pulumi from "@pulumi/pulumi";
 
@@ -20,6 +25,14 @@ export interface PreviewResult {
   readonly resources: RegisteredResource[];
   readonly duplicates: string[];
   readonly outputs: Record<string, unknown> | undefined;
+  /** Distinct messages of the errors the program raised, in the order they surfaced; empty when none. */
+  readonly errors: string[];
+}
+
+/** The runtime wraps an input's error once per property that carried it; the cause is what to show. */
+function rootMessage(error: unknown): string {
+  const message = error instanceof Error ? error.message : String(error);
+  return message.replace(/^(error serializing property "[^"]*": )+/, "");
 }
 
 /** Invokes a preview may make, answered the way AWS would. Anything else is an error. */
@@ -88,8 +101,25 @@ export async function previewProgram(
     register(req, cb);
   };
 
-  const outputs = await pulumi.runtime.runInPulumiStack(async () => program() ?? {});
-  await settings.waitForRPCs();
+  const errors: string[] = [];
+  const record = (error: unknown) => {
+    const message = rootMessage(error);
+    if (!errors.includes(message)) errors.push(message);
+  };
+  process.on("unhandledRejection", record);
+  process.on("uncaughtException", record);
+  let outputs: Record<string, unknown> | undefined;
+  try {
+    outputs = (await pulumi.runtime.runInPulumiStack(async () => program() ?? {})) as typeof outputs;
+    await settings.waitForRPCs();
+  } catch (e) {
+    record(e);
+  } finally {
+    // Rejections nobody awaited are reported on the turns after the one they happened in.
+    for (let turn = 0; turn < 3; turn++) await new Promise((resolve) => setImmediate(resolve));
+    process.off("unhandledRejection", record);
+    process.off("uncaughtException", record);
+  }
 
   const resources: RegisteredResource[] = [];
   for (const { urn } of monitor.getRegisteredResources().values()) {
@@ -109,5 +139,5 @@ export async function previewProgram(
     });
   }
   const duplicates = [...seen].filter(([, n]) => n > 1).map(([key]) => key);
-  return { resources, duplicates, outputs: outputs as Record<string, unknown> | undefined };
+  return { resources, duplicates, outputs, errors };
 }

@@ -58,6 +58,9 @@ export interface PlanReport {
   readonly violations: Violation[];
   /** Prometheus and Grafana, when the stack runs them; addresses unknown before EC2 hosts exist are named. */
   readonly observability: ObservabilityEndpoint[] | null;
+  /** The region the prices are for (the catalog has one), and a note when aws:region is another. */
+  readonly priceRegion?: string;
+  readonly priceNote?: string;
 }
 
 export function buildReport(
@@ -153,6 +156,7 @@ export function renderText(report: PlanReport, source: string): string {
   const lines: string[] = [];
   lines.push(`gpu-fleet plan — stack ${report.stack} (${source})`);
   lines.push(`on-demand cost: $${report.hourlyUsd.toFixed(3)}/h`);
+  if (report.priceNote) lines.push(`warning: ${report.priceNote}`);
   for (const h of report.hosts) {
     lines.push("", hostHeading(h));
     if (h.instanceChoice) {
@@ -198,6 +202,7 @@ export function renderMarkdown(report: PlanReport): string {
     `## gpu-fleet plan: \`${report.stack}\``,
     "",
     `On-demand cost: **$${report.hourlyUsd.toFixed(3)}/h**`,
+    ...(report.priceNote ? ["", `> **Warning:** ${report.priceNote}`] : []),
   ];
   for (const h of report.hosts) {
     lines.push(

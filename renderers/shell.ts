@@ -4,9 +4,42 @@
  */
 import { createHash } from "node:crypto";
 
-/** Single-quotes a value for bash: nothing inside is expanded. */
+/**
+ * The one way a value enters a rendered script: single-quoted, so nothing inside (`$( )`, backticks,
+ * `;`, newlines, globs) is expanded or split; a `'` inside closes the quote, adds `"'"` and reopens it.
+ * A value used more than once is assigned to a variable once and referenced as "$var" (double quotes
+ * expand a variable's value without evaluating it again), so log and error lines never re-read it.
+ */
 export function shQuote(value: string): string {
-  return `'${value.replace(/'/g, `'"'"'`)}'`;
+  return `'${String(value).replace(/'/g, `'"'"'`)}'`;
+}
+
+/**
+ * One bash word in which each `token` stands for the value of a shell variable (`{bind}` → `$bind`):
+ * double-quoted, with the four characters double quotes still treat specially (`\\ " $` and the
+ * backtick) escaped in the literal parts, so only the variable is expanded. (History expansion, `!`,
+ * is off in scripts.)
+ */
+export function shQuoteWithVariable(value: string, token: string, variable: string): string {
+  if (!/^[a-z_][a-z0-9_]*$/.test(variable)) throw new Error(`"${variable}" is not a shell variable name`);
+  return `"${value
+    .split(token)
+    .map((part) => part.replace(/[\\"$`]/g, (c) => `\\${c}`))
+    .join(`$${variable}`)}"`;
+}
+
+/** An environment variable name docker's -e and env files take as the part before the first "=". */
+export const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+/** A number rendered into a script: only a whole number from 0 may appear there unquoted. */
+export function shInt(value: number, what: string): string {
+  if (!Number.isSafeInteger(value) || value < 0) throw new Error(`${what} must be a whole number from 0, got ${value}`);
+  return String(value);
+}
+
+/** Text for a `#` comment: one line (a newline would end the comment and start a command). */
+export function shComment(text: string): string {
+  return text.replace(/[\x00-\x1f\x7f]/g, " ");
 }
 
 /** Where a host keeps what gpu-fleet puts there; tests point these at a scratch directory. */
@@ -33,7 +66,7 @@ export function scriptPrelude(purpose: string, options: ScriptOptions = {}): str
   const sudo = options.sudo ?? true;
   return [
     "#!/usr/bin/env bash",
-    `# gpu-fleet: ${purpose}. Rendered by gpu-fleet; re-running it converges to the same state.`,
+    `# gpu-fleet: ${shComment(purpose)}. Rendered by gpu-fleet; re-running it converges to the same state.`,
     "set -euo pipefail",
     `log() { printf '[gpu-fleet] %s\\n' "$*" >&2; }`,
     `fail() { printf '[gpu-fleet] ERROR: %s\\n' "$*" >&2; exit 1; }`,
@@ -87,7 +120,8 @@ log "wrote $target (mode ${mode})"
 
 /** Removes a file written by renderStdinFileScript (a delete step). */
 export function renderRemoveFileScript(purpose: string, path: string, options: ScriptOptions = {}): string {
-  return `${scriptPrelude(purpose, options)}as_root rm -f ${shQuote(path)}
-log "removed ${path.replace(/"/g, "")}"
+  return `${scriptPrelude(purpose, options)}target=${shQuote(path)}
+as_root rm -f "$target"
+log "removed $target"
 `;
 }

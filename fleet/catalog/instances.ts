@@ -52,6 +52,44 @@ export const INSTANCE_TYPES: readonly InstanceType[] = [
   instance("p5.48xlarge", "H100-SXM5-80GB", 8, "nvswitch", 192, 2048, 55.04),
 ];
 
+/** The one region the catalog's prices are for (the vantage snapshot above). */
+export const PRICE_REGION = "us-east-1";
+
+/**
+ * AWS region names: partition prefix, optional GovCloud/ISO marker, direction, number (us-east-1,
+ * eu-central-2, ap-southeast-5, us-gov-west-1, il-central-1, mx-central-1). Source: the region list of
+ * docs.aws.amazon.com/global-infrastructure/latest/regions/aws-regions.html.
+ */
+const AWS_REGION_NAME =
+  /^(us|eu|ap|sa|ca|me|af|il|mx)(-gov|-iso[a-z]?)?-(north|south|east|west|central|northeast|northwest|southeast|southwest)-\d{1,2}$/;
+
+/**
+ * What the plan can say about prices for the stack's `aws:region` (`region` undefined when neither
+ * aws:region nor AWS_REGION / AWS_DEFAULT_REGION sets it, as the AWS provider reads them). A fleet of
+ * EC2 hosts needs a region to deploy at all: a missing or malformed one is a problem. Another region
+ * than PRICE_REGION gets a note: its on-demand prices differ, and the catalog has only us-east-1's.
+ */
+export function regionPricing(
+  region: string | undefined,
+  hasEc2Hosts: boolean,
+): { readonly problem?: string; readonly note?: string } {
+  if (region === undefined || region === "") {
+    return hasEc2Hosts
+      ? {
+          problem: `aws:region: is not set; EC2 hosts need a region (pulumi config set aws:region ${PRICE_REGION}); the catalog's prices are ${PRICE_REGION} on-demand`,
+        }
+      : {};
+  }
+  if (!AWS_REGION_NAME.test(region))
+    return {
+      problem: `aws:region: "${region}" is not an AWS region name; expected one such as ${PRICE_REGION} or eu-west-1`,
+    };
+  if (region === PRICE_REGION || !hasEc2Hosts) return {};
+  return {
+    note: `prices are ${PRICE_REGION} on-demand (the catalog's only region); aws:region is ${region}, where EC2 on-demand prices differ`,
+  };
+}
+
 export function findInstanceType(name: string): InstanceType | undefined {
   return INSTANCE_TYPES.find((t) => t.name === name);
 }

@@ -4,7 +4,7 @@
  * the host's GPUs against the plan before starting anything, and waits for readiness with a bound,
  * showing the container's logs when it gives up.
  */
-import { ScriptOptions, scriptPrelude, shQuote, specHash } from "../shell";
+import { ENV_NAME, ScriptOptions, scriptPrelude, shInt, shQuote, shQuoteWithVariable, specHash } from "../shell";
 
 export interface ContainerSpec {
   readonly service: string;
@@ -25,7 +25,10 @@ export interface ContainerSpec {
   readonly network?: "host";
   /** Where readiness is checked when the service listens elsewhere than the bind address (127.0.0.1). */
   readonly healthHost?: string;
-  /** Extra `docker run` flags, given literally (e.g. `--pid host`, `--cap-add SYS_ADMIN`). */
+  /**
+   * Extra `docker run` flags, each a flag and optionally its value after one space (`--pid host`,
+   * `--cap-add SYS_ADMIN`); each of the two is one word, quoted unless it is of letters, digits and `-_.:=/`.
+   */
   readonly runFlags?: readonly string[];
   /** Labels; a changed label (e.g. the hash of mounted config files) replaces the container. */
   readonly labels?: Readonly<Record<string, string>>;
@@ -88,34 +91,67 @@ function resolveBindAddress(bindAddress: string): string {
 }
 
 const BIND_TOKEN = "{bind}";
+const HEALTH_PATH = /^\/[A-Za-z0-9._~%/?&=+-]*$/;
 
 /** One argument for bash: single-quoted, or double-quoted around `$bind` where it holds the bind token. */
 function renderArg(arg: string): string {
-  if (!arg.includes(BIND_TOKEN)) return shQuote(arg);
-  return `"${arg
-    .split(BIND_TOKEN)
-    .map((part) => part.replace(/[\\"$`]/g, (c) => `\\${c}`))
-    .join("$bind")}"`;
+  return arg.includes(BIND_TOKEN) ? shQuoteWithVariable(arg, BIND_TOKEN, "bind") : shQuote(arg);
+}
+
+/** `--pid host` → two words; plain words stay readable, anything else is quoted. */
+function renderRunFlag(flag: string): string {
+  const space = flag.indexOf(" ");
+  const words = space < 0 ? [flag] : [flag.slice(0, space), flag.slice(space + 1)];
+  if (!words[0].startsWith("--")) throw new Error(`run flag "${flag}" must start with --`);
+  return words.map((w) => (/^[A-Za-z0-9_.:=/-]+$/.test(w) ? w : shQuote(w))).join(" ");
+}
+
+/**
+ * Docker splits these at their first `=` (-e, --label) or at `:` (-v): a key with `=` or a host path
+ * with `:` would silently mean something else, so they are refused here.
+ */
+function checkDockerValues(spec: ContainerSpec): void {
+  for (const k of Object.keys(spec.env)) {
+    if (!ENV_NAME.test(k))
+      throw new Error(
+        `environment variable name "${k}" of ${spec.service} must be letters, digits and _, not starting with a digit`,
+      );
+  }
+  for (const k of Object.keys(spec.labels ?? {})) {
+    if (k === "" || k.includes("="))
+      throw new Error(`label key "${k}" of ${spec.service} must be non-empty and contain no "="`);
+  }
+  for (const v of spec.volumes) {
+    if (!v.hostPath.startsWith("/") || v.hostPath.includes(":"))
+      throw new Error(`volume host path "${v.hostPath}" of ${spec.service} must be absolute and contain no ":"`);
+    if (!v.containerPath.startsWith("/") || v.containerPath.split(":").length > 2)
+      throw new Error(
+        `volume container path "${v.containerPath}" of ${spec.service} must be absolute, with at most one ":" before its options`,
+      );
+  }
 }
 
 function renderPreflight(spec: ContainerSpec): string {
   if (spec.gpus.length === 0 || !spec.preflight) return "";
   const { nvidiaSmiName, memoryMiB, reservedMiBPerGpu } = spec.preflight;
+  const gpus = spec.gpus.map((g) => shInt(g, "GPU device id")).join(" ");
   return `
+service=${shQuote(spec.service)}
+expected_name=${shQuote(nvidiaSmiName)}
 # Preflight: the pinned GPUs must be the planned model, with the planned reservation free.
 # Drivers since R520 report the memory they keep for themselves apart (memory.reserved): what a
 # container can take is total - reserved - used.
 report="$(nvidia-smi --query-gpu=index,name,memory.total,memory.reserved,memory.used --format=csv,noheader,nounits)" || abort "nvidia-smi cannot query the GPUs"
-pinned=(${spec.gpus.join(" ")})
+pinned=(${gpus})
 for gpu in "\${pinned[@]}"; do
   line="$(printf '%s\\n' "$report" | awk -F', ' -v g="$gpu" '$1 == g')"
   [ -n "$line" ] || abort "preflight: GPU $gpu does not exist on this host"
   IFS=, read -r _ gpu_name total reserved used <<< "$line"
   gpu_name="\${gpu_name# }"; total="\${total// /}"; reserved="\${reserved// /}"; used="\${used// /}"
-  [ "$gpu_name" = ${shQuote(nvidiaSmiName)} ] || abort "preflight: GPU $gpu is \\"$gpu_name\\"; the plan expects \\"${nvidiaSmiName}\\""
+  [ "$gpu_name" = "$expected_name" ] || abort "preflight: GPU $gpu is \\"$gpu_name\\"; the plan expects \\"$expected_name\\""
   free=$(( total - reserved - used ))
-  if [ "$free" -lt ${reservedMiBPerGpu} ]; then
-    abort "preflight: GPU $gpu has $free MiB free ($total MiB total, $reserved MiB reserved by the driver, $used MiB used); ${spec.service} needs ${reservedMiBPerGpu} MiB (plan: ${memoryMiB} MiB GPU)"
+  if [ "$free" -lt ${shInt(reservedMiBPerGpu, "reservedMiBPerGpu")} ]; then
+    abort "preflight: GPU $gpu has $free MiB free ($total MiB total, $reserved MiB reserved by the driver, $used MiB used); $service needs ${shInt(reservedMiBPerGpu, "reservedMiBPerGpu")} MiB (plan: ${shInt(memoryMiB, "memoryMiB")} MiB GPU)"
   fi
 done
 `;
@@ -142,11 +178,13 @@ function renderPrepare(spec: ContainerSpec): string {
     .map((v) =>
       v.ownerUid === undefined
         ? `as_root install -d -m 0755 ${shQuote(v.hostPath)}`
-        : `as_root install -d -m 0750 -o ${v.ownerUid} ${shQuote(v.hostPath)}`,
+        : `as_root install -d -m 0750 -o ${shInt(v.ownerUid, "ownerUid")} ${shQuote(v.hostPath)}`,
     );
   for (const secret of spec.stagedSecrets ?? []) {
-    lines.push(`as_root test -s ${shQuote(secret.from)} || abort "missing secret file ${secret.from}"`);
-    lines.push(`as_root install -m 0600 -o ${secret.ownerUid} ${shQuote(secret.from)} ${shQuote(secret.to)}`);
+    lines.push(`as_root test -s ${shQuote(secret.from)} || abort "missing secret file "${shQuote(secret.from)}`);
+    lines.push(
+      `as_root install -m 0600 -o ${shInt(secret.ownerUid, "ownerUid")} ${shQuote(secret.from)} ${shQuote(secret.to)}`,
+    );
   }
   return lines.join("\n");
 }
@@ -157,6 +195,12 @@ export function renderContainerStartScript(spec: ContainerSpec, options: ScriptO
   const ports = [{ hostPort: spec.hostPort, containerPort: spec.containerPort }, ...(spec.extraPorts ?? [])];
   if (spec.healthHost !== undefined && !/^[0-9.]+$/.test(spec.healthHost))
     throw new Error(`healthHost must be an IPv4 address, got "${spec.healthHost}"`);
+  // Inside double quotes only $, `, \ and " are special: a path without them is inert there.
+  if (!HEALTH_PATH.test(spec.healthPath))
+    throw new Error(
+      `healthPath of ${spec.service} must be a URL path of letters, digits and / . _ ~ % - ? & = +, got "${spec.healthPath}"`,
+    );
+  checkDockerValues(spec);
   const runArgs = [
     "-d",
     `--name ${shQuote(name)}`,
@@ -165,23 +209,26 @@ export function renderContainerStartScript(spec: ContainerSpec, options: ScriptO
     ...Object.entries(spec.labels ?? {}).map(([k, v]) => `--label ${shQuote(`${k}=${v}`)}`),
     "--restart unless-stopped",
     ...(spec.network === "host" ? ["--network host"] : []),
-    ...(spec.runFlags ?? []),
+    ...(spec.runFlags ?? []).map(renderRunFlag),
     ...(spec.gpus.length ? [`--gpus ${shQuote(gpusFlag(spec.gpus))}`] : []),
     ...(spec.shmSize ? [`--shm-size ${shQuote(spec.shmSize)}`] : []),
     ...(spec.secretEnvFile ? [`--env-file ${shQuote(spec.secretEnvFile)}`] : []),
     ...Object.entries(spec.env).map(([k, v]) => `-e ${shQuote(`${k}=${v}`)}`),
     ...spec.volumes.map((v) => `-v ${shQuote(`${v.hostPath}:${v.containerPath}`)}`),
-    ...(spec.network === "host" ? [] : ports.map((p) => `-p "$bind:${p.hostPort}:${p.containerPort}"`)),
+    ...(spec.network === "host"
+      ? []
+      : ports.map((p) => `-p "$bind:${shInt(p.hostPort, "hostPort")}:${shInt(p.containerPort, "containerPort")}"`)),
     shQuote(spec.image),
     ...spec.args.map(renderArg),
   ];
-  const where = spec.gpus.length ? ` pinned to GPU ${spec.gpus.join(",")}` : "";
+  const where = spec.gpus.length ? ` pinned to GPU ${spec.gpus.map((g) => shInt(g, "GPU device id")).join(",")}` : "";
+  const timeout = shInt(spec.readyTimeoutSeconds, "readyTimeoutSeconds");
 
   return `${scriptPrelude(`start ${spec.service} on host "${spec.host}"${where}`, options)}name=${shQuote(name)}
 image=${shQuote(spec.image)}
 spec_hash=${shQuote(hash)}
 ${resolveBindAddress(spec.bindAddress)}
-health_url="http://${spec.healthHost ?? "$bind"}:${spec.hostPort}${spec.healthPath}"
+health_url="http://${spec.healthHost ?? "$bind"}:${shInt(spec.hostPort, "hostPort")}${spec.healthPath}"
 
 show_logs() { log "last lines of $name:"; as_root docker logs --tail 100 "$name" >&2 2>&1 || true; }
 
@@ -198,14 +245,14 @@ restore_previous() {
 abort() { restore_previous; fail "$@"; }
 
 wait_ready() {
-  local deadline=$(( $(date +%s) + ${spec.readyTimeoutSeconds} ))
+  local deadline=$(( $(date +%s) + ${timeout} ))
   # -f fails on HTTP errors, -s keeps curl quiet while a cold cache downloads.
   until curl -fs -o /dev/null --max-time 5 "$health_url"; do
     if [ "$(as_root docker inspect --format '{{.State.Running}}' "$name" 2>/dev/null)" != "true" ]; then
       show_logs; abort "$name stopped before it became ready"
     fi
     if [ "$(date +%s)" -ge "$deadline" ]; then
-      show_logs; abort "$name not ready at $health_url after ${spec.readyTimeoutSeconds}s"
+      show_logs; abort "$name not ready at $health_url after ${timeout}s"
     fi
     sleep 5
   done

@@ -38,7 +38,8 @@ export function renderWriteFilesScript(
       const tag = delimiterFor(body);
       return `write_file ${shQuote(`${baseDir}/${path}`)} <<'${tag}'\n${body}${tag}`;
     });
-  return `${scriptPrelude(purpose, options)}changed=0
+  return `${scriptPrelude(purpose, options)}base=${shQuote(baseDir)}
+changed=0
 write_file() {
   local staged
   staged="$(mktemp)"
@@ -50,7 +51,7 @@ write_file() {
   changed=$((changed + 1))
 }
 ${blocks.join("\n")}
-if [ "$changed" -eq 0 ]; then log "unchanged: ${Object.keys(files).length} files under ${baseDir.replace(/"/g, "")}"; else log "wrote $changed of ${Object.keys(files).length} files under ${baseDir.replace(/"/g, "")}"; fi
+if [ "$changed" -eq 0 ]; then log "unchanged: ${Object.keys(files).length} files under $base"; else log "wrote $changed of ${Object.keys(files).length} files under $base"; fi
 `;
 }
 
@@ -62,8 +63,9 @@ export function renderRemoveFilesScript(
   options: ScriptOptions = {},
 ): string {
   const files = [...paths].sort().map((p) => shQuote(`${baseDir}/${p}`));
-  return `${scriptPrelude(purpose, options)}as_root rm -f ${files.join(" ")}
-if as_root test -d ${shQuote(baseDir)}; then as_root find ${shQuote(baseDir)} -depth -type d -empty -delete; fi
-log "removed ${paths.length} files under ${baseDir.replace(/"/g, "")}"
+  return `${scriptPrelude(purpose, options)}base=${shQuote(baseDir)}
+as_root rm -f ${files.join(" ")}
+if as_root test -d "$base"; then as_root find "$base" -depth -type d -empty -delete; fi
+log "removed ${paths.length} files under $base"
 `;
 }

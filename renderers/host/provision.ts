@@ -17,9 +17,18 @@ export interface ProvisionSpec {
   readonly dataVolume: "ebs" | "directory";
 }
 
+/**
+ * fstab(5) separates fields by blanks: a blank, tab, newline or backslash inside the mount point is
+ * written as its octal escape (\040 for a space), which mount(8) decodes.
+ */
+export function fstabField(path: string): string {
+  return path.replace(/[\s\\]/g, (c) => `\\${c.charCodeAt(0).toString(8).padStart(3, "0")}`);
+}
+
 export function renderProvisionScript(spec: ProvisionSpec, options: ScriptOptions = {}): string {
   const paths = options.paths ?? DEFAULT_HOST_PATHS;
-  const data = shQuote(paths.dataDir);
+  // Assigned once at the top; every use is "$data_dir", which bash never evaluates again.
+  const data = `"$data_dir"`;
   const mountStep =
     spec.dataVolume === "ebs"
       ? `
@@ -39,14 +48,15 @@ fi
 uuid="$(as_root blkid -s UUID -o value "$device")"
 as_root install -d -m 0755 ${data}
 if ! grep -q "UUID=$uuid" /etc/fstab; then
-  printf 'UUID=%s %s ext4 defaults,nofail,x-systemd.device-timeout=30 0 2\\n' "$uuid" ${data} | as_root tee -a /etc/fstab >/dev/null
+  printf 'UUID=%s %s ext4 defaults,nofail,x-systemd.device-timeout=30 0 2\\n' "$uuid" ${shQuote(fstabField(paths.dataDir))} | as_root tee -a /etc/fstab >/dev/null
 fi
 mountpoint -q ${data} || as_root mount ${data}
 `
       : `
 as_root install -d -m 0755 ${data}
 `;
-  return `${scriptPrelude(`prepare host "${spec.host}" for NIM`, options)}
+  return `${scriptPrelude(`prepare host "${spec.host}" for NIM`, options)}data_dir=${shQuote(paths.dataDir)}
+config_dir=${shQuote(paths.configDir)}
 # Boot-time configuration (cloud-init) must be finished before we look at drivers and disks. A machine
 # where cloud-init never ran (or is disabled) would make \`--wait\` wait for ever: only wait when it
 # has work, and never longer than 10 minutes.
@@ -77,7 +87,7 @@ ${mountStep}
 for dir in nim-cache databases; do as_root install -d -m 0755 ${data}/"$dir"; done
 # Files Pulumi copies over SFTP (programs, corpora) land here, writable by the SSH user.
 as_root install -d -m 0755 -o "$(id -un)" ${data}/staging
-as_root install -d -m 0755 ${shQuote(paths.configDir)}
-log "host ready: driver $driver, data at ${paths.dataDir.replace(/"/g, "")}"
+as_root install -d -m 0755 "$config_dir"
+log "host ready: driver $driver, data at $data_dir"
 `;
 }

@@ -4,6 +4,7 @@
  * InterSystems images). Only lines the script marks are let through, so nothing piped in — a
  * password included — can reach the log.
  */
+import { shQuote } from "../shell";
 
 /** An ObjectScript string literal: double quotes doubled; SQL whitespace collapsed to one line. */
 export function objectScriptString(value: string): string {
@@ -14,7 +15,7 @@ export const RESULT_MARKER = "GPU_FLEET_RESULT";
 
 /** A bash command printing one line of ObjectScript exactly as written (`$SYSTEM` stays literal). */
 export function objectScriptLine(line: string): string {
-  return `printf '%s\\n' ${bashSingle(line)}`;
+  return `printf '%s\\n' ${shQuote(line)}`;
 }
 
 /**
@@ -26,9 +27,5 @@ export function irisSessionStep(namespace: string, printers: readonly string[]):
 # shellcheck disable=SC2016
 results="$({
   ${[...printers, objectScriptLine("halt")].join("\n  ")}
-} | as_root docker exec -i "$name" iris session IRIS -U ${bashSingle(namespace)} 2>&1 | grep -a '^${RESULT_MARKER} ' || true)"`;
-}
-
-function bashSingle(value: string): string {
-  return `'${value.replace(/'/g, `'"'"'`)}'`;
+} | as_root docker exec -i "$name" iris session IRIS -U ${shQuote(namespace)} 2>&1 | grep -a '^${RESULT_MARKER} ' || true)"`;
 }

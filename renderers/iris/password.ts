@@ -24,16 +24,23 @@ export function renderIrisPasswordScript(
     ),
   ]);
   return `${scriptPrelude(`set the IRIS passwords of ${service} from the stack's secret`, options)}name=${shQuote(containerName)}
-pw="$(as_root cat ${shQuote(passwordFile)})" || fail "cannot read ${passwordFile}"
-[ -n "$pw" ] || fail "${passwordFile} is empty"
-# An ObjectScript string literal: double quotes doubled. printf is a shell builtin: no process sees it.
+password_file=${shQuote(passwordFile)}
+pw="$(as_root cat ${shQuote(passwordFile)})" || fail "cannot read $password_file"
+[ -n "$pw" ] || fail "$password_file is empty"
+# An ObjectScript string literal: double quotes doubled, and each control character (a newline would
+# end the line IRIS reads, and with it the literal; NUL cannot be in a bash string) spliced in as
+# _$char(n)_. printf is a shell builtin: no process sees it.
 pw_literal="\${pw//\\"/\\"\\"}"
 unset pw
+for code in {1..31} 127; do
+  printf -v hex '%x' "$code"; printf -v c '%b' "\\\\x$hex"
+  pw_literal="\${pw_literal//"$c"/\\"_\\$char($code)_\\"}"
+done
 ${session}
 unset pw_literal
 changed="$(printf '%s\\n' "$results" | awk '$3 == 1' | grep -c . || true)"
 refused="$(printf '%s\\n' "$results" | awk '$3 != 1 {print $2}' | tr '\\n' ' ')"
-[ "$changed" -ge 1 ] || fail "IRIS changed no password; is ${containerName} running?"
+[ "$changed" -ge 1 ] || fail "IRIS changed no password; is $name running?"
 [ -z "$refused" ] || fail "IRIS refused the new password for: $refused"
 log "IRIS passwords set for $changed predefined accounts"
 `;

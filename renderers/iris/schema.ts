@@ -10,7 +10,8 @@ import {
   irisSchemaStatements,
   irisTableName,
 } from "../../vectorizer/stores/irisSql";
-import { ScriptOptions, scriptPrelude, shQuote } from "../shell";
+import { validateTableName } from "../../vectorizer/stores/store";
+import { ScriptOptions, scriptPrelude, shInt, shQuote } from "../shell";
 import { RESULT_MARKER, irisSessionStep, objectScriptLine, objectScriptString } from "./objectScript";
 
 export interface IrisSchemaSpec {
@@ -36,6 +37,9 @@ function indexLine(label: string, schema: string, table: string, index: string, 
 }
 
 export function renderIrisSchemaScript(spec: IrisSchemaSpec, options: ScriptOptions = {}): string {
+  // The name goes into SQL text (as a delimited identifier) inside ObjectScript literals.
+  const problem = validateTableName(spec.table);
+  if (problem) throw new Error(problem);
   const name = irisTableName(spec.table);
   const { tables } = irisSchemaStatements(name, spec.dimension, true);
   const [sourceIndex, hnswIndex] = irisIndexes(name, true);
@@ -50,12 +54,13 @@ export function renderIrisSchemaScript(spec: IrisSchemaSpec, options: ScriptOpti
   ];
   const expected = 5;
   return `${scriptPrelude(`create the vector table ${spec.table} (VECTOR(DOUBLE, ${spec.dimension})) in IRIS for ${spec.service}`, options)}name=${shQuote(spec.containerName)}
+table=${shQuote(spec.table)}
 ${irisSessionStep(spec.namespace, lines.map(objectScriptLine))}
 count="$(printf '%s\\n' "$results" | grep -c '^${RESULT_MARKER} ' || true)"
-[ "$count" -eq ${expected} ] || fail "IRIS answered $count of ${expected} schema steps; is ${spec.containerName} running? ($(printf '%s' "$results" | tr '\\n' ';'))"
+[ "$count" -eq ${expected} ] || fail "IRIS answered $count of ${expected} schema steps; is $name running? ($(printf '%s' "$results" | tr '\\n' ';'))"
 failed="$(printf '%s\\n' "$results" | awk '$2 < 0')"
 [ -z "$failed" ] || fail "IRIS rejected schema statements (SQLCODE < 0): $failed"
 printf '%s\\n' "$results" | sed 's/^${RESULT_MARKER} /[gpu-fleet] SQLCODE /' >&2
-log "schema of ${spec.table} ready (dimension ${spec.dimension})"
+log "schema of $table ready (dimension ${shInt(spec.dimension, "dimension")})"
 `;
 }

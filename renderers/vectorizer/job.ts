@@ -4,7 +4,7 @@
  * the data volume. Install and run are separate steps, so a new corpus or new settings re-run only
  * the ingest, which resumes rather than restarts.
  */
-import { ScriptOptions, scriptPrelude, shQuote } from "../shell";
+import { ENV_NAME, ScriptOptions, scriptPrelude, shQuote } from "../shell";
 
 /** Node 20 with build tools, for better-sqlite3's native module. */
 export const VECTORIZER_NODE_IMAGE = "node:20-bookworm";
@@ -35,18 +35,22 @@ export interface VectorizerInstallSpec {
 }
 
 export function renderVectorizerInstallScript(spec: VectorizerInstallSpec, options: ScriptOptions = {}): string {
-  const stamp = `${spec.appDir}/node_modules/.gpu-fleet-${spec.packageHash}`;
+  if (spec.appDir.includes(":"))
+    throw new Error(`appDir "${spec.appDir}" must contain no ":" (docker -v splits at it)`);
   return `${scriptPrelude(`install the vectorizer's dependencies for ${spec.job}`, options)}app=${shQuote(spec.appDir)}
-if [ -f ${shQuote(stamp)} ]; then
-  log "unchanged: dependencies ${spec.packageHash} already installed in $app"
+image=${shQuote(spec.image)}
+package_hash=${shQuote(spec.packageHash)}
+stamp=${shQuote(`${spec.appDir}/node_modules/.gpu-fleet-${spec.packageHash}`)}
+if [ -f "$stamp" ]; then
+  log "unchanged: dependencies $package_hash already installed in $app"
   exit 0
 fi
 [ -f "$app/package.json" ] || fail "$app/package.json is missing: the program copy did not land"
-as_root docker pull -q ${shQuote(spec.image)} >/dev/null || fail "cannot pull ${spec.image}"
-as_root docker run --rm -v "$app:/app" -w /app ${shQuote(spec.image)} npm install --omit=dev --no-audit --no-fund >&2 \\
+as_root docker pull -q "$image" >/dev/null || fail "cannot pull $image"
+as_root docker run --rm -v "$app:/app" -w /app "$image" npm install --omit=dev --no-audit --no-fund >&2 \\
   || fail "npm install failed in $app"
-as_root touch ${shQuote(stamp)}
-log "installed dependencies ${spec.packageHash} in $app"
+as_root touch "$stamp"
+log "installed dependencies $package_hash in $app"
 `;
 }
 
@@ -76,6 +80,17 @@ export function vectorizerContainerName(job: string): string {
  */
 export function renderVectorizerRunScript(spec: VectorizerRunSpec, options: ScriptOptions = {}): string {
   const name = vectorizerContainerName(spec.job);
+  for (const [what, dir] of [
+    ["appDir", spec.appDir],
+    ["corpusDir", spec.corpusDir],
+    ["stateDir", spec.stateDir],
+  ] as const) {
+    if (dir.includes(":")) throw new Error(`${what} "${dir}" must contain no ":" (docker -v splits at it)`);
+  }
+  for (const k of Object.keys(spec.env)) {
+    if (!ENV_NAME.test(k))
+      throw new Error(`environment variable name "${k}" must be letters, digits and _, not starting with a digit`);
+  }
   const flags = [
     "--rm",
     `--name ${shQuote(name)}`,
@@ -92,14 +107,16 @@ export function renderVectorizerRunScript(spec: VectorizerRunSpec, options: Scri
     ...spec.args.map(shQuote),
   ];
   return `${scriptPrelude(`ingest the corpus of ${spec.job} into the vector store`, options)}name=${shQuote(name)}
-[ -d ${shQuote(spec.corpusDir)} ] || fail "corpus directory ${spec.corpusDir} does not exist on this host"
-as_root install -d -m 0750 ${shQuote(spec.stateDir)}
+corpus_dir=${shQuote(spec.corpusDir)}
+state_dir=${shQuote(spec.stateDir)}
+[ -d "$corpus_dir" ] || fail "corpus directory $corpus_dir does not exist on this host"
+as_root install -d -m 0750 "$state_dir"
 # A run interrupted by a dropped connection may still hold the name; the checkpoint makes the next one resume.
 as_root docker rm -f "$name" >/dev/null 2>&1 || true
 summary="$(mktemp)"
 trap 'rm -f "$summary"' EXIT
 if ! as_root docker run ${flags.join(" \\\n  ")} > "$summary"; then
-  fail "the vectorizer stopped with an error (see above); its checkpoint in ${spec.stateDir} lets the next run resume"
+  fail "the vectorizer stopped with an error (see above); its checkpoint in $state_dir lets the next run resume"
 fi
 tail -n 1 "$summary"
 log "ingest finished: $(tail -n 1 "$summary")"

@@ -88,11 +88,11 @@ describe("IrisVectorDb on an existing host", () => {
   it("creates the VECTOR(DOUBLE, 1024) table of nv-embedqa-e5-v5, its indexes only when missing, HNSW from 2024.1", () => {
     const schema = mocks.byName("rag-schema").inputs.create as string;
     expect(schema).toContain(
-      `set rs=##class(%SQL.Statement).%ExecDirect(,"CREATE TABLE IF NOT EXISTS SQLUser.vectorizer_chunks ( chunk_key CHAR(64) NOT NULL, source_path VARCHAR(4096) NOT NULL, chunk_position INTEGER NOT NULL, content_hash CHAR(64) NOT NULL, chunk_text VARCHAR(1000000) NOT NULL, embedding VECTOR(DOUBLE, 1024) NOT NULL, updated_at TIMESTAMP DEFAULT CURRENT_TIMESTAMP, CONSTRAINT vectorizer_chunks_pk PRIMARY KEY (chunk_key) )") write "GPU_FLEET_RESULT ",rs.%SQLCODE," table",!`,
+      `set rs=##class(%SQL.Statement).%ExecDirect(,"CREATE TABLE IF NOT EXISTS ""SQLUser"".""vectorizer_chunks"" ( chunk_key CHAR(64) NOT NULL, source_path VARCHAR(4096) NOT NULL, chunk_position INTEGER NOT NULL, content_hash CHAR(64) NOT NULL, chunk_text VARCHAR(1000000) NOT NULL, embedding VECTOR(DOUBLE, 1024) NOT NULL, updated_at TIMESTAMP DEFAULT CURRENT_TIMESTAMP, CONSTRAINT ""vectorizer_chunks_pk"" PRIMARY KEY (chunk_key) )") write "GPU_FLEET_RESULT ",rs.%SQLCODE," table",!`,
     );
     // Inside bash single quotes, SQL's own single quotes are written '"'"'.
     expect(schema).toContain(
-      `"INSERT OR UPDATE INTO SQLUser.vectorizer_chunks_meta (meta_key, meta_value) VALUES ('"'"'dimension'"'"', ?)","1024"`,
+      `"INSERT OR UPDATE INTO ""SQLUser"".""vectorizer_chunks_meta"" (meta_key, meta_value) VALUES ('"'"'dimension'"'"', ?)","1024"`,
     );
     expect(schema).toContain(
       `set hnsw=($SYSTEM.Version.GetMajor()>2024)||(($SYSTEM.Version.GetMajor()=2024)&&($SYSTEM.Version.GetMinor()>=1))`,

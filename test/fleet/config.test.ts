@@ -820,3 +820,60 @@ describe("images are OCI references; encoders take 16-bit weights only", () => {
     ]);
   });
 });
+
+describe("rag values reach host scripts only from a safe alphabet", () => {
+  const stack = (rag: Record<string, unknown>) => ({
+    ngcApiKey: "secret" as const,
+    hosts: [{ name: "gpu0", instanceType: "g5.xlarge" }],
+    services: [{ name: "embed", model: "nvidia/nv-embedqa-e5-v5", host: "gpu0", gpus: [0] }],
+    rag: { embeddingService: "embed", ...rag },
+  });
+
+  it.each(["c$(touch pwned)`id`", "corpus dir", "a;b", "docs/'x'", "..", "corpus/.", "/"])(
+    "refuses corpusDir %j, naming the key, the value and the alphabet",
+    (corpusDir) => {
+      expect(problems(stack({ corpusDir }))).toEqual([
+        `gpu-fleet:rag.corpusDir: ${JSON.stringify(corpusDir)} is not allowed; expected a path of letters, digits and . _ - / whose last segment names the directory (not . or ..)`,
+      ]);
+    },
+  );
+
+  it.each(["corpus/sample", "./corpus/sample/", "../shared/docs", "/srv/corpora/v1.2_final"])(
+    "accepts corpusDir %j",
+    (corpusDir) => {
+      expect(problems(stack({ corpusDir }))).toEqual([]);
+    },
+  );
+});
+
+describe("rag.table follows the stores' one naming rule", () => {
+  const stack = (table: unknown) => ({
+    ngcApiKey: "secret" as const,
+    hosts: [{ name: "gpu0", instanceType: "g5.xlarge" }],
+    services: [{ name: "embed", model: "nvidia/nv-embedqa-e5-v5", host: "gpu0", gpus: [0] }],
+    rag: { embeddingService: "embed", corpusDir: "corpus/sample", table },
+  });
+
+  it.each(["Order", "user", "rag.chunks", "vectorizer_chunks"])(
+    "accepts %j (rendered as a delimited identifier)",
+    (table) => {
+      expect(problems(stack(table))).toEqual([]);
+      expect(validateStackConfig(stack(table)).rag?.table).toBe(table);
+    },
+  );
+
+  it.each([
+    [
+      "chunks; DROP TABLE x",
+      'table name must be an identifier (letters, digits, _), optionally schema.table, got "chunks; DROP TABLE x"',
+    ],
+    ['a"b', 'table name must be an identifier (letters, digits, _), optionally schema.table, got "a"b"'],
+    [
+      "t".repeat(49),
+      `table name "${"t".repeat(49)}" has 49 characters; at most 48 (index names add up to 15 to it, and PostgreSQL cuts identifiers at 63)`,
+    ],
+    [42, "42 is not allowed; expected a table name such as vectorizer_chunks"],
+  ])("refuses %j", (table, message) => {
+    expect(problems(stack(table))).toEqual([`gpu-fleet:rag.table: ${message}`]);
+  });
+});

@@ -133,7 +133,8 @@ describe("container settings", () => {
   it("preflights each pinned GPU against the plan's model and reservation", () => {
     const script = renderContainerStartScript(containerSpecFor(svc("chat"), hostOf("dgx")));
     expect(script).toContain("pinned=(2 3)");
-    expect(script).toContain(`[ "$gpu_name" = 'NVIDIA A100-SXM4-80GB' ]`);
+    expect(script).toContain(`expected_name='NVIDIA A100-SXM4-80GB'`);
+    expect(script).toContain(`[ "$gpu_name" = "$expected_name" ]`);
     expect(script).toContain(`if [ "$free" -lt ${svc("chat").reservedMiBPerGpu} ]; then`);
   });
 });

@@ -21,13 +21,14 @@ printf '%b' "$IRIS_ANSWER"
 function runWithFakeIris(
   script: string,
   answer: string,
+  password = 'pa"ss word$1\n',
 ): { code: number; stdout: string; stderr: string; stdin: string; args: string } {
   const dir = mkdtempSync(join(tmpdir(), "gpu-fleet-iris-"));
   writeFileSync(join(dir, "docker"), FAKE_DOCKER);
   chmodSync(join(dir, "docker"), 0o755);
-  writeFileSync(join(dir, "password"), 'pa"ss word$1\n');
+  writeFileSync(join(dir, "password"), password);
   const path = join(dir, "script.sh");
-  writeFileSync(path, script.replace("/etc/gpu-fleet/iris/rag.password", join(dir, "password")));
+  writeFileSync(path, script.replaceAll("/etc/gpu-fleet/iris/rag.password", join(dir, "password")));
   const r = spawnSync("bash", [path], {
     encoding: "utf8",
     env: { ...process.env, PATH: `${dir}:${process.env.PATH}`, CAPTURE: join(dir, "capture"), IRIS_ANSWER: answer },
@@ -66,14 +67,14 @@ describe("the IRIS schema script", () => {
       "set hnsw=($SYSTEM.Version.GetMajor()>2024)||(($SYSTEM.Version.GetMajor()=2024)&&($SYSTEM.Version.GetMinor()>=1))",
     );
     expect(lines[3]).toBe(
-      `set rs=##class(%SQL.Statement).%ExecDirect(,"INSERT OR UPDATE INTO SQLUser.vectorizer_chunks_meta (meta_key, meta_value) VALUES ('dimension', ?)","1024") write "GPU_FLEET_RESULT ",rs.%SQLCODE," dimension",!`,
+      `set rs=##class(%SQL.Statement).%ExecDirect(,"INSERT OR UPDATE INTO ""SQLUser"".""vectorizer_chunks_meta"" (meta_key, meta_value) VALUES ('dimension', ?)","1024") write "GPU_FLEET_RESULT ",rs.%SQLCODE," dimension",!`,
     );
     expect(lines[4]).toBe(
-      `if 1 { set q=##class(%SQL.Statement).%ExecDirect(,"SELECT COUNT(*) AS n FROM INFORMATION_SCHEMA.INDEXES WHERE UPPER(TABLE_SCHEMA) = ? AND UPPER(TABLE_NAME) = ? AND UPPER(INDEX_NAME) = ?","SQLUSER","VECTORIZER_CHUNKS","VECTORIZER_CHUNKS_SOURCE") do q.%Next() if q.%Get("n")=0 { set rs=##class(%SQL.Statement).%ExecDirect(,"CREATE INDEX vectorizer_chunks_source ON TABLE SQLUser.vectorizer_chunks (source_path, chunk_position)") write "GPU_FLEET_RESULT ",rs.%SQLCODE," source-index",! } else { write "GPU_FLEET_RESULT 0 source-index (exists)",! } } else { write "GPU_FLEET_RESULT 0 source-index (skipped: IRIS before 2024.1 searches exactly)",! }`,
+      `if 1 { set q=##class(%SQL.Statement).%ExecDirect(,"SELECT COUNT(*) AS n FROM INFORMATION_SCHEMA.INDEXES WHERE UPPER(TABLE_SCHEMA) = ? AND UPPER(TABLE_NAME) = ? AND UPPER(INDEX_NAME) = ?","SQLUSER","VECTORIZER_CHUNKS","VECTORIZER_CHUNKS_SOURCE") do q.%Next() if q.%Get("n")=0 { set rs=##class(%SQL.Statement).%ExecDirect(,"CREATE INDEX ""vectorizer_chunks_source"" ON TABLE ""SQLUser"".""vectorizer_chunks"" (source_path, chunk_position)") write "GPU_FLEET_RESULT ",rs.%SQLCODE," source-index",! } else { write "GPU_FLEET_RESULT 0 source-index (exists)",! } } else { write "GPU_FLEET_RESULT 0 source-index (skipped: IRIS before 2024.1 searches exactly)",! }`,
     );
     expect(lines[5]).toContain(`if hnsw { set q=`);
     expect(lines[5]).toContain(
-      `set rs=##class(%SQL.Statement).%ExecDirect(,"CREATE INDEX vectorizer_chunks_hnsw ON TABLE SQLUser.vectorizer_chunks (embedding) AS HNSW(Distance='Cosine')")`,
+      `set rs=##class(%SQL.Statement).%ExecDirect(,"CREATE INDEX ""vectorizer_chunks_hnsw"" ON TABLE ""SQLUser"".""vectorizer_chunks"" (embedding) AS HNSW(Distance='Cosine')")`,
     );
     expect(lines[6]).toBe("halt");
     expect(r.stderr).toContain("[gpu-fleet] schema of vectorizer_chunks ready (dimension 1024)");
@@ -109,6 +110,19 @@ describe("the IRIS password script", () => {
     expect(r.args).toBe("exec -i gpu-fleet-iris-rag iris session IRIS -U %SYS\n");
     expect(r.stdout + r.stderr).not.toContain("word$1");
     expect(r.stderr).toBe("[gpu-fleet] IRIS passwords set for 4 predefined accounts\n");
+  });
+
+  it("keeps a password with newlines, quotes and control characters inside one ObjectScript literal", () => {
+    const r = runWithFakeIris(script, "GPU_FLEET_RESULT _SYSTEM 1\\n", 'line1\n" halt\nkill ^x\r\ttab\x7f$end\n');
+    expect(r.code).toBe(0);
+    const lines = r.stdin.split("\n");
+    // The literal is the whole first line: the session reads set, then the next printer's line.
+    expect(lines[0]).toBe(
+      'set pw="line1"_$char(10)_""" halt"_$char(10)_"kill ^x"_$char(13)_""_$char(9)_"tab"_$char(127)_"$end"',
+    );
+    expect(lines[1]).toMatch(/^set p\("Password"\)=pw,/);
+    expect(lines).toHaveLength(4);
+    expect(r.stdout + r.stderr).not.toContain("kill ^x");
   });
 
   it("fails when IRIS refuses an account", () => {

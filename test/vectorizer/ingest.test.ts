@@ -622,7 +622,7 @@ describe("vectorizer command line", () => {
     expect(run.code).toBe(0);
     expect(run.stdout).toContain("embedding VECTOR(DOUBLE, 1024) NOT NULL,");
     expect(run.stdout).toContain(
-      "CREATE INDEX vectorizer_chunks_hnsw ON TABLE SQLUser.vectorizer_chunks (embedding) AS HNSW(Distance='Cosine');",
+      `CREATE INDEX "vectorizer_chunks_hnsw" ON TABLE "SQLUser"."vectorizer_chunks" (embedding) AS HNSW(Distance='Cosine');`,
     );
   });
 

@@ -27,7 +27,7 @@ describe("IRIS schema SQL", () => {
   it("creates the table with a VECTOR(DOUBLE, 1024) column and identity columns, idempotently", () => {
     const { tables, indexes } = irisSchemaStatements(name, 1024, true);
     expect(tables).toEqual([
-      `CREATE TABLE IF NOT EXISTS SQLUser.vectorizer_chunks (
+      `CREATE TABLE IF NOT EXISTS "SQLUser"."vectorizer_chunks" (
   chunk_key CHAR(64) NOT NULL,
   source_path VARCHAR(4096) NOT NULL,
   chunk_position INTEGER NOT NULL,
@@ -35,22 +35,22 @@ describe("IRIS schema SQL", () => {
   chunk_text VARCHAR(1000000) NOT NULL,
   embedding VECTOR(DOUBLE, 1024) NOT NULL,
   updated_at TIMESTAMP DEFAULT CURRENT_TIMESTAMP,
-  CONSTRAINT vectorizer_chunks_pk PRIMARY KEY (chunk_key)
+  CONSTRAINT "vectorizer_chunks_pk" PRIMARY KEY (chunk_key)
 )`,
-      `CREATE TABLE IF NOT EXISTS SQLUser.vectorizer_chunks_meta (
+      `CREATE TABLE IF NOT EXISTS "SQLUser"."vectorizer_chunks_meta" (
   meta_key VARCHAR(64) NOT NULL,
   meta_value VARCHAR(256) NOT NULL,
-  CONSTRAINT vectorizer_chunks_meta_pk PRIMARY KEY (meta_key)
+  CONSTRAINT "vectorizer_chunks_meta_pk" PRIMARY KEY (meta_key)
 )`,
     ]);
     expect(indexes).toEqual([
       {
         name: "vectorizer_chunks_source",
-        sql: "CREATE INDEX vectorizer_chunks_source ON TABLE SQLUser.vectorizer_chunks (source_path, chunk_position)",
+        sql: 'CREATE INDEX "vectorizer_chunks_source" ON TABLE "SQLUser"."vectorizer_chunks" (source_path, chunk_position)',
       },
       {
         name: "vectorizer_chunks_hnsw",
-        sql: "CREATE INDEX vectorizer_chunks_hnsw ON TABLE SQLUser.vectorizer_chunks (embedding) AS HNSW(Distance='Cosine')",
+        sql: 'CREATE INDEX "vectorizer_chunks_hnsw" ON TABLE "SQLUser"."vectorizer_chunks" (embedding) AS HNSW(Distance=\'Cosine\')',
       },
     ]);
   });
@@ -77,28 +77,28 @@ describe("IRIS schema SQL", () => {
 describe("IRIS data SQL", () => {
   it("upserts on the primary key with TO_VECTOR", () => {
     expect(irisUpsertSql(name)).toBe(
-      "INSERT OR UPDATE INTO SQLUser.vectorizer_chunks (chunk_key, source_path, chunk_position, content_hash, chunk_text, embedding) VALUES (?, ?, ?, ?, ?, TO_VECTOR(?, DOUBLE))",
+      'INSERT OR UPDATE INTO "SQLUser"."vectorizer_chunks" (chunk_key, source_path, chunk_position, content_hash, chunk_text, embedding) VALUES (?, ?, ?, ?, ?, TO_VECTOR(?, DOUBLE))',
     );
     expect(irisVectorText([0.5, -1, 2e-7])).toBe("0.5,-1,2e-7");
   });
 
   it("searches with TOP and VECTOR_COSINE, best first", () => {
     expect(irisSearchSql(name, 5)).toBe(
-      "SELECT TOP 5 source_path, chunk_position, chunk_text, VECTOR_COSINE(embedding, TO_VECTOR(?, DOUBLE)) AS score FROM SQLUser.vectorizer_chunks ORDER BY VECTOR_COSINE(embedding, TO_VECTOR(?, DOUBLE)) DESC",
+      'SELECT TOP 5 source_path, chunk_position, chunk_text, VECTOR_COSINE(embedding, TO_VECTOR(?, DOUBLE)) AS score FROM "SQLUser"."vectorizer_chunks" ORDER BY VECTOR_COSINE(embedding, TO_VECTOR(?, DOUBLE)) DESC',
     );
     expect(() => irisSearchSql(name, 0)).toThrow("top-k must be a positive integer, got 0");
   });
 
   it("deletes stale positions, counts, and records the dimension", () => {
     expect(irisDeleteFromPositionSql(name)).toBe(
-      "DELETE FROM SQLUser.vectorizer_chunks WHERE source_path = ? AND chunk_position >= ?",
+      'DELETE FROM "SQLUser"."vectorizer_chunks" WHERE source_path = ? AND chunk_position >= ?',
     );
-    expect(irisCountSql(name)).toBe("SELECT COUNT(*) AS n FROM SQLUser.vectorizer_chunks");
+    expect(irisCountSql(name)).toBe('SELECT COUNT(*) AS n FROM "SQLUser"."vectorizer_chunks"');
     expect(irisRecordDimensionSql(name)).toBe(
-      "INSERT OR UPDATE INTO SQLUser.vectorizer_chunks_meta (meta_key, meta_value) VALUES ('dimension', ?)",
+      'INSERT OR UPDATE INTO "SQLUser"."vectorizer_chunks_meta" (meta_key, meta_value) VALUES (\'dimension\', ?)',
     );
     expect(irisReadDimensionSql(name)).toBe(
-      "SELECT meta_value FROM SQLUser.vectorizer_chunks_meta WHERE meta_key = 'dimension'",
+      'SELECT meta_value FROM "SQLUser"."vectorizer_chunks_meta" WHERE meta_key = \'dimension\'',
     );
   });
 });
@@ -117,9 +117,11 @@ class RecordingIrisSql implements IrisSql {
       return { rows: [{ n: this.tables.has(String(params[1])) ? 1 : 0 }], rowCount: 1 };
     if (sql === IRIS_INDEX_EXISTS_SQL)
       return { rows: [{ n: this.indexes.has(String(params[2])) ? 1 : 0 }], rowCount: 1 };
-    if (sql.startsWith("CREATE TABLE IF NOT EXISTS SQLUser.vectorizer_chunks (")) this.tables.add("VECTORIZER_CHUNKS");
-    if (sql.startsWith("CREATE INDEX ")) this.indexes.add(sql.split(" ")[2].toUpperCase());
-    if (sql.startsWith("INSERT OR UPDATE INTO SQLUser.vectorizer_chunks_meta")) this.dimension = String(params[0]);
+    if (sql.startsWith('CREATE TABLE IF NOT EXISTS "SQLUser"."vectorizer_chunks" ('))
+      this.tables.add("VECTORIZER_CHUNKS");
+    // INFORMATION_SCHEMA lists a delimited name without its quotes.
+    if (sql.startsWith("CREATE INDEX ")) this.indexes.add(sql.split(" ")[2].replaceAll('"', "").toUpperCase());
+    if (sql.startsWith('INSERT OR UPDATE INTO "SQLUser"."vectorizer_chunks_meta"')) this.dimension = String(params[0]);
     if (sql.startsWith("SELECT meta_value"))
       return { rows: this.dimension ? [{ meta_value: this.dimension }] : [], rowCount: 0 };
     if (sql.startsWith("SELECT TOP"))
@@ -147,8 +149,8 @@ describe("IrisStore", () => {
     await store.ensureSchema(1024);
     const ddl = sql.calls.filter((c) => c.sql.startsWith("CREATE INDEX")).map((c) => c.sql);
     expect(ddl).toEqual([
-      "CREATE INDEX vectorizer_chunks_source ON TABLE SQLUser.vectorizer_chunks (source_path, chunk_position)",
-      "CREATE INDEX vectorizer_chunks_hnsw ON TABLE SQLUser.vectorizer_chunks (embedding) AS HNSW(Distance='Cosine')",
+      'CREATE INDEX "vectorizer_chunks_source" ON TABLE "SQLUser"."vectorizer_chunks" (source_path, chunk_position)',
+      'CREATE INDEX "vectorizer_chunks_hnsw" ON TABLE "SQLUser"."vectorizer_chunks" (embedding) AS HNSW(Distance=\'Cosine\')',
     ]);
     expect(sql.calls.find((c) => c.sql === IRIS_INDEX_EXISTS_SQL)?.params).toEqual([
       "SQLUSER",

@@ -16,6 +16,7 @@ import {
   irisUpsertSql,
   irisVectorText,
 } from "./irisSql";
+import { validateTableName } from "./store";
 import type { Connection, IRISObject, Iris } from "@intersystems/intersystems-iris-native";
 
 /** The SQL operations the IRIS store needs; the native implementation is below, tests inject a recorder. */
@@ -181,6 +182,8 @@ export class IrisStore implements Store {
     table: string,
     target: string,
   ) {
+    const problem = validateTableName(table);
+    if (problem) throw new Error(problem);
     this.name = irisTableName(table);
     this.identity = `iris:${target}/${this.name.schema}.${this.name.table}`;
   }

@@ -20,8 +20,16 @@ export function irisTableName(name: string): IrisTableName {
   return dot < 0 ? { schema: "SQLUser", table: name } : { schema: name.slice(0, dot), table: name.slice(dot + 1) };
 }
 
+/**
+ * A delimited identifier (IRIS SQL reference, "Identifiers": a name in double quotes may be an SQL
+ * reserved word such as Order or User). validateTableName has ruled out quotes inside.
+ */
+export function irisIdentifier(name: string): string {
+  return `"${name}"`;
+}
+
 function qualified(name: IrisTableName): string {
-  return `${name.schema}.${name.table}`;
+  return `${irisIdentifier(name.schema)}.${irisIdentifier(name.table)}`;
 }
 
 /** Side table holding the declared dimension: IRIS's catalog views do not report a VECTOR's length portably. */
@@ -40,7 +48,7 @@ export function irisCreateTableSql(name: IrisTableName, dimension: number): stri
   chunk_text VARCHAR(1000000) NOT NULL,
   embedding VECTOR(DOUBLE, ${dimension}) NOT NULL,
   updated_at TIMESTAMP DEFAULT CURRENT_TIMESTAMP,
-  CONSTRAINT ${name.table}_pk PRIMARY KEY (chunk_key)
+  CONSTRAINT ${irisIdentifier(`${name.table}_pk`)} PRIMARY KEY (chunk_key)
 )`;
 }
 
@@ -48,7 +56,7 @@ export function irisCreateMetaTableSql(name: IrisTableName): string {
   return `CREATE TABLE IF NOT EXISTS ${qualified(irisMetaTableName(name))} (
   meta_key VARCHAR(64) NOT NULL,
   meta_value VARCHAR(256) NOT NULL,
-  CONSTRAINT ${name.table}_meta_pk PRIMARY KEY (meta_key)
+  CONSTRAINT ${irisIdentifier(`${name.table}_meta_pk`)} PRIMARY KEY (meta_key)
 )`;
 }
 
@@ -72,13 +80,13 @@ export function irisIndexes(name: IrisTableName, withHnsw: boolean): IrisIndex[]
   const indexes: IrisIndex[] = [
     {
       name: `${name.table}_source`,
-      sql: `CREATE INDEX ${name.table}_source ON TABLE ${qualified(name)} (source_path, chunk_position)`,
+      sql: `CREATE INDEX ${irisIdentifier(`${name.table}_source`)} ON TABLE ${qualified(name)} (source_path, chunk_position)`,
     },
   ];
   if (withHnsw) {
     indexes.push({
       name: `${name.table}_hnsw`,
-      sql: `CREATE INDEX ${name.table}_hnsw ON TABLE ${qualified(name)} (embedding) AS HNSW(Distance='Cosine')`,
+      sql: `CREATE INDEX ${irisIdentifier(`${name.table}_hnsw`)} ON TABLE ${qualified(name)} (embedding) AS HNSW(Distance='Cosine')`,
     });
   }
   return indexes;

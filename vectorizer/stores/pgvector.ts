@@ -3,6 +3,7 @@ import { SearchHit, Store, StoredChunk } from "./store";
 import {
   PG_EMBEDDING_TYPE_SQL,
   PG_TABLE_EXISTS_SQL,
+  pgTableRef,
   parseVectorType,
   pgCountSql,
   pgDeleteFromPositionSql,
@@ -11,6 +12,7 @@ import {
   pgUpsertSql,
   pgVectorLiteral,
 } from "./pgSql";
+import { validateTableName } from "./store";
 
 /**
  * PostgreSQL with pgvector, through `pg`. Every write is a single statement (no BEGIN/COMMIT): a
@@ -26,6 +28,8 @@ export class PgVectorStore implements Store {
     config: PoolConfig,
     maxConnections: number,
   ) {
+    const problem = validateTableName(table);
+    if (problem) throw new Error(problem);
     this.pool = new Pool({ ...config, max: maxConnections });
     // An idle client that loses its server emits 'error'; without a listener that would crash the run.
     this.pool.on("error", () => undefined);
@@ -34,7 +38,7 @@ export class PgVectorStore implements Store {
   }
 
   async existingDimension(): Promise<number | null> {
-    const result = await this.pool.query<{ type: string }>(PG_EMBEDDING_TYPE_SQL, [this.table]);
+    const result = await this.pool.query<{ type: string }>(PG_EMBEDDING_TYPE_SQL, [pgTableRef(this.table)]);
     if (result.rows.length === 0) return null;
     const dimension = parseVectorType(result.rows[0].type);
     if (dimension === null)
@@ -87,7 +91,7 @@ export class PgVectorStore implements Store {
   }
 
   private async tableExists(): Promise<boolean> {
-    const result = await this.pool.query<{ exists: boolean }>(PG_TABLE_EXISTS_SQL, [this.table]);
+    const result = await this.pool.query<{ exists: boolean }>(PG_TABLE_EXISTS_SQL, [pgTableRef(this.table)]);
     return result.rows[0].exists;
   }
 }

@@ -37,11 +37,33 @@ export interface Store {
   close(): Promise<void>;
 }
 
-/** Table names go into SQL text: allow only plain identifiers, optionally schema-qualified. */
+const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+/**
+ * The longest table name: the stores derive index names from it (`<table>_embedding_hnsw`, 15 more
+ * characters) and PostgreSQL truncates identifiers past 63 bytes (NAMEDATALEN - 1), which would make
+ * two tables' indexes collide.
+ */
+export const MAX_TABLE_NAME_LENGTH = 48;
+/** A schema name as PostgreSQL stores it (63 bytes). */
+const MAX_SCHEMA_NAME_LENGTH = 63;
+
+/**
+ * The one rule for a vector table's name (stack config `gpu-fleet:rag.table`, IrisVectorDb's `table`,
+ * the vectorizer's `--table`): an identifier, optionally schema-qualified. Both stores render it as a
+ * delimited identifier (in double quotes), so SQL reserved words such as `Order` or `user` are fine.
+ * Returns the problem, or null.
+ */
 export function validateTableName(table: string): string | null {
-  return /^[A-Za-z_][A-Za-z0-9_]{0,62}(\.[A-Za-z_][A-Za-z0-9_]{0,62})?$/.test(table)
-    ? null
-    : `table name must be an identifier (letters, digits, _), optionally schema.table, got "${table}"`;
+  const parts = table.split(".");
+  if (parts.length > 2 || !parts.every((p) => IDENTIFIER.test(p)))
+    return `table name must be an identifier (letters, digits, _), optionally schema.table, got "${table}"`;
+  const name = parts[parts.length - 1];
+  if (name.length > MAX_TABLE_NAME_LENGTH)
+    return `table name "${name}" has ${name.length} characters; at most ${MAX_TABLE_NAME_LENGTH} (index names add up to 15 to it, and PostgreSQL cuts identifiers at 63)`;
+  if (parts.length === 2 && parts[0].length > MAX_SCHEMA_NAME_LENGTH)
+    return `schema name "${parts[0]}" has ${parts[0].length} characters; at most ${MAX_SCHEMA_NAME_LENGTH}`;
+  return null;
 }
 
 export const DEFAULT_TABLE = "vectorizer_chunks";
