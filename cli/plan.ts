@@ -8,12 +8,13 @@
 import * as pulumi from "@pulumi/pulumi";
 import { ConfigError } from "../fleet";
 import { observabilityEndpoints } from "../renderers/observability";
-import { collectArtifacts, writeArtifacts } from "../plan/artifacts";
+import { OutDirError, checkOutDir, collectArtifacts, writeArtifacts } from "../plan/artifacts";
 import { previewProgram } from "../plan/mockPreview";
 import { buildReport, renderMarkdown, renderText } from "../plan/report";
 import { StackFileError, readStackFile } from "../plan/stackFile";
 import type { FleetOutputs } from "../stacks/fleet";
 import { planViolations } from "../plan/violations";
+import { placeholderOutputs } from "../plan/placeholders";
 
 const USAGE = "usage: npm run plan -- <stack|path> [--json] [--out DIR] [--format text|md]";
 
@@ -60,6 +61,19 @@ async function main(argv: readonly string[]): Promise<number> {
     }
     throw e;
   }
+  // A bad --out is refused before anything runs.
+  let previousOut: string[] = [];
+  if (args.out) {
+    try {
+      previousOut = checkOutDir(args.out);
+    } catch (e) {
+      if (e instanceof OutDirError) {
+        process.stderr.write(`${e.message}\n`);
+        return 2;
+      }
+      throw e;
+    }
+  }
   let file;
   try {
     file = readStackFile(args.target);
@@ -87,11 +101,13 @@ async function main(argv: readonly string[]): Promise<number> {
   const { deployFleet, stackOutputs } = await import("../stacks/fleet");
   // The program plans the fleet itself; the report shows that very plan.
   let fleet: FleetOutputs | undefined;
+  const filled = placeholderOutputs();
   const preview = await previewProgram(() => stackOutputs((fleet = deployFleet())), {
     project: "gpu-fleet",
     stack: file.stack,
     config: file.config,
     secretKeys: file.secretKeys,
+    computed: filled.computed,
   });
   if (preview.duplicates.length > 0) {
     process.stderr.write(
@@ -100,7 +116,9 @@ async function main(argv: readonly string[]): Promise<number> {
     return 1;
   }
   const plan = fleet!.plan;
-  const violations = planViolations(preview.resources, stack.maxHourlyUsd);
+  const tokens = filled.placeholders.map((p) => p.token);
+  const violations = planViolations(preview.resources, stack.maxHourlyUsd, tokens);
+  const collected = collectArtifacts(preview.resources);
   const observability = stack.observability.enabled
     ? observabilityEndpoints({
         // An existing machine is reached as its config says: its user and SSH port.
@@ -114,13 +132,17 @@ async function main(argv: readonly string[]): Promise<number> {
         bind: stack.observability.bind,
       })
     : null;
-  const report = buildReport(file.stack, plan, preview.resources, violations, observability);
+  const report = buildReport(file.stack, plan, preview.resources, violations, observability, {
+    placeholders: filled.placeholders,
+    ...collected,
+  });
 
   if (args.out)
-    writeArtifacts(args.out, [
-      ...collectArtifacts(preview.resources),
-      { path: "plan.json", content: JSON.stringify(report, null, 2) + "\n" },
-    ]);
+    writeArtifacts(
+      args.out,
+      [...collected.artifacts, { path: "plan.json", content: JSON.stringify(report, null, 2) + "\n" }],
+      previousOut,
+    );
   if (args.json) process.stdout.write(JSON.stringify(report, null, 2) + "\n");
   else process.stdout.write(args.format === "md" ? renderMarkdown(report) : renderText(report, file.path));
   return violations.some((v) => v.enforcement === "mandatory") ? 1 : 0;

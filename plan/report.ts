@@ -4,7 +4,9 @@
  */
 import type { FleetPlan, PlannedHost } from "../fleet";
 import type { ObservabilityEndpoint } from "../renderers/observability";
+import type { Artifact, Unrendered } from "./artifacts";
 import type { RegisteredResource } from "./mockPreview";
+import type { Placeholder } from "./placeholders";
 import { formatNumber as fmt } from "../fleet/format";
 
 export interface Violation {
@@ -58,6 +60,19 @@ export interface PlanReport {
   readonly violations: Violation[];
   /** Prometheus and Grafana, when the stack runs them; addresses unknown before EC2 hosts exist are named. */
   readonly observability: ObservabilityEndpoint[] | null;
+  /**
+   * Provider outputs unknown before `up` that the plan filled with a placeholder token, and the
+   * `--out` files that carry each one (plan/placeholders.ts).
+   */
+  readonly placeholders: { token: string; resource: string; output: string; files: string[] }[];
+  /** Files `--out` does not write: a secret input (never written) or one still unknown in a preview. */
+  readonly unrendered: Unrendered[];
+}
+
+export interface ArtifactSummary {
+  readonly placeholders: readonly Placeholder[];
+  readonly artifacts: readonly Artifact[];
+  readonly unrendered: readonly Unrendered[];
 }
 
 export function buildReport(
@@ -66,6 +81,7 @@ export function buildReport(
   resources: readonly RegisteredResource[],
   violations: readonly Violation[],
   observability: ObservabilityEndpoint[] | null,
+  artifacts: ArtifactSummary = { placeholders: [], artifacts: [], unrendered: [] },
 ): PlanReport {
   return {
     stack,
@@ -116,6 +132,13 @@ export function buildReport(
     resources: resources.map((r) => ({ type: r.type, name: r.name, parent: r.parent })),
     violations: [...violations],
     observability,
+    placeholders: artifacts.placeholders.map((p) => ({
+      token: p.token,
+      resource: p.resource,
+      output: p.output,
+      files: artifacts.artifacts.filter((a) => a.content.includes(p.token)).map((a) => a.path),
+    })),
+    unrendered: [...artifacts.unrendered],
   };
 }
 
@@ -183,6 +206,7 @@ export function renderText(report: PlanReport, source: string): string {
     for (const e of report.observability)
       lines.push(`  ${e.name} ${e.url} on ${e.host}; tunnel: ${e.sshTunnel}, then open ${e.localUrl}`);
   }
+  lines.push(...placeholderLines(report));
   const counts = new Map<string, number>();
   for (const r of report.resources) counts.set(r.type, (counts.get(r.type) ?? 0) + 1);
   lines.push("", `resources: ${report.resources.length} (${[...counts].map(([t, n]) => `${n} ${t}`).join(", ")})`);
@@ -190,6 +214,28 @@ export function renderText(report: PlanReport, source: string): string {
   for (const v of report.violations)
     lines.push(`  [${v.enforcement}] ${v.policy}${v.resource ? ` (${v.resource})` : ""}: ${v.message}`);
   return lines.join("\n") + "\n";
+}
+
+function filesCount(n: number): string {
+  return n === 0 ? "no file" : n === 1 ? "1 file" : `${n} files`;
+}
+
+/** What `--out` fills in and what it leaves out: the placeholders, then the files it does not write. */
+function placeholderLines(report: PlanReport): string[] {
+  const lines: string[] = [];
+  if (report.placeholders.length > 0) {
+    lines.push("", "placeholders (known only after `pulumi up`; every `--out` file carries them as written here)");
+    for (const p of report.placeholders)
+      lines.push(`  ${p.token}: ${p.output} of ${p.resource}, in ${filesCount(p.files.length)}`);
+  }
+  if (report.unrendered.length > 0) {
+    lines.push("", "not written by --out");
+    for (const u of report.unrendered)
+      lines.push(
+        `  ${u.path}: ${u.input} of ${u.resource} ${u.reason === "secret" ? "is a secret, never written" : "is unknown until the resources it depends on exist"}`,
+      );
+  }
+  return lines;
 }
 
 /** The GPU distribution map as a Markdown table per host, for a pull-request comment. */
