@@ -7,6 +7,8 @@ import type { ObservabilityEndpoint } from "../renderers/observability";
 import type { Artifact, Unrendered } from "./artifacts";
 import type { RegisteredResource } from "./mockPreview";
 import type { Placeholder } from "./placeholders";
+import type { PlanDiff, Placement } from "./diff";
+import { policyFix } from "./fixes";
 import { formatNumber as fmt } from "../fleet/format";
 
 export interface Violation {
@@ -238,13 +240,62 @@ function placeholderLines(report: PlanReport): string[] {
   return lines;
 }
 
-/** The GPU distribution map as a Markdown table per host, for a pull-request comment. */
-export function renderMarkdown(report: PlanReport): string {
+const usd = (n: number) => `$${n.toFixed(3)}/h`;
+const plural = (n: number, one: string, many = `${one}s`) => `${fmt(n)} ${n === 1 ? one : many}`;
+
+/** `+1,664 MiB`, `-$1.006/h`, or `no change`. */
+function delta(base: number, head: number, show: (n: number) => string): string {
+  const d = Math.round((head - base) * 1e6) / 1e6;
+  if (d === 0) return "no change";
+  return `${d > 0 ? "+" : "-"}${show(Math.abs(d))}`;
+}
+
+function placementText(p: Placement | null): string {
+  return p ? `${p.host} GPU ${p.gpus.join(", ") || "none"}, ${fmt(p.reservedMiBPerGpu)} MiB/GPU` : "—";
+}
+
+/** The changes against the base plan, as Markdown lines. */
+function diffLines(diff: PlanDiff): string[] {
+  const lines = [
+    "",
+    "### Changes against the base plan",
+    "",
+    "| | Base | This plan | Change |",
+    "|---|---:|---:|---:|",
+    `| On-demand cost | ${usd(diff.hourlyUsd.base)} | ${usd(diff.hourlyUsd.head)} | ${delta(diff.hourlyUsd.base, diff.hourlyUsd.head, usd)} |`,
+    `| Reserved GPU memory | ${fmt(diff.reservedMiB.base)} MiB | ${fmt(diff.reservedMiB.head)} MiB | ${delta(diff.reservedMiB.base, diff.reservedMiB.head, (n) => `${fmt(n)} MiB`)} |`,
+    `| Mandatory violations | ${diff.mandatoryViolations.base} | ${diff.mandatoryViolations.head} | ${delta(diff.mandatoryViolations.base, diff.mandatoryViolations.head, String)} |`,
+    "",
+  ];
+  if (diff.services.length === 0) lines.push("No service added, removed, moved or resized.");
+  else {
+    lines.push("| Service | Change | Base | This plan |", "|---|---|---|---|");
+    for (const c of diff.services)
+      lines.push(`| ${c.service} | ${c.kind} | ${placementText(c.base)} | ${placementText(c.head)} |`);
+  }
+  return lines;
+}
+
+/**
+ * The plan as a pull-request comment: the cost and verdict first, the GPU map per host, the
+ * services, every violation with its fix, the changes against the base plan when one is given, and
+ * (folded) what `--out` fills with placeholders or leaves out.
+ */
+export function renderMarkdown(report: PlanReport, diff?: PlanDiff): string {
+  const mandatory = report.violations.filter((v) => v.enforcement === "mandatory").length;
+  const advisory = report.violations.length - mandatory;
+  const gpus = report.hosts.reduce((n, h) => n + h.gpus.length, 0);
+  const reserved = report.hosts.reduce((n, h) => n + h.gpus.reduce((m, g) => m + g.reservedMiB, 0), 0);
+  const verdict =
+    report.violations.length === 0
+      ? "no policy violations"
+      : `${plural(mandatory, "mandatory violation")}${advisory ? `, ${plural(advisory, "advisory violation")}` : ""}`;
   const lines: string[] = [
     `## gpu-fleet plan: \`${report.stack}\``,
     "",
-    `On-demand cost: **$${report.hourlyUsd.toFixed(3)}/h**`,
+    `${mandatory > 0 ? "❌" : "✅"} **${usd(report.hourlyUsd)}** on demand · ${plural(report.hosts.length, "host")}, ${plural(gpus, "GPU")} · ${plural(report.services.length, "service")} · ${fmt(reserved)} MiB reserved · ${verdict}`,
   ];
+  if (diff) lines.push(...diffLines(diff));
   for (const h of report.hosts) {
     lines.push(
       "",
@@ -269,17 +320,42 @@ export function renderMarkdown(report: PlanReport): string {
     "",
     "### Services",
     "",
-    "| Service | Host | GPUs | TP | Precision | Profile | Max context | Fits |",
-    "|---|---|---|---:|---|---|---:|---|",
+    "| Service | Host | GPUs | TP | Precision | Profile | Reserved MiB/GPU | Max context | Fits |",
+    "|---|---|---|---:|---|---|---:|---:|---|",
   );
   for (const s of report.services) {
     lines.push(
-      `| ${s.name} | ${s.host} | ${s.gpus.join(", ")} | ${s.tensorParallel} | ${s.precision} | ${s.profileNote} | ${fmt(s.maxModelLen)} of ${fmt(s.estimate.maxContextTokens)} | ${s.fits ? "yes" : "**no**"} |`,
+      `| ${s.name} | ${s.host} | ${s.gpus.join(", ") || "none"}${s.placedBy === "planner" ? " (planner)" : ""} | ${s.tensorParallel}${s.tensorParallelBy === "planner" ? " (planner)" : ""} | ${s.precision} | ${s.profileNote} | ${fmt(s.reservedMiBPerGpu)} | ${fmt(s.maxModelLen)} of ${fmt(s.estimate.maxContextTokens)} | ${s.fits ? "yes" : "**no**"} |`,
     );
   }
   lines.push("", `### Policy violations`, "");
   if (report.violations.length === 0) lines.push("None.");
-  for (const v of report.violations)
-    lines.push(`- **${v.enforcement}** \`${v.policy}\`${v.resource ? ` (${v.resource})` : ""}: ${v.message}`);
+  for (const v of report.violations) {
+    lines.push(`- **${v.enforcement}** \`${v.policy}\`${v.resource ? ` on \`${v.resource}\`` : ""}: ${v.message}`);
+    const fix = policyFix(v.policy);
+    if (fix) lines.push(`  - Fix: ${fix}.`);
+  }
+  const used = report.placeholders.filter((p) => p.files.length > 0);
+  if (used.length > 0 || report.unrendered.length > 0) {
+    lines.push(
+      "",
+      `<details><summary>--out: ${[
+        used.length > 0
+          ? `${plural(used.length, "placeholder")} for values known only after <code>pulumi up</code>`
+          : "",
+        report.unrendered.length > 0 ? `${plural(report.unrendered.length, "file")} not written` : "",
+      ]
+        .filter((x) => x !== "")
+        .join(", ")}</summary>`,
+      "",
+    );
+    for (const p of used)
+      lines.push(`- \`${p.token}\`: ${p.output} of \`${p.resource}\`, in ${filesCount(p.files.length)}`);
+    for (const u of report.unrendered)
+      lines.push(
+        `- \`${u.path}\` not written: ${u.input} of \`${u.resource}\` is ${u.reason === "secret" ? "a secret" : "unknown until up"}`,
+      );
+    lines.push("", "</details>");
+  }
   return lines.join("\n") + "\n";
 }

@@ -271,7 +271,7 @@ describe("exit codes", () => {
     const bad = plan("dev", "--format", "html");
     expect(bad.code).toBe(2);
     expect(bad.stderr).toBe(
-      "--format html: expected text or md\nusage: npm run plan -- <stack|path> [--json] [--out DIR] [--format text|md]\n",
+      "--format html: expected text or md\nusage: npm run plan -- <stack|path> [--json] [--out DIR] [--format text|md] [--base FILE]\n",
     );
   });
 });
