@@ -9,7 +9,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { renderWriteFilesScript } from "../../renderers/host/files";
-import { MANIFEST, filesWrittenByScript } from "../../plan/artifacts";
+import { MANIFEST, collectArtifacts, filesWrittenByScript } from "../../plan/artifacts";
+import type { RegisteredResource } from "../../plan/mockPreview";
 import { placeholderInputsAsUnknown, placeholderToken } from "../../plan/placeholders";
 import { runCli } from "../helpers/runCli";
 
@@ -239,6 +240,36 @@ describe("the pieces", () => {
       { path: "etc/x/c.json", content: '{"EOF": "GPU_FLEET_EOF_x"}\n' },
       { path: "etc/x/d.txt", content: "no newline\n" },
     ]);
+  });
+
+  it("names what it cannot write: a secret stdin, an input still unknown in the preview", () => {
+    const command = (name: string, inputs: Record<string, unknown>): RegisteredResource => ({
+      urn: `urn:pulumi:s::p::command:remote:Command::${name}`,
+      type: "command:remote:Command",
+      name,
+      parent: "svc",
+      custom: true,
+      inputs,
+    });
+    const secret = { "4dabf18193072939515e22adb298388d": "1b47061264138c4ac30d75fd1eb44270", value: "nvapi-x" };
+    const collected = collectArtifacts([
+      command("svc-key", { create: "#!/bin/sh\n", delete: "#!/bin/sh\nrm k\n", stdin: secret }),
+      command("svc-ledger", { create: "#!/bin/sh\n", stdin: '{"host":"h"}' }),
+      command("svc-late", { create: "04da6b54-80e4-46f7-96ec-b56ff0331ba9" }),
+      command("svc-missing", {}),
+    ]);
+    expect(collected.artifacts.map((a) => a.path)).toEqual([
+      "svc/svc-key.create.sh",
+      "svc/svc-key.delete.sh",
+      "svc/svc-ledger.create.sh",
+      "svc/svc-ledger.stdin.json",
+    ]);
+    expect(collected.unrendered).toEqual([
+      { path: "svc/svc-key.stdin", resource: "svc-key", input: "stdin", reason: "secret" },
+      { path: "svc/svc-late.create.sh", resource: "svc-late", input: "create", reason: "unknown" },
+      { path: "svc/svc-missing.create.sh", resource: "svc-missing", input: "create", reason: "unknown" },
+    ]);
+    expect(JSON.stringify(collected)).not.toContain("nvapi-x");
   });
 
   it("hands the policies any input carrying a placeholder as unknown, as a preview would", () => {
