@@ -70,11 +70,13 @@ export interface CommentContext {
   commit?: string;
   /** The base the plans are compared with: the ref given and its merge base with HEAD. */
   base?: { ref: string; sha: string };
+  /** Stacks the base has and this change deletes (their environments would be left to destroy by hand). */
+  removedStacks?: readonly string[];
 }
 
 /** The comment body for these results, in stack order. Pure: the tests check it exactly. */
 export function composeComment(results: readonly StackResult[], context: CommentContext = {}): string {
-  const { commit, base } = context;
+  const { commit, base, removedStacks = [] } = context;
   const failed = results.filter((r) => r.code !== 0);
   const head = [
     COMMENT_MARKER,
@@ -90,6 +92,12 @@ export function composeComment(results: readonly StackResult[], context: Comment
     ),
     "",
     ...(base ? [`Compared with \`${base.sha.slice(0, 12)}\`, the merge base with \`${base.ref}\`.`, ""] : []),
+    ...(removedStacks.length > 0
+      ? [
+          `⚠️ Removed in this change: ${removedStacks.map((s) => `\`${s}\``).join(", ")} (the stack file is gone; its resources stay until \`pulumi destroy\`).`,
+          "",
+        ]
+      : []),
     "Exit codes: 0 fine, 1 a mandatory check failed, 2 invalid input (docs/plan-json.md).",
     `Reproduce locally: \`npx tsx scripts/prComment.ts${base ? ` --base-ref ${base.ref === base.sha ? base.sha.slice(0, 12) : base.ref}` : ""}\``,
   ].join("\n");
@@ -163,7 +171,10 @@ export class BaseRefError extends Error {}
  * of `<stack>.json`. The tree comes from `git archive` (nothing in the repository changes); a stack
  * whose base plan is invalid (exit 2) gets no file.
  */
-export function basePlansFromRef(ref: string, stacks: readonly string[]): { dir: string; sha: string } {
+export function basePlansFromRef(
+  ref: string,
+  stacks: readonly string[],
+): { dir: string; sha: string; removedStacks: string[] } {
   const mergeBase = spawnSync("git", ["merge-base", ref, "HEAD"], { cwd: ROOT, encoding: "utf8" });
   if (mergeBase.status !== 0)
     throw new BaseRefError(
@@ -189,7 +200,7 @@ export function basePlansFromRef(ref: string, stacks: readonly string[]): { dir:
       writeFileSync(join(plans, `${stack}.json`), r.stdout);
   }
   rmSync(tree, { recursive: true, force: true });
-  return { dir: plans, sha };
+  return { dir: plans, sha, removedStacks: [...inBase].filter((s) => !stacks.includes(s)).sort() };
 }
 
 function main(argv: readonly string[]): number {
@@ -224,6 +235,7 @@ function main(argv: readonly string[]): number {
       const base = basePlansFromRef(opts["--base-ref"], stacks);
       baseDir = base.dir;
       context.base = { ref: opts["--base-ref"], sha: base.sha };
+      context.removedStacks = base.removedStacks;
     } catch (e) {
       if (!(e instanceof BaseRefError)) throw e;
       process.stderr.write(`${e.message}\n`);

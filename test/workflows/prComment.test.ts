@@ -39,6 +39,7 @@ describe("composeComment", () => {
         result({ stack: "slow", code: null, markdown: "", hourlyUsd: null, stderr: "" }),
       ],
       {
+        removedStacks: ["old"],
         commit: "0123456789abcdef0123456789abcdef01234567",
         base: { ref: "origin/main", sha: "fedcba9876543210fedcba9876543210fedcba98" },
       },
@@ -57,6 +58,8 @@ describe("composeComment", () => {
 | \`slow\` | none | ❌ the plan crashed | — | — |
 
 Compared with \`fedcba987654\`, the merge base with \`origin/main\`.
+
+⚠️ Removed in this change: \`old\` (the stack file is gone; its resources stay until \`pulumi destroy\`).
 
 Exit codes: 0 fine, 1 a mandatory check failed, 2 invalid input (docs/plan-json.md).
 Reproduce locally: \`npx tsx scripts/prComment.ts --base-ref origin/main\`
@@ -164,7 +167,7 @@ ${devMd.stdout}`);
     expect(JSON.parse(readFileSync(join(outDir, "dev", "plan.json"), "utf8")).hourlyUsd).toBe(1.006);
   });
 
-  it("with --base-ref, plans the merge base's stacks with its own code", () => {
+  it("with --base-ref, plans the merge base's stacks with its own code and names the stacks removed", () => {
     const stacks = mkdtempSync(join(tmpdir(), "gpu-fleet-pr-stacks-"));
     copyFileSync(join(ROOT, "Pulumi.dev.yaml"), join(stacks, "Pulumi.dev.yaml"));
     const head = execFileSync("git", ["rev-parse", "HEAD"], { cwd: ROOT, encoding: "utf8" }).trim();
@@ -174,6 +177,10 @@ ${devMd.stdout}`);
     expect(r.stdout).toContain(`Compared with \`${head.slice(0, 12)}\`, the merge base with \`HEAD\`.\n`);
     expect(r.stdout).toContain("Reproduce locally: `npx tsx scripts/prComment.ts --base-ref HEAD`\n");
     expect(r.stdout).toContain("### Changes against the base plan\n");
+    // HEAD has Pulumi.a100.yaml; the stacks directory given here does not.
+    expect(r.stdout).toContain(
+      "⚠️ Removed in this change: `a100` (the stack file is gone; its resources stay until `pulumi destroy`).\n",
+    );
   });
 
   it("exits 2 naming a ref without a merge base, and an unknown option", () => {
