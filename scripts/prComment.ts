@@ -102,8 +102,13 @@ export function composeComment(results: readonly StackResult[], context: Comment
     `Reproduce locally: \`npx tsx scripts/prComment.ts${base ? ` --base-ref ${base.ref === base.sha ? base.sha.slice(0, 12) : base.ref}` : ""}\``,
   ].join("\n");
   const sections = results.map((r) => {
-    if (r.code === 0 || r.code === 1) return r.markdown.trimEnd();
-    const what = r.code === 2 ? "invalid input; nothing was planned" : "the plan did not finish";
+    if ((r.code === 0 || r.code === 1) && r.markdown.trim() !== "") return r.markdown.trimEnd();
+    const what =
+      r.code === 2
+        ? "invalid input; nothing was planned"
+        : r.code === 1
+          ? "the program failed before the plan could be printed"
+          : "the plan did not finish";
     return [`## gpu-fleet plan: \`${r.stack}\``, "", `Exit ${r.code ?? "none"}: ${what}.`, "", fenced(r.stderr)].join(
       "\n",
     );

@@ -37,6 +37,13 @@ describe("composeComment", () => {
         result({ stack: "dev", hourlyUsd: 2.012 }),
         result({ stack: "over", code: 1, markdown: "## gpu-fleet plan: `over`\n\nviolations\n", baseHourlyUsd: 2.012 }),
         result({ stack: "slow", code: null, markdown: "", hourlyUsd: null, stderr: "" }),
+        result({
+          stack: "twice",
+          code: 1,
+          markdown: "",
+          hourlyUsd: null,
+          stderr: "duplicate resource names (the Pulumi engine rejects these): command:remote:Command::x\n",
+        }),
       ],
       {
         removedStacks: ["old"],
@@ -47,7 +54,7 @@ describe("composeComment", () => {
     expect(body).toBe(`<!-- gpu-fleet-plan-comment -->
 # gpu-fleet plan
 
-❌ 5 stacks planned offline at 0123456789ab; 3 exited non-zero, so this check fails.
+❌ 6 stacks planned offline at 0123456789ab; 4 exited non-zero, so this check fails.
 
 | Stack | Exit | Result | On-demand cost | Against the base |
 |---|---:|---|---:|---|
@@ -56,6 +63,7 @@ describe("composeComment", () => {
 | \`dev\` | 0 | ✅ fine | $2.012/h | +$1.006/h |
 | \`over\` | 1 | ❌ a mandatory check failed | $1.006/h | -$1.006/h |
 | \`slow\` | none | ❌ the plan crashed | — | — |
+| \`twice\` | 1 | ❌ a mandatory check failed | — | — |
 
 Compared with \`fedcba987654\`, the merge base with \`origin/main\`.
 
@@ -91,6 +99,14 @@ Exit none: the plan did not finish.
 
 \`\`\`text
 
+\`\`\`
+
+## gpu-fleet plan: \`twice\`
+
+Exit 1: the program failed before the plan could be printed.
+
+\`\`\`text
+duplicate resource names (the Pulumi engine rejects these): command:remote:Command::x
 \`\`\`
 `);
   });
