@@ -5,7 +5,8 @@
  * marker scripts/prComment.ts writes.
  */
 import { spawnSync } from "node:child_process";
-import { readFileSync, readdirSync } from "node:fs";
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { parse } from "yaml";
@@ -172,6 +173,69 @@ describe("what the workflows do", () => {
     expect(w.jobs.up.steps.map((s: any) => s.run).filter(Boolean)).toEqual([
       "npm ci --no-audit --no-fund",
       'npx tsx cli/plan.ts "$STACK"',
+    ]);
+  });
+});
+
+/**
+ * The comment step run for real under bash, with a stand-in `gh` that answers the comments listing
+ * from a file (through the real jq, as gh applies --jq) and records every call.
+ */
+function runPostStep(comments: object[]): string[] {
+  const dir = mkdtempSync(join(tmpdir(), "gpu-fleet-gh-"));
+  mkdirSync(join(dir, "bin"));
+  writeFileSync(join(dir, "comments.json"), JSON.stringify(comments));
+  writeFileSync(join(dir, "comment.md"), "<!-- gpu-fleet-plan-comment -->\n# gpu-fleet plan\n");
+  writeFileSync(
+    join(dir, "bin", "gh"),
+    `#!/usr/bin/env bash
+set -euo pipefail
+printf '%s\\n' "$*" >> "$GH_LOG"
+if [ "$2" = "--paginate" ]; then jq -r "$5" "$COMMENTS"; fi
+`,
+  );
+  chmodSync(join(dir, "bin", "gh"), 0o755);
+  const step = workflow("preview.yml").jobs.plan.steps.find((s: any) => String(s.name).startsWith("Post the plan"));
+  const r = spawnSync("bash", ["--noprofile", "--norc", "-eo", "pipefail", "-c", step.run], {
+    cwd: dir,
+    encoding: "utf8",
+    env: {
+      PATH: `${join(dir, "bin")}:${process.env.PATH}`,
+      GH_LOG: join(dir, "gh.log"),
+      COMMENTS: join(dir, "comments.json"),
+      GITHUB_REPOSITORY: "octo/fleet",
+      PR_NUMBER: "7",
+      GH_TOKEN: "stand-in",
+    },
+  });
+  expect(r.stderr).toBe("");
+  expect(r.status).toBe(0);
+  return [...readFileSync(join(dir, "gh.log"), "utf8").trimEnd().split("\n"), r.stdout.trimEnd()];
+}
+
+describe("the comment step", () => {
+  const LIST =
+    'api --paginate repos/octo/fleet/issues/7/comments --jq .[] | select(.user.login == "github-actions[bot]" and (.body | startswith("<!-- gpu-fleet-plan-comment -->"))) | .id';
+
+  it("updates the bot's marked comment in place, not a person's comment quoting the marker", () => {
+    expect(
+      runPostStep([
+        { id: 11, user: { login: "alice" }, body: "<!-- gpu-fleet-plan-comment --> quoted" },
+        { id: 12, user: { login: "github-actions[bot]" }, body: "another bot comment" },
+        { id: 13, user: { login: "github-actions[bot]" }, body: "<!-- gpu-fleet-plan-comment -->\n# old plan" },
+      ]),
+    ).toEqual([
+      LIST,
+      "api --method PATCH repos/octo/fleet/issues/comments/13 -F body=@comment.md",
+      "updated comment 13",
+    ]);
+  });
+
+  it("creates the comment when the pull request has none", () => {
+    expect(runPostStep([{ id: 11, user: { login: "alice" }, body: "LGTM" }])).toEqual([
+      LIST,
+      "api --method POST repos/octo/fleet/issues/7/comments -F body=@comment.md",
+      "created the plan comment",
     ]);
   });
 });
