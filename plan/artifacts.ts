@@ -20,7 +20,7 @@ import {
   unlinkSync,
   writeFileSync,
 } from "node:fs";
-import { dirname, join, normalize, sep } from "node:path";
+import { dirname, join, normalize, resolve, sep } from "node:path";
 import { isUnknown } from "../policies/resource";
 import type { RegisteredResource } from "./mockPreview";
 
@@ -106,7 +106,14 @@ export class OutDirError extends Error {}
  * `--out` wrote. Returns the files the earlier run wrote (to be replaced).
  */
 export function checkOutDir(dir: string): string[] {
-  if (!existsSync(dir)) return [];
+  if (!existsSync(dir)) {
+    // It will be created: what exists of its path must be directories.
+    let up = dirname(resolve(dir));
+    while (!existsSync(up)) up = dirname(up);
+    if (!statSync(up).isDirectory())
+      throw new OutDirError(`--out ${dir}: ${up} is a file, so the directory cannot be created`);
+    return [];
+  }
   if (!statSync(dir).isDirectory())
     throw new OutDirError(`--out ${dir}: is a file; expected a directory (new, empty, or written by an earlier --out)`);
   const manifest = join(dir, MANIFEST);

@@ -210,6 +210,14 @@ describe("--out refuses what it must not overwrite, before planning", () => {
     expect(readFileSync(file, "utf8")).toBe("keep me\n");
   });
 
+  it("exits 2 for a directory inside a file", () => {
+    const file = join(mkdtempSync(join(tmpdir(), "gpu-fleet-out-")), "plan.txt");
+    writeFileSync(file, "keep me\n");
+    const r = plan("dev", "--out", join(file, "sub", "out"));
+    expect(r.code).toBe(2);
+    expect(r.stderr).toBe(`--out ${join(file, "sub", "out")}: ${file} is a file, so the directory cannot be created\n`);
+  });
+
   it("exits 2 onto a non-empty directory no --out wrote", () => {
     const dir = mkdtempSync(join(tmpdir(), "gpu-fleet-out-"));
     writeFileSync(join(dir, "report.md"), "keep me\n");
