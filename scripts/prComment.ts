@@ -5,13 +5,15 @@
  * every Pulumi.*.yaml in DIR (default: the current directory) as Markdown, under one summary table
  * with each stack's exit code. `--base-ref REF` plans the stacks of the merge base of REF and HEAD
  * (what the pull request's diff starts from) with that commit's own code (exported with
- * `git archive`, run with this checkout's node_modules) and diffs each stack against its base plan; `--base-dir` takes those plans ready-made (`<stack>.json`, from
- * `npm run plan -- <stack> --json`). The workflow runs exactly
- * `npx tsx scripts/prComment.ts --base-ref <base sha> --commit <head sha> --out-dir plan-out`. Every stack's
- * `--out` files go to `--out-dir/<stack>` (default: a temporary directory), which the workflow
- * uploads. Prints the body on stdout; exits 0 when every plan exited 0, 1 otherwise, 2 for bad
- * arguments. The body starts with COMMENT_MARKER, which is how the workflow finds its own comment
- * to update instead of adding a new one per push.
+ * `git archive`, run with this checkout's node_modules) and diffs each stack against its base plan;
+ * `--base-dir` takes those plans ready-made (`<stack>.json`, from `npm run plan -- <stack> --json`).
+ * `--commit` defaults to the checkout's HEAD. The workflow runs
+ * `npx tsx scripts/prComment.ts --base-ref origin/<base branch> --out-dir plan-out` on the pull
+ * request's head, so the same command on that commit writes the same body. Every stack's `--out`
+ * files go to `--out-dir/<stack>` (default: a temporary directory), which the workflow uploads.
+ * Prints the body on stdout; exits 0 when every plan exited 0, 1 otherwise, 2 for bad arguments.
+ * The body starts with COMMENT_MARKER, which is how the workflow finds its own comment to update
+ * instead of adding a new one per push.
  */
 import { spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
@@ -233,7 +235,11 @@ function main(argv: readonly string[]): number {
     process.stderr.write(`--base-dir and --base-ref: give one\n${USAGE}\n`);
     return 2;
   }
-  const context: CommentContext = { commit: opts["--commit"] };
+  // The commit planned: the checkout's HEAD unless given, so a local run writes what CI writes.
+  const head = spawnSync("git", ["rev-parse", "HEAD"], { cwd: ROOT, encoding: "utf8" });
+  const context: CommentContext = {
+    commit: opts["--commit"] ?? (head.status === 0 ? head.stdout.trim() : undefined),
+  };
   let baseDir = opts["--base-dir"] ? resolve(opts["--base-dir"]) : undefined;
   if (opts["--base-ref"]) {
     try {

@@ -3,13 +3,18 @@
  * its exact outputs: the summary with each stack's exit code, each plan's Markdown, an invalid stack's
  * error, the base comparison, and the fallback when the body would be too long for GitHub.
  */
-import { execFileSync, spawnSync } from "node:child_process";
+import { spawnSync } from "node:child_process";
 import { copyFileSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { COMMENT_MARKER, MAX_COMMENT_CHARS, StackResult, composeComment } from "../../scripts/prComment";
 import { ROOT, runCli } from "../helpers/runCli";
+
+// --base-ref and the default --commit read the repository: CI runs from a git checkout (actions/checkout).
+const gitHead = spawnSync("git", ["rev-parse", "HEAD"], { cwd: ROOT, encoding: "utf8" });
+const inGitCheckout = gitHead.status === 0;
+const headSha = gitHead.stdout.trim();
 
 const result = (over: Partial<StackResult>): StackResult => ({
   stack: "dev",
@@ -159,7 +164,7 @@ describe("npx tsx scripts/prComment.ts", () => {
     expect(r.stdout).toBe(`<!-- gpu-fleet-plan-comment -->
 # gpu-fleet plan
 
-❌ 2 stacks planned offline; 1 exited non-zero, so this check fails.
+❌ 2 stacks planned offline${inGitCheckout ? ` at ${headSha.slice(0, 12)}` : ""}; 1 exited non-zero, so this check fails.
 
 | Stack | Exit | Result | On-demand cost | Against the base |
 |---|---:|---|---:|---|
@@ -183,14 +188,12 @@ ${devMd.stdout}`);
     expect(JSON.parse(readFileSync(join(outDir, "dev", "plan.json"), "utf8")).hourlyUsd).toBe(1.006);
   });
 
-  // --base-ref reads the repository's history: CI runs from a git checkout (actions/checkout).
-  const inGitCheckout = spawnSync("git", ["rev-parse", "HEAD"], { cwd: ROOT }).status === 0;
   it.skipIf(!inGitCheckout)(
     "with --base-ref, plans the merge base's stacks with its own code and names the stacks removed",
     () => {
       const stacks = mkdtempSync(join(tmpdir(), "gpu-fleet-pr-stacks-"));
       copyFileSync(join(ROOT, "Pulumi.dev.yaml"), join(stacks, "Pulumi.dev.yaml"));
-      const head = execFileSync("git", ["rev-parse", "HEAD"], { cwd: ROOT, encoding: "utf8" }).trim();
+      const head = headSha;
       const r = runCli("scripts/prComment.ts", ["--stacks", stacks, "--base-ref", "HEAD"]);
       expect(r.stderr).toBe("");
       expect(r.code).toBe(0);

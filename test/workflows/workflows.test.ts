@@ -131,7 +131,7 @@ describe("what the workflows do", () => {
     expect(w.jobs.test.steps.map((s: any) => s.run).filter(Boolean)).toEqual(["sudo --preserve-env=PATH .ci/run"]);
     const plan = w.jobs.plan.steps.find((s: any) => s.id === "plan").run as string;
     expect(plan).toContain(
-      'npx tsx scripts/prComment.ts --base-ref "origin/$GITHUB_BASE_REF" --commit "$HEAD_SHA" --out-dir plan-out > comment.md',
+      'npx tsx scripts/prComment.ts --base-ref "origin/$GITHUB_BASE_REF" --out-dir plan-out > comment.md',
     );
     const post = w.jobs.plan.steps.find((s: any) => String(s.name).startsWith("Post the plan")).run as string;
     expect(post).toContain(`marker='${COMMENT_MARKER}'`);
