@@ -179,12 +179,21 @@ async function main(argv: readonly string[]): Promise<number> {
     ...collected,
   });
 
-  if (args.out)
-    writeArtifacts(
-      args.out,
-      [...collected.artifacts, { path: "plan.json", content: JSON.stringify(report, null, 2) + "\n" }],
-      previousOut,
-    );
+  if (args.out) {
+    try {
+      writeArtifacts(
+        args.out,
+        [...collected.artifacts, { path: "plan.json", content: JSON.stringify(report, null, 2) + "\n" }],
+        previousOut,
+      );
+    } catch (e) {
+      const err = e as NodeJS.ErrnoException;
+      if (!err.code) throw e;
+      // The file system refused (permissions, a full disk, a directory where a file was listed).
+      process.stderr.write(`--out ${args.out}: ${err.code} on ${err.path ?? "a file"}; nothing more was written\n`);
+      return 2;
+    }
+  }
   if (args.json) process.stdout.write(JSON.stringify(report, null, 2) + "\n");
   else
     process.stdout.write(

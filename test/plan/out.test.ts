@@ -229,6 +229,15 @@ describe("--out refuses what it must not overwrite, before planning", () => {
     expect(readdirSync(dir)).toEqual(["report.md"]);
   });
 
+  it("exits 2 naming the file system's refusal, without a stack trace", () => {
+    const dir = mkdtempSync(join(tmpdir(), "gpu-fleet-out-"));
+    mkdirSync(join(dir, "gpu0"));
+    writeFileSync(join(dir, MANIFEST), JSON.stringify({ files: ["gpu0"] }));
+    const r = plan("dev", "--out", dir);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toBe(`--out ${dir}: EISDIR on ${join(dir, "gpu0")}; nothing more was written\n`);
+  });
+
   it("exits 2 when the manifest lists a path outside the directory", () => {
     const dir = mkdtempSync(join(tmpdir(), "gpu-fleet-out-"));
     writeFileSync(join(dir, MANIFEST), JSON.stringify({ files: ["../../etc/passwd"] }));
