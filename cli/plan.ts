@@ -1,27 +1,33 @@
 /**
- * npm run plan -- <stack|path> [--json] [--out DIR] [--format text|md]
+ * npm run plan -- <stack|path> [--json] [--out DIR] [--format text|md] [--base FILE]
  *
  * Plans a stack offline: validates its config, evaluates the real stack program under Pulumi's mock
  * runtime in preview mode, runs the policies over what it registered, and prints the GPU map.
- * Exit 0: fine; 1: a mandatory check failed; 2: invalid input (nothing registered).
+ * Exit 0: fine; 1: a mandatory check failed; 2: invalid input (nothing registered). `--base FILE`
+ * (a `--json` plan, e.g. of the base branch) adds the changes against it to the Markdown. The JSON
+ * contract and the exit codes are in docs/plan-json.md.
  */
+import { readFileSync } from "node:fs";
 import * as pulumi from "@pulumi/pulumi";
 import { ConfigError, PRICE_REGION, regionPricing } from "../fleet";
 import { observabilityEndpoints } from "../renderers/observability";
-import { collectArtifacts, writeArtifacts } from "../plan/artifacts";
+import { OutDirError, checkOutDir, collectArtifacts, writeArtifacts } from "../plan/artifacts";
+import { BasePlan, BasePlanError, diffPlans, parseBasePlan } from "../plan/diff";
 import { previewProgram } from "../plan/mockPreview";
 import { buildReport, renderMarkdown, renderText } from "../plan/report";
 import { StackFileError, readStackFile } from "../plan/stackFile";
 import type { FleetOutputs } from "../stacks/fleet";
 import { planViolations } from "../plan/violations";
+import { placeholderOutputs } from "../plan/placeholders";
 
-const USAGE = "usage: npm run plan -- <stack|path> [--json] [--out DIR] [--format text|md]";
+const USAGE = "usage: npm run plan -- <stack|path> [--json] [--out DIR] [--format text|md] [--base FILE]";
 
 interface Args {
   readonly target: string;
   readonly json: boolean;
   readonly out?: string;
   readonly format: "text" | "md";
+  readonly base?: string;
 }
 
 class UsageError extends Error {}
@@ -31,6 +37,7 @@ export function parseArgs(argv: readonly string[]): Args {
   let json = false;
   let out: string | undefined;
   let format: "text" | "md" = "text";
+  let base: string | undefined;
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     if (a === "--json") json = true;
@@ -41,12 +48,36 @@ export function parseArgs(argv: readonly string[]): Args {
       const f = argv[++i];
       if (f !== "text" && f !== "md") throw new UsageError(`--format ${f ?? ""}: expected text or md`);
       format = f;
+    } else if (a === "--base") {
+      base = argv[++i];
+      if (!base) throw new UsageError("--base needs a plan JSON file (from --json)");
     } else if (a.startsWith("--")) throw new UsageError(`unknown option ${a}`);
     else if (target === undefined) target = a;
     else throw new UsageError(`unexpected argument ${a}`);
   }
   if (!target) throw new UsageError("missing the stack name or config path");
-  return { target, json, out, format };
+  if (base !== undefined && (json || format !== "md"))
+    throw new UsageError("--base compares plans in the Markdown: use it with --format md (not --json)");
+  return { target, json, out, format, base };
+}
+
+function readBasePlan(path: string): BasePlan {
+  let text: string;
+  try {
+    text = readFileSync(path, "utf8");
+  } catch (e) {
+    throw new BasePlanError(
+      `--base ${path}: cannot be read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`,
+    );
+  }
+  let doc: unknown;
+  try {
+    doc = JSON.parse(text);
+  } catch {
+    // Not the parser's message: its wording changes between Node versions.
+    throw new BasePlanError(`--base ${path}: is not JSON; expected a plan from \`npm run plan -- <stack> --json\``);
+  }
+  return parseBasePlan(doc, path);
 }
 
 async function main(argv: readonly string[]): Promise<number> {
@@ -59,6 +90,31 @@ async function main(argv: readonly string[]): Promise<number> {
       return 2;
     }
     throw e;
+  }
+  // A bad --out is refused before anything runs.
+  let previousOut: string[] = [];
+  if (args.out) {
+    try {
+      previousOut = checkOutDir(args.out);
+    } catch (e) {
+      if (e instanceof OutDirError) {
+        process.stderr.write(`${e.message}\n`);
+        return 2;
+      }
+      throw e;
+    }
+  }
+  let base: BasePlan | undefined;
+  if (args.base) {
+    try {
+      base = readBasePlan(args.base);
+    } catch (e) {
+      if (e instanceof BasePlanError) {
+        process.stderr.write(`${e.message}\n`);
+        return 2;
+      }
+      throw e;
+    }
   }
   let file;
   try {
@@ -97,11 +153,13 @@ async function main(argv: readonly string[]): Promise<number> {
   const { deployFleet, stackOutputs } = await import("../stacks/fleet");
   // The program plans the fleet itself; the report shows that very plan.
   let fleet: FleetOutputs | undefined;
+  const filled = placeholderOutputs();
   const preview = await previewProgram(() => stackOutputs((fleet = deployFleet())), {
     project: "gpu-fleet",
     stack: file.stack,
     config: file.config,
     secretKeys: file.secretKeys,
+    computed: filled.computed,
   });
   if (preview.errors.length > 0) {
     // What `pulumi up` would stop on, raised inside the program (often inside an apply): invalid input.
@@ -117,7 +175,9 @@ async function main(argv: readonly string[]): Promise<number> {
     return 1;
   }
   const plan = fleet!.plan;
-  const violations = planViolations(preview.resources, stack.maxHourlyUsd);
+  const tokens = filled.placeholders.map((p) => p.token);
+  const violations = planViolations(preview.resources, stack.maxHourlyUsd, tokens);
+  const collected = collectArtifacts(preview.resources);
   const observability = stack.observability.enabled
     ? observabilityEndpoints({
         // An existing machine is reached as its config says: its user and SSH port.
@@ -132,18 +192,36 @@ async function main(argv: readonly string[]): Promise<number> {
       })
     : null;
   const report = {
-    ...buildReport(file.stack, plan, preview.resources, violations, observability),
+    ...buildReport(file.stack, plan, preview.resources, violations, observability, {
+      placeholders: filled.placeholders,
+      ...collected,
+    }),
     priceRegion: PRICE_REGION,
     ...(pricing.note ? { priceNote: pricing.note } : {}),
   };
 
-  if (args.out)
-    writeArtifacts(args.out, [
-      ...collectArtifacts(preview.resources),
-      { path: "plan.json", content: JSON.stringify(report, null, 2) + "\n" },
-    ]);
+  if (args.out) {
+    try {
+      writeArtifacts(
+        args.out,
+        [...collected.artifacts, { path: "plan.json", content: JSON.stringify(report, null, 2) + "\n" }],
+        previousOut,
+      );
+    } catch (e) {
+      const err = e as NodeJS.ErrnoException;
+      if (!err.code) throw e;
+      // The file system refused (permissions, a full disk, a directory where a file was listed).
+      process.stderr.write(`--out ${args.out}: ${err.code} on ${err.path ?? "a file"}; nothing more was written\n`);
+      return 2;
+    }
+  }
   if (args.json) process.stdout.write(JSON.stringify(report, null, 2) + "\n");
-  else process.stdout.write(args.format === "md" ? renderMarkdown(report) : renderText(report, file.path));
+  else
+    process.stdout.write(
+      args.format === "md"
+        ? renderMarkdown(report, base ? diffPlans(base, report) : undefined)
+        : renderText(report, file.path),
+    );
   return violations.some((v) => v.enforcement === "mandatory") ? 1 : 0;
 }
 

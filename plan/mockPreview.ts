@@ -54,6 +54,11 @@ function nameFromUrn(urn: string): string {
   return urn.slice(urn.lastIndexOf("::") + 2);
 }
 
+/** The parent's name from its URN; null for the stack itself (or no parent). */
+function parentName(parentUrn: string): string | null {
+  return parentUrn === "" || parentUrn.includes("::pulumi:pulumi:Stack::") ? null : nameFromUrn(parentUrn);
+}
+
 export async function previewProgram(
   program: () => Record<string, unknown> | void,
   options: {
@@ -62,6 +67,11 @@ export async function previewProgram(
     config: Record<string, string>;
     secretKeys: string[];
     invokes?: InvokeMocks;
+    /**
+     * Outputs a provider computes, given as known values: (type, name, parent) → extra state. The
+     * plan fills EC2 addresses with placeholders this way so every artifact renders (plan/placeholders.ts).
+     */
+    computed?: (type: string, name: string, parent: string | null) => Record<string, unknown>;
   },
 ): Promise<PreviewResult> {
   const invokes = options.invokes ?? DEFAULT_INVOKES;
@@ -75,8 +85,10 @@ export async function previewProgram(
         const key = `${args.type}::${args.name}`;
         seen.set(key, (seen.get(key) ?? 0) + 1);
         inputsByKey.set(key, args.inputs);
-        // Preview: no IDs, and outputs the provider computes stay unknown (only inputs echo back).
-        return { id: undefined, state: args.inputs };
+        // Preview: no IDs, and outputs the provider computes stay unknown (only inputs echo back),
+        // unless the caller gives them (as placeholders).
+        const extra = options.computed?.(args.type, args.name, parentName(parents.get(key) ?? "")) ?? {};
+        return { id: undefined, state: { ...args.inputs, ...extra } };
       },
       call(args) {
         const answer = invokes[args.token];
@@ -127,13 +139,11 @@ export async function previewProgram(
     const name = nameFromUrn(urn);
     if (type === "pulumi:pulumi:Stack") continue;
     const key = `${type}::${name}`;
-    const parentUrn = parents.get(key) ?? "";
-    const parentIsStack = parentUrn === "" || parentUrn.includes("::pulumi:pulumi:Stack::");
     resources.push({
       urn,
       type,
       name,
-      parent: parentIsStack ? null : nameFromUrn(parentUrn),
+      parent: parentName(parents.get(key) ?? ""),
       custom: !type.startsWith("gpu-fleet:"),
       inputs: inputsByKey.get(key) ?? {},
     });

@@ -4,7 +4,11 @@
  */
 import type { FleetPlan, PlannedHost } from "../fleet";
 import type { ObservabilityEndpoint } from "../renderers/observability";
+import type { Artifact, Unrendered } from "./artifacts";
 import type { RegisteredResource } from "./mockPreview";
+import type { Placeholder } from "./placeholders";
+import type { PlanDiff, Placement } from "./diff";
+import { policyFix } from "./fixes";
 import { formatNumber as fmt } from "../fleet/format";
 
 export interface Violation {
@@ -58,9 +62,22 @@ export interface PlanReport {
   readonly violations: Violation[];
   /** Prometheus and Grafana, when the stack runs them; addresses unknown before EC2 hosts exist are named. */
   readonly observability: ObservabilityEndpoint[] | null;
+  /**
+   * Provider outputs unknown before `up` that the plan filled with a placeholder token, and the
+   * `--out` files that carry each one (plan/placeholders.ts).
+   */
+  readonly placeholders: { token: string; resource: string; output: string; files: string[] }[];
+  /** Files `--out` does not write: a secret input (never written) or one still unknown in a preview. */
+  readonly unrendered: Unrendered[];
   /** The region the prices are for (the catalog has one), and a note when aws:region is another. */
   readonly priceRegion?: string;
   readonly priceNote?: string;
+}
+
+export interface ArtifactSummary {
+  readonly placeholders: readonly Placeholder[];
+  readonly artifacts: readonly Artifact[];
+  readonly unrendered: readonly Unrendered[];
 }
 
 export function buildReport(
@@ -69,6 +86,7 @@ export function buildReport(
   resources: readonly RegisteredResource[],
   violations: readonly Violation[],
   observability: ObservabilityEndpoint[] | null,
+  artifacts: ArtifactSummary = { placeholders: [], artifacts: [], unrendered: [] },
 ): PlanReport {
   return {
     stack,
@@ -119,6 +137,13 @@ export function buildReport(
     resources: resources.map((r) => ({ type: r.type, name: r.name, parent: r.parent })),
     violations: [...violations],
     observability,
+    placeholders: artifacts.placeholders.map((p) => ({
+      token: p.token,
+      resource: p.resource,
+      output: p.output,
+      files: artifacts.artifacts.filter((a) => a.content.includes(p.token)).map((a) => a.path),
+    })),
+    unrendered: [...artifacts.unrendered],
   };
 }
 
@@ -187,6 +212,7 @@ export function renderText(report: PlanReport, source: string): string {
     for (const e of report.observability)
       lines.push(`  ${e.name} ${e.url} on ${e.host}; tunnel: ${e.sshTunnel}, then open ${e.localUrl}`);
   }
+  lines.push(...placeholderLines(report));
   const counts = new Map<string, number>();
   for (const r of report.resources) counts.set(r.type, (counts.get(r.type) ?? 0) + 1);
   lines.push("", `resources: ${report.resources.length} (${[...counts].map(([t, n]) => `${n} ${t}`).join(", ")})`);
@@ -196,14 +222,85 @@ export function renderText(report: PlanReport, source: string): string {
   return lines.join("\n") + "\n";
 }
 
-/** The GPU distribution map as a Markdown table per host, for a pull-request comment. */
-export function renderMarkdown(report: PlanReport): string {
+function filesCount(n: number): string {
+  return n === 0 ? "no file" : n === 1 ? "1 file" : `${n} files`;
+}
+
+/** What `--out` fills in and what it leaves out: the placeholders, then the files it does not write. */
+function placeholderLines(report: PlanReport): string[] {
+  const lines: string[] = [];
+  if (report.placeholders.length > 0) {
+    lines.push("", "placeholders (known only after `pulumi up`; every `--out` file carries them as written here)");
+    for (const p of report.placeholders)
+      lines.push(`  ${p.token}: ${p.output} of ${p.resource}, in ${filesCount(p.files.length)}`);
+  }
+  if (report.unrendered.length > 0) {
+    lines.push("", "not written by --out");
+    for (const u of report.unrendered)
+      lines.push(
+        `  ${u.path}: ${u.input} of ${u.resource} ${u.reason === "secret" ? "is a secret, never written" : "is unknown until the resources it depends on exist"}`,
+      );
+  }
+  return lines;
+}
+
+const usd = (n: number) => `$${n.toFixed(3)}/h`;
+const plural = (n: number, one: string, many = `${one}s`) => `${fmt(n)} ${n === 1 ? one : many}`;
+
+/** `+1,664 MiB`, `-$1.006/h`, or `no change`. */
+function delta(base: number, head: number, show: (n: number) => string): string {
+  const d = Math.round((head - base) * 1e6) / 1e6;
+  if (d === 0) return "no change";
+  return `${d > 0 ? "+" : "-"}${show(Math.abs(d))}`;
+}
+
+function placementText(p: Placement | null): string {
+  return p ? `${p.host} GPU ${p.gpus.join(", ") || "none"}, ${fmt(p.reservedMiBPerGpu)} MiB/GPU` : "—";
+}
+
+/** The changes against the base plan, as Markdown lines. */
+function diffLines(diff: PlanDiff): string[] {
+  const lines = [
+    "",
+    "### Changes against the base plan",
+    "",
+    "| | Base | This plan | Change |",
+    "|---|---:|---:|---:|",
+    `| On-demand cost | ${usd(diff.hourlyUsd.base)} | ${usd(diff.hourlyUsd.head)} | ${delta(diff.hourlyUsd.base, diff.hourlyUsd.head, usd)} |`,
+    `| Reserved GPU memory | ${fmt(diff.reservedMiB.base)} MiB | ${fmt(diff.reservedMiB.head)} MiB | ${delta(diff.reservedMiB.base, diff.reservedMiB.head, (n) => `${fmt(n)} MiB`)} |`,
+    `| Mandatory violations | ${diff.mandatoryViolations.base} | ${diff.mandatoryViolations.head} | ${delta(diff.mandatoryViolations.base, diff.mandatoryViolations.head, String)} |`,
+    "",
+  ];
+  if (diff.services.length === 0) lines.push("No service added, removed, moved or resized.");
+  else {
+    lines.push("| Service | Change | Base | This plan |", "|---|---|---|---|");
+    for (const c of diff.services)
+      lines.push(`| ${c.service} | ${c.kind} | ${placementText(c.base)} | ${placementText(c.head)} |`);
+  }
+  return lines;
+}
+
+/**
+ * The plan as a pull-request comment: the cost and verdict first, the GPU map per host, the
+ * services, every violation with its fix, the changes against the base plan when one is given, and
+ * (folded) what `--out` fills with placeholders or leaves out.
+ */
+export function renderMarkdown(report: PlanReport, diff?: PlanDiff): string {
+  const mandatory = report.violations.filter((v) => v.enforcement === "mandatory").length;
+  const advisory = report.violations.length - mandatory;
+  const gpus = report.hosts.reduce((n, h) => n + h.gpus.length, 0);
+  const reserved = report.hosts.reduce((n, h) => n + h.gpus.reduce((m, g) => m + g.reservedMiB, 0), 0);
+  const verdict =
+    report.violations.length === 0
+      ? "no policy violations"
+      : `${plural(mandatory, "mandatory violation")}${advisory ? `, ${plural(advisory, "advisory violation")}` : ""}`;
   const lines: string[] = [
     `## gpu-fleet plan: \`${report.stack}\``,
     "",
-    `On-demand cost: **$${report.hourlyUsd.toFixed(3)}/h**`,
+    `${mandatory > 0 ? "❌" : "✅"} **${usd(report.hourlyUsd)}** on demand · ${plural(report.hosts.length, "host")}, ${plural(gpus, "GPU")} · ${plural(report.services.length, "service")} · ${fmt(reserved)} MiB reserved · ${verdict}`,
     ...(report.priceNote ? ["", `> **Warning:** ${report.priceNote}`] : []),
   ];
+  if (diff) lines.push(...diffLines(diff));
   for (const h of report.hosts) {
     lines.push(
       "",
@@ -228,17 +325,42 @@ export function renderMarkdown(report: PlanReport): string {
     "",
     "### Services",
     "",
-    "| Service | Host | GPUs | TP | Precision | Profile | Max context | Fits |",
-    "|---|---|---|---:|---|---|---:|---|",
+    "| Service | Host | GPUs | TP | Precision | Profile | Reserved MiB/GPU | Max context | Fits |",
+    "|---|---|---|---:|---|---|---:|---:|---|",
   );
   for (const s of report.services) {
     lines.push(
-      `| ${s.name} | ${s.host} | ${s.gpus.join(", ")} | ${s.tensorParallel} | ${s.precision} | ${s.profileNote} | ${fmt(s.maxModelLen)} of ${fmt(s.estimate.maxContextTokens)} | ${s.fits ? "yes" : "**no**"} |`,
+      `| ${s.name} | ${s.host} | ${s.gpus.join(", ") || "none"}${s.placedBy === "planner" ? " (planner)" : ""} | ${s.tensorParallel}${s.tensorParallelBy === "planner" ? " (planner)" : ""} | ${s.precision} | ${s.profileNote} | ${fmt(s.reservedMiBPerGpu)} | ${fmt(s.maxModelLen)} of ${fmt(s.estimate.maxContextTokens)} | ${s.fits ? "yes" : "**no**"} |`,
     );
   }
   lines.push("", `### Policy violations`, "");
   if (report.violations.length === 0) lines.push("None.");
-  for (const v of report.violations)
-    lines.push(`- **${v.enforcement}** \`${v.policy}\`${v.resource ? ` (${v.resource})` : ""}: ${v.message}`);
+  for (const v of report.violations) {
+    lines.push(`- **${v.enforcement}** \`${v.policy}\`${v.resource ? ` on \`${v.resource}\`` : ""}: ${v.message}`);
+    const fix = policyFix(v.policy);
+    if (fix) lines.push(`  - Fix: ${fix}.`);
+  }
+  const used = report.placeholders.filter((p) => p.files.length > 0);
+  if (used.length > 0 || report.unrendered.length > 0) {
+    lines.push(
+      "",
+      `<details><summary>--out: ${[
+        used.length > 0
+          ? `${plural(used.length, "placeholder")} for values known only after <code>pulumi up</code>`
+          : "",
+        report.unrendered.length > 0 ? `${plural(report.unrendered.length, "file")} not written` : "",
+      ]
+        .filter((x) => x !== "")
+        .join(", ")}</summary>`,
+      "",
+    );
+    for (const p of used)
+      lines.push(`- \`${p.token}\`: ${p.output} of \`${p.resource}\`, in ${filesCount(p.files.length)}`);
+    for (const u of report.unrendered)
+      lines.push(
+        `- \`${u.path}\` not written: ${u.input} of \`${u.resource}\` is ${u.reason === "secret" ? "a secret" : "unknown until up"}`,
+      );
+    lines.push("", "</details>");
+  }
   return lines.join("\n") + "\n";
 }

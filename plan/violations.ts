@@ -4,11 +4,22 @@
  */
 import { evaluatePolicies } from "../policies/evaluate";
 import type { RegisteredResource } from "./mockPreview";
+import { placeholderInputsAsUnknown } from "./placeholders";
 import type { Violation } from "./report";
 
-export function planViolations(resources: readonly RegisteredResource[], maxHourlyUsd?: number): Violation[] {
+/** `placeholders`: tokens the plan put in for provider outputs; inputs carrying one count as unknown, as in a preview. */
+export function planViolations(
+  resources: readonly RegisteredResource[],
+  maxHourlyUsd?: number,
+  placeholders: readonly string[] = [],
+): Violation[] {
   return evaluatePolicies(
-    resources.map((r) => ({ type: r.type, name: r.name, urn: r.urn, props: r.inputs })),
+    resources.map((r) => ({
+      type: r.type,
+      name: r.name,
+      urn: r.urn,
+      props: placeholderInputsAsUnknown(r.inputs, placeholders) as Record<string, unknown>,
+    })),
     maxHourlyUsd === undefined ? {} : { "maximum-hourly-cost": { maxHourlyUsd } },
   );
 }

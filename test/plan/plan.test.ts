@@ -123,14 +123,21 @@ describe("npm run plan -- dev --json", () => {
       "llm-ngc-key.delete.sh",
     ]);
     // Prometheus' and Grafana's files name the host's private IP, unknown until the instance exists:
-    // in a preview their scripts are unknown too, so only the exporters and the password step are written.
+    // the plan writes them with its placeholder for it (test/plan/out.test.ts checks them).
     expect(readdirSync(join(outDir, "observability")).sort()).toEqual([
       "observability-dcgm-exporter-gpu0.create.sh",
       "observability-dcgm-exporter-gpu0.delete.sh",
+      "observability-files.create.sh",
+      "observability-files.delete.sh",
+      "observability-files.files",
       "observability-grafana-password.create.sh",
       "observability-grafana-password.delete.sh",
+      "observability-grafana.create.sh",
+      "observability-grafana.delete.sh",
       "observability-node-exporter-gpu0.create.sh",
       "observability-node-exporter-gpu0.delete.sh",
+      "observability-prometheus.create.sh",
+      "observability-prometheus.delete.sh",
     ]);
     for (const dir of ["gpu0", "llm", "observability"]) {
       for (const f of readdirSync(join(outDir, dir)).filter((f) => f.endsWith(".sh"))) {
@@ -264,7 +271,7 @@ describe("exit codes", () => {
     const bad = plan("dev", "--format", "html");
     expect(bad.code).toBe(2);
     expect(bad.stderr).toBe(
-      "--format html: expected text or md\nusage: npm run plan -- <stack|path> [--json] [--out DIR] [--format text|md]\n",
+      "--format html: expected text or md\nusage: npm run plan -- <stack|path> [--json] [--out DIR] [--format text|md] [--base FILE]\n",
     );
   });
 });
