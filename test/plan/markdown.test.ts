@@ -18,18 +18,18 @@ const DEV_HOST_AND_SERVICES = `### host gpu0 — ec2 g5.xlarge (1 × A10G, 23,02
 
 | GPU | Service | Model | Reserved MiB | Usable MiB | Headroom MiB |
 |---|---|---|---:|---:|---:|
-| 0 | llm (20,725) | meta/llama-3.1-8b-instruct | 20,725 | 21,876 | 1,151 |
+| 0 | llm (20,334) | meta/llama-3.1-8b-instruct | 20,334 | 21,876 | 1,542 |
 
 ### Services
 
 | Service | Host | GPUs | TP | Precision | Profile | Reserved MiB/GPU | Max context | Fits |
 |---|---|---|---:|---|---|---:|---:|---|
-| llm | gpu0 | 0 | 1 | bf16 | generic vLLM profile (optimized fp16 profiles for A10G need ×2 or ×4) | 20,725 | 8,192 of 35,072 | yes |
+| llm | gpu0 | 0 | 1 | bf16 | generic vLLM profile (optimized fp16 profiles for A10G need ×2 or ×4) | 20,334 | 8,192 of 29,552 | yes |
 `;
 
 const DEV_OUT = `<details><summary>--out: 1 placeholder for values known only after <code>pulumi up</code>, 2 files not written</summary>
 
-- \`gpu0.privateIp.invalid\`: privateIp of \`gpu0-instance\`, in 3 files
+- \`gpu0.privateIp.invalid\`: privateIp of \`gpu0-instance\`, in 2 files
 - \`llm/llm-ngc-key.stdin\` not written: stdin of \`llm-ngc-key\` is a secret
 - \`observability/observability-grafana-password.stdin\` not written: stdin of \`observability-grafana-password\` is a secret
 
@@ -42,7 +42,7 @@ describe("npm run plan -- dev --format md", () => {
     expect(r.code).toBe(0);
     expect(r.stdout).toBe(`## gpu-fleet plan: \`dev\`
 
-✅ **$1.006/h** on demand · 1 host, 1 GPU · 1 service · 20,725 MiB reserved · no policy violations
+✅ **$1.006/h** on demand · 1 host, 1 GPU · 1 service · 20,334 MiB reserved · no policy violations
 
 ${DEV_HOST_AND_SERVICES}
 ### Policy violations
@@ -65,19 +65,19 @@ ${DEV_OUT}`);
     expect(r.code).toBe(0);
     expect(r.stdout).toBe(`## gpu-fleet plan: \`dev\`
 
-✅ **$1.006/h** on demand · 1 host, 1 GPU · 1 service · 20,725 MiB reserved · no policy violations
+✅ **$1.006/h** on demand · 1 host, 1 GPU · 1 service · 20,334 MiB reserved · no policy violations
 
 ### Changes against the base plan
 
 | | Base | This plan | Change |
 |---|---:|---:|---:|
 | On-demand cost | $2.012/h | $1.006/h | -$1.006/h |
-| Reserved GPU memory | 22,389 MiB | 20,725 MiB | -1,664 MiB |
+| Reserved GPU memory | 22,389 MiB | 20,334 MiB | -2,055 MiB |
 | Mandatory violations | 1 | 0 | -1 |
 
 | Service | Change | Base | This plan |
 |---|---|---|---|
-| llm | moved | gpu0 GPU 1, 20,725 MiB/GPU | gpu0 GPU 0, 20,725 MiB/GPU |
+| llm | moved | gpu0 GPU 1, 20,334 MiB/GPU | gpu0 GPU 0, 20,334 MiB/GPU |
 | old | removed | gpu0 GPU 0, 1,664 MiB/GPU | — |
 
 ${DEV_HOST_AND_SERVICES}
@@ -103,14 +103,14 @@ ${DEV_OUT}`);
     expect(r.code).toBe(1);
     expect(r.stdout).toBe(`## gpu-fleet plan: \`over\`
 
-❌ **$1.006/h** on demand · 1 host, 1 GPU · 2 services · 22,389 MiB reserved · 1 mandatory violation
+❌ **$1.006/h** on demand · 1 host, 1 GPU · 2 services · 21,998 MiB reserved · 1 mandatory violation
 
 ### Changes against the base plan
 
 | | Base | This plan | Change |
 |---|---:|---:|---:|
 | On-demand cost | $1.006/h | $1.006/h | no change |
-| Reserved GPU memory | 20,725 MiB | 22,389 MiB | +1,664 MiB |
+| Reserved GPU memory | 20,334 MiB | 21,998 MiB | +1,664 MiB |
 | Mandatory violations | 0 | 1 | +1 |
 
 | Service | Change | Base | This plan |
@@ -121,23 +121,23 @@ ${DEV_OUT}`);
 
 | GPU | Service | Model | Reserved MiB | Usable MiB | Headroom MiB |
 |---|---|---|---:|---:|---:|
-| 0 | llm (20,725), emb (1,664) | meta/llama-3.1-8b-instruct, nvidia/nv-embedqa-e5-v5 | 22,389 | 21,876 | **-513** |
+| 0 | llm (20,334), emb (1,664) | meta/llama-3.1-8b-instruct, nvidia/nv-embedqa-e5-v5 | 21,998 | 21,876 | **-122** |
 
 ### Services
 
 | Service | Host | GPUs | TP | Precision | Profile | Reserved MiB/GPU | Max context | Fits |
 |---|---|---|---:|---|---|---:|---:|---|
-| llm | gpu0 | 0 | 1 | bf16 | generic vLLM profile (optimized fp16 profiles for A10G need ×2 or ×4) | 20,725 | 8,192 of 35,072 | yes |
+| llm | gpu0 | 0 | 1 | bf16 | generic vLLM profile (optimized fp16 profiles for A10G need ×2 or ×4) | 20,334 | 8,192 of 29,552 | yes |
 | emb | gpu0 | 0 | 1 | fp16 | encoder engine: weights plus a fixed workspace | 1,664 | 512 of 512 | yes |
 
 ### Policy violations
 
-- **mandatory** \`gpu-memory-budget\` on \`gpu0-ledger\`: host "gpu0" GPU 0 (A10G) is over budget by 513 MiB: llm 20,725 MiB + emb 1,664 MiB = 22,389 MiB reserved, 21,876 MiB usable of 23,028 MiB
+- **mandatory** \`gpu-memory-budget\` on \`gpu0-ledger\`: host "gpu0" GPU 0 (A10G) is over budget by 122 MiB: llm 20,334 MiB + emb 1,664 MiB = 21,998 MiB reserved, 21,876 MiB usable of 23,028 MiB
   - Fix: move a service to another GPU (\`gpus:\`), lower \`gpuMemoryUtilization\` or \`maxModelLen\`, or choose a GPU with more memory.
 
 <details><summary>--out: 1 placeholder for values known only after <code>pulumi up</code>, 3 files not written</summary>
 
-- \`gpu0.privateIp.invalid\`: privateIp of \`gpu0-instance\`, in 3 files
+- \`gpu0.privateIp.invalid\`: privateIp of \`gpu0-instance\`, in 2 files
 - \`llm/llm-ngc-key.stdin\` not written: stdin of \`llm-ngc-key\` is a secret
 - \`emb/emb-ngc-key.stdin\` not written: stdin of \`emb-ngc-key\` is a secret
 - \`observability/observability-grafana-password.stdin\` not written: stdin of \`observability-grafana-password\` is a secret
