@@ -1,0 +1,598 @@
+/**
+ * The Kubernetes runtime's fleet model: a GPU node group, the services scheduled onto it as pods, and
+ * the checks that refuse a fleet the node group cannot hold. Pure; the EKS components, the renderers
+ * and the plan ask it. A node of the group is planned exactly like a GPU host — the same estimator,
+ * ledger and ledger checks — with one pod's GPUs on it; what Kubernetes adds (replicas, an HPA range,
+ * taints and tolerations, time-slicing) is checked here.
+ */
+import { GPU_MODELS, GpuModel } from "./catalog/gpus";
+import { INSTANCE_TYPES, InstanceType, findInstanceType } from "./catalog/instances";
+import { CHECKS, Finding, checkFixedFractions, checkGpuBudget } from "./checks";
+import { ConfigError, HostConfig, ServiceSettings } from "./config";
+import { HostLedgerDocument } from "./hostLedger";
+import { DEFAULT_SAFETY_MARGIN_FRACTION, buildLedger } from "./ledger";
+import { PlannedService, hostShape, planHost } from "./plan";
+
+/** The extended resource the NVIDIA device plugin advertises (k8s-device-plugin README). */
+export const GPU_RESOURCE = "nvidia.com/gpu";
+
+export type TaintEffect = "NoSchedule" | "PreferNoSchedule" | "NoExecute";
+
+export interface Taint {
+  readonly key: string;
+  readonly value: string;
+  readonly effect: TaintEffect;
+}
+
+/**
+ * GPU nodes are tainted so that only pods which ask for a GPU (and tolerate the taint) land on them;
+ * the key is the resource name, as the EKS and NVIDIA GPU Operator documentation use it.
+ */
+export const GPU_TAINT: Taint = { key: GPU_RESOURCE, value: "true", effect: "NoSchedule" };
+
+/** The label every node of a gpu-fleet node group carries; pods select their group by it. */
+export const NODE_GROUP_LABEL = "gpu-fleet.dev/node-group";
+
+export const DEFAULT_NODE_INSTANCE_TYPE = "g5.xlarge";
+export const DEFAULT_NODE_MIN_SIZE = 1;
+export const DEFAULT_NODE_MAX_SIZE = 2;
+/** Root volume per node: the AL2023 NVIDIA AMI plus NIM images of 10-20 GB each must fit. */
+export const DEFAULT_NODE_DISK_SIZE_GIB = 100;
+
+/** What a user sets for one GPU node group. */
+export interface NodeGroupSettings {
+  /** DNS-1123 label; also the value of the `gpu-fleet.dev/node-group` node label. */
+  readonly name: string;
+  /** A GPU instance type of the catalog; default g5.xlarge (1 × A10G). */
+  readonly instanceType?: string;
+  /** Default 1. */
+  readonly minSize?: number;
+  /** Default minSize. */
+  readonly desiredSize?: number;
+  /** Default 2. */
+  readonly maxSize?: number;
+  /** Node labels besides `gpu-fleet.dev/node-group`; default none. */
+  readonly labels?: Readonly<Record<string, string>>;
+  /** Default 100. */
+  readonly diskSizeGiB?: number;
+  /**
+   * NVIDIA device plugin time-slicing: each GPU is advertised `replicasPerGpu` times. Off (1) by
+   * default: time-slicing gives the pods that share a GPU no memory isolation.
+   */
+  readonly gpuSharing?: { readonly replicasPerGpu: number };
+}
+
+export interface NodeGroupPlan {
+  readonly name: string;
+  readonly instanceType: InstanceType;
+  readonly gpu: GpuModel;
+  readonly gpusPerNode: number;
+  readonly minSize: number;
+  readonly desiredSize: number;
+  readonly maxSize: number;
+  readonly labels: Readonly<Record<string, string>>;
+  readonly taints: readonly Taint[];
+  readonly diskSizeGiB: number;
+  /** 1 when GPUs are not shared. */
+  readonly replicasPerGpu: number;
+  /** `nvidia.com/gpu` a node advertises: GPUs × replicasPerGpu. */
+  readonly gpuResourcesPerNode: number;
+  readonly hourlyUsdPerNode: number;
+}
+
+/** DNS-1123 label (RFC 1123): what Kubernetes requires of Service, namespace and label-like names. */
+export const DNS1123_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+
+const isCount = (v: unknown, min: number): v is number => typeof v === "number" && Number.isInteger(v) && v >= min;
+
+/** Defaults applied and every value checked; a ConfigError names each bad key, its value and what is allowed. */
+export function resolveNodeGroup(settings: NodeGroupSettings, path = "nodeGroup"): NodeGroupPlan {
+  const problems: string[] = [];
+  const name = settings.name;
+  if (typeof name !== "string" || !DNS1123_LABEL.test(name) || name.length > 63) {
+    problems.push(
+      `${path}.name: ${JSON.stringify(name)} is not allowed; expected a DNS-1123 label (lower-case letters, digits and "-", at most 63 characters)`,
+    );
+  }
+  const typeName = settings.instanceType ?? DEFAULT_NODE_INSTANCE_TYPE;
+  const instanceType = findInstanceType(typeName);
+  if (!instanceType) {
+    problems.push(
+      `${path}.instanceType: ${JSON.stringify(typeName)} is not a catalog GPU instance type; known: ${INSTANCE_TYPES.map((t) => t.name).join(", ")}`,
+    );
+  }
+  const minSize = settings.minSize ?? DEFAULT_NODE_MIN_SIZE;
+  const maxSize = settings.maxSize ?? Math.max(DEFAULT_NODE_MAX_SIZE, isCount(minSize, 0) ? minSize : 0);
+  const desiredSize = settings.desiredSize ?? minSize;
+  if (!isCount(minSize, 0))
+    problems.push(`${path}.minSize: ${JSON.stringify(minSize)} is not allowed; expected an integer >= 0`);
+  if (!isCount(maxSize, 1))
+    problems.push(`${path}.maxSize: ${JSON.stringify(maxSize)} is not allowed; expected an integer >= 1`);
+  if (isCount(minSize, 0) && isCount(maxSize, 1) && minSize > maxSize) {
+    problems.push(`${path}.minSize: ${minSize} is not allowed; expected at most maxSize (${maxSize})`);
+  }
+  if (!isCount(desiredSize, 0) || (isCount(minSize, 0) && desiredSize < minSize) || desiredSize > maxSize) {
+    problems.push(
+      `${path}.desiredSize: ${JSON.stringify(desiredSize)} is not allowed; expected an integer from minSize (${minSize}) to maxSize (${maxSize})`,
+    );
+  }
+  const diskSizeGiB = settings.diskSizeGiB ?? DEFAULT_NODE_DISK_SIZE_GIB;
+  if (!isCount(diskSizeGiB, 20)) {
+    problems.push(`${path}.diskSizeGiB: ${JSON.stringify(diskSizeGiB)} is not allowed; expected an integer >= 20`);
+  }
+  const replicasPerGpu = settings.gpuSharing?.replicasPerGpu ?? 1;
+  if (!isCount(replicasPerGpu, 1) || replicasPerGpu > 48) {
+    // The device plugin accepts any count; more than 48 pods per GPU is a configuration mistake here.
+    problems.push(
+      `${path}.gpuSharing.replicasPerGpu: ${JSON.stringify(replicasPerGpu)} is not allowed; expected an integer from 1 to 48`,
+    );
+  }
+  const userLabels = settings.labels ?? {};
+  for (const [key, value] of Object.entries(userLabels)) {
+    if (key === NODE_GROUP_LABEL) {
+      problems.push(`${path}.labels: "${NODE_GROUP_LABEL}" is set by gpu-fleet to the node group's name; remove it`);
+    } else if (!isLabelKey(key)) {
+      problems.push(`${path}.labels: key ${JSON.stringify(key)} is not a valid Kubernetes label key`);
+    } else if (!isLabelValue(value)) {
+      problems.push(`${path}.labels.${key}: ${JSON.stringify(value)} is not a valid Kubernetes label value`);
+    }
+  }
+  if (problems.length > 0) throw new ConfigError(problems);
+  const type = instanceType!;
+  return {
+    name,
+    instanceType: type,
+    gpu: GPU_MODELS[type.gpu],
+    gpusPerNode: type.gpuCount,
+    minSize,
+    desiredSize,
+    maxSize,
+    labels: { [NODE_GROUP_LABEL]: name, ...userLabels },
+    taints: [GPU_TAINT],
+    diskSizeGiB,
+    replicasPerGpu,
+    gpuResourcesPerNode: type.gpuCount * replicasPerGpu,
+    hourlyUsdPerNode: type.hourlyUsd,
+  };
+}
+
+/** Label keys: an optional DNS-1123 subdomain prefix and "/", then a name of at most 63 characters. */
+export function isLabelKey(key: string): boolean {
+  const slash = key.lastIndexOf("/");
+  const prefix = slash >= 0 ? key.slice(0, slash) : undefined;
+  const name = slash >= 0 ? key.slice(slash + 1) : key;
+  if (
+    prefix !== undefined &&
+    (prefix.length > 253 || !/^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/.test(prefix))
+  )
+    return false;
+  return isLabelValue(name) && name.length > 0;
+}
+
+/** Label values: at most 63 characters, alphanumerics with "-", "_" or "." inside; may be empty. */
+export function isLabelValue(value: unknown): boolean {
+  return typeof value === "string" && value.length <= 63 && /^([A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?)?$/.test(value);
+}
+
+/** The custom metrics prometheus-adapter serves for the HPAs (renderers/kubernetes/adapter.ts has the rules). */
+export type AutoscalingMetric = "num_requests_running" | "gpu_cache_usage_perc";
+export const AUTOSCALING_METRICS: readonly AutoscalingMetric[] = ["num_requests_running", "gpu_cache_usage_perc"];
+
+export interface AutoscalingSettings {
+  readonly minReplicas: number;
+  readonly maxReplicas: number;
+  /** Default num_requests_running. */
+  readonly metric?: AutoscalingMetric;
+  /** Average per pod the HPA keeps the metric at: requests for num_requests_running, a 0-1 ratio for KV cache. */
+  readonly targetAverageValue: number;
+}
+
+/** One model service on Kubernetes: the same settings as on a GPU host, plus how many pods and where. */
+export interface KubernetesServiceSettings extends ServiceSettings {
+  /** The node group its pods run on. */
+  readonly nodeGroup: string;
+  /** Pods when there is no HPA; default 1. */
+  readonly replicas?: number;
+  readonly autoscaling?: AutoscalingSettings;
+}
+
+export interface PlannedKubernetesService {
+  /** The runtime-agnostic service, as planned on one node of its group (host = the node group's name). */
+  readonly service: PlannedService;
+  readonly nodeGroup: string;
+  /** Pods the workload starts with: replicas, or the HPA's minReplicas. */
+  readonly replicas: number;
+  readonly autoscaling?: Required<AutoscalingSettings>;
+  /** GPUs each pod requests and is limited to: its tensor-parallel size. */
+  readonly gpusPerPod: number;
+  /** Ledger of one node of the group carrying as many pods of this service as share a GPU. */
+  readonly nodeLedger: HostLedgerDocument;
+}
+
+export const KUBERNETES_CHECKS = {
+  podFitsNode: "kubernetes-pod-fits-node",
+  replicasFit: "kubernetes-replicas-fit-node-group",
+  hpaSchedulable: "kubernetes-hpa-max-schedulable",
+  hpaRange: "kubernetes-hpa-range",
+  toleratesTaint: "kubernetes-tolerates-gpu-taint",
+  nodeSelector: "kubernetes-node-selector-matches",
+  gpuRequestLimit: "kubernetes-gpu-request-equals-limit",
+  gpuSharing: "kubernetes-gpu-sharing",
+} as const;
+
+function serviceFinding(
+  check: string,
+  enforcement: Finding["enforcement"],
+  group: string,
+  service: string,
+  detail: string,
+): Finding {
+  return { check, enforcement, host: group, service, detail, message: `service "${service}" ${detail}` };
+}
+
+/** The node group as a host: the ledger checks then speak of "a node of node group X". */
+function nodeHost(group: NodeGroupPlan): HostConfig {
+  return {
+    name: group.name,
+    instanceType: group.instanceType.name,
+    sshAllowedCidrs: [],
+    rootVolumeSizeGiB: group.diskSizeGiB,
+    dataVolumeSizeGiB: 0,
+    bindAddress: "private",
+  };
+}
+
+const asNode = (group: string, f: Finding): Finding => {
+  const from = `host "${group}"`;
+  const to = `a node of node group "${group}"`;
+  return {
+    ...f,
+    message: f.message.split(from).join(to),
+    ...(f.detail !== undefined ? { detail: f.detail.split(from).join(to) } : {}),
+  };
+};
+
+/**
+ * Plans one service on one node of its group with the fleet's estimator and ledger checks. Device ids
+ * cannot be pinned on Kubernetes (the device plugin chooses them), so `gpus` is refused; without
+ * `tensorParallel` the planner picks the smallest size that fits, as on a host.
+ */
+export function planKubernetesService(
+  settings: KubernetesServiceSettings,
+  group: NodeGroupPlan,
+  safetyMarginFraction = DEFAULT_SAFETY_MARGIN_FRACTION,
+): { planned: PlannedKubernetesService; findings: Finding[] } {
+  const problems: string[] = [];
+  if (settings.gpus !== undefined) {
+    problems.push(
+      `services.${settings.name}.gpus: ${JSON.stringify(settings.gpus)} is not allowed on Kubernetes; the device plugin picks the devices: set tensorParallel instead`,
+    );
+  }
+  const replicas = settings.replicas ?? 1;
+  if (!isCount(replicas, 1)) {
+    problems.push(
+      `services.${settings.name}.replicas: ${JSON.stringify(replicas)} is not allowed; expected an integer >= 1`,
+    );
+  }
+  const a = settings.autoscaling;
+  if (a) {
+    if (!isCount(a.minReplicas, 1))
+      problems.push(
+        `services.${settings.name}.autoscaling.minReplicas: ${JSON.stringify(a.minReplicas)} is not allowed; expected an integer >= 1`,
+      );
+    if (!isCount(a.maxReplicas, 1))
+      problems.push(
+        `services.${settings.name}.autoscaling.maxReplicas: ${JSON.stringify(a.maxReplicas)} is not allowed; expected an integer >= 1`,
+      );
+    if (a.metric !== undefined && !AUTOSCALING_METRICS.includes(a.metric))
+      problems.push(
+        `services.${settings.name}.autoscaling.metric: ${JSON.stringify(a.metric)} is not allowed; expected one of ${AUTOSCALING_METRICS.join(", ")}`,
+      );
+    const ratio = (a.metric ?? "num_requests_running") === "gpu_cache_usage_perc";
+    if (typeof a.targetAverageValue !== "number" || !(a.targetAverageValue > 0) || (ratio && a.targetAverageValue > 1))
+      problems.push(
+        `services.${settings.name}.autoscaling.targetAverageValue: ${JSON.stringify(a.targetAverageValue)} is not allowed; expected ${ratio ? "a ratio above 0 and at most 1" : "a number above 0"}`,
+      );
+  }
+  if (problems.length > 0) throw new ConfigError(problems);
+
+  const { nodeGroup: _group, replicas: _r, autoscaling: _a, ...serviceSettings } = settings;
+  const attempt = planHost(
+    nodeHost(group),
+    hostShape({ instanceType: group.instanceType.name }),
+    [serviceSettings],
+    safetyMarginFraction,
+  );
+  const service = attempt.services[0];
+  const gpusPerPod = service.tensorParallel;
+  const findings: Finding[] = [];
+  if (gpusPerPod > group.gpuResourcesPerNode) {
+    findings.push(
+      serviceFinding(
+        KUBERNETES_CHECKS.podFitsNode,
+        "mandatory",
+        group.name,
+        service.name,
+        `needs ${gpusPerPod} GPUs in one pod (tensor parallelism ${gpusPerPod}), but the nodes of node group "${group.name}" (${group.instanceType.name}) have ${group.gpusPerNode} × ${group.gpu.name}; use an instance type with at least ${gpusPerPod} GPUs`,
+      ),
+    );
+  }
+  // Placement on a node is the scheduler's; what the fleet checks keep is whether the model fits.
+  findings.push(...attempt.findings.filter((f) => f.check !== CHECKS.placed).map((f) => asNode(group.name, f)));
+
+  // Time-slicing: up to replicasPerGpu pods of a TP-1 service share one GPU with no memory isolation, so
+  // the GPU's budget is charged once per pod that can land on it.
+  let nodeLedger = attempt.host.ledgerDocument;
+  if (group.replicasPerGpu > 1 && gpusPerPod <= group.gpusPerNode) {
+    const sharers = Array.from({ length: group.replicasPerGpu }, (_, i) => ({
+      ...nodeLedger.services[0],
+      name: `${service.name}#${i + 1}`,
+      gpus: service.gpus,
+    }));
+    nodeLedger = {
+      ...nodeLedger,
+      services: sharers,
+      gpus: buildLedger(
+        group.gpu.name,
+        group.gpu.memoryMiB,
+        group.gpusPerNode,
+        sharers.map((s) => ({ service: s.name, gpus: s.gpus, reservedMiBPerGpu: s.reservedMiBPerGpu })),
+        safetyMarginFraction,
+      ),
+    };
+    findings.push(
+      ...[...checkGpuBudget(nodeLedger), ...checkFixedFractions(nodeLedger)].map((f) => ({
+        ...asNode(group.name, f),
+        service: service.name,
+        message: `service "${service.name}" with GPU time-slicing (${group.replicasPerGpu} pods per GPU): ${asNode(group.name, f).message}`,
+      })),
+    );
+  }
+
+  return {
+    planned: {
+      service,
+      nodeGroup: group.name,
+      replicas: a ? a.minReplicas : replicas,
+      ...(a
+        ? {
+            autoscaling: {
+              minReplicas: a.minReplicas,
+              maxReplicas: a.maxReplicas,
+              metric: a.metric ?? "num_requests_running",
+              targetAverageValue: a.targetAverageValue,
+            },
+          }
+        : {}),
+      gpusPerPod,
+      nodeLedger,
+    },
+    findings,
+  };
+}
+
+/**
+ * How many pods of the given sizes fit on `nodes` nodes with `perNode` GPU resources each, packing in
+ * the given order first-fit (a pod's GPUs must be on one node). Returns how many of each were placed.
+ */
+export function packPods(
+  nodes: number,
+  perNode: number,
+  pods: readonly { readonly gpus: number; readonly count: number }[],
+): number[] {
+  const free = Array.from({ length: nodes }, () => perNode);
+  return pods.map(({ gpus, count }) => {
+    let placed = 0;
+    for (let i = 0; i < count; i++) {
+      const node = free.findIndex((f) => f >= gpus);
+      if (node < 0) break;
+      free[node] -= gpus;
+      placed++;
+    }
+    return placed;
+  });
+}
+
+const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? "" : "s"}`;
+
+/**
+ * The node group must hold every service's pods at once: at their starting replicas
+ * (kubernetes-replicas-fit-node-group) and with every HPA at maxReplicas (kubernetes-hpa-max-schedulable),
+ * on maxSize nodes. Services are packed in order, so a finding names the first service left without room.
+ */
+export function checkNodeGroupCapacity(group: NodeGroupPlan, services: readonly PlannedKubernetesService[]): Finding[] {
+  const mine = services.filter((s) => s.nodeGroup === group.name && s.gpusPerPod <= group.gpuResourcesPerNode);
+  const findings: Finding[] = [];
+  const capacity = `maxSize ${group.maxSize} × ${group.gpuResourcesPerNode} ${group.replicasPerGpu > 1 ? "GPU slices" : `× ${group.gpu.name}`} per node`;
+  const at = (which: "start" | "max") =>
+    mine.map((s) => ({
+      gpus: s.gpusPerPod,
+      count: which === "max" && s.autoscaling ? s.autoscaling.maxReplicas : s.replicas,
+    }));
+  const check = (which: "start" | "max") => {
+    const pods = at(which);
+    const placed = packPods(group.maxSize, group.gpuResourcesPerNode, pods);
+    const i = placed.findIndex((p, j) => p < pods[j].count);
+    if (i < 0) return;
+    const s = mine[i];
+    const before = mine.slice(0, i).map((o) => o.service.name);
+    const beside = before.length > 0 ? ` beside ${before.join(", ")}` : "";
+    const nodesNeeded = nodesFor(group, pods.slice(0, i + 1));
+    if (which === "start") {
+      findings.push(
+        serviceFinding(
+          KUBERNETES_CHECKS.replicasFit,
+          "mandatory",
+          group.name,
+          s.service.name,
+          `needs ${plural(pods[i].count, "replica")} × ${plural(s.gpusPerPod, "GPU")}, but node group "${group.name}" (${capacity}) has room for ${placed[i]}${beside}; raise maxSize to ${nodesNeeded} or lower replicas`,
+        ),
+      );
+    } else if (s.autoscaling) {
+      findings.push(
+        serviceFinding(
+          KUBERNETES_CHECKS.hpaSchedulable,
+          "mandatory",
+          group.name,
+          s.service.name,
+          `has HPA maxReplicas ${s.autoscaling.maxReplicas} × ${plural(s.gpusPerPod, "GPU")}, but node group "${group.name}" (${capacity}) can schedule ${placed[i]}${beside}; raise maxSize to ${nodesNeeded} or lower maxReplicas to ${placed[i]}`,
+        ),
+      );
+    }
+  };
+  check("start");
+  if (findings.length === 0) check("max");
+  for (const s of mine) {
+    if (s.autoscaling && s.autoscaling.minReplicas > s.autoscaling.maxReplicas) {
+      findings.push(
+        serviceFinding(
+          KUBERNETES_CHECKS.hpaRange,
+          "mandatory",
+          group.name,
+          s.service.name,
+          `has HPA minReplicas ${s.autoscaling.minReplicas} above maxReplicas ${s.autoscaling.maxReplicas}`,
+        ),
+      );
+    }
+  }
+  return findings;
+}
+
+/** The smallest node count on which these pods all fit (first-fit in order). */
+function nodesFor(group: NodeGroupPlan, pods: readonly { gpus: number; count: number }[]): number {
+  for (let n = 1; ; n++) {
+    const placed = packPods(n, group.gpuResourcesPerNode, pods);
+    if (placed.every((p, j) => p === pods[j].count)) return n;
+  }
+}
+
+/** The node group's nodes at its HPA extremes: for the plan's GPU map and its $/h range. */
+export function nodeGroupRange(
+  group: NodeGroupPlan,
+  services: readonly PlannedKubernetesService[],
+): { minNodes: number; maxNodes: number; minHourlyUsd: number; maxHourlyUsd: number } {
+  const mine = services.filter((s) => s.nodeGroup === group.name && s.gpusPerPod <= group.gpuResourcesPerNode);
+  const need = (max: boolean) =>
+    nodesFor(
+      group,
+      mine.map((s) => ({ gpus: s.gpusPerPod, count: max && s.autoscaling ? s.autoscaling.maxReplicas : s.replicas })),
+    );
+  // The node group never goes below minSize nor above maxSize, whatever the pods need.
+  const minNodes = Math.min(group.maxSize, Math.max(group.minSize, mine.length > 0 ? need(false) : 0));
+  const maxNodes = Math.min(group.maxSize, Math.max(minNodes, mine.length > 0 ? need(true) : 0));
+  return {
+    minNodes,
+    maxNodes,
+    minHourlyUsd: round3(minNodes * group.hourlyUsdPerNode),
+    maxHourlyUsd: round3(maxNodes * group.hourlyUsdPerNode),
+  };
+}
+
+const round3 = (x: number) => Math.round(x * 1000) / 1000;
+
+/** The pod-spec fields the scheduling checks read: what the renderers produce, as plain data. */
+export interface PodSchedulingSpec {
+  readonly nodeSelector?: Readonly<Record<string, string>>;
+  readonly tolerations?: readonly {
+    readonly key?: string;
+    readonly operator?: string;
+    readonly value?: string;
+    readonly effect?: string;
+  }[];
+  readonly containers: readonly {
+    readonly name: string;
+    readonly resources?: {
+      readonly requests?: Readonly<Record<string, string | number>>;
+      readonly limits?: Readonly<Record<string, string | number>>;
+    };
+    readonly env?: readonly { readonly name: string; readonly value?: string }[];
+  }[];
+}
+
+/** Kubernetes' toleration matching (k8s.io/api core/v1 toleration.go ToleratesTaint). */
+export function tolerates(t: NonNullable<PodSchedulingSpec["tolerations"]>[number], taint: Taint): boolean {
+  if (t.effect && t.effect !== taint.effect) return false;
+  if (t.key && t.key !== taint.key) return false;
+  if (!t.key && t.operator !== "Exists") return false;
+  if (t.operator === "Exists") return true;
+  return (t.operator === undefined || t.operator === "Equal") && (t.value ?? "") === taint.value;
+}
+
+/**
+ * The scheduling checks on a rendered pod spec: it tolerates the group's NoSchedule/NoExecute taints,
+ * its nodeSelector is satisfied by the group's labels, every GPU container's request equals its limit
+ * and is the service's tensor-parallel size, and no container reaches GPUs around the device plugin.
+ */
+export function checkPodScheduling(
+  planned: PlannedKubernetesService,
+  group: NodeGroupPlan,
+  pod: PodSchedulingSpec,
+): Finding[] {
+  const name = planned.service.name;
+  const f = (check: string, detail: string, enforcement: Finding["enforcement"] = "mandatory") =>
+    serviceFinding(check, enforcement, group.name, name, detail);
+  const findings: Finding[] = [];
+  for (const taint of group.taints.filter((t) => t.effect !== "PreferNoSchedule")) {
+    if (!(pod.tolerations ?? []).some((t) => tolerates(t, taint))) {
+      findings.push(
+        f(
+          KUBERNETES_CHECKS.toleratesTaint,
+          `does not tolerate the taint ${taint.key}=${taint.value}:${taint.effect} of node group "${group.name}"; its pods would never be scheduled`,
+        ),
+      );
+    }
+  }
+  for (const [key, value] of Object.entries(pod.nodeSelector ?? {})) {
+    if (group.labels[key] !== value) {
+      findings.push(
+        f(
+          KUBERNETES_CHECKS.nodeSelector,
+          `selects nodes with ${key}=${value}, which the nodes of node group "${group.name}" do not have (${group.labels[key] === undefined ? "no such label" : `they have ${key}=${group.labels[key]}`})`,
+        ),
+      );
+    }
+  }
+  for (const c of pod.containers) {
+    const limit = c.resources?.limits?.[GPU_RESOURCE];
+    const request = c.resources?.requests?.[GPU_RESOURCE];
+    if (limit === undefined && request === undefined) {
+      const bypass = (c.env ?? []).find(
+        (e) => e.name === "NVIDIA_VISIBLE_DEVICES" && e.value !== "void" && e.value !== "none",
+      );
+      if (bypass) {
+        findings.push(
+          f(
+            KUBERNETES_CHECKS.gpuSharing,
+            `container "${c.name}" sets NVIDIA_VISIBLE_DEVICES=${bypass.value} without requesting ${GPU_RESOURCE}: it would share GPUs around the device plugin and the GPU budget`,
+          ),
+        );
+      }
+      continue;
+    }
+    if (request !== undefined && String(request) !== String(limit)) {
+      findings.push(
+        f(
+          KUBERNETES_CHECKS.gpuRequestLimit,
+          `container "${c.name}" requests ${request} ${GPU_RESOURCE} but is limited to ${limit ?? "none"}; GPU requests must equal limits`,
+        ),
+      );
+    } else if (String(limit) !== String(planned.gpusPerPod)) {
+      findings.push(
+        f(
+          KUBERNETES_CHECKS.gpuRequestLimit,
+          `container "${c.name}" is limited to ${limit} ${GPU_RESOURCE}, but the service runs tensor parallelism ${planned.gpusPerPod}; they must be equal`,
+        ),
+      );
+    }
+  }
+  if (group.replicasPerGpu > 1) {
+    findings.push(
+      f(
+        KUBERNETES_CHECKS.gpuSharing,
+        `runs on node group "${group.name}" with GPU time-slicing (${group.replicasPerGpu} pods per GPU): pods sharing a GPU get no memory isolation; the per-GPU budget is charged for all ${group.replicasPerGpu}`,
+        "advisory",
+      ),
+    );
+  }
+  return findings;
+}
