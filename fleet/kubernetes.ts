@@ -8,7 +8,14 @@
 import { GPU_MODELS, GpuModel } from "./catalog/gpus";
 import { INSTANCE_TYPES, InstanceType, findInstanceType } from "./catalog/instances";
 import { CHECKS, Finding, checkFixedFractions, checkGpuBudget } from "./checks";
-import { ConfigError, HostConfig, ServiceSettings } from "./config";
+import {
+  ConfigError,
+  HostConfig,
+  Problems,
+  SERVICE_SETTING_KEYS,
+  ServiceSettings,
+  validateServiceSettings,
+} from "./config";
 import { HostLedgerDocument } from "./hostLedger";
 import { DEFAULT_SAFETY_MARGIN_FRACTION, buildLedger } from "./ledger";
 import { PlannedService, hostShape, planHost } from "./plan";
@@ -196,6 +203,9 @@ export interface KubernetesServiceSettings extends ServiceSettings {
   readonly autoscaling?: AutoscalingSettings;
 }
 
+/** The keys of a Kubernetes service's settings. */
+export const KUBERNETES_SERVICE_KEYS = [...SERVICE_SETTING_KEYS, "nodeGroup", "replicas", "autoscaling"];
+
 export interface PlannedKubernetesService {
   /** The runtime-agnostic service, as planned on one node of its group (host = the node group's name). */
   readonly service: PlannedService;
@@ -261,37 +271,39 @@ export function planKubernetesService(
   settings: KubernetesServiceSettings,
   group: NodeGroupPlan,
   safetyMarginFraction = DEFAULT_SAFETY_MARGIN_FRACTION,
+  path = `services.${settings.name}`,
 ): { planned: PlannedKubernetesService; findings: Finding[] } {
-  const problems: string[] = [];
+  const p = new Problems();
+  // The same validation as a host's service (name, model, precision, lengths), with the Kubernetes keys.
+  validateServiceSettings(p, path, settings, nodeHost(group), KUBERNETES_SERVICE_KEYS);
+  const problems: string[] = [...p.list];
   if (settings.gpus !== undefined) {
     problems.push(
-      `services.${settings.name}.gpus: ${JSON.stringify(settings.gpus)} is not allowed on Kubernetes; the device plugin picks the devices: set tensorParallel instead`,
+      `${path}.gpus: ${JSON.stringify(settings.gpus)} is not allowed on Kubernetes; the device plugin picks the devices: set tensorParallel instead`,
     );
   }
   const replicas = settings.replicas ?? 1;
   if (!isCount(replicas, 1)) {
-    problems.push(
-      `services.${settings.name}.replicas: ${JSON.stringify(replicas)} is not allowed; expected an integer >= 1`,
-    );
+    problems.push(`${path}.replicas: ${JSON.stringify(replicas)} is not allowed; expected an integer >= 1`);
   }
   const a = settings.autoscaling;
   if (a) {
     if (!isCount(a.minReplicas, 1))
       problems.push(
-        `services.${settings.name}.autoscaling.minReplicas: ${JSON.stringify(a.minReplicas)} is not allowed; expected an integer >= 1`,
+        `${path}.autoscaling.minReplicas: ${JSON.stringify(a.minReplicas)} is not allowed; expected an integer >= 1`,
       );
     if (!isCount(a.maxReplicas, 1))
       problems.push(
-        `services.${settings.name}.autoscaling.maxReplicas: ${JSON.stringify(a.maxReplicas)} is not allowed; expected an integer >= 1`,
+        `${path}.autoscaling.maxReplicas: ${JSON.stringify(a.maxReplicas)} is not allowed; expected an integer >= 1`,
       );
     if (a.metric !== undefined && !AUTOSCALING_METRICS.includes(a.metric))
       problems.push(
-        `services.${settings.name}.autoscaling.metric: ${JSON.stringify(a.metric)} is not allowed; expected one of ${AUTOSCALING_METRICS.join(", ")}`,
+        `${path}.autoscaling.metric: ${JSON.stringify(a.metric)} is not allowed; expected one of ${AUTOSCALING_METRICS.join(", ")}`,
       );
     const ratio = (a.metric ?? "num_requests_running") === "gpu_cache_usage_perc";
     if (typeof a.targetAverageValue !== "number" || !(a.targetAverageValue > 0) || (ratio && a.targetAverageValue > 1))
       problems.push(
-        `services.${settings.name}.autoscaling.targetAverageValue: ${JSON.stringify(a.targetAverageValue)} is not allowed; expected ${ratio ? "a ratio above 0 and at most 1" : "a number above 0"}`,
+        `${path}.autoscaling.targetAverageValue: ${JSON.stringify(a.targetAverageValue)} is not allowed; expected ${ratio ? "a ratio above 0 and at most 1" : "a number above 0"}`,
       );
   }
   if (problems.length > 0) throw new ConfigError(problems);
@@ -396,52 +408,55 @@ export function packPods(
 const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? "" : "s"}`;
 
 /**
- * The node group must hold every service's pods at once: at their starting replicas
- * (kubernetes-replicas-fit-node-group) and with every HPA at maxReplicas (kubernetes-hpa-max-schedulable),
- * on maxSize nodes. Services are packed in order, so a finding names the first service left without room.
+ * The node group must hold every service's pods at once on maxSize nodes: at their starting replicas
+ * (kubernetes-replicas-fit-node-group), then with every HPA grown to maxReplicas
+ * (kubernetes-hpa-max-schedulable). Pods are packed in service order, the HPAs' extra pods last, so a
+ * finding names the service left without room — at the maximum, the HPA whose growth does not fit.
  */
 export function checkNodeGroupCapacity(group: NodeGroupPlan, services: readonly PlannedKubernetesService[]): Finding[] {
   const mine = services.filter((s) => s.nodeGroup === group.name && s.gpusPerPod <= group.gpuResourcesPerNode);
+  const perNode =
+    group.replicasPerGpu > 1
+      ? `${group.gpuResourcesPerNode} GPU slices (${group.gpusPerNode} × ${group.gpu.name} × ${group.replicasPerGpu})`
+      : `${group.gpusPerNode} ${group.gpu.name}`;
+  const capacity = `maxSize ${group.maxSize} × ${perNode} per node`;
+  const start = mine.map((s) => ({ gpus: s.gpusPerPod, count: s.replicas }));
+  const growth = mine.map((s) => ({
+    gpus: s.gpusPerPod,
+    count: s.autoscaling ? s.autoscaling.maxReplicas - s.replicas : 0,
+  }));
+  const placed = packPods(group.maxSize, group.gpuResourcesPerNode, [...start, ...growth]);
   const findings: Finding[] = [];
-  const capacity = `maxSize ${group.maxSize} × ${group.gpuResourcesPerNode} ${group.replicasPerGpu > 1 ? "GPU slices" : `× ${group.gpu.name}`} per node`;
-  const at = (which: "start" | "max") =>
-    mine.map((s) => ({
-      gpus: s.gpusPerPod,
-      count: which === "max" && s.autoscaling ? s.autoscaling.maxReplicas : s.replicas,
-    }));
-  const check = (which: "start" | "max") => {
-    const pods = at(which);
-    const placed = packPods(group.maxSize, group.gpuResourcesPerNode, pods);
-    const i = placed.findIndex((p, j) => p < pods[j].count);
-    if (i < 0) return;
+  const i = start.findIndex((p, j) => placed[j] < p.count);
+  if (i >= 0) {
     const s = mine[i];
     const before = mine.slice(0, i).map((o) => o.service.name);
-    const beside = before.length > 0 ? ` beside ${before.join(", ")}` : "";
-    const nodesNeeded = nodesFor(group, pods.slice(0, i + 1));
-    if (which === "start") {
-      findings.push(
-        serviceFinding(
-          KUBERNETES_CHECKS.replicasFit,
-          "mandatory",
-          group.name,
-          s.service.name,
-          `needs ${plural(pods[i].count, "replica")} × ${plural(s.gpusPerPod, "GPU")}, but node group "${group.name}" (${capacity}) has room for ${placed[i]}${beside}; raise maxSize to ${nodesNeeded} or lower replicas`,
-        ),
-      );
-    } else if (s.autoscaling) {
+    findings.push(
+      serviceFinding(
+        KUBERNETES_CHECKS.replicasFit,
+        "mandatory",
+        group.name,
+        s.service.name,
+        `needs ${plural(s.replicas, "replica")} × ${plural(s.gpusPerPod, "GPU")}, but node group "${group.name}" (${capacity}) has room for ${placed[i]}${before.length > 0 ? ` beside ${before.join(", ")}` : ""}; raise maxSize to ${nodesFor(group, start.slice(0, i + 1))} or lower replicas`,
+      ),
+    );
+  } else {
+    const g = growth.findIndex((p, j) => placed[start.length + j] < p.count);
+    if (g >= 0) {
+      const s = mine[g];
+      const schedulable = s.replicas + placed[start.length + g];
+      const others = mine.filter((o) => o !== s).map((o) => o.service.name);
       findings.push(
         serviceFinding(
           KUBERNETES_CHECKS.hpaSchedulable,
           "mandatory",
           group.name,
           s.service.name,
-          `has HPA maxReplicas ${s.autoscaling.maxReplicas} × ${plural(s.gpusPerPod, "GPU")}, but node group "${group.name}" (${capacity}) can schedule ${placed[i]}${beside}; raise maxSize to ${nodesNeeded} or lower maxReplicas to ${placed[i]}`,
+          `has HPA maxReplicas ${s.autoscaling!.maxReplicas} × ${plural(s.gpusPerPod, "GPU")}, but node group "${group.name}" (${capacity}) can schedule ${schedulable}${others.length > 0 ? ` beside ${others.join(", ")}` : ""}; raise maxSize to ${nodesFor(group, [...start, ...growth.slice(0, g + 1)])} or lower maxReplicas to ${schedulable}`,
         ),
       );
     }
-  };
-  check("start");
-  if (findings.length === 0) check("max");
+  }
   for (const s of mine) {
     if (s.autoscaling && s.autoscaling.minReplicas > s.autoscaling.maxReplicas) {
       findings.push(
@@ -473,10 +488,13 @@ export function nodeGroupRange(
 ): { minNodes: number; maxNodes: number; minHourlyUsd: number; maxHourlyUsd: number } {
   const mine = services.filter((s) => s.nodeGroup === group.name && s.gpusPerPod <= group.gpuResourcesPerNode);
   const need = (max: boolean) =>
-    nodesFor(
-      group,
-      mine.map((s) => ({ gpus: s.gpusPerPod, count: max && s.autoscaling ? s.autoscaling.maxReplicas : s.replicas })),
-    );
+    nodesFor(group, [
+      ...mine.map((s) => ({ gpus: s.gpusPerPod, count: s.replicas })),
+      ...mine.map((s) => ({
+        gpus: s.gpusPerPod,
+        count: max && s.autoscaling ? s.autoscaling.maxReplicas - s.replicas : 0,
+      })),
+    ]);
   // The node group never goes below minSize nor above maxSize, whatever the pods need.
   const minNodes = Math.min(group.maxSize, Math.max(group.minSize, mine.length > 0 ? need(false) : 0));
   const maxNodes = Math.min(group.maxSize, Math.max(minNodes, mine.length > 0 ? need(true) : 0));
@@ -595,4 +613,85 @@ export function checkPodScheduling(
     );
   }
   return findings;
+}
+
+export interface PlannedNodeGroup extends NodeGroupPlan {
+  /** Nodes the services need at their starting replicas and at every HPA's maximum (within min/maxSize). */
+  readonly minNodes: number;
+  readonly maxNodes: number;
+  readonly minHourlyUsd: number;
+  readonly maxHourlyUsd: number;
+}
+
+export interface KubernetesFleetPlan {
+  readonly nodeGroups: readonly PlannedNodeGroup[];
+  readonly services: readonly PlannedKubernetesService[];
+  readonly findings: readonly Finding[];
+  readonly minHourlyUsd: number;
+  readonly maxHourlyUsd: number;
+}
+
+/**
+ * The whole Kubernetes fleet: every node group resolved, every service planned on a node of its group,
+ * and the capacity checks per group. The pod checks (checkPodScheduling) need the rendered pods and
+ * run where they are rendered. Bad references are a ConfigError naming the key.
+ */
+export function planKubernetesFleet(
+  groups: readonly NodeGroupSettings[],
+  services: readonly KubernetesServiceSettings[],
+  safetyMarginFraction = DEFAULT_SAFETY_MARGIN_FRACTION,
+): KubernetesFleetPlan {
+  const problems: string[] = [];
+  const resolved: NodeGroupPlan[] = [];
+  groups.forEach((g, i) => {
+    try {
+      resolved.push(resolveNodeGroup(g, `nodeGroups[${i}]`));
+    } catch (e) {
+      if (e instanceof ConfigError) problems.push(...e.problems);
+      else throw e;
+    }
+  });
+  const seenGroups = new Set<string>();
+  groups.forEach((g, i) => {
+    if (seenGroups.has(g.name))
+      problems.push(`nodeGroups[${i}].name: "${g.name}" is used twice; node group names must be unique`);
+    seenGroups.add(g.name);
+  });
+  const seenServices = new Set<string>();
+  services.forEach((s, i) => {
+    if (seenServices.has(s.name))
+      problems.push(`services[${i}].name: "${s.name}" is used twice; service names must be unique`);
+    seenServices.add(s.name);
+    if (!groups.some((g) => g.name === s.nodeGroup)) {
+      problems.push(
+        `services[${i}].nodeGroup: ${JSON.stringify(s.nodeGroup)} is not a node group; known: ${groups.map((g) => g.name).join(", ") || "none"}`,
+      );
+    }
+  });
+  if (problems.length > 0) throw new ConfigError(problems);
+  const findings: Finding[] = [];
+  const planned: PlannedKubernetesService[] = [];
+  services.forEach((s, i) => {
+    try {
+      const group = resolved.find((g) => g.name === s.nodeGroup)!;
+      const r = planKubernetesService(s, group, safetyMarginFraction, `services[${i}]`);
+      findings.push(...r.findings);
+      planned.push(r.planned);
+    } catch (e) {
+      if (e instanceof ConfigError) problems.push(...e.problems);
+      else throw e;
+    }
+  });
+  if (problems.length > 0) throw new ConfigError(problems);
+  const nodeGroups = resolved.map((g) => {
+    findings.push(...checkNodeGroupCapacity(g, planned));
+    return { ...g, ...nodeGroupRange(g, planned) };
+  });
+  return {
+    nodeGroups,
+    services: planned,
+    findings,
+    minHourlyUsd: round3(nodeGroups.reduce((sum, g) => sum + g.minHourlyUsd, 0)),
+    maxHourlyUsd: round3(nodeGroups.reduce((sum, g) => sum + g.maxHourlyUsd, 0)),
+  };
 }
