@@ -12,9 +12,12 @@ import * as pulumi from "@pulumi/pulumi";
 import { NodeGroupPlan, NodeGroupSettings, resolveNodeGroup } from "../../fleet/kubernetes";
 import {
   CHARTS,
+  CLUSTER_AUTOSCALER_SERVICE_ACCOUNT,
   GRAFANA_ADMIN_SECRET,
   HelmChart,
   MONITORING_NAMESPACE,
+  clusterAutoscalerPolicy,
+  clusterAutoscalerValues,
   dcgmExporterValues,
   devicePluginNodeLabels,
   devicePluginValues,
@@ -222,22 +225,24 @@ export class EksGpuCluster extends pulumi.ComponentResource implements GpuCluste
       { clusterName, addonName: "eks-pod-identity-agent" },
       { parent: this, dependsOn: [this.cluster, this.nodeGroupResource] },
     );
-    const ebsRole = new aws.iam.Role(
-      `${name}-ebs-csi-role`,
-      {
-        assumeRolePolicy: JSON.stringify({
-          Version: "2012-10-17",
-          Statement: [
-            {
-              Effect: "Allow",
-              Principal: { Service: "pods.eks.amazonaws.com" },
-              Action: ["sts:AssumeRole", "sts:TagSession"],
-            },
-          ],
-        }),
-      },
-      { parent: this },
-    );
+    const podIdentityRole = (suffix: string) =>
+      new aws.iam.Role(
+        `${name}-${suffix}-role`,
+        {
+          assumeRolePolicy: JSON.stringify({
+            Version: "2012-10-17",
+            Statement: [
+              {
+                Effect: "Allow",
+                Principal: { Service: "pods.eks.amazonaws.com" },
+                Action: ["sts:AssumeRole", "sts:TagSession"],
+              },
+            ],
+          }),
+        },
+        { parent: this },
+      );
+    const ebsRole = podIdentityRole("ebs-csi");
     const ebsPolicy = new aws.iam.RolePolicyAttachment(
       `${name}-ebs-csi-policy`,
       { role: ebsRole.name, policyArn: "arn:aws:iam::aws:policy/service-role/AmazonEBSCSIDriverPolicy" },
@@ -274,6 +279,36 @@ export class EksGpuCluster extends pulumi.ComponentResource implements GpuCluste
       "kube-system",
       devicePluginValues([group]),
       [this.nodeGroupResource],
+    );
+
+    // The cluster autoscaler: what turns the HPA's maxReplicas into GPU nodes, up to the group's maxSize.
+    // The cluster autoscaler: what turns the HPA's maxReplicas into GPU nodes, up to the group's maxSize.
+    const autoscalerRole = podIdentityRole("cluster-autoscaler");
+    const autoscalerPolicy = new aws.iam.RolePolicy(
+      `${name}-cluster-autoscaler-policy`,
+      { role: autoscalerRole.name, policy: JSON.stringify(clusterAutoscalerPolicy()) },
+      { parent: this },
+    );
+    const autoscalerIdentity = new aws.eks.PodIdentityAssociation(
+      `${name}-cluster-autoscaler-identity`,
+      {
+        clusterName,
+        namespace: "kube-system",
+        serviceAccount: CLUSTER_AUTOSCALER_SERVICE_ACCOUNT,
+        roleArn: autoscalerRole.arn,
+      },
+      { parent: this, dependsOn: [podIdentity, autoscalerPolicy] },
+    );
+    const region = aws.config.region;
+    if (!region) throw new Error(`EksGpuCluster "${name}": aws:region is not set; the cluster autoscaler needs it`);
+    const autoscaler = release(
+      `${name}-cluster-autoscaler`,
+      this,
+      this.provider,
+      CHARTS.clusterAutoscaler,
+      "kube-system",
+      clusterAutoscalerValues(clusterName, region),
+      [autoscalerIdentity, this.nodeGroupResource],
     );
 
     const monitoringNs = new k8s.core.v1.Namespace(
@@ -322,7 +357,7 @@ export class EksGpuCluster extends pulumi.ComponentResource implements GpuCluste
       prometheusAdapterValues(),
       [kubePrometheus],
     );
-    this.ready = [devicePlugin, storageClass, kubePrometheus, dcgm, adapter];
+    this.ready = [devicePlugin, storageClass, kubePrometheus, dcgm, adapter, autoscaler];
     this.registerOutputs({ kubeconfig: this.kubeconfig });
   }
 }

@@ -15,7 +15,8 @@ export interface HelmChart {
 /**
  * Chart versions, pinned (a floating chart changes the cluster on an unrelated `pulumi up`). Versions as
  * pinned in public deployments: nvidia-device-plugin 0.18.2, kube-prometheus-stack 80.4.1,
- * prometheus-adapter 4.14.1, dcgm-exporter 4.8.4.
+ * prometheus-adapter 4.14.1, dcgm-exporter 4.8.4, cluster-autoscaler 9.46.6 (its image set to the
+ * cluster's minor version, as the autoscaler README asks).
  */
 export const CHARTS = {
   devicePlugin: {
@@ -37,6 +38,11 @@ export const CHARTS = {
     chart: "dcgm-exporter",
     version: "4.8.4",
     repo: "https://nvidia.github.io/dcgm-exporter/helm-charts",
+  },
+  clusterAutoscaler: {
+    chart: "cluster-autoscaler",
+    version: "9.46.6",
+    repo: "https://kubernetes.github.io/autoscaler",
   },
 } as const satisfies Record<string, HelmChart>;
 
@@ -185,4 +191,60 @@ export function expandAdapterQuery(rule: AdapterRule, series: string, namespace:
     .replace("<<.Series>>", series)
     .replace("<<.LabelMatchers>>", `namespace="${namespace}",pod=~"${pod}"`)
     .replace("<<.GroupBy>>", "pod");
+}
+
+/** The service account the cluster autoscaler runs as; EKS Pod Identity gives it its IAM role. */
+export const CLUSTER_AUTOSCALER_SERVICE_ACCOUNT = "cluster-autoscaler";
+/** The autoscaler release matching Kubernetes 1.35 (kubernetes/autoscaler releases: cluster-autoscaler-1.35.0). */
+export const CLUSTER_AUTOSCALER_IMAGE_TAG = "v1.35.0";
+
+/**
+ * The cluster autoscaler grows the GPU node group when HPA replicas stay Pending for want of a GPU, and
+ * shrinks it when nodes idle. It finds managed node groups by the tags EKS puts on their Auto Scaling
+ * groups (k8s.io/cluster-autoscaler/enabled, k8s.io/cluster-autoscaler/<cluster>).
+ */
+export function clusterAutoscalerValues(clusterName: string, region: string): Record<string, unknown> {
+  return {
+    cloudProvider: "aws",
+    awsRegion: region,
+    autoDiscovery: { clusterName },
+    image: { tag: CLUSTER_AUTOSCALER_IMAGE_TAG },
+    rbac: { serviceAccount: { create: true, name: CLUSTER_AUTOSCALER_SERVICE_ACCOUNT } },
+    extraArgs: {
+      // Pick the node group that wastes the fewest GPUs; wait 10 minutes before removing an idle node,
+      // the HPA's own scale-down window, so a node is not removed under a pod about to come back.
+      expander: "least-waste",
+      "balance-similar-node-groups": true,
+      "scale-down-unneeded-time": "10m",
+    },
+  };
+}
+
+/** What the autoscaler may do in AWS (kubernetes/autoscaler cloudprovider/aws README, "Minimal IAM Permissions Policy"). */
+export function clusterAutoscalerPolicy(): Record<string, unknown> {
+  return {
+    Version: "2012-10-17",
+    Statement: [
+      {
+        Effect: "Allow",
+        Action: [
+          "autoscaling:DescribeAutoScalingGroups",
+          "autoscaling:DescribeAutoScalingInstances",
+          "autoscaling:DescribeLaunchConfigurations",
+          "autoscaling:DescribeScalingActivities",
+          "ec2:DescribeImages",
+          "ec2:DescribeInstanceTypes",
+          "ec2:DescribeLaunchTemplateVersions",
+          "ec2:GetInstanceTypesFromInstanceRequirements",
+          "eks:DescribeNodegroup",
+        ],
+        Resource: ["*"],
+      },
+      {
+        Effect: "Allow",
+        Action: ["autoscaling:SetDesiredCapacity", "autoscaling:TerminateInstanceInAutoScalingGroup"],
+        Resource: ["*"],
+      },
+    ],
+  };
 }

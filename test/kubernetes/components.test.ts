@@ -60,6 +60,10 @@ describe("an EKS GPU cluster with llama-3.1-8b on g5.xlarge, HPA 1-2", () => {
         "gpu-fleet:index:KubernetesNimService llm",
         "aws:iam/role:Role gpu-node-role",
         "aws:iam/role:Role gpu-ebs-csi-role",
+        "aws:iam/role:Role gpu-cluster-autoscaler-role",
+        "aws:iam/rolePolicy:RolePolicy gpu-cluster-autoscaler-policy",
+        "aws:eks/podIdentityAssociation:PodIdentityAssociation gpu-cluster-autoscaler-identity",
+        "kubernetes:helm.sh/v3:Release gpu-cluster-autoscaler",
         "aws:iam/rolePolicyAttachment:RolePolicyAttachment gpu-node-AmazonEKSWorkerNodePolicy",
         "aws:iam/rolePolicyAttachment:RolePolicyAttachment gpu-node-AmazonEKS_CNI_Policy",
         "aws:iam/rolePolicyAttachment:RolePolicyAttachment gpu-node-AmazonEC2ContainerRegistryReadOnly",
@@ -205,6 +209,7 @@ describe("an EKS GPU cluster with llama-3.1-8b on g5.xlarge, HPA 1-2", () => {
       }),
       "gpu-dcgm-exporter": helm.dcgmExporterValues(),
       "gpu-prometheus-adapter": helm.prometheusAdapterValues(),
+      "gpu-cluster-autoscaler": helm.clusterAutoscalerValues("gpu", "us-east-1"),
     }[resource];
     expect(values).toEqual(expected);
   });
@@ -228,6 +233,28 @@ describe("an EKS GPU cluster with llama-3.1-8b on g5.xlarge, HPA 1-2", () => {
     expect(mocks.byName("gpu-prometheus-adapter").inputs.values.prometheus).toEqual({
       url: "http://kps-prometheus.monitoring.svc",
       port: 9090,
+    });
+  });
+
+  it("the cluster autoscaler: its IAM role through Pod Identity, the cluster's name and region, the 1.35 image", () => {
+    expect(mocks.byName("gpu-cluster-autoscaler-identity").inputs).toEqual({
+      clusterName: "gpu",
+      namespace: "kube-system",
+      serviceAccount: "cluster-autoscaler",
+      roleArn: "arn:aws:iam::123456789012:role/gpu-cluster-autoscaler-role",
+    });
+    expect(JSON.parse(mocks.byName("gpu-cluster-autoscaler-policy").inputs.policy)).toEqual(
+      helm.clusterAutoscalerPolicy(),
+    );
+    const values = mocks.ofType("kubernetes:helm.sh/v3:Release").find((r) => r.name === "gpu-cluster-autoscaler")!
+      .inputs.values;
+    expect(values).toEqual({
+      cloudProvider: "aws",
+      awsRegion: "us-east-1",
+      autoDiscovery: { clusterName: "gpu" },
+      image: { tag: "v1.35.0" },
+      rbac: { serviceAccount: { create: true, name: "cluster-autoscaler" } },
+      extraArgs: { expander: "least-waste", "balance-similar-node-groups": true, "scale-down-unneeded-time": "10m" },
     });
   });
 
