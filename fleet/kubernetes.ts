@@ -16,6 +16,8 @@ import {
   ServiceSettings,
   validateServiceSettings,
 } from "./config";
+import { findModel } from "./catalog/models";
+import { weightsBytes } from "./estimator";
 import { HostLedgerDocument } from "./hostLedger";
 import { DEFAULT_SAFETY_MARGIN_FRACTION, buildLedger } from "./ledger";
 import { PlannedService, hostShape, planHost } from "./plan";
@@ -228,6 +230,7 @@ export const KUBERNETES_CHECKS = {
   nodeSelector: "kubernetes-node-selector-matches",
   gpuRequestLimit: "kubernetes-gpu-request-equals-limit",
   gpuSharing: "kubernetes-gpu-sharing",
+  cacheSize: "kubernetes-model-cache-size",
 } as const;
 
 function serviceFinding(
@@ -508,6 +511,26 @@ export function nodeGroupRange(
 
 const round3 = (x: number) => Math.round(x * 1000) / 1000;
 
+/** GiB of a service's weights at its precision: what its model cache must hold at least. */
+export function weightsGiBOf(service: PlannedService): number {
+  return Math.ceil(weightsBytes(findModel(service.model)!, service.precision) / 1024 ** 3);
+}
+
+/** The model-cache volume must hold the checkpoint NIM downloads: at least the weights. */
+export function checkCacheSize(planned: PlannedKubernetesService, cacheSizeGiB: number): Finding[] {
+  const need = weightsGiBOf(planned.service);
+  if (cacheSizeGiB >= need) return [];
+  return [
+    serviceFinding(
+      KUBERNETES_CHECKS.cacheSize,
+      "mandatory",
+      planned.nodeGroup,
+      planned.service.name,
+      `has a ${cacheSizeGiB} GiB model cache, smaller than the ${need} GiB of ${planned.service.model} weights at ${planned.service.precision}; set its cache size to at least ${need} GiB`,
+    ),
+  ];
+}
+
 /** The pod-spec fields the scheduling checks read: what the renderers produce, as plain data. */
 export interface PodSchedulingSpec {
   readonly nodeSelector?: Readonly<Record<string, string>>;
@@ -640,12 +663,14 @@ export function planKubernetesFleet(
   groups: readonly NodeGroupSettings[],
   services: readonly KubernetesServiceSettings[],
   safetyMarginFraction = DEFAULT_SAFETY_MARGIN_FRACTION,
+  /** Prefix of the keys problems name: "gpu-fleet:" for a stack's config. */
+  keyPrefix = "",
 ): KubernetesFleetPlan {
   const problems: string[] = [];
   const resolved: NodeGroupPlan[] = [];
   groups.forEach((g, i) => {
     try {
-      resolved.push(resolveNodeGroup(g, `nodeGroups[${i}]`));
+      resolved.push(resolveNodeGroup(g, `${keyPrefix}nodeGroups[${i}]`));
     } catch (e) {
       if (e instanceof ConfigError) problems.push(...e.problems);
       else throw e;
@@ -654,17 +679,17 @@ export function planKubernetesFleet(
   const seenGroups = new Set<string>();
   groups.forEach((g, i) => {
     if (seenGroups.has(g.name))
-      problems.push(`nodeGroups[${i}].name: "${g.name}" is used twice; node group names must be unique`);
+      problems.push(`${keyPrefix}nodeGroups[${i}].name: "${g.name}" is used twice; node group names must be unique`);
     seenGroups.add(g.name);
   });
   const seenServices = new Set<string>();
   services.forEach((s, i) => {
     if (seenServices.has(s.name))
-      problems.push(`services[${i}].name: "${s.name}" is used twice; service names must be unique`);
+      problems.push(`${keyPrefix}services[${i}].name: "${s.name}" is used twice; service names must be unique`);
     seenServices.add(s.name);
     if (!groups.some((g) => g.name === s.nodeGroup)) {
       problems.push(
-        `services[${i}].nodeGroup: ${JSON.stringify(s.nodeGroup)} is not a node group; known: ${groups.map((g) => g.name).join(", ") || "none"}`,
+        `${keyPrefix}services[${i}].nodeGroup: ${JSON.stringify(s.nodeGroup)} is not a node group; known: ${groups.map((g) => g.name).join(", ") || "none"}`,
       );
     }
   });
@@ -674,7 +699,7 @@ export function planKubernetesFleet(
   services.forEach((s, i) => {
     try {
       const group = resolved.find((g) => g.name === s.nodeGroup)!;
-      const r = planKubernetesService(s, group, safetyMarginFraction, `services[${i}]`);
+      const r = planKubernetesService(s, group, safetyMarginFraction, `${keyPrefix}services[${i}]`);
       findings.push(...r.findings);
       planned.push(r.planned);
     } catch (e) {
@@ -694,4 +719,148 @@ export function planKubernetesFleet(
     minHourlyUsd: round3(nodeGroups.reduce((sum, g) => sum + g.minHourlyUsd, 0)),
     maxHourlyUsd: round3(nodeGroups.reduce((sum, g) => sum + g.maxHourlyUsd, 0)),
   };
+}
+
+/** The EKS cluster settings of a stack (`gpu-fleet:eks`). */
+export interface EksStackSettings {
+  readonly clusterName?: string;
+  readonly kubernetesVersion?: string;
+  /** CIDRs allowed to reach the API's public endpoint; none: private endpoint only. */
+  readonly apiPublicAccessCidrs: readonly string[];
+  readonly nodeGroup: NodeGroupSettings;
+  /** Namespace of the NIM services; default "nim". */
+  readonly namespace?: string;
+}
+
+export interface KubernetesStackConfig {
+  readonly eks: EksStackSettings;
+  readonly services: readonly KubernetesServiceSettings[];
+  readonly safetyMarginFraction: number;
+  readonly maxHourlyUsd?: number;
+}
+
+export const EKS_SETTING_KEYS = ["clusterName", "kubernetesVersion", "apiPublicAccessCidrs", "nodeGroup", "namespace"];
+export const NODE_GROUP_KEYS = [
+  "name",
+  "instanceType",
+  "minSize",
+  "desiredSize",
+  "maxSize",
+  "labels",
+  "diskSizeGiB",
+  "gpuSharing",
+];
+const AUTOSCALING_KEYS = ["minReplicas", "maxReplicas", "metric", "targetAverageValue"];
+
+const isPlainObject = (v: unknown): v is Record<string, unknown> =>
+  typeof v === "object" && v !== null && !Array.isArray(v);
+const showValue = (v: unknown) => (typeof v === "string" ? `"${v}"` : (JSON.stringify(v) ?? String(v)));
+
+/**
+ * `gpu-fleet:eks` and `gpu-fleet:services` of a Kubernetes stack: shapes and keys checked here (each
+ * problem names the full config key), values by resolveNodeGroup and planKubernetesFleet. A service
+ * names its node group; with one node group it may leave it out.
+ */
+export function validateKubernetesStackConfig(raw: {
+  readonly eks?: unknown;
+  readonly services?: unknown;
+  readonly safetyMarginFraction?: unknown;
+  readonly maxHourlyUsd?: unknown;
+}): KubernetesStackConfig {
+  const ns = "gpu-fleet";
+  const problems: string[] = [];
+  const unknown = (path: string, value: Record<string, unknown>, allowed: readonly string[]) => {
+    for (const k of Object.keys(value))
+      if (!allowed.includes(k)) problems.push(`${path}.${k}: unknown setting; allowed: ${allowed.join(", ")}`);
+  };
+  if (!isPlainObject(raw.eks)) {
+    throw new ConfigError([
+      `${ns}:eks: ${showValue(raw.eks)} is not allowed; expected { nodeGroup: { name, instanceType, minSize, maxSize }, apiPublicAccessCidrs?, clusterName? }`,
+    ]);
+  }
+  const eks = raw.eks;
+  unknown(`${ns}:eks`, eks, EKS_SETTING_KEYS);
+  if (!isPlainObject(eks.nodeGroup)) {
+    problems.push(
+      `${ns}:eks.nodeGroup: ${showValue(eks.nodeGroup)} is not allowed; expected { name, instanceType, minSize, maxSize }`,
+    );
+  } else {
+    unknown(`${ns}:eks.nodeGroup`, eks.nodeGroup, NODE_GROUP_KEYS);
+    try {
+      resolveNodeGroup(eks.nodeGroup as unknown as NodeGroupSettings, `${ns}:eks.nodeGroup`);
+    } catch (e) {
+      if (e instanceof ConfigError) problems.push(...e.problems);
+      else throw e;
+    }
+  }
+  const cidrs = eks.apiPublicAccessCidrs ?? [];
+  if (!Array.isArray(cidrs) || cidrs.some((c) => typeof c !== "string")) {
+    problems.push(
+      `${ns}:eks.apiPublicAccessCidrs: ${showValue(cidrs)} is not allowed; expected a list of CIDRs such as ["203.0.113.7/32"]`,
+    );
+  }
+  for (const key of ["clusterName", "kubernetesVersion", "namespace"] as const) {
+    const v = eks[key];
+    if (v !== undefined && (typeof v !== "string" || (!DNS1123_LABEL.test(v) && key !== "kubernetesVersion"))) {
+      problems.push(
+        `${ns}:eks.${key}: ${showValue(v)} is not allowed; expected ${key === "kubernetesVersion" ? 'a string such as "1.35"' : "a DNS-1123 label"}`,
+      );
+    }
+  }
+  const groupName = isPlainObject(eks.nodeGroup) ? eks.nodeGroup.name : undefined;
+  const services: KubernetesServiceSettings[] = [];
+  if (!Array.isArray(raw.services) || raw.services.length === 0) {
+    problems.push(
+      `${ns}:services: ${showValue(raw.services)} is not allowed; expected a non-empty list of { name, model, nodeGroup? }`,
+    );
+  } else {
+    raw.services.forEach((s, i) => {
+      const path = `${ns}:services[${i}]`;
+      if (!isPlainObject(s)) {
+        problems.push(`${path}: ${showValue(s)} is not allowed; expected { name, model, nodeGroup? }`);
+        return;
+      }
+      unknown(path, s, KUBERNETES_SERVICE_KEYS);
+      if (s.autoscaling !== undefined) {
+        if (!isPlainObject(s.autoscaling))
+          problems.push(
+            `${path}.autoscaling: ${showValue(s.autoscaling)} is not allowed; expected { minReplicas, maxReplicas, metric?, targetAverageValue }`,
+          );
+        else unknown(`${path}.autoscaling`, s.autoscaling, AUTOSCALING_KEYS);
+      }
+      services.push({
+        ...(s as unknown as KubernetesServiceSettings),
+        nodeGroup: (s.nodeGroup as string) ?? groupName,
+      });
+    });
+  }
+  const margin = raw.safetyMarginFraction ?? DEFAULT_SAFETY_MARGIN_FRACTION;
+  if (typeof margin !== "number" || !(margin >= 0 && margin < 0.5)) {
+    problems.push(`${ns}:safetyMarginFraction: ${showValue(margin)} is not allowed; expected a number from 0 to 0.5`);
+  }
+  const max = raw.maxHourlyUsd;
+  if (max !== undefined && (typeof max !== "number" || !(max > 0))) {
+    problems.push(`${ns}:maxHourlyUsd: ${showValue(max)} is not allowed; expected a number above 0`);
+  }
+  if (problems.length > 0) throw new ConfigError(problems);
+  const config: KubernetesStackConfig = {
+    eks: {
+      ...(eks.clusterName !== undefined ? { clusterName: eks.clusterName as string } : {}),
+      ...(eks.kubernetesVersion !== undefined ? { kubernetesVersion: eks.kubernetesVersion as string } : {}),
+      ...(eks.namespace !== undefined ? { namespace: eks.namespace as string } : {}),
+      apiPublicAccessCidrs: cidrs as string[],
+      nodeGroup: eks.nodeGroup as unknown as NodeGroupSettings,
+    },
+    services,
+    safetyMarginFraction: margin as number,
+    ...(max !== undefined ? { maxHourlyUsd: max as number } : {}),
+  };
+  // Values: node group references, models, replicas and HPA ranges, named by their config keys.
+  try {
+    planKubernetesFleet([config.eks.nodeGroup], services, config.safetyMarginFraction, `${ns}:`);
+  } catch (e) {
+    if (e instanceof ConfigError) throw new ConfigError(e.problems);
+    throw e;
+  }
+  return config;
 }

@@ -11,17 +11,13 @@ import { serializeLedger } from "../../fleet/hostLedger";
 import {
   AutoscalingSettings,
   KubernetesServiceSettings,
+  checkCacheSize,
   checkNodeGroupCapacity,
   checkPodScheduling,
   planKubernetesService,
 } from "../../fleet/kubernetes";
 import { ConfigError, ServiceSettings } from "../../fleet/config";
-import {
-  DEFAULT_CACHE_SIZE_GIB,
-  ModelCacheSettings,
-  renderNimObjects,
-  weightsGiB,
-} from "../../renderers/kubernetes/nim";
+import { DEFAULT_CACHE_SIZE_GIB, ModelCacheSettings, renderNimObjects } from "../../renderers/kubernetes/nim";
 import { enforceFindings } from "../fit";
 import type { GpuClusterRef } from "./eksGpuCluster";
 import type { NimNamespaceRef } from "./nimNamespace";
@@ -62,20 +58,20 @@ export class KubernetesNimService extends pulumi.ComponentResource {
       storageClassName: cacheArgs?.storageClassName ?? cluster.storageClassName,
       sizeGiB: cacheArgs?.sizeGiB ?? DEFAULT_CACHE_SIZE_GIB,
     };
+    if (!Number.isInteger(cache.sizeGiB) || cache.sizeGiB < 1) {
+      throw new Error(
+        `${where}: cache.sizeGiB: ${JSON.stringify(cache.sizeGiB)} is not allowed; expected an integer >= 1`,
+      );
+    }
     const objects = renderNimObjects({ planned, group: cluster.nodeGroup, namespace: namespace.name, cache });
     const pod = objects.workload.object.spec!.template.spec!;
     const all = [
       ...findings,
       ...checkNodeGroupCapacity(cluster.nodeGroup, [planned]),
+      ...checkCacheSize(planned, cache.sizeGiB),
       ...checkPodScheduling(planned, cluster.nodeGroup, pod as Parameters<typeof checkPodScheduling>[2]),
     ];
     const warnings = enforceFindings(where, all, (service) => (service === name ? 0 : -1));
-    const weights = weightsGiB({ planned });
-    if (!Number.isInteger(cache.sizeGiB) || cache.sizeGiB < weights) {
-      throw new Error(
-        `${where}: cache.sizeGiB: ${JSON.stringify(cache.sizeGiB)} is not allowed; the cache must hold the ${weights} GiB of ${planned.service.model} weights at ${planned.service.precision}`,
-      );
-    }
     super("gpu-fleet:index:KubernetesNimService", name, {}, opts);
     for (const w of warnings) pulumi.log.warn(w, this);
 

@@ -10,8 +10,6 @@ import {
   NodeGroupPlan,
   PlannedKubernetesService,
 } from "../../fleet/kubernetes";
-import { weightsBytes } from "../../fleet/estimator";
-import { findModel } from "../../fleet/catalog/models";
 import { DEFAULT_READY_TIMEOUT_SECONDS } from "../container/container";
 import { NIM_CACHE_MOUNT, engineArgs, nimEnvironment, shmSizeFor } from "../nim/serviceSpec";
 import { METRICS_PATH } from "../observability/targets";
@@ -197,12 +195,6 @@ function podSpec(input: NimKubernetesInput, withSharedClaim: boolean): PodSpec {
         : []),
     ],
   };
-}
-
-/** The GiB of weights the cache must hold at the served precision (the profile NIM downloads). */
-export function weightsGiB(input: Pick<NimKubernetesInput, "planned">): number {
-  const s = input.planned.service;
-  return Math.ceil(weightsBytes(findModel(s.model)!, s.precision) / 1024 ** 3);
 }
 
 export function renderNimObjects(input: NimKubernetesInput): NimKubernetesObjects {

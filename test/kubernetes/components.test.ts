@@ -333,7 +333,7 @@ describe("a misfit is refused before anything registers", () => {
     expect(
       () => new kc.KubernetesNimService("big", { cluster: cluster(), namespace, model: "meta/llama-3.1-70b-instruct" }),
     ).toThrow(
-      'KubernetesNimService "big": 1 mandatory GPU finding(s); nothing was created:\n[model-fits-reservation] KubernetesNimService "big": services[0] (big) needs 176,555 MiB per GPU (weights 134,571 + overhead 1,024 + KV for 131,072 tokens 40,960) but its reservation is 20,725 MiB: over by 155,830 MiB; give it more GPUs, a lower precision or a larger GPU',
+      'KubernetesNimService "big": 2 mandatory GPU finding(s); nothing was created:\n[model-fits-reservation] KubernetesNimService "big": services[0] (big) needs 176,555 MiB per GPU (weights 134,571 + overhead 1,024 + KV for 131,072 tokens 40,960) but its reservation is 20,725 MiB: over by 155,830 MiB; give it more GPUs, a lower precision or a larger GPU\n[kubernetes-model-cache-size] KubernetesNimService "big": services[0] (big) has a 100 GiB model cache, smaller than the 132 GiB of meta/llama-3.1-70b-instruct weights at bf16; set its cache size to at least 132 GiB',
     );
     expect(mocks.registrations.length).toBe(before);
   });
@@ -374,7 +374,7 @@ describe("a misfit is refused before anything registers", () => {
           cache: { sizeGiB: 10 },
         }),
     ).toThrow(
-      'KubernetesNimService "llm3": cache.sizeGiB: 10 is not allowed; the cache must hold the 15 GiB of meta/llama-3.1-8b-instruct weights at bf16',
+      'KubernetesNimService "llm3": 1 mandatory GPU finding(s); nothing was created:\n[kubernetes-model-cache-size] KubernetesNimService "llm3": services[0] (llm3) has a 10 GiB model cache, smaller than the 15 GiB of meta/llama-3.1-8b-instruct weights at bf16; set its cache size to at least 15 GiB',
     );
   });
 });
