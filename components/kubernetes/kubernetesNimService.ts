@@ -3,7 +3,8 @@
  * ServiceMonitor, rendered from the same settings a GpuHost takes — refused, like a GpuHost, when the
  * fleet checks find a misfit: the model on a node of the group (estimator and ledger), the replicas
  * and HPA range on the group's maxSize, the rendered pod's tolerations and GPU requests. The node
- * ledger is written as a ConfigMap so what was checked is visible in the cluster and to policies.
+ * ledger is written as a ConfigMap so what was checked is visible in the cluster and to policies; the
+ * fleet's alerts for the service as a PrometheusRule.
  */
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
@@ -18,6 +19,7 @@ import {
 } from "../../fleet/kubernetes";
 import { ConfigError, ServiceSettings } from "../../fleet/config";
 import { DEFAULT_CACHE_SIZE_GIB, ModelCacheSettings, renderNimObjects } from "../../renderers/kubernetes/nim";
+import { renderPrometheusRule } from "../../renderers/kubernetes/alerts";
 import { enforceFindings } from "../fit";
 import type { GpuClusterRef } from "./eksGpuCluster";
 import type { NimNamespaceRef } from "./nimNamespace";
@@ -136,6 +138,12 @@ export class KubernetesNimService extends pulumi.ComponentResource {
         spec: objects.serviceMonitor.spec,
       },
       { ...child, dependsOn: [service] },
+    );
+    const alerts = renderPrometheusRule(planned, namespace.name);
+    new k8s.apiextensions.CustomResource(
+      `${name}-alerts`,
+      { apiVersion: alerts.apiVersion, kind: alerts.kind, metadata: alerts.metadata, spec: alerts.spec },
+      { ...child, dependsOn },
     );
     this.registerOutputs({ endpoint: this.endpoint });
   }

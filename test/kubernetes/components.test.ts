@@ -9,6 +9,7 @@ let fk: typeof import("../../fleet/kubernetes");
 let helm: typeof import("../../renderers/kubernetes/helm");
 let nim: typeof import("../../renderers/kubernetes/nim");
 let checks: typeof import("../../renderers/kubernetes/objectChecks");
+let alerts: typeof import("../../renderers/kubernetes/alerts");
 
 const KUBECONFIG = '{"apiVersion":"v1","kind":"Config","clusters":[{"name":"gpu"}]}';
 const NGC_KEY = "nvapi-TEST-key-0123456789";
@@ -29,6 +30,7 @@ beforeAll(async () => {
   helm = await import("../../renderers/kubernetes/helm");
   nim = await import("../../renderers/kubernetes/nim");
   checks = await import("../../renderers/kubernetes/objectChecks");
+  alerts = await import("../../renderers/kubernetes/alerts");
 });
 
 describe("an EKS GPU cluster with llama-3.1-8b on g5.xlarge, HPA 1-2", () => {
@@ -88,6 +90,7 @@ describe("an EKS GPU cluster with llama-3.1-8b on g5.xlarge, HPA 1-2", () => {
         "kubernetes:apps/v1:StatefulSet llm",
         "kubernetes:autoscaling/v2:HorizontalPodAutoscaler llm",
         "kubernetes:monitoring.coreos.com/v1:ServiceMonitor llm-monitor",
+        "kubernetes:monitoring.coreos.com/v1:PrometheusRule llm-alerts",
       ].sort(),
     );
   });
@@ -295,6 +298,7 @@ describe("an EKS GPU cluster with llama-3.1-8b on g5.xlarge, HPA 1-2", () => {
     expect(mocks.ofType("kubernetes:core/v1:Service")[0].inputs).toEqual(o.service);
     expect(mocks.ofType("kubernetes:autoscaling/v2:HorizontalPodAutoscaler")[0].inputs).toEqual(o.autoscaler);
     expect(mocks.byName("llm-monitor").inputs).toEqual(o.serviceMonitor);
+    expect(mocks.byName("llm-alerts").inputs).toEqual(alerts.renderPrometheusRule(planned, "nim"));
     expect(JSON.parse(mocks.byName("llm-ledger").inputs.data["ledger.json"])).toEqual(planned.nodeLedger);
     expect([
       service.endpoint,
@@ -311,10 +315,14 @@ describe("an EKS GPU cluster with llama-3.1-8b on g5.xlarge, HPA 1-2", () => {
       .map((r) => JSON.parse(JSON.stringify(r.inputs, (_k, v) => (isSecretInput(v) ? v.value : v))));
     expect(
       objects
-        .filter((o) => o.kind !== "ServiceMonitor")
+        .filter((o) => !o.apiVersion.startsWith("monitoring.coreos.com/"))
         .map((o) => [`${o.kind} ${o.metadata.name}`, strictSchemaProblems(o)]),
-    ).toEqual(objects.filter((o) => o.kind !== "ServiceMonitor").map((o) => [`${o.kind} ${o.metadata.name}`, []]));
-    expect(objects.length).toBe(11);
+    ).toEqual(
+      objects
+        .filter((o) => !o.apiVersion.startsWith("monitoring.coreos.com/"))
+        .map((o) => [`${o.kind} ${o.metadata.name}`, []]),
+    );
+    expect(objects.length).toBe(12);
     expect(checks.checkObjects(objects)).toEqual([]);
   });
 });

@@ -48,7 +48,7 @@ describe("Pulumi.eks.yaml", () => {
       "gpu-fleet:index:NimNamespace nim",
       "gpu-fleet:index:KubernetesNimService llm",
     ]);
-    expect(resources.length).toBe(33);
+    expect(resources.length).toBe(34);
     expect(kubernetesGpuMap(fleet.plan)).toEqual({
       hourlyUsd: { min: 1.006, max: 3.018 },
       nodeGroups: [
@@ -165,7 +165,11 @@ describe("live model swap: llama-2-7b-chat → mistral-7b-instruct as a config c
     const b = byKey(after.resources);
     expect([...b.keys()].sort()).toEqual([...a.keys()].sort());
     const changed = [...a.keys()].filter((k) => changedPaths(a.get(k), b.get(k)).length > 0);
-    expect(changed.sort()).toEqual(["kubernetes:apps/v1:StatefulSet llm", "kubernetes:core/v1:ConfigMap llm-ledger"]);
+    expect(changed.sort()).toEqual([
+      "kubernetes:apps/v1:StatefulSet llm",
+      "kubernetes:core/v1:ConfigMap llm-ledger",
+      "kubernetes:monitoring.coreos.com/v1:PrometheusRule llm-alerts",
+    ]);
     expect(
       changedPaths(a.get("kubernetes:apps/v1:StatefulSet llm"), b.get("kubernetes:apps/v1:StatefulSet llm")),
     ).toEqual([
