@@ -6,7 +6,7 @@
  * node-group GPU map with replicas and HPA ranges, and the $/h range.
  */
 import * as pulumi from "@pulumi/pulumi";
-import { EksGpuCluster, KubernetesNimService, NimNamespace } from "../components/kubernetes";
+import { EksGpuCluster, FleetDashboards, KubernetesNimService, NimNamespace } from "../components/kubernetes";
 import { NAMESPACE } from "../fleet/config";
 import {
   KubernetesFleetPlan,
@@ -159,6 +159,13 @@ export function deployKubernetesFleet(): KubernetesFleetOutputs {
       return [name, new KubernetesNimService(name, { cluster, namespace: nimNamespace, ...settings })] as const;
     }),
   );
+  new FleetDashboards("dashboards", {
+    cluster,
+    stack: pulumi.getStack(),
+    nodeGroups: plan.nodeGroups,
+    services: plan.services,
+    namespace,
+  });
   return { plan, findings, cluster, services };
 }
 

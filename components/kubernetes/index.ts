@@ -2,3 +2,4 @@
 export * from "./eksGpuCluster";
 export * from "./nimNamespace";
 export * from "./kubernetesNimService";
+export * from "./fleetDashboards";

@@ -143,12 +143,28 @@ export function kubePrometheusStackValues(s: MonitoringSettings): Record<string,
   };
 }
 
-/** dcgm-exporter on the GPU nodes (it tolerates their taint), scraped through its own ServiceMonitor. */
+/**
+ * Relabelings that give Kubernetes targets the labels the fleet's dashboards and alerts select on
+ * (renderers/observability): `job` as on hosts, and `host` = the node the pod runs on. The operator
+ * already sets `service` to the Kubernetes Service's name, which is the fleet service's name.
+ */
+export function fleetRelabelings(job: string): Record<string, unknown>[] {
+  return [
+    { action: "replace", targetLabel: "job", replacement: job },
+    { action: "replace", sourceLabels: ["__meta_kubernetes_pod_node_name"], targetLabel: "host" },
+  ];
+}
+
+/**
+ * dcgm-exporter on the GPU nodes (it tolerates their taint), scraped through its own ServiceMonitor,
+ * with each GPU's metrics labelled by the pod using it (mapPodsMetrics: the kubelet's pod-resources API).
+ */
 export function dcgmExporterValues(): Record<string, unknown> {
   return {
     nodeSelector: { [GPU_PRESENT_LABEL]: "true" },
     tolerations: [gpuToleration],
-    serviceMonitor: { enabled: true, interval: "15s" },
+    mapPodsMetrics: true,
+    serviceMonitor: { enabled: true, interval: "15s", relabelings: fleetRelabelings("dcgm") },
   };
 }
 

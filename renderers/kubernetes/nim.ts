@@ -12,7 +12,8 @@ import {
 } from "../../fleet/kubernetes";
 import { DEFAULT_READY_TIMEOUT_SECONDS } from "../container/container";
 import { NIM_CACHE_MOUNT, engineArgs, nimEnvironment, shmSizeFor } from "../nim/serviceSpec";
-import { METRICS_PATH } from "../observability/targets";
+import { JOB, METRICS_PATH } from "../observability/targets";
+import { fleetRelabelings } from "./helm";
 import type {
   Container,
   Deployment,
@@ -319,6 +320,7 @@ export function renderNimObjects(input: NimKubernetesInput): NimKubernetesObject
           path: s.serving.nim ? METRICS_PATH.nim : METRICS_PATH.vllm,
           interval: "15s",
           scrapeTimeout: "10s",
+          relabelings: fleetRelabelings(s.serving.nim ? JOB.nim : JOB.vllm),
         },
       ],
     },

@@ -31,7 +31,13 @@ export interface ServiceMonitor {
   spec: {
     selector: { matchLabels: Record<string, string> };
     namespaceSelector: { matchNames: string[] };
-    endpoints: { port: string; path: string; interval: string; scrapeTimeout: string }[];
+    endpoints: {
+      port: string;
+      path: string;
+      interval: string;
+      scrapeTimeout: string;
+      relabelings: Record<string, unknown>[];
+    }[];
   };
 }
 

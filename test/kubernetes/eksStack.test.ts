@@ -47,8 +47,9 @@ describe("Pulumi.eks.yaml", () => {
       "gpu-fleet:index:EksGpuCluster gpu-fleet-eks",
       "gpu-fleet:index:NimNamespace nim",
       "gpu-fleet:index:KubernetesNimService llm",
+      "gpu-fleet:index:FleetDashboards dashboards",
     ]);
-    expect(resources.length).toBe(34);
+    expect(resources.length).toBe(37);
     expect(kubernetesGpuMap(fleet.plan)).toEqual({
       hourlyUsd: { min: 1.006, max: 3.018 },
       nodeGroups: [

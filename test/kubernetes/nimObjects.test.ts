@@ -195,7 +195,19 @@ describe("NIM on Kubernetes, one A10G per pod, per-replica EBS cache", () => {
       spec: {
         selector: { matchLabels: selector },
         namespaceSelector: { matchNames: ["nim"] },
-        endpoints: [{ port: "http", path: "/v1/metrics", interval: "15s", scrapeTimeout: "10s" }],
+        endpoints: [
+          {
+            port: "http",
+            path: "/v1/metrics",
+            interval: "15s",
+            scrapeTimeout: "10s",
+            // The labels the fleet's NIM dashboard selects on: job as on hosts, host = the node.
+            relabelings: [
+              { action: "replace", targetLabel: "job", replacement: "nim" },
+              { action: "replace", sourceLabels: ["__meta_kubernetes_pod_node_name"], targetLabel: "host" },
+            ],
+          },
+        ],
       },
     });
     expect(objects.cacheClaim).toBeUndefined();
