@@ -290,6 +290,13 @@ export function planKubernetesService(
     problems.push(`${path}.replicas: ${JSON.stringify(replicas)} is not allowed; expected an integer >= 1`);
   }
   const a = settings.autoscaling;
+  const modelSpec = findModel(settings.model);
+  if (a && modelSpec && modelSpec.kind !== "llm") {
+    // NIM for LLMs and vLLM export these gauges; embedding, reranking, ASR and OCR servers do not.
+    problems.push(
+      `${path}.autoscaling: ${settings.model} is a${modelSpec.kind === "embedding" ? "n" : ""} ${modelSpec.kind} model, whose server exports neither ${AUTOSCALING_METRICS.join(" nor ")}; set replicas instead`,
+    );
+  }
   if (a) {
     if (!isCount(a.minReplicas, 1))
       problems.push(

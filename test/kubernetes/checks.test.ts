@@ -240,6 +240,26 @@ describe("bad settings name the key, the value and what is allowed", () => {
     ]);
   });
 
+  it("an HPA on an embedding model, whose server exports no such metric", () => {
+    expect(
+      problems(() =>
+        planKubernetesFleet(
+          [GROUP],
+          [
+            {
+              name: "emb",
+              model: "nvidia/nv-embedqa-e5-v5",
+              nodeGroup: "gpu",
+              autoscaling: { minReplicas: 1, maxReplicas: 2, targetAverageValue: 4 },
+            },
+          ],
+        ),
+      ),
+    ).toEqual([
+      "services[0].autoscaling: nvidia/nv-embedqa-e5-v5 is an embedding model, whose server exports neither num_requests_running nor gpu_cache_usage_perc; set replicas instead",
+    ]);
+  });
+
   it("an unknown model is reported as on a host", () => {
     expect(problems(() => planKubernetesFleet([GROUP], [{ ...LLM, model: "meta/llama-9" }]))[0]).toMatch(
       /^services\[0\]\.model: unknown model "meta\/llama-9"; known: meta\/llama-3.1-8b-instruct, /,
