@@ -7,7 +7,7 @@
  */
 import { GPU_MODELS, GpuModel } from "./catalog/gpus";
 import { INSTANCE_TYPES, InstanceType, findInstanceType } from "./catalog/instances";
-import { CHECKS, Finding, checkFixedFractions, checkGpuBudget } from "./checks";
+import { CHECKS, Finding, checkFixedFractions, checkGpuBudget, checkHostLedger } from "./checks";
 import {
   ConfigError,
   HostConfig,
@@ -423,7 +423,15 @@ const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? "" : "s"}`;
  * (kubernetes-hpa-max-schedulable). Pods are packed in service order, the HPAs' extra pods last, so a
  * finding names the service left without room — at the maximum, the HPA whose growth does not fit.
  */
-export function checkNodeGroupCapacity(group: NodeGroupPlan, services: readonly PlannedKubernetesService[]): Finding[] {
+/** What the capacity and scheduling checks need of a service: its pods, not its model. */
+export type ScheduledService = Pick<
+  PlannedKubernetesService,
+  "nodeGroup" | "gpusPerPod" | "replicas" | "autoscaling"
+> & {
+  readonly service: { readonly name: string };
+};
+
+export function checkNodeGroupCapacity(group: NodeGroupPlan, services: readonly ScheduledService[]): Finding[] {
   const mine = services.filter((s) => s.nodeGroup === group.name && s.gpusPerPod <= group.gpuResourcesPerNode);
   const perNode =
     group.replicasPerGpu > 1
@@ -484,7 +492,10 @@ export function checkNodeGroupCapacity(group: NodeGroupPlan, services: readonly 
 }
 
 /** The smallest node count on which these pods all fit (first-fit in order). */
-function nodesFor(group: NodeGroupPlan, pods: readonly { gpus: number; count: number }[]): number {
+function nodesFor(
+  group: Pick<NodeGroupPlan, "gpuResourcesPerNode">,
+  pods: readonly { gpus: number; count: number }[],
+): number {
   for (let n = 1; ; n++) {
     const placed = packPods(n, group.gpuResourcesPerNode, pods);
     if (placed.every((p, j) => p === pods[j].count)) return n;
@@ -571,11 +582,7 @@ export function tolerates(t: NonNullable<PodSchedulingSpec["tolerations"]>[numbe
  * its nodeSelector is satisfied by the group's labels, every GPU container's request equals its limit
  * and is the service's tensor-parallel size, and no container reaches GPUs around the device plugin.
  */
-export function checkPodScheduling(
-  planned: PlannedKubernetesService,
-  group: NodeGroupPlan,
-  pod: PodSchedulingSpec,
-): Finding[] {
+export function checkPodScheduling(planned: ScheduledService, group: NodeGroupPlan, pod: PodSchedulingSpec): Finding[] {
   const name = planned.service.name;
   const f = (check: string, detail: string, enforcement: Finding["enforcement"] = "mandatory") =>
     serviceFinding(check, enforcement, group.name, name, detail);
@@ -870,4 +877,140 @@ export function validateKubernetesStackConfig(raw: {
     throw e;
   }
   return config;
+}
+
+/** A registered resource as the policy pack and the offline plan see it: type, name, plain inputs. */
+export interface RegisteredObject {
+  readonly type: string;
+  readonly name: string;
+  readonly props: Record<string, unknown>;
+}
+
+const EFFECTS: Record<string, TaintEffect> = {
+  NO_SCHEDULE: "NoSchedule",
+  PREFER_NO_SCHEDULE: "PreferNoSchedule",
+  NO_EXECUTE: "NoExecute",
+};
+
+const obj = (v: unknown): Record<string, any> => (isPlainObject(v) ? v : {});
+
+/**
+ * The Kubernetes checks on what a program registered, not on component args (which never reach the
+ * engine): the node groups from `eks:index:ManagedNodeGroup` inputs (a remote component: its inputs do
+ * reach the engine), time-slicing from the device plugin release's values, the workloads' pods and
+ * replicas, the HPAs' ranges, and each service's node ledger ConfigMap, on which the fleet's ledger
+ * checks run. For a stack policy and the offline plan: one implementation, as for hosts.
+ */
+export function checkRegisteredKubernetesFleet(resources: readonly RegisteredObject[]): Finding[] {
+  const findings: Finding[] = [];
+  const sharing = new Map<string, number>();
+  for (const r of resources.filter((x) => x.type === "kubernetes:helm.sh/v3:Release")) {
+    if (r.props.chart !== "nvidia-device-plugin") continue;
+    for (const [group, config] of Object.entries(obj(obj(obj(r.props.values).config).map))) {
+      const m = /replicas: (\d+)/.exec(String(config));
+      if (m) sharing.set(group, Number(m[1]));
+    }
+  }
+  const groups: NodeGroupPlan[] = [];
+  for (const r of resources.filter((x) => x.type === "eks:index:ManagedNodeGroup")) {
+    const labels = obj(r.props.labels) as Record<string, string>;
+    const name = labels[NODE_GROUP_LABEL];
+    if (typeof name !== "string") continue;
+    const scaling = obj(r.props.scalingConfig);
+    const userLabels = Object.fromEntries(
+      Object.entries(labels).filter(([k]) => k !== NODE_GROUP_LABEL && !k.startsWith("nvidia.com/")),
+    );
+    const group = resolveNodeGroup({
+      name,
+      instanceType: Array.isArray(r.props.instanceTypes) ? String(r.props.instanceTypes[0]) : undefined,
+      minSize: scaling.minSize,
+      maxSize: scaling.maxSize,
+      desiredSize: scaling.desiredSize,
+      labels: userLabels,
+      ...(sharing.has(name) ? { gpuSharing: { replicasPerGpu: sharing.get(name)! } } : {}),
+    });
+    const taints = (Array.isArray(r.props.taints) ? r.props.taints : []).map((t: any) => ({
+      key: String(t.key),
+      value: String(t.value ?? ""),
+      effect: EFFECTS[t.effect] ?? t.effect,
+    }));
+    groups.push({ ...group, labels, taints });
+  }
+  const hpas = resources.filter((x) => x.type === "kubernetes:autoscaling/v2:HorizontalPodAutoscaler");
+  const scheduled: ScheduledService[] = [];
+  for (const r of resources.filter(
+    (x) => x.type === "kubernetes:apps/v1:StatefulSet" || x.type === "kubernetes:apps/v1:Deployment",
+  )) {
+    const spec = obj(r.props.spec);
+    const pod = obj(obj(spec.template).spec);
+    const groupName = obj(pod.nodeSelector)[NODE_GROUP_LABEL];
+    const group = groups.find((g) => g.name === groupName);
+    const name = String(obj(r.props.metadata).name ?? r.name);
+    const containers: any[] = Array.isArray(pod.containers) ? pod.containers : [];
+    const gpu = containers.map((c) => obj(obj(c.resources).limits)[GPU_RESOURCE]).find((v) => v !== undefined);
+    if (gpu === undefined) continue;
+    if (!group) {
+      findings.push(
+        serviceFinding(
+          KUBERNETES_CHECKS.nodeSelector,
+          "mandatory",
+          String(groupName ?? ""),
+          name,
+          `asks for ${GPU_RESOURCE} but selects no gpu-fleet node group (${NODE_GROUP_LABEL}=${groupName ?? "unset"})`,
+        ),
+      );
+      continue;
+    }
+    const kind = r.type.endsWith("StatefulSet") ? "StatefulSet" : "Deployment";
+    const hpa = hpas.find((h) => {
+      const ref = obj(obj(h.props.spec).scaleTargetRef);
+      return ref.kind === kind && ref.name === name;
+    });
+    const hpaSpec = hpa ? obj(hpa.props.spec) : undefined;
+    const s: ScheduledService = {
+      service: { name },
+      nodeGroup: group.name,
+      gpusPerPod: Number(gpu),
+      replicas: Number(hpaSpec?.minReplicas ?? spec.replicas ?? 1),
+      ...(hpaSpec
+        ? {
+            autoscaling: {
+              minReplicas: Number(hpaSpec.minReplicas ?? 1),
+              maxReplicas: Number(hpaSpec.maxReplicas),
+              metric: "num_requests_running" as const,
+              targetAverageValue: 1,
+            },
+          }
+        : {}),
+    };
+    scheduled.push(s);
+    findings.push(
+      ...checkPodScheduling(s, group, pod as PodSchedulingSpec).filter((f) => f.enforcement === "mandatory"),
+    );
+    if (s.gpusPerPod > group.gpuResourcesPerNode) {
+      findings.push(
+        serviceFinding(
+          KUBERNETES_CHECKS.podFitsNode,
+          "mandatory",
+          group.name,
+          name,
+          `needs ${s.gpusPerPod} GPUs in one pod, but the nodes of node group "${group.name}" (${group.instanceType.name}) have ${group.gpusPerNode} × ${group.gpu.name}; use an instance type with at least ${s.gpusPerPod} GPUs`,
+        ),
+      );
+    }
+  }
+  for (const g of groups) findings.push(...checkNodeGroupCapacity(g, scheduled));
+  for (const r of resources.filter((x) => x.type === "kubernetes:core/v1:ConfigMap")) {
+    const text = obj(r.props.data)["ledger.json"];
+    if (typeof text !== "string") continue;
+    let doc: HostLedgerDocument;
+    try {
+      doc = JSON.parse(text);
+    } catch {
+      continue;
+    }
+    const ledgerFindings = [...checkHostLedger(doc)].filter((f) => f.check !== CHECKS.placed);
+    findings.push(...ledgerFindings.map((f) => asNode(doc.host, f)));
+  }
+  return findings;
 }

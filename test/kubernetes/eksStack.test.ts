@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { ConfigError } from "../../fleet/config";
-import { validateKubernetesStackConfig } from "../../fleet/kubernetes";
+import { checkRegisteredKubernetesFleet, validateKubernetesStackConfig } from "../../fleet/kubernetes";
 import { RegisteredResource, previewProgram } from "../../plan/mockPreview";
 import { readStackFile } from "../../plan/stackFile";
 import {
@@ -141,6 +141,53 @@ describe("Pulumi.eks.yaml", () => {
         services: [{ name: "llm", model: "meta/llama-2-7b-chat", tensorParallel: 0 }],
       }),
     ).toEqual(["gpu-fleet:services[0].tensorParallel: 0 is not allowed; expected a whole number from 1 to 16"]);
+  });
+});
+
+describe("the same checks on what the program registered (for the policy pack and the plan's violations)", () => {
+  const registered = (rs: RegisteredResource[]) => rs.map((r) => ({ type: r.type, name: r.name, props: r.inputs }));
+
+  it("Pulumi.eks.yaml: nothing to report", async () => {
+    expect(checkRegisteredKubernetesFleet(registered((await preview()).resources))).toEqual([]);
+  });
+
+  it("the hidden fleets: a 70B model on g5.xlarge, an HPA maxReplicas beyond the node group", async () => {
+    const big = await preview((c) => {
+      c.services.push({ name: "big", model: "meta/llama-3.1-70b-instruct" });
+    });
+    expect(checkRegisteredKubernetesFleet(registered(big.resources)).map((f) => `[${f.check}] ${f.message}`)).toEqual([
+      '[kubernetes-hpa-max-schedulable] service "llm" has HPA maxReplicas 3 × 1 GPU, but node group "gpu" (maxSize 3 × 1 A10G per node) can schedule 2 beside big; raise maxSize to 4 or lower maxReplicas to 2',
+      '[model-fits-reservation] service "big" (meta/llama-3.1-70b-instruct) on a node of node group "gpu" GPU 0 needs 176,555 MiB per GPU (weights 134,571 + overhead 1,024 + KV for 131,072 tokens 40,960) but its reservation is 20,725 MiB: over by 155,830 MiB; give it more GPUs, a lower precision or a larger GPU',
+    ]);
+    const hpa = await preview((c) => {
+      c.services[0].autoscaling.maxReplicas = 5;
+    });
+    expect(checkRegisteredKubernetesFleet(registered(hpa.resources)).map((f) => f.message)).toEqual([
+      'service "llm" has HPA maxReplicas 5 × 1 GPU, but node group "gpu" (maxSize 3 × 1 A10G per node) can schedule 3; raise maxSize to 5 or lower maxReplicas to 3',
+    ]);
+  });
+
+  it("a workload edited after rendering: the toleration dropped, request ≠ limit", async () => {
+    const rs = registered((await preview()).resources);
+    const sts = rs.find((r) => r.type === "kubernetes:apps/v1:StatefulSet")!;
+    const pod = JSON.parse(JSON.stringify(sts.props.spec)).template.spec;
+    pod.tolerations = [];
+    pod.containers[0].resources.requests["nvidia.com/gpu"] = "2";
+    const edited = rs.map((r) =>
+      r === sts
+        ? {
+            ...r,
+            props: {
+              ...r.props,
+              spec: { ...(r.props.spec as object), template: { ...(r.props.spec as any).template, spec: pod } },
+            },
+          }
+        : r,
+    );
+    expect(checkRegisteredKubernetesFleet(edited).map((f) => f.check)).toEqual([
+      "kubernetes-tolerates-gpu-taint",
+      "kubernetes-gpu-request-equals-limit",
+    ]);
   });
 });
 
