@@ -128,7 +128,12 @@ function container(input: NimKubernetesInput): Container {
         ...Object.entries(nimEnvironment(s)).map(([name, value]) => ({ name, value })),
         { name: "NGC_API_KEY", valueFrom: { secretKeyRef: { name: NGC_SECRET_NAME, key: "NGC_API_KEY" } } },
       ]
-    : [{ name: "HF_HOME", value: HF_CACHE_MOUNT }];
+    : [
+        { name: "HF_HOME", value: HF_CACHE_MOUNT },
+        // vLLM and its compilers (triton, torch.compile) write caches under $HOME, /root in the image,
+        // which uid 1000 cannot write: point HOME at the volume, where they also survive restarts.
+        { name: "HOME", value: HF_CACHE_MOUNT },
+      ];
   const args = engineArgs(s);
   return {
     name: "model-server",

@@ -292,7 +292,10 @@ describe("a model without a NIM runs vLLM's image as uid 1000 with its cache und
 
   it("no NGC secrets, no pull secret, /health probes and /metrics scraped", () => {
     const c = pod.containers[0];
-    expect(c.env).toEqual([{ name: "HF_HOME", value: "/data/hf-cache" }]);
+    expect(c.env).toEqual([
+      { name: "HF_HOME", value: "/data/hf-cache" },
+      { name: "HOME", value: "/data/hf-cache" },
+    ]);
     expect(pod.imagePullSecrets).toBeUndefined();
     expect(c.volumeMounts).toEqual([{ name: "model-cache", mountPath: "/data/hf-cache" }]);
     expect([c.startupProbe!.httpGet!.path, c.readinessProbe!.httpGet!.path, c.livenessProbe!.httpGet!.path]).toEqual([
