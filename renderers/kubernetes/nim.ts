@@ -38,7 +38,11 @@ export const HF_CACHE_MOUNT = "/data/hf-cache";
 const PROBE_PERIOD_SECONDS = 10;
 /** Readiness of a cold pod waits for a model download of tens of GB: the Docker runtime's 40 minutes. */
 export const STARTUP_BUDGET_SECONDS = DEFAULT_READY_TIMEOUT_SECONDS;
-/** Without an HPA, the default PVC for a shared cache. */
+/**
+ * Default model-cache volume per replica (or shared): several times the 15 GiB of an 8B model at 16
+ * bits, so profile changes and a model swap fit; a larger model must set its own size, which the
+ * kubernetes-model-cache-size check enforces.
+ */
 export const DEFAULT_CACHE_SIZE_GIB = 100;
 
 /**
