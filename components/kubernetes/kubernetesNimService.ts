@@ -107,8 +107,8 @@ export class KubernetesNimService extends pulumi.ComponentResource {
         )
       : undefined;
     const workloadDeps = [...dependsOn, service, ledger, ...(claim ? [claim] : [])];
-    // Pulumi's await logic would hold `up` until every replica is ready; a cold start is a model
-    // download, bounded by the startup probe instead.
+    // `up` waits for the pods to be ready, and a cold start downloads the model: wait a little longer
+    // than the startup probe's 40 minutes, after which the kubelet restarts the pod anyway.
     const workloadOpts = { ...child, dependsOn: workloadDeps, customTimeouts: { create: "45m", update: "45m" } };
     const workload =
       objects.workload.kind === "StatefulSet"
