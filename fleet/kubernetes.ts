@@ -741,7 +741,7 @@ export interface EksStackSettings {
   readonly kubernetesVersion?: string;
   /** CIDRs allowed to reach the API's public endpoint; none: private endpoint only. */
   readonly apiPublicAccessCidrs: readonly string[];
-  readonly nodeGroup: NodeGroupSettings;
+  readonly nodeGroups: readonly NodeGroupSettings[];
   /** Namespace of the NIM services; default "nim". */
   readonly namespace?: string;
 }
@@ -753,7 +753,7 @@ export interface KubernetesStackConfig {
   readonly maxHourlyUsd?: number;
 }
 
-export const EKS_SETTING_KEYS = ["clusterName", "kubernetesVersion", "apiPublicAccessCidrs", "nodeGroup", "namespace"];
+export const EKS_SETTING_KEYS = ["clusterName", "kubernetesVersion", "apiPublicAccessCidrs", "nodeGroups", "namespace"];
 export const NODE_GROUP_KEYS = [
   "name",
   "instanceType",
@@ -789,23 +789,31 @@ export function validateKubernetesStackConfig(raw: {
   };
   if (!isPlainObject(raw.eks)) {
     throw new ConfigError([
-      `${ns}:eks: ${showValue(raw.eks)} is not allowed; expected { nodeGroup: { name, instanceType, minSize, maxSize }, apiPublicAccessCidrs?, clusterName? }`,
+      `${ns}:eks: ${showValue(raw.eks)} is not allowed; expected { nodeGroups: [{ name, instanceType, minSize, maxSize }], apiPublicAccessCidrs?, clusterName? }`,
     ]);
   }
   const eks = raw.eks;
   unknown(`${ns}:eks`, eks, EKS_SETTING_KEYS);
-  if (!isPlainObject(eks.nodeGroup)) {
+  const rawGroups = eks.nodeGroups;
+  if (!Array.isArray(rawGroups) || rawGroups.length === 0) {
     problems.push(
-      `${ns}:eks.nodeGroup: ${showValue(eks.nodeGroup)} is not allowed; expected { name, instanceType, minSize, maxSize }`,
+      `${ns}:eks.nodeGroups: ${showValue(rawGroups)} is not allowed; expected a non-empty list of { name, instanceType, minSize, maxSize }`,
     );
   } else {
-    unknown(`${ns}:eks.nodeGroup`, eks.nodeGroup, NODE_GROUP_KEYS);
-    try {
-      resolveNodeGroup(eks.nodeGroup as unknown as NodeGroupSettings, `${ns}:eks.nodeGroup`);
-    } catch (e) {
-      if (e instanceof ConfigError) problems.push(...e.problems);
-      else throw e;
-    }
+    rawGroups.forEach((g, i) => {
+      const path = `${ns}:eks.nodeGroups[${i}]`;
+      if (!isPlainObject(g)) {
+        problems.push(`${path}: ${showValue(g)} is not allowed; expected { name, instanceType, minSize, maxSize }`);
+        return;
+      }
+      unknown(path, g, NODE_GROUP_KEYS);
+      try {
+        resolveNodeGroup(g as unknown as NodeGroupSettings, path);
+      } catch (e) {
+        if (e instanceof ConfigError) problems.push(...e.problems);
+        else throw e;
+      }
+    });
   }
   const cidrs = eks.apiPublicAccessCidrs ?? [];
   if (!Array.isArray(cidrs) || cidrs.some((c) => typeof c !== "string")) {
@@ -821,7 +829,9 @@ export function validateKubernetesStackConfig(raw: {
       );
     }
   }
-  const groupName = isPlainObject(eks.nodeGroup) ? eks.nodeGroup.name : undefined;
+  // With one node group a service may leave its nodeGroup out.
+  const groupName =
+    Array.isArray(rawGroups) && rawGroups.length === 1 && isPlainObject(rawGroups[0]) ? rawGroups[0].name : undefined;
   const services: KubernetesServiceSettings[] = [];
   if (!Array.isArray(raw.services) || raw.services.length === 0) {
     problems.push(
@@ -863,7 +873,7 @@ export function validateKubernetesStackConfig(raw: {
       ...(eks.kubernetesVersion !== undefined ? { kubernetesVersion: eks.kubernetesVersion as string } : {}),
       ...(eks.namespace !== undefined ? { namespace: eks.namespace as string } : {}),
       apiPublicAccessCidrs: cidrs as string[],
-      nodeGroup: eks.nodeGroup as unknown as NodeGroupSettings,
+      nodeGroups: rawGroups as unknown as NodeGroupSettings[],
     },
     services,
     safetyMarginFraction: margin as number,
@@ -871,7 +881,7 @@ export function validateKubernetesStackConfig(raw: {
   };
   // Values: node group references, models, replicas and HPA ranges, named by their config keys.
   try {
-    planKubernetesFleet([config.eks.nodeGroup], services, config.safetyMarginFraction, `${ns}:`);
+    planKubernetesFleet(config.eks.nodeGroups, services, config.safetyMarginFraction, `${ns}:`);
   } catch (e) {
     if (e instanceof ConfigError) throw new ConfigError(e.problems);
     throw e;

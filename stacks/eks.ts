@@ -122,7 +122,7 @@ export interface KubernetesFleetOutputs {
 
 export function deployKubernetesFleet(): KubernetesFleetOutputs {
   const stack = loadKubernetesStackConfig();
-  const plan = planKubernetesFleet([stack.eks.nodeGroup], stack.services, stack.safetyMarginFraction, `${NAMESPACE}:`);
+  const plan = planKubernetesFleet(stack.eks.nodeGroups, stack.services, stack.safetyMarginFraction, `${NAMESPACE}:`);
   const namespace = stack.eks.namespace ?? "nim";
   const findings = kubernetesFindings(plan, namespace);
   const blocking = findings.filter((f) => f.enforcement === "mandatory");
@@ -143,7 +143,7 @@ export function deployKubernetesFleet(): KubernetesFleetOutputs {
 
   const config = new pulumi.Config(NAMESPACE);
   const cluster = new EksGpuCluster(stack.eks.clusterName ?? "gpu-fleet", {
-    nodeGroup: stack.eks.nodeGroup,
+    nodeGroups: stack.eks.nodeGroups,
     ...(stack.eks.kubernetesVersion ? { kubernetesVersion: stack.eks.kubernetesVersion } : {}),
     apiPublicAccessCidrs: stack.eks.apiPublicAccessCidrs,
     grafanaAdminPassword: config.requireSecret("grafanaAdminPassword"),
@@ -155,7 +155,7 @@ export function deployKubernetesFleet(): KubernetesFleetOutputs {
   });
   const services = new Map(
     stack.services.map((s) => {
-      const { name, nodeGroup: _group, ...settings } = s;
+      const { name, ...settings } = s;
       return [name, new KubernetesNimService(name, { cluster, namespace: nimNamespace, ...settings })] as const;
     }),
   );

@@ -1,5 +1,5 @@
 /**
- * EksGpuCluster: an EKS cluster with one GPU managed node group on the NVIDIA AL2023 AMI (driver and
+ * EksGpuCluster: an EKS cluster with GPU managed node groups on the NVIDIA AL2023 AMI (driver and
  * container toolkit come with the AMI), tainted so only GPU pods land there, plus what GPU pods need on
  * the cluster: the NVIDIA device plugin, the EBS CSI driver with a gp3 StorageClass for model caches,
  * and monitoring (kube-prometheus-stack, dcgm-exporter, prometheus-adapter with the HPAs' rules).
@@ -32,8 +32,8 @@ export const MODEL_CACHE_STORAGE_CLASS = "gp3";
 const CIDR = /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}\/(3[0-2]|[12]?\d)$/;
 
 export interface EksGpuClusterArgs {
-  /** The GPU node group: g5.xlarge, 1-2 nodes by default (fleet/kubernetes.ts NodeGroupSettings). */
-  readonly nodeGroup: NodeGroupSettings;
+  /** The GPU node groups, at least one: g5.xlarge, 1-2 nodes by default (fleet/kubernetes.ts NodeGroupSettings). */
+  readonly nodeGroups: readonly NodeGroupSettings[];
   /** EKS cluster name. Default: the component's name. */
   readonly clusterName?: string;
   /** Default: the current EKS version gpu-fleet is tested against (1.35). */
@@ -59,21 +59,31 @@ export interface EksGpuClusterArgs {
 /** What a Kubernetes NIM service needs of a cluster, by interface: EksGpuCluster, or any other. */
 export interface GpuClusterRef {
   readonly provider: k8s.Provider;
-  readonly nodeGroup: NodeGroupPlan;
+  readonly nodeGroups: readonly NodeGroupPlan[];
   readonly storageClassName: string;
   /** Resources to wait for before scheduling GPU pods (device plugin, CSI driver, monitoring CRDs). */
   readonly ready: pulumi.Resource[];
 }
 
-export function validateEksGpuClusterArgs(name: string, args: EksGpuClusterArgs): NodeGroupPlan {
+export function validateEksGpuClusterArgs(name: string, args: EksGpuClusterArgs): NodeGroupPlan[] {
   const where = `EksGpuCluster "${name}"`;
   const problems: string[] = [];
-  let group: NodeGroupPlan | undefined;
-  try {
-    group = resolveNodeGroup(args.nodeGroup);
-  } catch (e) {
-    problems.push(...((e as { problems?: string[] }).problems ?? [(e as Error).message]));
+  const groups: NodeGroupPlan[] = [];
+  if (!Array.isArray(args.nodeGroups) || args.nodeGroups.length === 0) {
+    problems.push(
+      'nodeGroups: expected at least one GPU node group such as { name: "gpu", instanceType: "g5.xlarge" }',
+    );
   }
+  (args.nodeGroups ?? []).forEach((g, i) => {
+    try {
+      groups.push(resolveNodeGroup(g, `nodeGroups[${i}]`));
+    } catch (e) {
+      problems.push(...((e as { problems?: string[] }).problems ?? [(e as Error).message]));
+    }
+    if ((args.nodeGroups ?? []).slice(0, i).some((o) => o.name === g.name)) {
+      problems.push(`nodeGroups[${i}].name: "${g.name}" is used twice; node group names must be unique`);
+    }
+  });
   for (const cidr of args.apiPublicAccessCidrs ?? []) {
     if (!CIDR.test(cidr))
       problems.push(`apiPublicAccessCidrs: ${JSON.stringify(cidr)} is not an IPv4 CIDR such as 203.0.113.7/32`);
@@ -95,7 +105,7 @@ export function validateEksGpuClusterArgs(name: string, args: EksGpuClusterArgs)
       problems.push(`${key}: ${JSON.stringify(value)} is not allowed; expected an integer >= ${min}`);
   }
   if (problems.length > 0) throw new Error(`${where}: ${problems.join("; ")}`);
-  return group!;
+  return groups;
 }
 
 function release(
@@ -128,18 +138,18 @@ function release(
 
 export class EksGpuCluster extends pulumi.ComponentResource implements GpuClusterRef {
   public readonly cluster: eks.Cluster;
-  public readonly nodeGroupResource: eks.ManagedNodeGroup;
+  public readonly nodeGroupResources: eks.ManagedNodeGroup[];
   public readonly provider: k8s.Provider;
-  public readonly nodeGroup: NodeGroupPlan;
+  public readonly nodeGroups: readonly NodeGroupPlan[];
   public readonly storageClassName = MODEL_CACHE_STORAGE_CLASS;
   /** The cluster's kubeconfig (secret): `pulumi stack output kubeconfig --show-secrets > kubeconfig`. */
   public readonly kubeconfig: pulumi.Output<string>;
   public readonly ready: pulumi.Resource[];
 
   constructor(name: string, args: EksGpuClusterArgs, opts?: pulumi.ComponentResourceOptions) {
-    const group = validateEksGpuClusterArgs(name, args);
+    const groups = validateEksGpuClusterArgs(name, args);
     super("gpu-fleet:index:EksGpuCluster", name, {}, opts);
-    this.nodeGroup = group;
+    this.nodeGroups = groups;
     const clusterName = args.clusterName ?? name;
     const publicCidrs = [...(args.apiPublicAccessCidrs ?? [])];
 
@@ -186,29 +196,32 @@ export class EksGpuCluster extends pulumi.ComponentResource implements GpuCluste
       { parent: this },
     );
 
-    this.nodeGroupResource = new eks.ManagedNodeGroup(
-      `${name}-${group.name}`,
-      {
-        cluster: this.cluster,
-        nodeGroupNamePrefix: `${clusterName}-${group.name}-`,
-        nodeRole,
-        amiType: NVIDIA_AMI_TYPE,
-        instanceTypes: [group.instanceType.name],
-        diskSize: group.diskSizeGiB,
-        scalingConfig: { minSize: group.minSize, desiredSize: group.desiredSize, maxSize: group.maxSize },
-        // The desired size moves with the load (an autoscaler), not with `pulumi up`.
-        ignoreScalingChanges: true,
-        labels: { ...group.labels, ...devicePluginNodeLabels(group) },
-        taints: group.taints.map((t) => ({
-          key: t.key,
-          value: t.value,
-          effect: { NoSchedule: "NO_SCHEDULE", PreferNoSchedule: "PREFER_NO_SCHEDULE", NoExecute: "NO_EXECUTE" }[
-            t.effect
-          ],
-        })),
-        ...(args.nodeSubnetIds ? { subnetIds: args.nodeSubnetIds } : {}),
-      },
-      { parent: this, dependsOn: nodePolicies },
+    this.nodeGroupResources = groups.map(
+      (group) =>
+        new eks.ManagedNodeGroup(
+          `${name}-${group.name}`,
+          {
+            cluster: this.cluster,
+            nodeGroupNamePrefix: `${clusterName}-${group.name}-`,
+            nodeRole,
+            amiType: NVIDIA_AMI_TYPE,
+            instanceTypes: [group.instanceType.name],
+            diskSize: group.diskSizeGiB,
+            scalingConfig: { minSize: group.minSize, desiredSize: group.desiredSize, maxSize: group.maxSize },
+            // The desired size moves with the load (an autoscaler), not with `pulumi up`.
+            ignoreScalingChanges: true,
+            labels: { ...group.labels, ...devicePluginNodeLabels(group) },
+            taints: group.taints.map((t) => ({
+              key: t.key,
+              value: t.value,
+              effect: { NoSchedule: "NO_SCHEDULE", PreferNoSchedule: "PREFER_NO_SCHEDULE", NoExecute: "NO_EXECUTE" }[
+                t.effect
+              ],
+            })),
+            ...(args.nodeSubnetIds ? { subnetIds: args.nodeSubnetIds } : {}),
+          },
+          { parent: this, dependsOn: nodePolicies },
+        ),
     );
 
     // The kubeconfig is an output of the cluster; getKubeconfig() would be a provider call.
@@ -223,7 +236,7 @@ export class EksGpuCluster extends pulumi.ComponentResource implements GpuCluste
     const podIdentity = new aws.eks.Addon(
       `${name}-pod-identity-agent`,
       { clusterName, addonName: "eks-pod-identity-agent" },
-      { parent: this, dependsOn: [this.cluster, this.nodeGroupResource] },
+      { parent: this, dependsOn: [this.cluster, ...this.nodeGroupResources] },
     );
     const podIdentityRole = (suffix: string) =>
       new aws.iam.Role(
@@ -277,11 +290,10 @@ export class EksGpuCluster extends pulumi.ComponentResource implements GpuCluste
       this.provider,
       CHARTS.devicePlugin,
       "kube-system",
-      devicePluginValues([group]),
-      [this.nodeGroupResource],
+      devicePluginValues(groups),
+      this.nodeGroupResources,
     );
 
-    // The cluster autoscaler: what turns the HPA's maxReplicas into GPU nodes, up to the group's maxSize.
     // The cluster autoscaler: what turns the HPA's maxReplicas into GPU nodes, up to the group's maxSize.
     const autoscalerRole = podIdentityRole("cluster-autoscaler");
     const autoscalerPolicy = new aws.iam.RolePolicy(
@@ -308,7 +320,7 @@ export class EksGpuCluster extends pulumi.ComponentResource implements GpuCluste
       CHARTS.clusterAutoscaler,
       "kube-system",
       clusterAutoscalerValues(clusterName, region),
-      [autoscalerIdentity, this.nodeGroupResource],
+      [autoscalerIdentity, ...this.nodeGroupResources],
     );
 
     const monitoringNs = new k8s.core.v1.Namespace(
@@ -336,7 +348,7 @@ export class EksGpuCluster extends pulumi.ComponentResource implements GpuCluste
         prometheusStorageGiB: args.prometheusStorageGiB ?? 50,
         storageClassName: MODEL_CACHE_STORAGE_CLASS,
       }),
-      [grafanaAdmin, storageClass, this.nodeGroupResource],
+      [grafanaAdmin, storageClass, ...this.nodeGroupResources],
     );
     // Both come after the operator's CRDs: dcgm-exporter ships a ServiceMonitor.
     const dcgm = release(

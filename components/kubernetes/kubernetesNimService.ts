@@ -26,6 +26,8 @@ import type { NimNamespaceRef } from "./nimNamespace";
 
 export interface KubernetesNimServiceArgs extends Omit<ServiceSettings, "name" | "gpus" | "port"> {
   readonly cluster: GpuClusterRef;
+  /** The cluster's node group the pods run on; default the cluster's only one. */
+  readonly nodeGroup?: string;
   readonly namespace: NimNamespaceRef;
   /** Pods without an HPA; default 1. */
   readonly replicas?: number;
@@ -45,12 +47,21 @@ export class KubernetesNimService extends pulumi.ComponentResource {
 
   constructor(name: string, args: KubernetesNimServiceArgs, opts?: pulumi.ComponentResourceOptions) {
     const where = `KubernetesNimService "${name}"`;
-    const { cluster, namespace, cache: cacheArgs, ...rest } = args;
-    const settings: KubernetesServiceSettings = { ...rest, name, nodeGroup: cluster.nodeGroup.name };
+    const { cluster, namespace, cache: cacheArgs, nodeGroup: groupName, ...rest } = args;
+    const group =
+      groupName === undefined && cluster.nodeGroups.length === 1
+        ? cluster.nodeGroups[0]
+        : cluster.nodeGroups.find((g) => g.name === groupName);
+    if (!group) {
+      throw new Error(
+        `${where}: nodeGroup: ${JSON.stringify(groupName)} is not a node group of the cluster; known: ${cluster.nodeGroups.map((g) => g.name).join(", ")}`,
+      );
+    }
+    const settings: KubernetesServiceSettings = { ...rest, name, nodeGroup: group.name };
     let planned;
     let findings;
     try {
-      ({ planned, findings } = planKubernetesService(settings, cluster.nodeGroup, undefined, "args"));
+      ({ planned, findings } = planKubernetesService(settings, group, undefined, "args"));
     } catch (e) {
       if (e instanceof ConfigError) throw new Error(`${where}: ${e.problems.join("; ")}`);
       throw e;
@@ -65,13 +76,13 @@ export class KubernetesNimService extends pulumi.ComponentResource {
         `${where}: cache.sizeGiB: ${JSON.stringify(cache.sizeGiB)} is not allowed; expected an integer >= 1`,
       );
     }
-    const objects = renderNimObjects({ planned, group: cluster.nodeGroup, namespace: namespace.name, cache });
+    const objects = renderNimObjects({ planned, group, namespace: namespace.name, cache });
     const pod = objects.workload.object.spec!.template.spec!;
     const all = [
       ...findings,
-      ...checkNodeGroupCapacity(cluster.nodeGroup, [planned]),
+      ...checkNodeGroupCapacity(group, [planned]),
       ...checkCacheSize(planned, cache.sizeGiB),
-      ...checkPodScheduling(planned, cluster.nodeGroup, pod as Parameters<typeof checkPodScheduling>[2]),
+      ...checkPodScheduling(planned, group, pod as Parameters<typeof checkPodScheduling>[2]),
     ];
     const warnings = enforceFindings(where, all, (service) => (service === name ? 0 : -1));
     super("gpu-fleet:index:KubernetesNimService", name, {}, opts);

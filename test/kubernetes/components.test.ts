@@ -39,7 +39,7 @@ describe("an EKS GPU cluster with llama-3.1-8b on g5.xlarge, HPA 1-2", () => {
 
   beforeAll(async () => {
     cluster = new kc.EksGpuCluster("gpu", {
-      nodeGroup: { name: "gpu", maxSize: 2 },
+      nodeGroups: [{ name: "gpu", maxSize: 2 }],
       apiPublicAccessCidrs: ["203.0.113.7/32"],
       grafanaAdminPassword: pulumi.secret(GRAFANA_PASSWORD),
     });
@@ -330,7 +330,7 @@ describe("an EKS GPU cluster with llama-3.1-8b on g5.xlarge, HPA 1-2", () => {
 describe("a misfit is refused before anything registers", () => {
   const cluster = () => ({
     provider: undefined as any,
-    nodeGroup: fk.resolveNodeGroup({ name: "gpu", maxSize: 2 }),
+    nodeGroups: [fk.resolveNodeGroup({ name: "gpu", maxSize: 2 })],
     storageClassName: "gp3",
     ready: [],
   });
@@ -365,12 +365,12 @@ describe("a misfit is refused before anything registers", () => {
     expect(
       () =>
         new kc.EksGpuCluster("bad", {
-          nodeGroup: { name: "gpu", instanceType: "m5.large" },
+          nodeGroups: [{ name: "gpu", instanceType: "m5.large" }],
           apiPublicAccessCidrs: ["0.0.0.0/0", "10.0.0.1"],
           grafanaAdminPassword: "x",
         }),
     ).toThrow(
-      'EksGpuCluster "bad": nodeGroup.instanceType: "m5.large" is not a catalog GPU instance type; known: g4dn.xlarge, g5.xlarge, g5.2xlarge, g5.12xlarge, g5.48xlarge, g6.xlarge, g6e.xlarge, p3.2xlarge, p4d.24xlarge, p4de.24xlarge, p5.48xlarge; apiPublicAccessCidrs: 0.0.0.0/0 opens the Kubernetes API to the internet; list the runner\'s address instead; apiPublicAccessCidrs: "10.0.0.1" is not an IPv4 CIDR such as 203.0.113.7/32',
+      'EksGpuCluster "bad": nodeGroups[0].instanceType: "m5.large" is not a catalog GPU instance type; known: g4dn.xlarge, g5.xlarge, g5.2xlarge, g5.12xlarge, g5.48xlarge, g6.xlarge, g6e.xlarge, p3.2xlarge, p4d.24xlarge, p4de.24xlarge, p5.48xlarge; apiPublicAccessCidrs: 0.0.0.0/0 opens the Kubernetes API to the internet; list the runner\'s address instead; apiPublicAccessCidrs: "10.0.0.1" is not an IPv4 CIDR such as 203.0.113.7/32',
     );
     expect(
       () =>

@@ -18,7 +18,7 @@ describe("during a preview a misfit is a warning, so the preview shows everythin
     const warn = vi.spyOn(pulumi.log, "warn").mockImplementation(() => Promise.resolve());
     const cluster = {
       provider: undefined as any,
-      nodeGroup: fk.resolveNodeGroup({ name: "gpu", maxSize: 2 }),
+      nodeGroups: [fk.resolveNodeGroup({ name: "gpu", maxSize: 2 })],
       storageClassName: "gp3",
       ready: [],
     };

@@ -111,6 +111,33 @@ describe("Pulumi.eks.yaml", () => {
     ]);
   });
 
+  it("two node groups: the embedding NIM on its own g6.xlarge group, each pod selecting its group", async () => {
+    const { fleet, resources } = await preview((c) => {
+      c.eks.nodeGroups.push({ name: "embed", instanceType: "g6.xlarge", minSize: 1, maxSize: 1 });
+      c.services[0].nodeGroup = "gpu";
+      c.services.push({ name: "embedder", model: "nvidia/nv-embedqa-e5-v5", nodeGroup: "embed" });
+    });
+    expect(fleet.findings).toEqual([]);
+    expect(renderKubernetesGpuMap(fleet.plan)).toEqual([
+      "node group gpu: g5.xlarge (1 × A10G, 23,028 MiB), 1-3 nodes, needs 1-3, $1.006-3.018/h",
+      "  llm (meta/llama-2-7b-chat): 1 GPU/pod, 20,725 MiB reserved per GPU, maxModelLen 4,096, HPA 1-3 on num_requests_running",
+      "node group embed: g6.xlarge (1 × L4, 23,034 MiB), 1-1 nodes, needs 1-1, $0.805-0.805/h",
+      // An encoder reserves its weights and workspace only: 640 + 1,024 MiB.
+      "  embedder (nvidia/nv-embedqa-e5-v5): 1 GPU/pod, 1,664 MiB reserved per GPU, maxModelLen 512, 1 replica",
+      "cost: $1.811/h to $3.823/h on demand",
+    ]);
+    const groups = resources.filter((r) => r.type === "eks:index:ManagedNodeGroup");
+    expect(groups.map((g) => [g.name, (g.inputs as any).instanceTypes, (g.inputs as any).labels])).toEqual([
+      ["gpu-fleet-eks-gpu", ["g5.xlarge"], { "gpu-fleet.dev/node-group": "gpu", "nvidia.com/gpu.present": "true" }],
+      ["gpu-fleet-eks-embed", ["g6.xlarge"], { "gpu-fleet.dev/node-group": "embed", "nvidia.com/gpu.present": "true" }],
+    ]);
+    const embedder = resources.find((r) => r.type === "kubernetes:apps/v1:StatefulSet" && r.name === "embedder")!;
+    expect((embedder.inputs as any).spec.template.spec.nodeSelector).toEqual({ "gpu-fleet.dev/node-group": "embed" });
+    expect(
+      checkRegisteredKubernetesFleet(resources.map((r) => ({ type: r.type, name: r.name, props: r.inputs }))),
+    ).toEqual([]);
+  });
+
   it("bad config names the key, the value and what is allowed", () => {
     const problems = (raw: Parameters<typeof validateKubernetesStackConfig>[0]) => {
       try {
@@ -123,21 +150,24 @@ describe("Pulumi.eks.yaml", () => {
     };
     expect(
       problems({
-        eks: { nodeGroup: { name: "gpu", instanceType: "g5.xlarge", maxNodes: 3 }, apiPublicAccessCidrs: "10.0.0.0/8" },
+        eks: {
+          nodeGroups: [{ name: "gpu", instanceType: "g5.xlarge", maxNodes: 3 }],
+          apiPublicAccessCidrs: "10.0.0.0/8",
+        },
         services: [{ name: "llm", model: "meta/llama-2-7b-chat", host: "gpu0", autoscaling: { max: 3 } }],
       }),
     ).toEqual([
-      "gpu-fleet:eks.nodeGroup.maxNodes: unknown setting; allowed: name, instanceType, minSize, desiredSize, maxSize, labels, diskSizeGiB, gpuSharing",
+      "gpu-fleet:eks.nodeGroups[0].maxNodes: unknown setting; allowed: name, instanceType, minSize, desiredSize, maxSize, labels, diskSizeGiB, gpuSharing",
       'gpu-fleet:eks.apiPublicAccessCidrs: "10.0.0.0/8" is not allowed; expected a list of CIDRs such as ["203.0.113.7/32"]',
       "gpu-fleet:services[0].host: unknown setting; allowed: name, model, gpus, tensorParallel, precision, maxModelLen, gpuMemoryUtilization, engine, port, image, nodeGroup, replicas, autoscaling",
       "gpu-fleet:services[0].autoscaling.max: unknown setting; allowed: minReplicas, maxReplicas, metric, targetAverageValue",
     ]);
     expect(problems({ services: [] })).toEqual([
-      "gpu-fleet:eks: undefined is not allowed; expected { nodeGroup: { name, instanceType, minSize, maxSize }, apiPublicAccessCidrs?, clusterName? }",
+      "gpu-fleet:eks: undefined is not allowed; expected { nodeGroups: [{ name, instanceType, minSize, maxSize }], apiPublicAccessCidrs?, clusterName? }",
     ]);
     expect(
       problems({
-        eks: { nodeGroup: { name: "gpu", maxSize: 2 } },
+        eks: { nodeGroups: [{ name: "gpu", maxSize: 2 }] },
         services: [{ name: "llm", model: "meta/llama-2-7b-chat", tensorParallel: 0 }],
       }),
     ).toEqual(["gpu-fleet:services[0].tensorParallel: 0 is not allowed; expected a whole number from 1 to 16"]);
