@@ -34,6 +34,8 @@ export async function setupMocks(
     invokes?: Record<string, (args: any) => Record<string, unknown>>;
     /** What a command printed, by resource name (a provider output; "" when not given). */
     commandStdout?: Record<string, string>;
+    /** Provider outputs for other resource types (e.g. an EKS cluster's kubeconfigJson), by type. */
+    outputs?: Record<string, (name: string, inputs: Record<string, any>) => Record<string, unknown>>;
   } = {},
 ): Promise<MockRecorder> {
   const registrations: Registration[] = [];
@@ -63,6 +65,8 @@ export async function setupMocks(
         if (args.type === "aws:iam/instanceProfile:InstanceProfile") state.name = `${args.name}-profile`;
         if (args.type === "command:remote:Command")
           Object.assign(state, { stdout: options.commandStdout?.[args.name] ?? "", stderr: "" });
+        const outputs = options.outputs?.[args.type];
+        if (outputs) Object.assign(state, outputs(args.name, args.inputs));
         return { id: options.preview ? undefined : `${args.name}-id`, state };
       },
       call(args) {

@@ -1,0 +1,375 @@
+/**
+ * EksGpuCluster: an EKS cluster with GPU managed node groups on the NVIDIA AL2023 AMI (driver and
+ * container toolkit come with the AMI), tainted so only GPU pods land there, plus what GPU pods need on
+ * the cluster: the NVIDIA device plugin, the EBS CSI driver with a gp3 StorageClass for model caches,
+ * and monitoring (kube-prometheus-stack, dcgm-exporter, prometheus-adapter with the HPAs' rules).
+ * Thin: node group facts and chart values come from fleet/kubernetes.ts and renderers/kubernetes/helm.ts.
+ */
+import * as aws from "@pulumi/aws";
+import * as eks from "@pulumi/eks";
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import { NodeGroupPlan, NodeGroupSettings, resolveNodeGroup } from "../../fleet/kubernetes";
+import {
+  CHARTS,
+  CLUSTER_AUTOSCALER_SERVICE_ACCOUNT,
+  GRAFANA_ADMIN_SECRET,
+  HelmChart,
+  MONITORING_NAMESPACE,
+  clusterAutoscalerPolicy,
+  clusterAutoscalerValues,
+  dcgmExporterValues,
+  devicePluginNodeLabels,
+  devicePluginValues,
+  kubePrometheusStackValues,
+  prometheusAdapterValues,
+} from "../../renderers/kubernetes/helm";
+import { KUBERNETES_VERSION } from "../../renderers/kubernetes/nim";
+
+/** The EKS AMI type with the NVIDIA driver for x86 GPU instances (aws.eks.NodeGroup amiType). */
+export const NVIDIA_AMI_TYPE = "AL2023_x86_64_NVIDIA";
+export const MODEL_CACHE_STORAGE_CLASS = "gp3";
+const CIDR = /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}\/(3[0-2]|[12]?\d)$/;
+
+export interface EksGpuClusterArgs {
+  /** The GPU node groups, at least one: g5.xlarge, 1-2 nodes by default (fleet/kubernetes.ts NodeGroupSettings). */
+  readonly nodeGroups: readonly NodeGroupSettings[];
+  /** EKS cluster name. Default: the component's name. */
+  readonly clusterName?: string;
+  /** Default: the current EKS version gpu-fleet is tested against (1.35). */
+  readonly kubernetesVersion?: string;
+  /** VPC and subnets; default the account's default VPC and its subnets. */
+  readonly vpcId?: pulumi.Input<string>;
+  /** Subnets for the nodes; private subnets keep the GPU nodes off the internet. Default: the cluster's. */
+  readonly nodeSubnetIds?: pulumi.Input<string>[];
+  readonly subnetIds?: pulumi.Input<string>[];
+  /**
+   * CIDRs allowed to reach the Kubernetes API's public endpoint. Default none: the endpoint is private
+   * only, and `pulumi up` must run inside the VPC. A runner outside it lists its own address here (/32).
+   */
+  readonly apiPublicAccessCidrs?: readonly string[];
+  /** Grafana's admin password; kept in a Secret, never in Helm values. Pass a secret. */
+  readonly grafanaAdminPassword: pulumi.Input<string>;
+  /** Default 15. */
+  readonly prometheusRetentionDays?: number;
+  /** Default 50. */
+  readonly prometheusStorageGiB?: number;
+}
+
+/** What a Kubernetes NIM service needs of a cluster, by interface: EksGpuCluster, or any other. */
+export interface GpuClusterRef {
+  readonly provider: k8s.Provider;
+  readonly nodeGroups: readonly NodeGroupPlan[];
+  readonly storageClassName: string;
+  /** Resources to wait for before scheduling GPU pods (device plugin, CSI driver, monitoring CRDs). */
+  readonly ready: pulumi.Resource[];
+}
+
+export function validateEksGpuClusterArgs(name: string, args: EksGpuClusterArgs): NodeGroupPlan[] {
+  const where = `EksGpuCluster "${name}"`;
+  const problems: string[] = [];
+  const groups: NodeGroupPlan[] = [];
+  if (!Array.isArray(args.nodeGroups) || args.nodeGroups.length === 0) {
+    problems.push(
+      'nodeGroups: expected at least one GPU node group such as { name: "gpu", instanceType: "g5.xlarge" }',
+    );
+  }
+  (args.nodeGroups ?? []).forEach((g, i) => {
+    try {
+      groups.push(resolveNodeGroup(g, `nodeGroups[${i}]`));
+    } catch (e) {
+      problems.push(...((e as { problems?: string[] }).problems ?? [(e as Error).message]));
+    }
+    if ((args.nodeGroups ?? []).slice(0, i).some((o) => o.name === g.name)) {
+      problems.push(`nodeGroups[${i}].name: "${g.name}" is used twice; node group names must be unique`);
+    }
+  });
+  for (const cidr of args.apiPublicAccessCidrs ?? []) {
+    if (!CIDR.test(cidr))
+      problems.push(`apiPublicAccessCidrs: ${JSON.stringify(cidr)} is not an IPv4 CIDR such as 203.0.113.7/32`);
+    else if (cidr.endsWith("/0"))
+      problems.push(
+        `apiPublicAccessCidrs: ${cidr} opens the Kubernetes API to the internet; list the runner's address instead`,
+      );
+  }
+  const v = args.kubernetesVersion;
+  if (v !== undefined && !/^1\.\d{2}$/.test(v))
+    problems.push(
+      `kubernetesVersion: ${JSON.stringify(v)} is not allowed; expected a minor version such as "${KUBERNETES_VERSION}"`,
+    );
+  for (const [key, value, min] of [
+    ["prometheusRetentionDays", args.prometheusRetentionDays, 1],
+    ["prometheusStorageGiB", args.prometheusStorageGiB, 10],
+  ] as const) {
+    if (value !== undefined && (!Number.isInteger(value) || value < min))
+      problems.push(`${key}: ${JSON.stringify(value)} is not allowed; expected an integer >= ${min}`);
+  }
+  if (problems.length > 0) throw new Error(`${where}: ${problems.join("; ")}`);
+  return groups;
+}
+
+function release(
+  name: string,
+  parent: pulumi.Resource,
+  provider: k8s.Provider,
+  chart: HelmChart,
+  namespace: string,
+  values: Record<string, unknown>,
+  dependsOn: pulumi.Resource[],
+): k8s.helm.v3.Release {
+  return new k8s.helm.v3.Release(
+    name,
+    {
+      name: chart.chart,
+      chart: chart.chart,
+      version: chart.version,
+      repositoryOpts: { repo: chart.repo },
+      namespace,
+      values,
+      // Wait for the release's pods, so GPU pods are scheduled only once the cluster can run them.
+      skipAwait: false,
+      timeout: 900,
+      atomic: true,
+      cleanupOnFail: true,
+    },
+    { parent, provider, dependsOn },
+  );
+}
+
+export class EksGpuCluster extends pulumi.ComponentResource implements GpuClusterRef {
+  public readonly cluster: eks.Cluster;
+  public readonly nodeGroupResources: eks.ManagedNodeGroup[];
+  public readonly provider: k8s.Provider;
+  public readonly nodeGroups: readonly NodeGroupPlan[];
+  public readonly storageClassName = MODEL_CACHE_STORAGE_CLASS;
+  /** The cluster's kubeconfig (secret): `pulumi stack output kubeconfig --show-secrets > kubeconfig`. */
+  public readonly kubeconfig: pulumi.Output<string>;
+  public readonly ready: pulumi.Resource[];
+
+  constructor(name: string, args: EksGpuClusterArgs, opts?: pulumi.ComponentResourceOptions) {
+    const groups = validateEksGpuClusterArgs(name, args);
+    super("gpu-fleet:index:EksGpuCluster", name, {}, opts);
+    this.nodeGroups = groups;
+    const clusterName = args.clusterName ?? name;
+    const publicCidrs = [...(args.apiPublicAccessCidrs ?? [])];
+
+    const nodeRole = new aws.iam.Role(
+      `${name}-node-role`,
+      {
+        assumeRolePolicy: JSON.stringify({
+          Version: "2012-10-17",
+          Statement: [{ Effect: "Allow", Principal: { Service: "ec2.amazonaws.com" }, Action: "sts:AssumeRole" }],
+        }),
+      },
+      { parent: this },
+    );
+    // The three policies EKS requires of a node role (EKS user guide, "Amazon EKS node IAM role").
+    const nodePolicies = [
+      "AmazonEKSWorkerNodePolicy",
+      "AmazonEKS_CNI_Policy",
+      "AmazonEC2ContainerRegistryReadOnly",
+    ].map(
+      (policy) =>
+        new aws.iam.RolePolicyAttachment(
+          `${name}-node-${policy}`,
+          { role: nodeRole.name, policyArn: `arn:aws:iam::aws:policy/${policy}` },
+          { parent: this },
+        ),
+    );
+
+    this.cluster = new eks.Cluster(
+      `${name}-eks`,
+      {
+        name: clusterName,
+        version: args.kubernetesVersion ?? KUBERNETES_VERSION,
+        // Access entries, not the aws-auth ConfigMap; managed node groups register their role themselves.
+        authenticationMode: eks.AuthenticationMode.Api,
+        skipDefaultNodeGroup: true,
+        ...(args.vpcId ? { vpcId: args.vpcId } : {}),
+        ...(args.subnetIds ? { subnetIds: args.subnetIds } : {}),
+        endpointPrivateAccess: true,
+        endpointPublicAccess: publicCidrs.length > 0,
+        ...(publicCidrs.length > 0 ? { publicAccessCidrs: publicCidrs } : {}),
+        enabledClusterLogTypes: ["api", "audit", "authenticator"],
+        tags: { "gpu-fleet:cluster": clusterName },
+      },
+      { parent: this },
+    );
+
+    this.nodeGroupResources = groups.map(
+      (group) =>
+        new eks.ManagedNodeGroup(
+          `${name}-${group.name}`,
+          {
+            cluster: this.cluster,
+            nodeGroupNamePrefix: `${clusterName}-${group.name}-`,
+            nodeRole,
+            amiType: NVIDIA_AMI_TYPE,
+            instanceTypes: [group.instanceType.name],
+            diskSize: group.diskSizeGiB,
+            scalingConfig: { minSize: group.minSize, desiredSize: group.desiredSize, maxSize: group.maxSize },
+            // The desired size moves with the load (an autoscaler), not with `pulumi up`.
+            ignoreScalingChanges: true,
+            labels: { ...group.labels, ...devicePluginNodeLabels(group) },
+            taints: group.taints.map((t) => ({
+              key: t.key,
+              value: t.value,
+              effect: { NoSchedule: "NO_SCHEDULE", PreferNoSchedule: "PREFER_NO_SCHEDULE", NoExecute: "NO_EXECUTE" }[
+                t.effect
+              ],
+            })),
+            ...(args.nodeSubnetIds ? { subnetIds: args.nodeSubnetIds } : {}),
+          },
+          { parent: this, dependsOn: nodePolicies },
+        ),
+    );
+
+    // The kubeconfig is an output of the cluster; getKubeconfig() would be a provider call.
+    this.kubeconfig = pulumi.secret(this.cluster.kubeconfigJson);
+    this.provider = new k8s.Provider(
+      `${name}-k8s`,
+      { kubeconfig: this.kubeconfig, enableServerSideApply: true },
+      { parent: this },
+    );
+
+    // EBS CSI driver, with its IAM role through EKS Pod Identity (no OIDC provider, no node-wide rights).
+    const podIdentity = new aws.eks.Addon(
+      `${name}-pod-identity-agent`,
+      { clusterName, addonName: "eks-pod-identity-agent" },
+      { parent: this, dependsOn: [this.cluster, ...this.nodeGroupResources] },
+    );
+    const podIdentityRole = (suffix: string) =>
+      new aws.iam.Role(
+        `${name}-${suffix}-role`,
+        {
+          assumeRolePolicy: JSON.stringify({
+            Version: "2012-10-17",
+            Statement: [
+              {
+                Effect: "Allow",
+                Principal: { Service: "pods.eks.amazonaws.com" },
+                Action: ["sts:AssumeRole", "sts:TagSession"],
+              },
+            ],
+          }),
+        },
+        { parent: this },
+      );
+    const ebsRole = podIdentityRole("ebs-csi");
+    const ebsPolicy = new aws.iam.RolePolicyAttachment(
+      `${name}-ebs-csi-policy`,
+      { role: ebsRole.name, policyArn: "arn:aws:iam::aws:policy/service-role/AmazonEBSCSIDriverPolicy" },
+      { parent: this },
+    );
+    const ebsCsi = new aws.eks.Addon(
+      `${name}-ebs-csi`,
+      {
+        clusterName,
+        addonName: "aws-ebs-csi-driver",
+        podIdentityAssociations: [{ roleArn: ebsRole.arn, serviceAccount: "ebs-csi-controller-sa" }],
+      },
+      { parent: this, dependsOn: [podIdentity, ebsPolicy] },
+    );
+    const storageClass = new k8s.storage.v1.StorageClass(
+      `${name}-gp3`,
+      {
+        metadata: { name: MODEL_CACHE_STORAGE_CLASS },
+        provisioner: "ebs.csi.aws.com",
+        parameters: { type: "gp3", encrypted: "true" },
+        // Bind where the pod is scheduled: an EBS volume lives in one availability zone.
+        volumeBindingMode: "WaitForFirstConsumer",
+        allowVolumeExpansion: true,
+        reclaimPolicy: "Delete",
+      },
+      { parent: this, provider: this.provider, dependsOn: [ebsCsi] },
+    );
+
+    const devicePlugin = release(
+      `${name}-device-plugin`,
+      this,
+      this.provider,
+      CHARTS.devicePlugin,
+      "kube-system",
+      devicePluginValues(groups),
+      this.nodeGroupResources,
+    );
+
+    // The cluster autoscaler: what turns the HPA's maxReplicas into GPU nodes, up to the group's maxSize.
+    const autoscalerRole = podIdentityRole("cluster-autoscaler");
+    const autoscalerPolicy = new aws.iam.RolePolicy(
+      `${name}-cluster-autoscaler-policy`,
+      { role: autoscalerRole.name, policy: JSON.stringify(clusterAutoscalerPolicy()) },
+      { parent: this },
+    );
+    const autoscalerIdentity = new aws.eks.PodIdentityAssociation(
+      `${name}-cluster-autoscaler-identity`,
+      {
+        clusterName,
+        namespace: "kube-system",
+        serviceAccount: CLUSTER_AUTOSCALER_SERVICE_ACCOUNT,
+        roleArn: autoscalerRole.arn,
+      },
+      { parent: this, dependsOn: [podIdentity, autoscalerPolicy] },
+    );
+    const region = aws.config.region;
+    if (!region) throw new Error(`EksGpuCluster "${name}": aws:region is not set; the cluster autoscaler needs it`);
+    const autoscaler = release(
+      `${name}-cluster-autoscaler`,
+      this,
+      this.provider,
+      CHARTS.clusterAutoscaler,
+      "kube-system",
+      clusterAutoscalerValues(clusterName, region),
+      [autoscalerIdentity, ...this.nodeGroupResources],
+    );
+
+    const monitoringNs = new k8s.core.v1.Namespace(
+      `${name}-monitoring`,
+      { metadata: { name: MONITORING_NAMESPACE, labels: { "app.kubernetes.io/managed-by": "gpu-fleet" } } },
+      { parent: this, provider: this.provider },
+    );
+    const grafanaAdmin = new k8s.core.v1.Secret(
+      `${name}-grafana-admin`,
+      {
+        metadata: { name: GRAFANA_ADMIN_SECRET, namespace: MONITORING_NAMESPACE },
+        type: "Opaque",
+        stringData: { "admin-user": "admin", "admin-password": pulumi.secret(args.grafanaAdminPassword) },
+      },
+      { parent: this, provider: this.provider, dependsOn: [monitoringNs] },
+    );
+    const kubePrometheus = release(
+      `${name}-kube-prometheus-stack`,
+      this,
+      this.provider,
+      CHARTS.kubePrometheusStack,
+      MONITORING_NAMESPACE,
+      kubePrometheusStackValues({
+        retentionDays: args.prometheusRetentionDays ?? 15,
+        prometheusStorageGiB: args.prometheusStorageGiB ?? 50,
+        storageClassName: MODEL_CACHE_STORAGE_CLASS,
+      }),
+      [grafanaAdmin, storageClass, ...this.nodeGroupResources],
+    );
+    // Both come after the operator's CRDs: dcgm-exporter ships a ServiceMonitor.
+    const dcgm = release(
+      `${name}-dcgm-exporter`,
+      this,
+      this.provider,
+      CHARTS.dcgmExporter,
+      MONITORING_NAMESPACE,
+      dcgmExporterValues(),
+      [kubePrometheus, devicePlugin],
+    );
+    const adapter = release(
+      `${name}-prometheus-adapter`,
+      this,
+      this.provider,
+      CHARTS.prometheusAdapter,
+      MONITORING_NAMESPACE,
+      prometheusAdapterValues(),
+      [kubePrometheus],
+    );
+    this.ready = [devicePlugin, storageClass, kubePrometheus, dcgm, adapter, autoscaler];
+    this.registerOutputs({ kubeconfig: this.kubeconfig });
+  }
+}

@@ -1,0 +1,295 @@
+import { describe, expect, it } from "vitest";
+import {
+  KubernetesServiceSettings,
+  NodeGroupSettings,
+  checkPodScheduling,
+  packPods,
+  planKubernetesFleet,
+  planKubernetesService,
+  resolveNodeGroup,
+  tolerates,
+} from "../../fleet/kubernetes";
+import { ConfigError } from "../../fleet/config";
+import { renderNimObjects } from "../../renderers/kubernetes/nim";
+
+const LLM: KubernetesServiceSettings = {
+  name: "llm",
+  model: "meta/llama-3.1-8b-instruct",
+  nodeGroup: "gpu",
+  maxModelLen: 8192,
+};
+const GROUP: NodeGroupSettings = { name: "gpu", maxSize: 2 };
+
+const findings = (groups: NodeGroupSettings[], services: KubernetesServiceSettings[]) =>
+  planKubernetesFleet(groups, services).findings.map((f) => ({
+    check: f.check,
+    enforcement: f.enforcement,
+    service: f.service,
+    message: f.message,
+  }));
+
+describe("the node group holds the fleet", () => {
+  it("llama-3.1-8b with an HPA of 1-2 on two g5.xlarge nodes: nothing to report, $1.006-2.012/h", () => {
+    const plan = planKubernetesFleet(
+      [GROUP],
+      [{ ...LLM, autoscaling: { minReplicas: 1, maxReplicas: 2, targetAverageValue: 4 } }],
+    );
+    expect(plan.findings).toEqual([]);
+    expect(plan.nodeGroups.map((g) => [g.name, g.instanceType.name, g.minNodes, g.maxNodes])).toEqual([
+      ["gpu", "g5.xlarge", 1, 2],
+    ]);
+    expect([plan.minHourlyUsd, plan.maxHourlyUsd]).toEqual([1.006, 2.012]);
+    expect(plan.services[0].service.reservedMiBPerGpu).toBe(20725);
+    expect(plan.services[0].service.host).toBe("gpu");
+  });
+
+  it("a 70B model on a g5.xlarge node group is refused, naming the service", () => {
+    expect(findings([GROUP], [{ name: "big", model: "meta/llama-3.1-70b-instruct", nodeGroup: "gpu" }])).toEqual([
+      {
+        check: "model-fits-reservation",
+        enforcement: "mandatory",
+        service: "big",
+        message:
+          'service "big" (meta/llama-3.1-70b-instruct) on a node of node group "gpu" GPU 0 needs 176,555 MiB per GPU (weights 134,571 + overhead 1,024 + KV for 131,072 tokens 40,960) but its reservation is 20,725 MiB: over by 155,830 MiB; give it more GPUs, a lower precision or a larger GPU',
+      },
+    ]);
+  });
+
+  it("an HPA maxReplicas the node group cannot hold is refused", () => {
+    expect(
+      findings([GROUP], [{ ...LLM, autoscaling: { minReplicas: 1, maxReplicas: 4, targetAverageValue: 4 } }]),
+    ).toEqual([
+      {
+        check: "kubernetes-hpa-max-schedulable",
+        enforcement: "mandatory",
+        service: "llm",
+        message:
+          'service "llm" has HPA maxReplicas 4 × 1 GPU, but node group "gpu" (maxSize 2 × 1 A10G per node) can schedule 2; raise maxSize to 4 or lower maxReplicas to 2',
+      },
+    ]);
+  });
+
+  it("an HPA whose growth leaves no room beside another service names the HPA's service", () => {
+    expect(
+      findings(
+        [GROUP],
+        [
+          { ...LLM, autoscaling: { minReplicas: 1, maxReplicas: 2, targetAverageValue: 4 } },
+          { name: "emb", model: "nvidia/nv-embedqa-e5-v5", nodeGroup: "gpu" },
+        ],
+      ).map((f) => f.message),
+    ).toEqual([
+      'service "llm" has HPA maxReplicas 2 × 1 GPU, but node group "gpu" (maxSize 2 × 1 A10G per node) can schedule 1 beside emb; raise maxSize to 3 or lower maxReplicas to 1',
+    ]);
+  });
+
+  it("static replicas beyond maxSize × GPUs per node", () => {
+    expect(findings([GROUP], [{ ...LLM, replicas: 3 }]).map((f) => `${f.check}: ${f.message}`)).toEqual([
+      'kubernetes-replicas-fit-node-group: service "llm" needs 3 replicas × 1 GPU, but node group "gpu" (maxSize 2 × 1 A10G per node) has room for 2; raise maxSize to 3 or lower replicas',
+    ]);
+  });
+
+  it("a tensor-parallel pod wider than a node", () => {
+    expect(findings([GROUP], [{ ...LLM, tensorParallel: 2 }]).map((f) => `${f.check}: ${f.message}`)).toEqual([
+      'kubernetes-pod-fits-node: service "llm" needs 2 GPUs in one pod (tensor parallelism 2), but the nodes of node group "gpu" (g5.xlarge) have 1 × A10G; use an instance type with at least 2 GPUs',
+    ]);
+  });
+
+  it("TP-2 pods pack two to a g5.12xlarge: 4 replicas need 2 nodes, 5 do not fit", () => {
+    const big: NodeGroupSettings = { name: "gpu", instanceType: "g5.12xlarge", maxSize: 2 };
+    const plan = planKubernetesFleet([big], [{ ...LLM, tensorParallel: 2, replicas: 4 }]);
+    expect(plan.findings.filter((f) => f.enforcement === "mandatory")).toEqual([]);
+    expect([plan.nodeGroups[0].minNodes, plan.maxHourlyUsd]).toEqual([2, 11.344]);
+    expect(findings([big], [{ ...LLM, tensorParallel: 2, replicas: 5 }]).map((f) => f.message)).toEqual([
+      'service "llm" on a node of node group "gpu" runs tensor parallelism 2 over PCIe-only A10G GPUs [0, 1]; all-reduce traffic will limit throughput (NVLink/NVSwitch hosts avoid this)',
+      'service "llm" needs 5 replicas × 2 GPUs, but node group "gpu" (maxSize 2 × 4 A10G per node) has room for 4; raise maxSize to 3 or lower replicas',
+    ]);
+  });
+});
+
+describe("GPU time-slicing charges the per-GPU budget for every pod that shares a GPU", () => {
+  const shared: NodeGroupSettings = { name: "gpu", maxSize: 2, gpuSharing: { replicasPerGpu: 2 } };
+
+  it("two vLLM engines at 0.9 on one A10G cannot both start", () => {
+    expect(findings([shared], [LLM]).map((f) => `${f.check}: ${f.message}`)).toEqual([
+      'gpu-memory-budget: service "llm" with GPU time-slicing (2 pods per GPU): a node of node group "gpu" GPU 0 (A10G) is over budget by 19,574 MiB: llm#1 20,725 MiB + llm#2 20,725 MiB = 41,450 MiB reserved, 21,876 MiB usable of 23,028 MiB',
+      'fixed-fraction-engines-fit: service "llm" with GPU time-slicing (2 pods per GPU): a node of node group "gpu" GPU 0 (A10G): vLLM engines llm#1 0.9 + llm#2 0.9 reserve 1.80 of the GPU, more than the usable 0.95; they cannot all start (over by 19,574 MiB)',
+    ]);
+  });
+
+  it("two embedding pods share an A10G; two slices per node double the pod capacity", () => {
+    const plan = planKubernetesFleet(
+      [shared],
+      [{ name: "emb", model: "nvidia/nv-embedqa-e5-v5", nodeGroup: "gpu", replicas: 4 }],
+    );
+    expect(plan.findings).toEqual([]);
+    expect(plan.nodeGroups[0].gpuResourcesPerNode).toBe(2);
+    expect(plan.nodeGroups[0].minNodes).toBe(2);
+  });
+});
+
+describe("the rendered pod tolerates the taint, selects its group, and asks for exactly its GPUs", () => {
+  const group = resolveNodeGroup(GROUP);
+  const { planned } = planKubernetesService(LLM, group);
+  const pod = () =>
+    JSON.parse(
+      JSON.stringify(
+        renderNimObjects({ planned, group, cache: { mode: "per-replica", storageClassName: "gp3", sizeGiB: 100 } })
+          .workload.object.spec!.template.spec,
+      ),
+    );
+
+  it("as rendered: nothing to report", () => {
+    expect(checkPodScheduling(planned, group, pod())).toEqual([]);
+  });
+
+  it("no toleration, a foreign node selector, request ≠ limit", () => {
+    const p = pod();
+    p.tolerations = [];
+    p.nodeSelector = { "gpu-fleet.dev/node-group": "cpu" };
+    p.containers[0].resources.requests["nvidia.com/gpu"] = "2";
+    expect(checkPodScheduling(planned, group, p).map((f) => `${f.check}: ${f.message}`)).toEqual([
+      'kubernetes-tolerates-gpu-taint: service "llm" does not tolerate the taint nvidia.com/gpu=true:NoSchedule of node group "gpu"; its pods would never be scheduled',
+      'kubernetes-node-selector-matches: service "llm" selects nodes with gpu-fleet.dev/node-group=cpu, which the nodes of node group "gpu" do not have (they have gpu-fleet.dev/node-group=gpu)',
+      'kubernetes-gpu-request-equals-limit: service "llm" container "model-server" requests 2 nvidia.com/gpu but is limited to 1; GPU requests must equal limits',
+    ]);
+  });
+
+  it("a limit other than the tensor-parallel size, and a sidecar that reaches GPUs around the device plugin", () => {
+    const p = pod();
+    p.containers[0].resources = { limits: { "nvidia.com/gpu": "2" } };
+    p.containers.push({ name: "sidecar", env: [{ name: "NVIDIA_VISIBLE_DEVICES", value: "all" }] });
+    expect(checkPodScheduling(planned, group, p).map((f) => `${f.check}: ${f.message}`)).toEqual([
+      'kubernetes-gpu-request-equals-limit: service "llm" container "model-server" is limited to 2 nvidia.com/gpu, but the service runs tensor parallelism 1; they must be equal',
+      'kubernetes-gpu-sharing: service "llm" container "sidecar" sets NVIDIA_VISIBLE_DEVICES=all without requesting nvidia.com/gpu: it would share GPUs around the device plugin and the GPU budget',
+    ]);
+  });
+
+  it("time-slicing, when configured, is an advisory finding", () => {
+    const sharedGroup = resolveNodeGroup({ ...GROUP, gpuSharing: { replicasPerGpu: 2 } });
+    expect(checkPodScheduling(planned, sharedGroup, pod()).map((f) => `${f.enforcement} ${f.message}`)).toEqual([
+      'advisory service "llm" runs on node group "gpu" with GPU time-slicing (2 pods per GPU): pods sharing a GPU get no memory isolation; the per-GPU budget is charged for all 2',
+    ]);
+  });
+
+  it.each([
+    [{ key: "nvidia.com/gpu", operator: "Exists", effect: "NoSchedule" }, true],
+    [{ key: "nvidia.com/gpu", operator: "Equal", value: "true", effect: "NoSchedule" }, true],
+    [{ key: "nvidia.com/gpu", value: "true" }, true],
+    [{ operator: "Exists" }, true],
+    [{ key: "nvidia.com/gpu", operator: "Equal", value: "false", effect: "NoSchedule" }, false],
+    [{ key: "nvidia.com/gpu", operator: "Exists", effect: "NoExecute" }, false],
+    [{ value: "true" }, false],
+  ])("toleration %j tolerates nvidia.com/gpu=true:NoSchedule: %s", (t, expected) => {
+    expect(tolerates(t, { key: "nvidia.com/gpu", value: "true", effect: "NoSchedule" })).toBe(expected);
+  });
+});
+
+describe("bad settings name the key, the value and what is allowed", () => {
+  const problems = (f: () => unknown) => {
+    try {
+      f();
+    } catch (e) {
+      if (e instanceof ConfigError) return e.problems;
+      throw e;
+    }
+    return [];
+  };
+
+  it("node group settings", () => {
+    expect(problems(() => resolveNodeGroup({ name: "GPU", instanceType: "g9.huge", minSize: 3, maxSize: 2 }))).toEqual([
+      'nodeGroup.name: "GPU" is not allowed; expected a DNS-1123 label (lower-case letters, digits and "-", at most 63 characters)',
+      'nodeGroup.instanceType: "g9.huge" is not a catalog GPU instance type; known: g4dn.xlarge, g5.xlarge, g5.2xlarge, g5.12xlarge, g5.48xlarge, g6.xlarge, g6e.xlarge, p3.2xlarge, p4d.24xlarge, p4de.24xlarge, p5.48xlarge',
+      "nodeGroup.minSize: 3 is not allowed; expected at most maxSize (2)",
+      "nodeGroup.desiredSize: 3 is not allowed; expected an integer from minSize (3) to maxSize (2)",
+    ]);
+    expect(problems(() => resolveNodeGroup({ name: "gpu", labels: { "gpu-fleet.dev/node-group": "x" } }))).toEqual([
+      'nodeGroup.labels: "gpu-fleet.dev/node-group" is set by gpu-fleet to the node group\'s name; remove it',
+    ]);
+  });
+
+  it("service settings: pinned devices, an unknown node group, an HPA target out of range", () => {
+    expect(
+      problems(() =>
+        planKubernetesFleet(
+          [GROUP],
+          [
+            { ...LLM, gpus: [0] },
+            { ...LLM, name: "other", nodeGroup: "cpu" },
+          ],
+        ),
+      ),
+    ).toEqual(['services[1].nodeGroup: "cpu" is not a node group; known: gpu']);
+    expect(
+      problems(() =>
+        planKubernetesFleet(
+          [GROUP],
+          [
+            {
+              ...LLM,
+              gpus: [0],
+              autoscaling: { minReplicas: 0, maxReplicas: 2, metric: "gpu_cache_usage_perc", targetAverageValue: 80 },
+            },
+          ],
+        ),
+      ),
+    ).toEqual([
+      "services[0].gpus: [0] is not allowed on Kubernetes; the device plugin picks the devices: set tensorParallel instead",
+      "services[0].autoscaling.minReplicas: 0 is not allowed; expected an integer >= 1",
+      "services[0].autoscaling.targetAverageValue: 80 is not allowed; expected a ratio above 0 and at most 1",
+    ]);
+  });
+
+  it("an HPA on an embedding model, whose server exports no such metric", () => {
+    expect(
+      problems(() =>
+        planKubernetesFleet(
+          [GROUP],
+          [
+            {
+              name: "emb",
+              model: "nvidia/nv-embedqa-e5-v5",
+              nodeGroup: "gpu",
+              autoscaling: { minReplicas: 1, maxReplicas: 2, targetAverageValue: 4 },
+            },
+          ],
+        ),
+      ),
+    ).toEqual([
+      "services[0].autoscaling: nvidia/nv-embedqa-e5-v5 is an embedding model, whose server exports neither num_requests_running nor gpu_cache_usage_perc; set replicas instead",
+    ]);
+  });
+
+  it("an unknown model is reported as on a host", () => {
+    expect(problems(() => planKubernetesFleet([GROUP], [{ ...LLM, model: "meta/llama-9" }]))[0]).toMatch(
+      /^services\[0\]\.model: unknown model "meta\/llama-9"; known: meta\/llama-3.1-8b-instruct, /,
+    );
+  });
+});
+
+describe("packPods", () => {
+  it.each([
+    [2, 1, [{ gpus: 1, count: 3 }], [2]],
+    [
+      2,
+      4,
+      [
+        { gpus: 2, count: 3 },
+        { gpus: 4, count: 1 },
+      ],
+      [3, 0],
+    ],
+    [
+      2,
+      4,
+      [
+        { gpus: 4, count: 1 },
+        { gpus: 2, count: 3 },
+      ],
+      [1, 2],
+    ],
+    [1, 8, [{ gpus: 3, count: 3 }], [2]],
+  ])("%i nodes × %i GPUs, pods %j → %j", (nodes, perNode, pods, expected) => {
+    expect(packPods(nodes, perNode, pods)).toEqual(expected);
+  });
+});

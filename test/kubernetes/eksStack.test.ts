@@ -1,0 +1,264 @@
+import { describe, expect, it } from "vitest";
+import { ConfigError } from "../../fleet/config";
+import { checkRegisteredKubernetesFleet, validateKubernetesStackConfig } from "../../fleet/kubernetes";
+import { RegisteredResource, previewProgram } from "../../plan/mockPreview";
+import { readStackFile } from "../../plan/stackFile";
+import {
+  deployKubernetesFleet,
+  kubernetesGpuMap,
+  kubernetesStackOutputs,
+  renderKubernetesGpuMap,
+} from "../../stacks/eks";
+
+const FILE = readStackFile("eks", `${__dirname}/../..`);
+
+/** Runs the EKS stack program as `pulumi preview` would, offline, on the file's config with changes. */
+async function preview(change: (config: Record<string, any>) => void = () => {}) {
+  const eks = JSON.parse(FILE.config["gpu-fleet:eks"]);
+  const services = JSON.parse(FILE.config["gpu-fleet:services"]);
+  const edited = { eks, services };
+  change(edited);
+  const config = {
+    ...FILE.config,
+    "gpu-fleet:eks": JSON.stringify(edited.eks),
+    "gpu-fleet:services": JSON.stringify(edited.services),
+  };
+  let fleet: ReturnType<typeof deployKubernetesFleet> | undefined;
+  const result = await previewProgram(() => kubernetesStackOutputs((fleet = deployKubernetesFleet())), {
+    project: "gpu-fleet",
+    stack: "eks",
+    config,
+    secretKeys: FILE.secretKeys,
+  });
+  return { ...result, fleet: fleet! };
+}
+
+describe("Pulumi.eks.yaml", () => {
+  it("plans llama-2-7b-chat on 1-3 g5.xlarge nodes with an HPA of 1-3 and nothing to report", async () => {
+    const { fleet, duplicates, resources } = await preview();
+    expect(duplicates).toEqual([]);
+    expect(fleet.findings).toEqual([]);
+    expect(renderKubernetesGpuMap(fleet.plan)).toEqual([
+      "node group gpu: g5.xlarge (1 × A10G, 23,028 MiB), 1-3 nodes, needs 1-3, $1.006-3.018/h",
+      "  llm (meta/llama-2-7b-chat): 1 GPU/pod, 20,725 MiB reserved per GPU, maxModelLen 4,096, HPA 1-3 on num_requests_running",
+      "cost: $1.006/h to $3.018/h on demand",
+    ]);
+    expect(resources.filter((r) => !r.custom).map((r) => `${r.type} ${r.name}`)).toEqual([
+      "gpu-fleet:index:EksGpuCluster gpu-fleet-eks",
+      "gpu-fleet:index:NimNamespace nim",
+      "gpu-fleet:index:KubernetesNimService llm",
+      "gpu-fleet:index:FleetDashboards dashboards",
+    ]);
+    expect(resources.length).toBe(37);
+    expect(kubernetesGpuMap(fleet.plan)).toEqual({
+      hourlyUsd: { min: 1.006, max: 3.018 },
+      nodeGroups: [
+        {
+          name: "gpu",
+          instanceType: "g5.xlarge",
+          gpu: "A10G",
+          gpusPerNode: 1,
+          memoryMiB: 23028,
+          nodes: { min: 1, max: 3, neededMin: 1, neededMax: 3 },
+          hourlyUsd: { min: 1.006, max: 3.018 },
+          replicasPerGpu: 1,
+        },
+      ],
+      services: [
+        {
+          name: "llm",
+          model: "meta/llama-2-7b-chat",
+          nodeGroup: "gpu",
+          gpusPerPod: 1,
+          reservedMiBPerGpu: 20725,
+          maxModelLen: 4096,
+          replicas: { min: 1, max: 3, metric: "num_requests_running" },
+        },
+      ],
+    });
+    expect(Object.fromEntries([...fleet.services].map(([n, s]) => [n, s.endpoint]))).toEqual({
+      llm: "http://llm.nim.svc.cluster.local:8000",
+    });
+    const cluster = resources.find((r) => r.type === "eks:index:Cluster")!;
+    expect(cluster.inputs).toMatchObject({
+      name: "gpu-fleet-eks",
+      version: "1.35",
+      endpointPrivateAccess: true,
+      endpointPublicAccess: true,
+      publicAccessCidrs: ["203.0.113.7/32"],
+    });
+  });
+
+  it("a hidden fleet: a 70B model on the g5.xlarge node group is refused naming the service", async () => {
+    const { fleet } = await preview((c) => {
+      c.services.push({ name: "big", model: "meta/llama-3.1-70b-instruct" });
+    });
+    expect(fleet.findings.filter((f) => f.enforcement === "mandatory").map((f) => `[${f.check}] ${f.message}`)).toEqual(
+      [
+        '[model-fits-reservation] service "big" (meta/llama-3.1-70b-instruct) on a node of node group "gpu" GPU 0 needs 176,555 MiB per GPU (weights 134,571 + overhead 1,024 + KV for 131,072 tokens 40,960) but its reservation is 20,725 MiB: over by 155,830 MiB; give it more GPUs, a lower precision or a larger GPU',
+        '[kubernetes-hpa-max-schedulable] service "llm" has HPA maxReplicas 3 × 1 GPU, but node group "gpu" (maxSize 3 × 1 A10G per node) can schedule 2 beside big; raise maxSize to 4 or lower maxReplicas to 2',
+        '[kubernetes-model-cache-size] service "big" has a 100 GiB model cache, smaller than the 132 GiB of meta/llama-3.1-70b-instruct weights at bf16; set its cache size to at least 132 GiB',
+      ],
+    );
+  });
+
+  it("a hidden fleet: an HPA maxReplicas the node group cannot hold is refused naming the service", async () => {
+    const { fleet } = await preview((c) => {
+      c.services[0].autoscaling.maxReplicas = 5;
+    });
+    expect(fleet.findings.map((f) => `[${f.check}] ${f.message}`)).toEqual([
+      '[kubernetes-hpa-max-schedulable] service "llm" has HPA maxReplicas 5 × 1 GPU, but node group "gpu" (maxSize 3 × 1 A10G per node) can schedule 3; raise maxSize to 5 or lower maxReplicas to 3',
+    ]);
+  });
+
+  it("two node groups: the embedding NIM on its own g6.xlarge group, each pod selecting its group", async () => {
+    const { fleet, resources } = await preview((c) => {
+      c.eks.nodeGroups.push({ name: "embed", instanceType: "g6.xlarge", minSize: 1, maxSize: 1 });
+      c.services[0].nodeGroup = "gpu";
+      c.services.push({ name: "embedder", model: "nvidia/nv-embedqa-e5-v5", nodeGroup: "embed" });
+    });
+    expect(fleet.findings).toEqual([]);
+    expect(renderKubernetesGpuMap(fleet.plan)).toEqual([
+      "node group gpu: g5.xlarge (1 × A10G, 23,028 MiB), 1-3 nodes, needs 1-3, $1.006-3.018/h",
+      "  llm (meta/llama-2-7b-chat): 1 GPU/pod, 20,725 MiB reserved per GPU, maxModelLen 4,096, HPA 1-3 on num_requests_running",
+      "node group embed: g6.xlarge (1 × L4, 23,034 MiB), 1-1 nodes, needs 1-1, $0.805-0.805/h",
+      // An encoder reserves its weights and workspace only: 640 + 1,024 MiB.
+      "  embedder (nvidia/nv-embedqa-e5-v5): 1 GPU/pod, 1,664 MiB reserved per GPU, maxModelLen 512, 1 replica",
+      "cost: $1.811/h to $3.823/h on demand",
+    ]);
+    const groups = resources.filter((r) => r.type === "eks:index:ManagedNodeGroup");
+    expect(groups.map((g) => [g.name, (g.inputs as any).instanceTypes, (g.inputs as any).labels])).toEqual([
+      ["gpu-fleet-eks-gpu", ["g5.xlarge"], { "gpu-fleet.dev/node-group": "gpu", "nvidia.com/gpu.present": "true" }],
+      ["gpu-fleet-eks-embed", ["g6.xlarge"], { "gpu-fleet.dev/node-group": "embed", "nvidia.com/gpu.present": "true" }],
+    ]);
+    const embedder = resources.find((r) => r.type === "kubernetes:apps/v1:StatefulSet" && r.name === "embedder")!;
+    expect((embedder.inputs as any).spec.template.spec.nodeSelector).toEqual({ "gpu-fleet.dev/node-group": "embed" });
+    expect(
+      checkRegisteredKubernetesFleet(resources.map((r) => ({ type: r.type, name: r.name, props: r.inputs }))),
+    ).toEqual([]);
+  });
+
+  it("bad config names the key, the value and what is allowed", () => {
+    const problems = (raw: Parameters<typeof validateKubernetesStackConfig>[0]) => {
+      try {
+        validateKubernetesStackConfig(raw);
+      } catch (e) {
+        if (e instanceof ConfigError) return e.problems;
+        throw e;
+      }
+      return [];
+    };
+    expect(
+      problems({
+        eks: {
+          nodeGroups: [{ name: "gpu", instanceType: "g5.xlarge", maxNodes: 3 }],
+          apiPublicAccessCidrs: "10.0.0.0/8",
+        },
+        services: [{ name: "llm", model: "meta/llama-2-7b-chat", host: "gpu0", autoscaling: { max: 3 } }],
+      }),
+    ).toEqual([
+      "gpu-fleet:eks.nodeGroups[0].maxNodes: unknown setting; allowed: name, instanceType, minSize, desiredSize, maxSize, labels, diskSizeGiB, gpuSharing",
+      'gpu-fleet:eks.apiPublicAccessCidrs: "10.0.0.0/8" is not allowed; expected a list of CIDRs such as ["203.0.113.7/32"]',
+      "gpu-fleet:services[0].host: unknown setting; allowed: name, model, gpus, tensorParallel, precision, maxModelLen, gpuMemoryUtilization, engine, port, image, nodeGroup, replicas, autoscaling",
+      "gpu-fleet:services[0].autoscaling.max: unknown setting; allowed: minReplicas, maxReplicas, metric, targetAverageValue",
+    ]);
+    expect(problems({ services: [] })).toEqual([
+      "gpu-fleet:eks: undefined is not allowed; expected { nodeGroups: [{ name, instanceType, minSize, maxSize }], apiPublicAccessCidrs?, clusterName? }",
+    ]);
+    expect(
+      problems({
+        eks: { nodeGroups: [{ name: "gpu", maxSize: 2 }] },
+        services: [{ name: "llm", model: "meta/llama-2-7b-chat", tensorParallel: 0 }],
+      }),
+    ).toEqual(["gpu-fleet:services[0].tensorParallel: 0 is not allowed; expected a whole number from 1 to 16"]);
+  });
+});
+
+describe("the same checks on what the program registered (for the policy pack and the plan's violations)", () => {
+  const registered = (rs: RegisteredResource[]) => rs.map((r) => ({ type: r.type, name: r.name, props: r.inputs }));
+
+  it("Pulumi.eks.yaml: nothing to report", async () => {
+    expect(checkRegisteredKubernetesFleet(registered((await preview()).resources))).toEqual([]);
+  });
+
+  it("the hidden fleets: a 70B model on g5.xlarge, an HPA maxReplicas beyond the node group", async () => {
+    const big = await preview((c) => {
+      c.services.push({ name: "big", model: "meta/llama-3.1-70b-instruct" });
+    });
+    expect(checkRegisteredKubernetesFleet(registered(big.resources)).map((f) => `[${f.check}] ${f.message}`)).toEqual([
+      '[kubernetes-hpa-max-schedulable] service "llm" has HPA maxReplicas 3 × 1 GPU, but node group "gpu" (maxSize 3 × 1 A10G per node) can schedule 2 beside big; raise maxSize to 4 or lower maxReplicas to 2',
+      '[model-fits-reservation] service "big" (meta/llama-3.1-70b-instruct) on a node of node group "gpu" GPU 0 needs 176,555 MiB per GPU (weights 134,571 + overhead 1,024 + KV for 131,072 tokens 40,960) but its reservation is 20,725 MiB: over by 155,830 MiB; give it more GPUs, a lower precision or a larger GPU',
+    ]);
+    const hpa = await preview((c) => {
+      c.services[0].autoscaling.maxReplicas = 5;
+    });
+    expect(checkRegisteredKubernetesFleet(registered(hpa.resources)).map((f) => f.message)).toEqual([
+      'service "llm" has HPA maxReplicas 5 × 1 GPU, but node group "gpu" (maxSize 3 × 1 A10G per node) can schedule 3; raise maxSize to 5 or lower maxReplicas to 3',
+    ]);
+  });
+
+  it("a workload edited after rendering: the toleration dropped, request ≠ limit", async () => {
+    const rs = registered((await preview()).resources);
+    const sts = rs.find((r) => r.type === "kubernetes:apps/v1:StatefulSet")!;
+    const pod = JSON.parse(JSON.stringify(sts.props.spec)).template.spec;
+    pod.tolerations = [];
+    pod.containers[0].resources.requests["nvidia.com/gpu"] = "2";
+    const edited = rs.map((r) =>
+      r === sts
+        ? {
+            ...r,
+            props: {
+              ...r.props,
+              spec: { ...(r.props.spec as object), template: { ...(r.props.spec as any).template, spec: pod } },
+            },
+          }
+        : r,
+    );
+    expect(checkRegisteredKubernetesFleet(edited).map((f) => f.check)).toEqual([
+      "kubernetes-tolerates-gpu-taint",
+      "kubernetes-gpu-request-equals-limit",
+    ]);
+  });
+});
+
+/** Paths whose values differ between two objects. */
+function changedPaths(a: unknown, b: unknown, path = ""): string[] {
+  if (typeof a !== "object" || typeof b !== "object" || a === null || b === null) {
+    return JSON.stringify(a) === JSON.stringify(b) ? [] : [path];
+  }
+  const keys = [...new Set([...Object.keys(a), ...Object.keys(b)])];
+  return keys.flatMap((k) => changedPaths((a as any)[k], (b as any)[k], path === "" ? k : `${path}.${k}`));
+}
+
+describe("live model swap: llama-2-7b-chat → mistral-7b-instruct as a config change", () => {
+  it("changes only the StatefulSet's image, model settings and annotation, and the ledger; the rollout needs no spare GPU", async () => {
+    const before = await preview();
+    const after = await preview((c) => {
+      c.services[0].model = "mistralai/mistral-7b-instruct-v0.3";
+      c.services[0].maxModelLen = 16384;
+    });
+    expect(after.fleet.findings).toEqual([]);
+    const byKey = (rs: RegisteredResource[]) => new Map(rs.map((r) => [`${r.type} ${r.name}`, r.inputs]));
+    const a = byKey(before.resources);
+    const b = byKey(after.resources);
+    expect([...b.keys()].sort()).toEqual([...a.keys()].sort());
+    const changed = [...a.keys()].filter((k) => changedPaths(a.get(k), b.get(k)).length > 0);
+    expect(changed.sort()).toEqual([
+      "kubernetes:apps/v1:StatefulSet llm",
+      "kubernetes:core/v1:ConfigMap llm-ledger",
+      "kubernetes:monitoring.coreos.com/v1:PrometheusRule llm-alerts",
+    ]);
+    expect(
+      changedPaths(a.get("kubernetes:apps/v1:StatefulSet llm"), b.get("kubernetes:apps/v1:StatefulSet llm")),
+    ).toEqual([
+      "metadata.annotations.gpu-fleet.dev/model",
+      "spec.template.metadata.annotations.gpu-fleet.dev/model",
+      "spec.template.spec.containers.0.env.2.value",
+      "spec.template.spec.containers.0.image",
+    ]);
+    const sts = b.get("kubernetes:apps/v1:StatefulSet llm") as any;
+    expect(sts.spec.template.spec.containers[0].image).toBe("nvcr.io/nim/mistralai/mistral-7b-instruct-v0.3:latest");
+    expect(sts.spec.template.spec.containers[0].env[2]).toEqual({ name: "NIM_MAX_MODEL_LEN", value: "16384" });
+    expect(sts.spec.updateStrategy).toEqual({ type: "RollingUpdate", rollingUpdate: { partition: 0 } });
+  });
+});
