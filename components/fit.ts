@@ -7,13 +7,17 @@
 import * as pulumi from "@pulumi/pulumi";
 import type { Finding } from "../fleet";
 
-/** The component arg that holds a service, e.g. `services[0]` of a GpuHost or `service` of a NimService. */
+/**
+ * The component arg that holds a service, e.g. `services[0]` of a GpuHost or `service` of a NimService;
+ * "" when the component's own args are the service's settings (KubernetesNimService).
+ */
 export type ServiceArg = (service: string) => string | undefined;
 
 /** How a finding reads in a component's terms: `services[0] (llm) needs …`, not stack config keys. */
 export function componentMessage(where: string, finding: Finding, argOf: ServiceArg): string {
   if (finding.service !== undefined && finding.detail !== undefined) {
     const arg = argOf(finding.service);
+    if (arg === "") return `${where}: ${finding.detail}`;
     if (arg !== undefined) return `${where}: ${arg} (${finding.service}) ${finding.detail}`;
   }
   return `${where}: ${finding.message}`;

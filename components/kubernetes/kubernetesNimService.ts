@@ -84,7 +84,7 @@ export class KubernetesNimService extends pulumi.ComponentResource {
       ...checkCacheSize(planned, cache.sizeGiB),
       ...checkPodScheduling(planned, group, pod as Parameters<typeof checkPodScheduling>[2]),
     ];
-    const warnings = enforceFindings(where, all, (service) => (service === name ? 0 : -1));
+    const warnings = enforceFindings(where, all, (service) => (service === name ? "" : undefined));
     super("gpu-fleet:index:KubernetesNimService", name, {}, opts);
     for (const w of warnings) pulumi.log.warn(w, this);
 
