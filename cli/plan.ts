@@ -15,7 +15,7 @@ import { OutDirError, checkOutDir, collectArtifacts, writeArtifacts } from "../p
 import { BasePlan, BasePlanError, diffPlans, parseBasePlan } from "../plan/diff";
 import { previewProgram } from "../plan/mockPreview";
 import { buildReport, renderMarkdown, renderText } from "../plan/report";
-import { StackFileError, readStackFile } from "../plan/stackFile";
+import { StackFile, StackFileError, readStackFile } from "../plan/stackFile";
 import type { FleetOutputs } from "../stacks/fleet";
 import { planViolations } from "../plan/violations";
 import { placeholderOutputs } from "../plan/placeholders";
@@ -80,6 +80,92 @@ function readBasePlan(path: string): BasePlan {
   return parseBasePlan(doc, path);
 }
 
+/** An error the stack program raised inside the preview: what `pulumi up` would stop on. */
+function reportProgramErrors(errors: readonly string[]): boolean {
+  if (errors.length === 0) return false;
+  process.stderr.write(
+    `the stack program raised ${errors.length === 1 ? "an error" : `${errors.length} errors`}; nothing would be deployed:\n${errors.map((e) => `  ${e}`).join("\n")}\n`,
+  );
+  return true;
+}
+
+/**
+ * A stack with `gpu-fleet:eks`: the EKS program (stacks/eks.ts) under the same mock preview, the
+ * node-group GPU map with replicas and HPA ranges, $/h from min to max nodes, and the policy pack's
+ * violations (kubernetes-fleet-fits runs the node-group checks on what was registered).
+ */
+async function planKubernetesStack(file: StackFile, args: Args): Promise<number> {
+  if (args.out || args.base) {
+    process.stderr.write(`--out and --base render host files and host maps; an EKS stack has neither: use --json\n`);
+    return 2;
+  }
+  const eks = await import("../stacks/eks");
+  try {
+    eks.loadKubernetesStackConfig();
+  } catch (e) {
+    if (e instanceof ConfigError) {
+      process.stderr.write(`invalid stack config ${file.path}:\n${e.problems.map((p) => `  ${p}`).join("\n")}\n`);
+      return 2;
+    }
+    throw e;
+  }
+  let fleet: import("../stacks/eks").KubernetesFleetOutputs | undefined;
+  const preview = await previewProgram(() => eks.kubernetesStackOutputs((fleet = eks.deployKubernetesFleet())), {
+    project: "gpu-fleet",
+    stack: file.stack,
+    config: file.config,
+    secretKeys: file.secretKeys,
+  });
+  if (reportProgramErrors(preview.errors)) return 2;
+  if (preview.duplicates.length > 0) {
+    process.stderr.write(
+      `duplicate resource names (the Pulumi engine rejects these): ${preview.duplicates.join(", ")}\n`,
+    );
+    return 1;
+  }
+  const violations = planViolations(preview.resources);
+  const advisories = fleet!.findings.filter((f) => f.enforcement === "advisory");
+  const report = {
+    stack: file.stack,
+    runtime: "kubernetes",
+    ...eks.kubernetesGpuMap(fleet!.plan),
+    resources: preview.resources.map((r) => ({ type: r.type, name: r.name })),
+    violations,
+    advisories,
+  };
+  const violationLines = violations.map((v) => `${v.enforcement} ${v.policy}: ${v.message}`);
+  if (args.json) process.stdout.write(JSON.stringify(report, null, 2) + "\n");
+  else if (args.format === "md")
+    process.stdout.write(
+      [
+        `## gpu-fleet plan: \`${file.stack}\` (EKS)`,
+        "",
+        "```",
+        ...eks.renderKubernetesGpuMap(fleet!.plan),
+        "```",
+        "",
+        "### Policy violations",
+        "",
+        ...(violationLines.length > 0 ? violationLines.map((l) => `- ${l}`) : ["None."]),
+        "",
+      ].join("\n"),
+    );
+  else
+    process.stdout.write(
+      [
+        `gpu-fleet plan — stack ${file.stack} (${file.path}) on EKS`,
+        ...eks.renderKubernetesGpuMap(fleet!.plan),
+        ...advisories.map((f) => `advisory [${f.check}] ${f.message}`),
+        `resources: ${preview.resources.length}`,
+        violationLines.length > 0
+          ? `policy violations:\n${violationLines.map((l) => `  ${l}`).join("\n")}`
+          : "policy violations: none",
+        "",
+      ].join("\n"),
+    );
+  return violations.some((v) => v.enforcement === "mandatory") ? 1 : 0;
+}
+
 async function main(argv: readonly string[]): Promise<number> {
   let args: Args;
   try {
@@ -129,6 +215,7 @@ async function main(argv: readonly string[]): Promise<number> {
 
   // Validate before the program runs: invalid input registers nothing.
   pulumi.runtime.setAllConfig(file.config, file.secretKeys);
+  if (file.config["gpu-fleet:eks"] !== undefined) return planKubernetesStack(file, args);
   const { loadStackConfig } = await import("../stacks/config");
   let stack;
   try {
@@ -161,13 +248,8 @@ async function main(argv: readonly string[]): Promise<number> {
     secretKeys: file.secretKeys,
     computed: filled.computed,
   });
-  if (preview.errors.length > 0) {
-    // What `pulumi up` would stop on, raised inside the program (often inside an apply): invalid input.
-    process.stderr.write(
-      `the stack program raised ${preview.errors.length === 1 ? "an error" : `${preview.errors.length} errors`}; nothing would be deployed:\n${preview.errors.map((e) => `  ${e}`).join("\n")}\n`,
-    );
-    return 2;
-  }
+  // What `pulumi up` would stop on, raised inside the program (often inside an apply): invalid input.
+  if (reportProgramErrors(preview.errors)) return 2;
   if (preview.duplicates.length > 0) {
     process.stderr.write(
       `duplicate resource names (the Pulumi engine rejects these): ${preview.duplicates.join(", ")}\n`,

@@ -297,6 +297,7 @@ export const STACK_CONFIG_KEYS = [
   "maxHourlyUsd",
   "observability",
   "rag",
+  "eks",
 ];
 
 function editDistance(a: string, b: string): number {

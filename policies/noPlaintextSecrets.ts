@@ -100,12 +100,20 @@ export function isSecretChannel(resource: PlainResource): boolean {
   return COMMAND_TYPES.has(resource.type) && isSecretFileCommand(resource.name);
 }
 
+/**
+ * On Kubernetes the channel is a Secret object's data: pods read the key from it by reference
+ * (secretKeyRef, imagePullSecrets), and the Kubernetes provider keeps those inputs secret in state.
+ */
+const KUBERNETES_SECRET = "kubernetes:core/v1:Secret";
+const KUBERNETES_SECRET_DATA = ["data", "stringData"];
+
 export function plaintextSecretViolations(resource: PlainResource): string[] {
   // One message per input and kind of secret: a key in `NGC_API_KEY=nvapi-…` is one leak, not two.
   const seen = new Set<string>();
   const messages: string[] = [];
   for (const [key, value] of Object.entries(resource.props)) {
     if (key === "stdin" && isSecretChannel(resource)) continue;
+    if (resource.type === KUBERNETES_SECRET && KUBERNETES_SECRET_DATA.includes(key)) continue;
     for (const { path, leak } of findLeaks(value, childPath("", key))) {
       const id = `${path}\n${leak.advice}`;
       if (seen.has(id)) continue;
@@ -119,7 +127,7 @@ export function plaintextSecretViolations(resource: PlainResource): string[] {
 export const noPlaintextSecrets = resourcePolicy({
   name: "no-plaintext-secrets",
   description:
-    "The NGC API key and service passwords must never be plain text in a resource input; only the stdin of a *-ngc-key or *-password command may carry them.",
+    "The NGC API key and service passwords must never be plain text in a resource input; only the stdin of a *-ngc-key, *-password or *-secrets command, or a Kubernetes Secret's data, may carry them.",
   enforcementLevel: "mandatory",
   violations: plaintextSecretViolations,
 });

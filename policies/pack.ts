@@ -7,6 +7,7 @@ import { ec2InstanceImdsv2Required } from "./ec2InstanceImdsv2Required";
 import { fixedFractionEnginesFit } from "./fixedFractionEnginesFit";
 import { gpuHostsHaveLedgers } from "./gpuHostsHaveLedgers";
 import { gpuMemoryBudget } from "./gpuMemoryBudget";
+import { kubernetesFleetFits } from "./kubernetesFleetFits";
 import { maximumHourlyCost } from "./maximumHourlyCost";
 import { modelFitsReservation } from "./modelFitsReservation";
 import { noPlaintextSecrets } from "./noPlaintextSecrets";
@@ -35,5 +36,6 @@ export const POLICIES: readonly FleetPolicy[] = [
   securityGroupNoPublicIngress,
   noPlaintextSecrets,
   gpuHostsHaveLedgers,
+  kubernetesFleetFits,
   maximumHourlyCost,
 ];
