@@ -43,6 +43,7 @@ describe("the pack's policies", () => {
       ["security-group-no-public-ingress", "mandatory"],
       ["no-plaintext-secrets", "mandatory"],
       ["gpu-hosts-have-ledgers", "mandatory"],
+      ["kubernetes-fleet-fits", "mandatory"],
       [COST_CHECK, "advisory"],
     ]);
     for (const p of POLICIES) {
