@@ -21,13 +21,14 @@ import { specHash } from "../renderers/shell";
 import { secretFileCommand } from "./secretFile";
 import { DEFAULT_TABLE, validateTableName } from "../vectorizer/stores/store";
 import type { GpuHostRef } from "./hostRef";
+import { BUILT_IN_PORTS } from "../fleet/ports";
 
 /** InterSystems' public Community image; 2024.1+ has HNSW vector indexes. */
 export const IRIS_IMAGE = "intersystems/iris-community:2025.1";
 /** The uid of `irisowner`, the user the InterSystems images run as: it must own the durable directory. */
 export const IRIS_OWNER_UID = 51773;
-export const IRIS_SUPERSERVER_PORT = 1972;
-export const IRIS_WEB_PORT = 52773;
+export const IRIS_SUPERSERVER_PORT = BUILT_IN_PORTS.irisSuperserver;
+export const IRIS_WEB_PORT = BUILT_IN_PORTS.irisWeb;
 /** Unauthenticated by default and cheap: answers once IRIS is up (also what Prometheus scrapes). */
 export const IRIS_READY_PATH = "/api/monitor/metrics";
 

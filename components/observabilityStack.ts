@@ -28,6 +28,7 @@ import {
   resolveObservabilityInput,
 } from "../renderers/observability";
 import { secretFileCommand } from "./secretFile";
+import { BUILT_IN_PORTS } from "../fleet/ports";
 import type { GpuHostRef, ServiceRef } from "./hostRef";
 // Its own module, not the barrel: the published declarations then never load the dashboards' Grafana types.
 import type { ObservabilityEndpoint } from "../renderers/observability/endpoints";
@@ -180,15 +181,15 @@ export class ObservabilityStack extends pulumi.ComponentResource {
           ...common,
           service: "node-exporter",
           image: OBSERVABILITY_IMAGES.nodeExporter,
-          containerPort: 9100,
-          hostPort: 9100,
+          containerPort: BUILT_IN_PORTS.nodeExporter,
+          hostPort: BUILT_IN_PORTS.nodeExporter,
           healthPath: "/metrics",
           gpus: [],
           // Host network and PID namespace so the exporter sees the machine, not its container.
           network: "host",
           runFlags: ["--pid host"],
           volumes: [{ hostPath: "/", containerPath: "/host:ro,rslave", existing: true }],
-          args: ["--path.rootfs=/host", "--web.listen-address={bind}:9100"],
+          args: ["--path.rootfs=/host", `--web.listen-address={bind}:${BUILT_IN_PORTS.nodeExporter}`],
         },
         [],
       );
@@ -199,8 +200,8 @@ export class ObservabilityStack extends pulumi.ComponentResource {
           ...common,
           service: "dcgm-exporter",
           image: OBSERVABILITY_IMAGES.dcgmExporter,
-          containerPort: 9400,
-          hostPort: 9400,
+          containerPort: BUILT_IN_PORTS.dcgmExporter,
+          hostPort: BUILT_IN_PORTS.dcgmExporter,
           healthPath: "/metrics",
           // DCGM watches every GPU of the host; it reserves no GPU memory, so no preflight.
           gpus: host.gpus.map((g) => g.index),

@@ -22,6 +22,7 @@ import type { GpuHostRef } from "./hostRef";
 import { VECTORIZER_LIMITS } from "../vectorizer/limits";
 import type { IngestSummary } from "../vectorizer/summary";
 import { IrisVectorDb } from "./irisVectorDb";
+import { BUILT_IN_PORTS } from "../fleet/ports";
 
 /**
  * The vectorizer's TypeScript sources, which the job copies to the host and runs with tsx: beside
@@ -59,7 +60,7 @@ export interface VectorizerJobArgs {
   readonly waitFor?: pulumi.Resource[];
 }
 
-export const DEFAULT_VECTORIZER_METRICS_PORT = 9464;
+export const DEFAULT_VECTORIZER_METRICS_PORT = BUILT_IN_PORTS.vectorizerMetrics;
 
 export class VectorizerJob extends pulumi.ComponentResource {
   /** What the last run ingested (documents, chunks embedded, already done, stale chunks deleted, …). */

@@ -4,6 +4,8 @@
 // fleet plan (hosts, the per-GPU ledger, the services placed on them) and hands it to the
 // renderers in this folder; nothing here lists a target by hand.
 
+import { BUILT_IN_PORTS } from "../../fleet/ports";
+
 /** One service's share of one GPU, as the plan's ledger records it. */
 export interface GpuReservationInput {
   readonly service: string;
@@ -112,10 +114,11 @@ export interface ResolvedObservabilityInput extends ObservabilityInput {
   readonly reservationToleranceMiB: number;
 }
 
-export const DEFAULT_DCGM_PORT = 9400;
-export const DEFAULT_NODE_EXPORTER_PORT = 9100;
-export const DEFAULT_PROMETHEUS_PORT = 9090;
-export const DEFAULT_GRAFANA_PORT = 3000;
+// The one table of the ports the stack binds (fleet/ports.ts): the config check keeps services off them.
+export const DEFAULT_DCGM_PORT = BUILT_IN_PORTS.dcgmExporter;
+export const DEFAULT_NODE_EXPORTER_PORT = BUILT_IN_PORTS.nodeExporter;
+export const DEFAULT_PROMETHEUS_PORT = BUILT_IN_PORTS.prometheus;
+export const DEFAULT_GRAFANA_PORT = BUILT_IN_PORTS.grafana;
 export const DEFAULT_IRIS_SERVICE_NAME = "iris";
 
 /** Job names are part of the rules' and dashboards' contract: a rename breaks both. */
