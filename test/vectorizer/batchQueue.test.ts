@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { BatchQueue } from "../../vectorizer/ingest";
+import { BatchQueue } from "../../vectorizer/batchQueue";
 
 describe("BatchQueue", () => {
   it("holds at most `capacity` items: the producer waits for a taker", async () => {
