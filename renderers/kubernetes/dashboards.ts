@@ -6,7 +6,7 @@
  */
 import { PlannedKubernetesService, PlannedNodeGroup } from "../../fleet/kubernetes";
 import { gpuDashboard, nimDashboard } from "../observability/dashboards";
-import { ObservabilityInput, resolveObservabilityInput } from "../observability/targets";
+import { ObservabilityInput, resolveObservabilityInput } from "../observability/input";
 import { MONITORING_NAMESPACE } from "./helm";
 import type { ConfigMap } from "./types";
 

@@ -2,7 +2,8 @@
 // so tsc rejects a field Grafana does not know or a value of the wrong kind.
 
 import type { Dashboard, GridPos, VariableModel } from "@grafana/schema";
-import { JOB, MODEL_JOBS_MATCHER, type ResolvedObservabilityInput } from "./targets";
+import type { ResolvedObservabilityInput } from "./input";
+import { JOB, MODEL_JOBS_MATCHER } from "./targets";
 import { ALERT_POLICY, RECORDED } from "./rules";
 import {
   gridPositions,

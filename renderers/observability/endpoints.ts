@@ -2,7 +2,7 @@
 // reach them. Both are private by default (bound to 127.0.0.1 on the observability host); the
 // way in is an SSH tunnel, never a public port.
 
-import { checkPort, DEFAULT_GRAFANA_PORT, DEFAULT_PROMETHEUS_PORT } from "./targets";
+import { checkPort, DEFAULT_GRAFANA_PORT, DEFAULT_PROMETHEUS_PORT } from "./input";
 
 /**
  * What the endpoints need. An ObservabilityInput fits; addresses may be left out because the

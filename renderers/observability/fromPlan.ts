@@ -3,7 +3,7 @@
 // ObservabilityStack calls it with its hosts and services; the offline plan with the fleet plan.
 
 import type { FleetPlan } from "../../fleet";
-import type { HostInput, IrisInput, NimServiceInput, ObservabilityInput, VectorizerInput } from "./targets";
+import type { HostInput, IrisInput, NimServiceInput, ObservabilityInput, VectorizerInput } from "./input";
 
 /** A host as observability needs it: where it is reached and its GPUs. */
 export interface ObservedHost {

@@ -3,7 +3,8 @@
 
 import { toYaml } from "./yaml";
 import { PROMETHEUS_DATASOURCE_UID } from "./panels";
-import { bindAddress, type ResolvedObservabilityInput } from "./targets";
+import type { ResolvedObservabilityInput } from "./input";
+import { bindAddress } from "./targets";
 
 /** Where the dashboard JSON files live inside the Grafana container; the provider reads them there. */
 export const GRAFANA_DASHBOARDS_DIR = "/var/lib/grafana/dashboards/gpu-fleet";

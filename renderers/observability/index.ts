@@ -7,8 +7,9 @@ import { renderDashboards } from "./dashboards";
 import { renderGrafanaDashboardProvider, renderGrafanaDatasource } from "./grafana";
 import { renderPrometheusConfig, RULE_FILE } from "./prometheus";
 import { renderRuleFile, ruleFileToYaml } from "./rules";
-import { resolveObservabilityInput, type ObservabilityInput } from "./targets";
+import { resolveObservabilityInput, type ObservabilityInput } from "./input";
 
+export * from "./input";
 export * from "./targets";
 export * from "./metrics";
 export * from "./promql";

@@ -1,7 +1,8 @@
 // prometheus.yml and the Prometheus command line, derived from the input.
 
 import { toYaml } from "./yaml";
-import { deriveScrapeJobs, JOB, prometheusListenAddress, type ResolvedObservabilityInput } from "./targets";
+import type { ResolvedObservabilityInput } from "./input";
+import { deriveScrapeJobs, JOB, prometheusListenAddress } from "./targets";
 
 /** Path of the rule file relative to prometheus.yml; `promtool check config` resolves it so. */
 export const RULE_FILE = "rules/gpu-fleet.rules.yml";

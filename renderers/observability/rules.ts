@@ -7,7 +7,8 @@
 // the project replaces (DESIGN.md, system 4).
 
 import { toYaml } from "./yaml";
-import { JOB, MODEL_JOBS_MATCHER, plannedGpuReservations, type ResolvedObservabilityInput } from "./targets";
+import type { ResolvedObservabilityInput } from "./input";
+import { JOB, MODEL_JOBS_MATCHER, plannedGpuReservations } from "./targets";
 
 export interface RecordingRule {
   readonly record: string;

@@ -3,7 +3,7 @@ import { planKubernetesFleet } from "../../fleet/kubernetes";
 import { kubernetesDashboardInput, renderDashboardConfigMaps } from "../../renderers/kubernetes/dashboards";
 import { fleetRelabelings } from "../../renderers/kubernetes/helm";
 import { gpuDashboard, nimDashboard } from "../../renderers/observability/dashboards";
-import { resolveObservabilityInput } from "../../renderers/observability/targets";
+import { resolveObservabilityInput } from "../../renderers/observability/input";
 import { strictSchemaProblems } from "./strictSchema";
 
 const plan = planKubernetesFleet(

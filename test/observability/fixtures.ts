@@ -1,6 +1,6 @@
 // Inputs the observability tests render: a two-host fixture with every kind of target, the dev
 // stack (one g5.xlarge), and the 8× A100 node of the design's system 4.
-import type { ObservabilityInput } from "../../renderers/observability/targets";
+import type { ObservabilityInput } from "../../renderers/observability/input";
 
 /** Two hosts, every exporter kind; gpu1 has one reserved and one spare GPU. */
 export const fixtureInput: ObservabilityInput = {

@@ -10,13 +10,8 @@
 import { toYaml } from "../../renderers/observability/yaml";
 import { ALERT, ALERT_POLICY, memoryAlertApplies, RECORDED } from "../../renderers/observability/rules";
 import { RULE_FILE } from "../../renderers/observability/prometheus";
-import {
-  JOB,
-  plannedGpuReservations,
-  type HostInput,
-  type PlannedGpuReservation,
-  type ResolvedObservabilityInput,
-} from "../../renderers/observability/targets";
+import type { HostInput, ResolvedObservabilityInput } from "../../renderers/observability/input";
+import { JOB, plannedGpuReservations, type PlannedGpuReservation } from "../../renderers/observability/targets";
 
 type Labels = Record<string, string>;
 
