@@ -20,7 +20,7 @@ describe("the fleet's alerts as a PrometheusRule per service", () => {
     expect(renderKubernetesAlerts(planned, "nim").map((r) => [r.alert, r.expr, r.for, r.labels.severity])).toEqual([
       [
         "GpuMemoryAboveReservation",
-        'DCGM_FI_DEV_FB_USED{namespace="nim",pod=~"llm-[a-z0-9]+(-[a-z0-9]+)?"} > 20981',
+        'DCGM_FI_DEV_FB_USED{namespace="nim",pod=~"llm-[a-z0-9]+(-[a-z0-9]+)?"} > 20590',
         "5m",
         "critical",
       ],
@@ -62,7 +62,7 @@ describe("the fleet's alerts as a PrometheusRule per service", () => {
             },
             {
               series: 'DCGM_FI_DEV_FB_USED{namespace="nim",pod="llm-1",gpu="0",Hostname="ip-10-0-1-6"}',
-              values: "20725x10",
+              values: "20334x10",
             },
             {
               series: 'DCGM_FI_DEV_FB_USED{namespace="nim",pod="emb-0",gpu="0",Hostname="ip-10-0-1-7"}',
@@ -89,9 +89,9 @@ describe("the fleet's alerts as a PrometheusRule per service", () => {
                     Hostname: "ip-10-0-1-5",
                   },
                   exp_annotations: {
-                    summary: "GPU 0 of pod llm-0 uses 21000 MiB, more than the 20725 MiB the plan reserved for llm",
+                    summary: "GPU 0 of pod llm-0 uses 21000 MiB, more than the 20334 MiB the plan reserved for llm",
                     description:
-                      "Pod llm-0 of service llm (meta/llama-2-7b-chat) has used 21000 MiB of GPU 0 on node ip-10-0-1-5 for 5m; the plan reserved 20725 MiB per GPU (tolerance 256 MiB).",
+                      "Pod llm-0 of service llm (meta/llama-2-7b-chat) has used 21000 MiB of GPU 0 on node ip-10-0-1-5 for 5m; the plan reserved 20334 MiB per GPU (tolerance 256 MiB).",
                   },
                 },
               ],

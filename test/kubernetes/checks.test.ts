@@ -39,7 +39,7 @@ describe("the node group holds the fleet", () => {
       ["gpu", "g5.xlarge", 1, 2],
     ]);
     expect([plan.minHourlyUsd, plan.maxHourlyUsd]).toEqual([1.006, 2.012]);
-    expect(plan.services[0].service.reservedMiBPerGpu).toBe(20725);
+    expect(plan.services[0].service.reservedMiBPerGpu).toBe(20334);
     expect(plan.services[0].service.host).toBe("gpu");
   });
 
@@ -50,7 +50,7 @@ describe("the node group holds the fleet", () => {
         enforcement: "mandatory",
         service: "big",
         message:
-          'service "big" (meta/llama-3.1-70b-instruct) on a node of node group "gpu" GPU 0 needs 176,555 MiB per GPU (weights 134,571 + overhead 1,024 + KV for 131,072 tokens 40,960) but its reservation is 20,725 MiB: over by 155,830 MiB; give it more GPUs, a lower precision or a larger GPU',
+          'service "big" (meta/llama-3.1-70b-instruct) on a node of node group "gpu" GPU 0 needs 176,885 MiB per GPU (weights 134,571 + overhead 1,354 + KV for 131,072 tokens 40,960) but its reservation is 20,334 MiB: over by 156,551 MiB; give it more GPUs, a lower precision or a larger GPU',
       },
     ]);
   });
@@ -112,7 +112,7 @@ describe("GPU time-slicing charges the per-GPU budget for every pod that shares 
 
   it("two vLLM engines at 0.9 on one A10G cannot both start", () => {
     expect(findings([shared], [LLM]).map((f) => `${f.check}: ${f.message}`)).toEqual([
-      'gpu-memory-budget: service "llm" with GPU time-slicing (2 pods per GPU): a node of node group "gpu" GPU 0 (A10G) is over budget by 19,574 MiB: llm#1 20,725 MiB + llm#2 20,725 MiB = 41,450 MiB reserved, 21,876 MiB usable of 23,028 MiB',
+      'gpu-memory-budget: service "llm" with GPU time-slicing (2 pods per GPU): a node of node group "gpu" GPU 0 (A10G) is over budget by 18,792 MiB: llm#1 20,334 MiB + llm#2 20,334 MiB = 40,668 MiB reserved, 21,876 MiB usable of 23,028 MiB',
       'fixed-fraction-engines-fit: service "llm" with GPU time-slicing (2 pods per GPU): a node of node group "gpu" GPU 0 (A10G): vLLM engines llm#1 0.9 + llm#2 0.9 reserve 1.80 of the GPU, more than the usable 0.95; they cannot all start (over by 19,574 MiB)',
     ]);
   });

@@ -306,7 +306,7 @@ describe("an EKS GPU cluster with llama-3.1-8b on g5.xlarge, HPA 1-2", () => {
       service.reservedMiBPerGpu,
       service.replicas,
       service.maxReplicas,
-    ]).toEqual(["http://llm.nim.svc.cluster.local:8000", 1, 20725, 1, 2]);
+    ]).toEqual(["http://llm.nim.svc.cluster.local:8000", 1, 20334, 1, 2]);
   });
 
   it("every registered Kubernetes object passes the official schema strictly, and the cross-object checks", () => {
@@ -341,7 +341,7 @@ describe("a misfit is refused before anything registers", () => {
     expect(
       () => new kc.KubernetesNimService("big", { cluster: cluster(), namespace, model: "meta/llama-3.1-70b-instruct" }),
     ).toThrow(
-      'KubernetesNimService "big": 2 mandatory GPU finding(s); nothing was created:\n[model-fits-reservation] KubernetesNimService "big": needs 176,555 MiB per GPU (weights 134,571 + overhead 1,024 + KV for 131,072 tokens 40,960) but its reservation is 20,725 MiB: over by 155,830 MiB; give it more GPUs, a lower precision or a larger GPU\n[kubernetes-model-cache-size] KubernetesNimService "big": has a 100 GiB model cache, smaller than the 132 GiB of meta/llama-3.1-70b-instruct weights at bf16; set its cache size to at least 132 GiB',
+      'KubernetesNimService "big": 2 mandatory GPU finding(s); nothing was created:\n[model-fits-reservation] KubernetesNimService "big": needs 176,885 MiB per GPU (weights 134,571 + overhead 1,354 + KV for 131,072 tokens 40,960) but its reservation is 20,334 MiB: over by 156,551 MiB; give it more GPUs, a lower precision or a larger GPU\n[kubernetes-model-cache-size] KubernetesNimService "big": has a 100 GiB model cache, smaller than the 132 GiB of meta/llama-3.1-70b-instruct weights at bf16; set its cache size to at least 132 GiB',
     );
     expect(mocks.registrations.length).toBe(before);
   });

@@ -40,7 +40,7 @@ describe("Pulumi.eks.yaml", () => {
     expect(fleet.findings).toEqual([]);
     expect(renderKubernetesGpuMap(fleet.plan)).toEqual([
       "node group gpu: g5.xlarge (1 × A10G, 23,028 MiB), 1-3 nodes, needs 1-3, $1.006-3.018/h",
-      "  llm (meta/llama-2-7b-chat): 1 GPU/pod, 20,725 MiB reserved per GPU, maxModelLen 4,096, HPA 1-3 on num_requests_running",
+      "  llm (meta/llama-2-7b-chat): 1 GPU/pod, 20,334 MiB reserved per GPU, maxModelLen 4,096, HPA 1-3 on num_requests_running",
       "cost: $1.006/h to $3.018/h on demand",
     ]);
     expect(resources.filter((r) => !r.custom).map((r) => `${r.type} ${r.name}`)).toEqual([
@@ -70,7 +70,7 @@ describe("Pulumi.eks.yaml", () => {
           model: "meta/llama-2-7b-chat",
           nodeGroup: "gpu",
           gpusPerPod: 1,
-          reservedMiBPerGpu: 20725,
+          reservedMiBPerGpu: 20334,
           maxModelLen: 4096,
           replicas: { min: 1, max: 3, metric: "num_requests_running" },
         },
@@ -95,7 +95,7 @@ describe("Pulumi.eks.yaml", () => {
     });
     expect(fleet.findings.filter((f) => f.enforcement === "mandatory").map((f) => `[${f.check}] ${f.message}`)).toEqual(
       [
-        '[model-fits-reservation] service "big" (meta/llama-3.1-70b-instruct) on a node of node group "gpu" GPU 0 needs 176,555 MiB per GPU (weights 134,571 + overhead 1,024 + KV for 131,072 tokens 40,960) but its reservation is 20,725 MiB: over by 155,830 MiB; give it more GPUs, a lower precision or a larger GPU',
+        '[model-fits-reservation] service "big" (meta/llama-3.1-70b-instruct) on a node of node group "gpu" GPU 0 needs 176,885 MiB per GPU (weights 134,571 + overhead 1,354 + KV for 131,072 tokens 40,960) but its reservation is 20,334 MiB: over by 156,551 MiB; give it more GPUs, a lower precision or a larger GPU',
         '[kubernetes-hpa-max-schedulable] service "llm" has HPA maxReplicas 3 × 1 GPU, but node group "gpu" (maxSize 3 × 1 A10G per node) can schedule 2 beside big; raise maxSize to 4 or lower maxReplicas to 2',
         '[kubernetes-model-cache-size] service "big" has a 100 GiB model cache, smaller than the 132 GiB of meta/llama-3.1-70b-instruct weights at bf16; set its cache size to at least 132 GiB',
       ],
@@ -120,7 +120,7 @@ describe("Pulumi.eks.yaml", () => {
     expect(fleet.findings).toEqual([]);
     expect(renderKubernetesGpuMap(fleet.plan)).toEqual([
       "node group gpu: g5.xlarge (1 × A10G, 23,028 MiB), 1-3 nodes, needs 1-3, $1.006-3.018/h",
-      "  llm (meta/llama-2-7b-chat): 1 GPU/pod, 20,725 MiB reserved per GPU, maxModelLen 4,096, HPA 1-3 on num_requests_running",
+      "  llm (meta/llama-2-7b-chat): 1 GPU/pod, 20,334 MiB reserved per GPU, maxModelLen 4,096, HPA 1-3 on num_requests_running",
       "node group embed: g6.xlarge (1 × L4, 23,034 MiB), 1-1 nodes, needs 1-1, $0.805-0.805/h",
       // An encoder reserves its weights and workspace only: 640 + 1,024 MiB.
       "  embedder (nvidia/nv-embedqa-e5-v5): 1 GPU/pod, 1,664 MiB reserved per GPU, maxModelLen 512, 1 replica",
@@ -187,7 +187,7 @@ describe("the same checks on what the program registered (for the policy pack an
     });
     expect(checkRegisteredKubernetesFleet(registered(big.resources)).map((f) => `[${f.check}] ${f.message}`)).toEqual([
       '[kubernetes-hpa-max-schedulable] service "llm" has HPA maxReplicas 3 × 1 GPU, but node group "gpu" (maxSize 3 × 1 A10G per node) can schedule 2 beside big; raise maxSize to 4 or lower maxReplicas to 2',
-      '[model-fits-reservation] service "big" (meta/llama-3.1-70b-instruct) on a node of node group "gpu" GPU 0 needs 176,555 MiB per GPU (weights 134,571 + overhead 1,024 + KV for 131,072 tokens 40,960) but its reservation is 20,725 MiB: over by 155,830 MiB; give it more GPUs, a lower precision or a larger GPU',
+      '[model-fits-reservation] service "big" (meta/llama-3.1-70b-instruct) on a node of node group "gpu" GPU 0 needs 176,885 MiB per GPU (weights 134,571 + overhead 1,354 + KV for 131,072 tokens 40,960) but its reservation is 20,334 MiB: over by 156,551 MiB; give it more GPUs, a lower precision or a larger GPU',
     ]);
     const hpa = await preview((c) => {
       c.services[0].autoscaling.maxReplicas = 5;
