@@ -17,7 +17,7 @@ export type ServiceArg = (service: string) => string | undefined;
 export function componentMessage(where: string, finding: Finding, argOf: ServiceArg): string {
   if (finding.service !== undefined && finding.detail !== undefined) {
     const arg = argOf(finding.service);
-    if (arg === "") return `${where}: ${finding.detail}`;
+    if (arg === "") return `${where} ${finding.detail}`;
     if (arg !== undefined) return `${where}: ${arg} (${finding.service}) ${finding.detail}`;
   }
   return `${where}: ${finding.message}`;

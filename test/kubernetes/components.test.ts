@@ -341,7 +341,7 @@ describe("a misfit is refused before anything registers", () => {
     expect(
       () => new kc.KubernetesNimService("big", { cluster: cluster(), namespace, model: "meta/llama-3.1-70b-instruct" }),
     ).toThrow(
-      'KubernetesNimService "big": 2 mandatory GPU finding(s); nothing was created:\n[model-fits-reservation] KubernetesNimService "big": needs 176,885 MiB per GPU (weights 134,571 + overhead 1,354 + KV for 131,072 tokens 40,960) but its reservation is 20,334 MiB: over by 156,551 MiB; give it more GPUs, a lower precision or a larger GPU\n[kubernetes-model-cache-size] KubernetesNimService "big": has a 100 GiB model cache, smaller than the 132 GiB of meta/llama-3.1-70b-instruct weights at bf16; set its cache size to at least 132 GiB',
+      'KubernetesNimService "big": 2 mandatory GPU finding(s); nothing was created:\n[model-fits-reservation] KubernetesNimService "big" needs 176,885 MiB per GPU (weights 134,571 + overhead 1,354 + KV for 131,072 tokens 40,960) but its reservation is 20,334 MiB: over by 156,551 MiB; give it more GPUs, a lower precision or a larger GPU\n[kubernetes-model-cache-size] KubernetesNimService "big" has a 100 GiB model cache, smaller than the 132 GiB of meta/llama-3.1-70b-instruct weights at bf16; set its cache size to at least 132 GiB',
     );
     expect(mocks.registrations.length).toBe(before);
   });
@@ -357,7 +357,7 @@ describe("a misfit is refused before anything registers", () => {
           autoscaling: { minReplicas: 1, maxReplicas: 3, targetAverageValue: 4 },
         }),
     ).toThrow(
-      'KubernetesNimService "llm2": 1 mandatory GPU finding(s); nothing was created:\n[kubernetes-hpa-max-schedulable] KubernetesNimService "llm2": has HPA maxReplicas 3 × 1 GPU, but node group "gpu" (maxSize 2 × 1 A10G per node) can schedule 2; raise maxSize to 3 or lower maxReplicas to 2',
+      'KubernetesNimService "llm2": 1 mandatory GPU finding(s); nothing was created:\n[kubernetes-hpa-max-schedulable] KubernetesNimService "llm2" has HPA maxReplicas 3 × 1 GPU, but node group "gpu" (maxSize 2 × 1 A10G per node) can schedule 2; raise maxSize to 3 or lower maxReplicas to 2',
     );
   });
 
@@ -382,7 +382,7 @@ describe("a misfit is refused before anything registers", () => {
           cache: { sizeGiB: 10 },
         }),
     ).toThrow(
-      'KubernetesNimService "llm3": 1 mandatory GPU finding(s); nothing was created:\n[kubernetes-model-cache-size] KubernetesNimService "llm3": has a 10 GiB model cache, smaller than the 15 GiB of meta/llama-3.1-8b-instruct weights at bf16; set its cache size to at least 15 GiB',
+      'KubernetesNimService "llm3": 1 mandatory GPU finding(s); nothing was created:\n[kubernetes-model-cache-size] KubernetesNimService "llm3" has a 10 GiB model cache, smaller than the 15 GiB of meta/llama-3.1-8b-instruct weights at bf16; set its cache size to at least 15 GiB',
     );
   });
 });
