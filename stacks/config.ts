@@ -6,6 +6,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { existsSync, statSync } from "node:fs";
 import { resolve } from "node:path";
 import {
+  Finding,
   ConfigError,
   NAMESPACE,
   unknownStackConfigKeys,
@@ -24,7 +25,8 @@ function secretState(key: string): SecretState {
   return runtimeConfig.isConfigSecret(full) ? "secret" : "plaintext";
 }
 
-function parsed(config: pulumi.Config, key: string): unknown {
+/** A config value as the program sees it: JSON when it parses, else the string. */
+export function parsed(config: pulumi.Config, key: string): unknown {
   const text = config.get(key);
   if (text === undefined) return undefined;
   try {
@@ -32,6 +34,23 @@ function parsed(config: pulumi.Config, key: string): unknown {
   } catch {
     // Scalars such as maxHourlyUsd: 5 arrive as JSON; anything else is kept as the string it is.
     return text;
+  }
+}
+
+/**
+ * Before any resource: during `up`, mandatory findings stop the program, so nothing is created; during
+ * a preview they are warnings and everything registers, so the policy pack reports the same findings.
+ */
+export function refuseMandatoryFindings(findings: readonly Finding[]): void {
+  const blocking = findings.filter((f) => f.enforcement === "mandatory");
+  if (blocking.length > 0) {
+    const text = blocking.map((f) => `[${f.check}] ${f.message}`).join("\n");
+    if (!pulumi.runtime.isDryRun()) {
+      throw new Error(`the GPU plan has ${blocking.length} mandatory finding(s); nothing was created:\n${text}`);
+    }
+    pulumi.log.warn(
+      `the GPU plan has ${blocking.length} mandatory finding(s); \`pulumi up\` will refuse to create anything:\n${text}`,
+    );
   }
 }
 

@@ -19,16 +19,7 @@ import {
 import { Finding } from "../fleet/checks";
 import { DEFAULT_CACHE_SIZE_GIB, renderNimObjects } from "../renderers/kubernetes/nim";
 import { MODEL_CACHE_STORAGE_CLASS } from "../components/kubernetes/eksGpuCluster";
-
-function parsed(config: pulumi.Config, key: string): unknown {
-  const text = config.get(key);
-  if (text === undefined) return undefined;
-  try {
-    return JSON.parse(text);
-  } catch {
-    return text;
-  }
-}
+import { parsed, refuseMandatoryFindings } from "./config";
 
 /** Reads and validates `gpu-fleet:eks`, `gpu-fleet:services` and the stack-wide numbers. */
 export function loadKubernetesStackConfig(): KubernetesStackConfig {
@@ -125,16 +116,7 @@ export function deployKubernetesFleet(): KubernetesFleetOutputs {
   const plan = planKubernetesFleet(stack.eks.nodeGroups, stack.services, stack.safetyMarginFraction, `${NAMESPACE}:`);
   const namespace = stack.eks.namespace ?? "nim";
   const findings = kubernetesFindings(plan, namespace);
-  const blocking = findings.filter((f) => f.enforcement === "mandatory");
-  if (blocking.length > 0) {
-    const text = blocking.map((f) => `[${f.check}] ${f.message}`).join("\n");
-    if (!pulumi.runtime.isDryRun()) {
-      throw new Error(`the GPU plan has ${blocking.length} mandatory finding(s); nothing was created:\n${text}`);
-    }
-    pulumi.log.warn(
-      `the GPU plan has ${blocking.length} mandatory finding(s); \`pulumi up\` will refuse to create anything:\n${text}`,
-    );
-  }
+  refuseMandatoryFindings(findings);
   if (stack.maxHourlyUsd !== undefined && plan.maxHourlyUsd > stack.maxHourlyUsd) {
     pulumi.log.warn(
       `[maximum-hourly-cost] the node group costs up to $${plan.maxHourlyUsd.toFixed(3)}/h on demand at its HPA maxima, above the maximum of $${stack.maxHourlyUsd.toFixed(3)}/h (gpu-fleet:maxHourlyUsd)`,

@@ -7,7 +7,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { GpuHost, IrisVectorDb, NimService, ObservabilityStack, VectorizerJob } from "../components";
 import { FleetPlan, NAMESPACE, RagConfig, planFleet } from "../fleet";
-import { loadStackConfig } from "./config";
+import { loadStackConfig, refuseMandatoryFindings } from "./config";
 
 export interface FleetOutputs {
   readonly plan: FleetPlan;
@@ -20,16 +20,7 @@ export interface FleetOutputs {
 export function deployFleet(): FleetOutputs {
   const stack = loadStackConfig();
   const plan = planFleet(stack);
-  const blocking = plan.findings.filter((f) => f.enforcement === "mandatory");
-  if (blocking.length > 0) {
-    const text = blocking.map((f) => `[${f.check}] ${f.message}`).join("\n");
-    if (!pulumi.runtime.isDryRun()) {
-      throw new Error(`the GPU plan has ${blocking.length} mandatory finding(s); nothing was created:\n${text}`);
-    }
-    pulumi.log.warn(
-      `the GPU plan has ${blocking.length} mandatory finding(s); \`pulumi up\` will refuse to create anything:\n${text}`,
-    );
-  }
+  refuseMandatoryFindings(plan.findings);
   // Each GpuHost warns about its own ledger's advisory findings; the stack only about stack-wide ones (cost).
   for (const f of plan.findings.filter((f) => f.enforcement === "advisory" && f.host === ""))
     pulumi.log.warn(`[${f.check}] ${f.message}`);
