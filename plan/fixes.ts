@@ -27,8 +27,10 @@ export const POLICY_FIXES: Readonly<Record<string, string>> = {
   "security-group-no-public-ingress":
     "list your own networks in the host's `sshAllowedCidrs`, never 0.0.0.0/0 or ::/0, and keep service ports private",
   "no-plaintext-secrets":
-    "store the value with `pulumi config set --secret` and pass it as a secret; only the stdin of a *-ngc-key or *-password command may carry it",
+    "store the value with `pulumi config set --secret` and pass it as a secret; only the stdin of a *-ngc-key, *-password or *-secrets command, or a Kubernetes Secret's data, may carry it",
   "gpu-hosts-have-ledgers": "build GPU instances through GpuHost, which writes the host ledger the GPU checks read",
+  "kubernetes-fleet-fits":
+    "give the model a node group whose GPUs hold it (or more GPUs per pod, or a lower precision or maxModelLen), and keep replicas and HPA maxReplicas within the node group's maxSize",
   "maximum-hourly-cost":
     "choose fewer or smaller instances (or `instanceType: auto`), or raise `gpu-fleet:maxHourlyUsd` if the cost is intended",
 };

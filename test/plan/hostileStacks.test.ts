@@ -40,7 +40,7 @@ ${ACCESS}`),
     );
     expect(r.code).toBe(2);
     const allowed =
-      "allowed: gpu-fleet:hosts, gpu-fleet:services, gpu-fleet:ngcApiKey, gpu-fleet:sshPrivateKey, gpu-fleet:sshPublicKey, gpu-fleet:grafanaAdminPassword, gpu-fleet:irisPassword, gpu-fleet:safetyMarginFraction, gpu-fleet:maxHourlyUsd, gpu-fleet:observability, gpu-fleet:rag";
+      "allowed: gpu-fleet:hosts, gpu-fleet:services, gpu-fleet:ngcApiKey, gpu-fleet:sshPrivateKey, gpu-fleet:sshPublicKey, gpu-fleet:grafanaAdminPassword, gpu-fleet:irisPassword, gpu-fleet:safetyMarginFraction, gpu-fleet:maxHourlyUsd, gpu-fleet:observability, gpu-fleet:rag, gpu-fleet:eks";
     expect(r.stderr).toContain(`  gpu-fleet:servces: unknown setting; did you mean gpu-fleet:services? ${allowed}\n`);
     expect(r.stderr).toContain(
       `  gpu-fleet:maxHourlyUSD: unknown setting; did you mean gpu-fleet:maxHourlyUsd? ${allowed}\n`,

@@ -244,6 +244,6 @@ describe("diffPlans", () => {
 describe("policy fixes", () => {
   it("has a fix for every policy of the pack and none for a policy that does not exist", () => {
     expect(policiesWithoutFix()).toEqual([]);
-    expect(Object.keys(POLICY_FIXES)).toHaveLength(14);
+    expect(Object.keys(POLICY_FIXES)).toHaveLength(15);
   });
 });

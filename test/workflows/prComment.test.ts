@@ -200,9 +200,9 @@ ${devMd.stdout}`);
       expect(r.stdout).toContain(`Compared with \`${head.slice(0, 12)}\`, the merge base with \`HEAD\`.\n`);
       expect(r.stdout).toContain("Reproduce locally: `npx tsx scripts/prComment.ts --base-ref HEAD`\n");
       expect(r.stdout).toContain("### Changes against the base plan\n");
-      // HEAD has Pulumi.a100.yaml; the stacks directory given here does not.
+      // HEAD has Pulumi.a100.yaml and Pulumi.eks.yaml; the stacks directory given here has neither.
       expect(r.stdout).toContain(
-        "⚠️ Removed in this change: `a100` (the stack file is gone; its resources stay until `pulumi destroy`).\n",
+        "⚠️ Removed in this change: `a100`, `eks` (the stack file is gone; its resources stay until `pulumi destroy`).\n",
       );
     },
   );
