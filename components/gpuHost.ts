@@ -31,7 +31,6 @@ import { renderProvisionScript } from "../renderers/host/provision";
 import { renderGpuVerifyScript } from "../renderers/host/verifyGpus";
 import { DEFAULT_HOST_PATHS, HostPaths } from "../renderers/shell";
 
-export type { GpuHostRef, GpuInventoryEntry } from "./hostRef";
 
 /** An existing GPU machine reached over SSH. */
 export interface ExistingMachineArgs {

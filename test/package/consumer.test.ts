@@ -113,10 +113,13 @@ describe("the packed package in a fresh project", () => {
   it("imports the package root without creating anything", () => {
     const out = execFileSync(
       "node",
-      ["-e", "const g = require('gpu-fleet'); console.log(typeof g.GpuHost, typeof g.planFleet, process.exitCode)"],
+      [
+        "-e",
+        "const g = require('gpu-fleet'); const k = require('gpu-fleet/kubernetes'); console.log(typeof g.GpuHost, typeof g.planFleet, typeof k.EksGpuCluster, process.exitCode)",
+      ],
       { cwd: work, encoding: "utf8" },
     );
-    expect(out).toBe("function function undefined\n");
+    expect(out).toBe("function function function undefined\n");
   });
 
   it("runs the snippet under Pulumi's TypeScript loader: exactly the host's and the service's resources", () => {
