@@ -31,7 +31,6 @@ import { renderProvisionScript } from "../renderers/host/provision";
 import { renderGpuVerifyScript } from "../renderers/host/verifyGpus";
 import { DEFAULT_HOST_PATHS, HostPaths } from "../renderers/shell";
 
-
 /** An existing GPU machine reached over SSH. */
 export interface ExistingMachineArgs {
   /** IPv4 address or host name Pulumi's SSH commands connect to (also the services' private address). */
