@@ -17,7 +17,7 @@ import { previewProgram } from "../plan/mockPreview";
 import { buildReport, renderMarkdown, renderText } from "../plan/report";
 import { StackFile, StackFileError, readStackFile } from "../plan/stackFile";
 import type { FleetOutputs } from "../stacks/fleet";
-import { planViolations } from "../plan/violations";
+import { planViolations, withRefusedFindings } from "../plan/violations";
 import { placeholderOutputs } from "../plan/placeholders";
 
 const USAGE = "usage: npm run plan -- <stack|path> [--json] [--out DIR] [--format text|md] [--base FILE]";
@@ -123,7 +123,7 @@ async function planKubernetesStack(file: StackFile, args: Args): Promise<number>
     );
     return 1;
   }
-  const violations = planViolations(preview.resources);
+  const violations = withRefusedFindings(planViolations(preview.resources), fleet!.findings);
   const advisories = fleet!.findings.filter((f) => f.enforcement === "advisory");
   const report = {
     stack: file.stack,
@@ -258,7 +258,7 @@ async function main(argv: readonly string[]): Promise<number> {
   }
   const plan = fleet!.plan;
   const tokens = filled.placeholders.map((p) => p.token);
-  const violations = planViolations(preview.resources, stack.maxHourlyUsd, tokens);
+  const violations = withRefusedFindings(planViolations(preview.resources, stack.maxHourlyUsd, tokens), plan.findings);
   const collected = collectArtifacts(preview.resources);
   const observability = stack.observability.enabled
     ? observabilityEndpoints({
