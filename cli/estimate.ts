@@ -8,6 +8,7 @@
  * one sequence may have (`maxContextTokens`, the pool capped at the model's maximum). Exit 0 when it
  * fits, 1 when it does not (the answer, with `fits: false`, is printed all the same), 2 on invalid input.
  */
+import { readFlags } from "./flags";
 import {
   Engine,
   GPU_MODEL_NAMES,
@@ -52,17 +53,7 @@ function wholeNumber(flag: string, value: string, min: number, max: number): num
 }
 
 export function runEstimate(argv: readonly string[]): { output: Record<string, unknown>; text: string } {
-  const values = new Map<string, string>();
-  let json = false;
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i];
-    if (a === "--json") json = true;
-    else if (OPTIONS.includes(a)) {
-      const v = argv[++i];
-      if (v === undefined) throw new EstimateUsageError(`${a} needs a value`);
-      values.set(a, v);
-    } else throw new EstimateUsageError(`unknown argument ${a}`);
-  }
+  const { values, json } = readFlags(argv, OPTIONS, EstimateUsageError);
   const modelId = values.get("--model");
   const gpuName = values.get("--gpu");
   if (!modelId) throw new EstimateUsageError("--model is required");

@@ -8,6 +8,7 @@
  * flag would put it in shell history and `ps`) and never printed.
  * Exit 0 when some request completed, 1 when none did, 2 on invalid arguments.
  */
+import { readFlags } from "./flags";
 import { LoadOptions, runLoad } from "../loadtest/run";
 import { formatReport } from "../loadtest/stats";
 
@@ -30,17 +31,7 @@ export function parseLoadtestArgs(
   argv: readonly string[],
   env: Readonly<Record<string, string | undefined>>,
 ): { options: LoadOptions; json: boolean } {
-  const values = new Map<string, string>();
-  let json = false;
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i];
-    if (a === "--json") json = true;
-    else if (OPTIONS.includes(a)) {
-      const v = argv[++i];
-      if (v === undefined) throw new LoadtestUsageError(`${a} needs a value`);
-      values.set(a, v);
-    } else throw new LoadtestUsageError(`unknown argument ${a}; allowed: ${OPTIONS.join(", ")}, --json`);
-  }
+  const { values, json } = readFlags(argv, OPTIONS, LoadtestUsageError);
   for (const required of ["--endpoint", "--model", "--concurrency", "--duration"])
     if (!values.has(required)) throw new LoadtestUsageError(`${required} is required`);
   const endpoint = values.get("--endpoint")!;

@@ -14,6 +14,7 @@ import { observabilityEndpoints } from "../renderers/observability";
 import { OutDirError, checkOutDir, collectArtifacts, writeArtifacts } from "../plan/artifacts";
 import { BasePlan, BasePlanError, diffPlans, parseBasePlan } from "../plan/diff";
 import { previewProgram } from "../plan/mockPreview";
+import { renderKubernetesMarkdown, renderKubernetesText } from "../plan/kubernetesReport";
 import { buildReport, renderMarkdown, renderText } from "../plan/report";
 import { StackFile, StackFileError, readStackFile } from "../plan/stackFile";
 import type { FleetOutputs } from "../stacks/fleet";
@@ -133,36 +134,16 @@ async function planKubernetesStack(file: StackFile, args: Args): Promise<number>
     violations,
     advisories,
   };
-  const violationLines = violations.map((v) => `${v.enforcement} ${v.policy}: ${v.message}`);
+  const text = {
+    stack: file.stack,
+    gpuMap: eks.renderKubernetesGpuMap(fleet!.plan),
+    advisories,
+    resourceCount: preview.resources.length,
+    violations,
+  };
   if (args.json) process.stdout.write(JSON.stringify(report, null, 2) + "\n");
-  else if (args.format === "md")
-    process.stdout.write(
-      [
-        `## gpu-fleet plan: \`${file.stack}\` (EKS)`,
-        "",
-        "```",
-        ...eks.renderKubernetesGpuMap(fleet!.plan),
-        "```",
-        "",
-        "### Policy violations",
-        "",
-        ...(violationLines.length > 0 ? violationLines.map((l) => `- ${l}`) : ["None."]),
-        "",
-      ].join("\n"),
-    );
-  else
-    process.stdout.write(
-      [
-        `gpu-fleet plan — stack ${file.stack} (${file.path}) on EKS`,
-        ...eks.renderKubernetesGpuMap(fleet!.plan),
-        ...advisories.map((f) => `advisory [${f.check}] ${f.message}`),
-        `resources: ${preview.resources.length}`,
-        violationLines.length > 0
-          ? `policy violations:\n${violationLines.map((l) => `  ${l}`).join("\n")}`
-          : "policy violations: none",
-        "",
-      ].join("\n"),
-    );
+  else if (args.format === "md") process.stdout.write(renderKubernetesMarkdown(text));
+  else process.stdout.write(renderKubernetesText(text, file.path));
   return violations.some((v) => v.enforcement === "mandatory") ? 1 : 0;
 }
 

@@ -216,10 +216,40 @@ export function renderText(report: PlanReport, source: string): string {
   const counts = new Map<string, number>();
   for (const r of report.resources) counts.set(r.type, (counts.get(r.type) ?? 0) + 1);
   lines.push("", `resources: ${report.resources.length} (${[...counts].map(([t, n]) => `${n} ${t}`).join(", ")})`);
-  lines.push("", report.violations.length ? "policy violations:" : "policy violations: none");
-  for (const v of report.violations)
-    lines.push(`  [${v.enforcement}] ${v.policy}${v.resource ? ` (${v.resource})` : ""}: ${v.message}`);
+  lines.push("", ...violationText(report.violations));
   return lines.join("\n") + "\n";
+}
+
+/** The violations as the text report ends: a header, then one line each. */
+export function violationText(violations: readonly Violation[]): string[] {
+  if (violations.length === 0) return ["policy violations: none"];
+  return [
+    "policy violations:",
+    ...violations.map((v) => `  [${v.enforcement}] ${v.policy}${v.resource ? ` (${v.resource})` : ""}: ${v.message}`),
+  ];
+}
+
+/** The violations as a Markdown section, each with its fix. */
+export function violationMarkdown(violations: readonly Violation[]): string[] {
+  const lines = ["### Policy violations", ""];
+  if (violations.length === 0) lines.push("None.");
+  for (const v of violations) {
+    lines.push(`- **${v.enforcement}** \`${v.policy}\`${v.resource ? ` on \`${v.resource}\`` : ""}: ${v.message}`);
+    const fix = policyFix(v.policy);
+    if (fix) lines.push(`  - Fix: ${fix}.`);
+  }
+  return lines;
+}
+
+/** `2 mandatory violations, 1 advisory violation`, or `no policy violations`. */
+export function violationVerdict(violations: readonly Violation[]): { mandatory: number; verdict: string } {
+  const mandatory = violations.filter((v) => v.enforcement === "mandatory").length;
+  const advisory = violations.length - mandatory;
+  const verdict =
+    violations.length === 0
+      ? "no policy violations"
+      : `${plural(mandatory, "mandatory violation")}${advisory ? `, ${plural(advisory, "advisory violation")}` : ""}`;
+  return { mandatory, verdict };
 }
 
 function filesCount(n: number): string {
@@ -286,14 +316,9 @@ function diffLines(diff: PlanDiff): string[] {
  * (folded) what `--out` fills with placeholders or leaves out.
  */
 export function renderMarkdown(report: PlanReport, diff?: PlanDiff): string {
-  const mandatory = report.violations.filter((v) => v.enforcement === "mandatory").length;
-  const advisory = report.violations.length - mandatory;
+  const { mandatory, verdict } = violationVerdict(report.violations);
   const gpus = report.hosts.reduce((n, h) => n + h.gpus.length, 0);
   const reserved = report.hosts.reduce((n, h) => n + h.gpus.reduce((m, g) => m + g.reservedMiB, 0), 0);
-  const verdict =
-    report.violations.length === 0
-      ? "no policy violations"
-      : `${plural(mandatory, "mandatory violation")}${advisory ? `, ${plural(advisory, "advisory violation")}` : ""}`;
   const lines: string[] = [
     `## gpu-fleet plan: \`${report.stack}\``,
     "",
@@ -333,13 +358,7 @@ export function renderMarkdown(report: PlanReport, diff?: PlanDiff): string {
       `| ${s.name} | ${s.host} | ${s.gpus.join(", ") || "none"}${s.placedBy === "planner" ? " (planner)" : ""} | ${s.tensorParallel}${s.tensorParallelBy === "planner" ? " (planner)" : ""} | ${s.precision} | ${s.profileNote} | ${fmt(s.reservedMiBPerGpu)} | ${fmt(s.maxModelLen)} of ${fmt(s.estimate.maxContextTokens)} | ${s.fits ? "yes" : "**no**"} |`,
     );
   }
-  lines.push("", `### Policy violations`, "");
-  if (report.violations.length === 0) lines.push("None.");
-  for (const v of report.violations) {
-    lines.push(`- **${v.enforcement}** \`${v.policy}\`${v.resource ? ` on \`${v.resource}\`` : ""}: ${v.message}`);
-    const fix = policyFix(v.policy);
-    if (fix) lines.push(`  - Fix: ${fix}.`);
-  }
+  lines.push("", ...violationMarkdown(report.violations));
   const used = report.placeholders.filter((p) => p.files.length > 0);
   if (used.length > 0 || report.unrendered.length > 0) {
     lines.push(

@@ -174,6 +174,11 @@ describe("npm run estimate", () => {
       "--gpu-memory-utilization 1.5: expected a fraction greater than 0 and at most 1",
     ],
     [
+      ["--model", "meta/llama-3.1-8b-instruct", "--gpu", "A10G", "--tensor-parallel", "2"],
+      "unknown argument --tensor-parallel; allowed: --model, --gpu, --tp, --precision, --max-model-len, --gpu-memory-utilization, --engine, --kv-cache-dtype, --max-num-batched-tokens, --json",
+    ],
+    [["--model", "meta/llama-3.1-8b-instruct", "--gpu"], "--gpu needs a value"],
+    [
       ["--model", "nvidia/nv-embedqa-e5-v5", "--gpu", "A10G", "--engine", "vllm"],
       "--engine vllm: nvidia/nv-embedqa-e5-v5 (kind: embedding) is served by a fixed-memory engine",
     ],

@@ -6,6 +6,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
+import { policyFix } from "../../plan/fixes";
 import { ROOT, runCli } from "../helpers/runCli";
 
 const plan = (...args: string[]) => runCli("cli/plan.ts", args);
@@ -50,7 +51,7 @@ describe("npm run plan -- eks", () => {
     const r = plan(edited("big", "model: meta/llama-2-7b-chat", "model: meta/llama-3.1-70b-instruct"));
     expect(r.code).toBe(1);
     expect(r.stdout).toMatch(
-      /mandatory kubernetes-fleet-fits: \[model-fits-reservation\] service "llm" \(meta\/llama-3\.1-70b-instruct\) on a node of node group "gpu" GPU 0 needs [\d,]+ MiB per GPU .* give it more GPUs, a lower precision or a larger GPU$/m,
+      /^ {2}\[mandatory\] kubernetes-fleet-fits: \[model-fits-reservation\] service "llm" \(meta\/llama-3\.1-70b-instruct\) on a node of node group "gpu" GPU 0 needs [\d,]+ MiB per GPU .* give it more GPUs, a lower precision or a larger GPU$/m,
     );
   });
 
@@ -58,7 +59,31 @@ describe("npm run plan -- eks", () => {
     const r = plan(edited("wide", "maxReplicas: 3", "maxReplicas: 5"));
     expect(r.code).toBe(1);
     expect(r.stdout).toContain(
-      `mandatory kubernetes-fleet-fits: [kubernetes-hpa-max-schedulable] service "llm" has HPA maxReplicas 5 × 1 GPU, but node group "gpu" (maxSize 3 × 1 A10G per node) can schedule 3; raise maxSize to 5 or lower maxReplicas to 3`,
+      `  [mandatory] kubernetes-fleet-fits: [kubernetes-hpa-max-schedulable] service "llm" has HPA maxReplicas 5 × 1 GPU, but node group "gpu" (maxSize 3 × 1 A10G per node) can schedule 3; raise maxSize to 5 or lower maxReplicas to 3`,
+    );
+  });
+
+  it("reads as a pull-request comment like a host stack's: verdict, GPU map, each violation with its fix", () => {
+    const r = plan(edited("wide", "maxReplicas: 3", "maxReplicas: 5"), "--format", "md");
+    expect(r.code).toBe(1);
+    expect(r.stdout).toBe(
+      [
+        "## gpu-fleet plan: `wide` (EKS)",
+        "",
+        "❌ 37 resources · 1 mandatory violation",
+        "",
+        "```",
+        "node group gpu: g5.xlarge (1 × A10G, 23,028 MiB), 1-3 nodes, needs 1-3, $1.006-3.018/h",
+        "  llm (meta/llama-2-7b-chat): 1 GPU/pod, 20,334 MiB reserved per GPU, maxModelLen 4,096, HPA 1-5 on num_requests_running",
+        "cost: $1.006/h to $3.018/h on demand",
+        "```",
+        "",
+        "### Policy violations",
+        "",
+        '- **mandatory** `kubernetes-fleet-fits`: [kubernetes-hpa-max-schedulable] service "llm" has HPA maxReplicas 5 × 1 GPU, but node group "gpu" (maxSize 3 × 1 A10G per node) can schedule 3; raise maxSize to 5 or lower maxReplicas to 3',
+        `  - Fix: ${policyFix("kubernetes-fleet-fits")}.`,
+        "",
+      ].join("\n"),
     );
   });
 
