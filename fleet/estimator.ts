@@ -5,10 +5,13 @@
  *
  * vLLM's accounting, as vllm/v1/worker/gpu_worker.py (Worker.init_device, determine_available_memory)
  * and vllm/utils/mem_utils.py (memory_profiling, MemoryProfilingResult) of the V1 engine do it
- * (v0.8 to v0.19; the numbers are checked against v0.19.0 logs in test/fleet/measurements.test.ts):
+ * (v0.8 to v0.19; checked against v0.10.1.1 logs on A100s and v0.19.0 logs on H100s in
+ * test/fleet/measurements.test.ts):
  *
  *   requested   = gpu_memory_utilization × total memory CUDA reports (not nvidia-smi's figure)
- *   non-KV      = weights + torch peak increase during profile_run (activations) + non-torch increase
+ *   non-KV      = weights + torch peak increase during profile_run (activations: the forward pass or
+ *                 the sampler, whose peak depends on the release's top-k/top-p path, VllmSampler)
+ *                 + non-torch increase
  *   KV cache    = requested − non-KV, in whole blocks of 16 tokens × per-token bytes of every layer
  *
  * and outside `requested`: the CUDA context (and, at TP ≥ 2, NCCL's communicators, created before the
