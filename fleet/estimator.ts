@@ -5,10 +5,13 @@
  *
  * vLLM's accounting, as vllm/v1/worker/gpu_worker.py (Worker.init_device, determine_available_memory)
  * and vllm/utils/mem_utils.py (memory_profiling, MemoryProfilingResult) of the V1 engine do it
- * (v0.8 to v0.19; the numbers are checked against v0.19.0 logs in test/fleet/measurements.test.ts):
+ * (v0.8 to v0.19; checked against v0.10.1.1 logs on A100s and v0.19.0 logs on H100s in
+ * test/fleet/measurements.test.ts):
  *
  *   requested   = gpu_memory_utilization × total memory CUDA reports (not nvidia-smi's figure)
- *   non-KV      = weights + torch peak increase during profile_run (activations) + non-torch increase
+ *   non-KV      = weights + torch peak increase during profile_run (activations: the forward pass or
+ *                 the sampler, whose peak depends on the release's top-k/top-p path, VllmSampler)
+ *                 + non-torch increase
  *   KV cache    = requested − non-KV, in whole blocks of 16 tokens × per-token bytes of every layer
  *
  * and outside `requested`: the CUDA context (and, at TP ≥ 2, NCCL's communicators, created before the
@@ -48,23 +51,62 @@ export function vllmBatchDefaults(gpu: GpuModel): { maxNumBatchedTokens: number;
 export const TRTLLM_BATCH_DEFAULTS = { maxNumBatchedTokens: 8192, maxNumSeqs: 256 } as const;
 
 /**
- * Bytes the sampler holds per request and vocabulary entry at its peak in profile_run
- * (GPUModelRunner._dummy_sampler_run over min(max_num_seqs, max_num_batched_tokens) requests): fp32
- * logits plus the sampler's transient copies (temperature-scaled logits, probabilities, top-k/top-p sort
- * values and indices). Measured: vLLM v0.19.0 peaks at 1.89 GiB for Llama 3.1 8B with 1,024 requests
- * (about 15 B per entry after the forward pass), an earlier V1 release at 4.76 GiB (about 39 B,
- * llm-d/llm-d-benchmark config_explorer/empirical-vllm-memory-results.md). 32 B keeps the KV cache
- * within 2% of the earlier release and within 8% of v0.19.0 (test/fleet/measurements.test.ts).
+ * Which top-k/top-p implementation vLLM's sampler runs, which decides the memory its profile run peaks at
+ * (GPUModelRunner._dummy_sampler_run samples min(max_num_seqs, max_num_batched_tokens) dummy requests with
+ * top-k and top-p set, vllm/v1/worker/gpu_model_runner.py). Each leaves its own line in the startup log:
+ * - `pytorch-sort`: apply_top_k_top_p sorts the whole vocabulary (vllm/v1/sample/ops/topk_topp_sampler.py);
+ *   the path when FlashInfer is absent ("FlashInfer is not available. Falling back to the PyTorch-native
+ *   implementation", v0.10.1.1) or off by default (vllm-project/vllm#26859, after v0.11.0) and Triton is
+ *   not yet used. The largest, so the default: the estimate never over-promises whatever release runs.
+ * - `flashinfer`: flashinfer.sampling.top_k_top_p_sampling_from_logits ("Using FlashInfer for top-p & top-k
+ *   sampling": v0.10.1.1's default when FlashInfer is installed; VLLM_USE_FLASHINFER_SAMPLER=1 later).
+ * - `triton`: apply_top_k_top_p_triton (vllm-project/vllm#33538), used while FlashInfer is off ("FlashInfer
+ *   top-p/top-k sampling is available but disabled by default", v0.19.0).
  */
-export const SAMPLER_BYTES_PER_VOCAB_ENTRY = 32;
+export type VllmSampler = "pytorch-sort" | "flashinfer" | "triton";
+export const VLLM_SAMPLERS: readonly VllmSampler[] = ["pytorch-sort", "flashinfer", "triton"];
+
+/**
+ * Bytes the sampler holds per dummy request and vocabulary entry at its peak. Every path keeps the 16-bit
+ * logits _dummy_sampler_run holds (2 B), Sampler.forward's fp32 copy (4 B) and softmax probabilities (4 B):
+ * - flashinfer: + the top-k-masked logits top_k_top_p_sampling_from_logits allocates before its softmax
+ *   (4 B) = 14 B. vLLM v0.10.1.1, Qwen2-7B on an A100 (256 requests × 152,064 entries): 0.55 GiB besides
+ *   weights and KV cache, non-torch memory included (test/fleet/measurements.test.ts).
+ * - triton: + random_sample's exponential noise, torch.empty_like(probs) (4 B) = 14 B, and the kernel's
+ *   own buffers (TRITON_SAMPLER_BUFFER_MIB). vLLM v0.19.0 logs "torch peak memory increase: 1.89GiB" for
+ *   1,024 × 128,256 entries (Llama 3.1 8B): 14 B each + 80 MiB + the batch's hidden states.
+ * - pytorch-sort: + the sort's fp32 values (4 B) and int64 indices (8 B), the index input and radix-sort
+ *   buffers torch.sort allocates besides them, masks and the scattered result: 38 B measured. An earlier
+ *   V1 release peaks at "4.76 GiB" for Llama 3.1 8B with 1,024 requests (llm-d/llm-d-benchmark
+ *   config_explorer/empirical-vllm-memory-results.md): (4.76 GiB − 128 MiB of hidden states) /
+ *   (1,024 × 128,256) = 37.9 B; vllm-project/vllm#32558 measures the sort path alone at 1.25 GB for
+ *   256 × 131,072 entries (37 B each).
+ */
+export const SAMPLER_BYTES_PER_VOCAB_ENTRY: Readonly<Record<VllmSampler, number>> = {
+  "pytorch-sort": 38,
+  flashinfer: 14,
+  triton: 14,
+};
+
+/**
+ * The Triton top-k/top-p kernel gathers each row's outliers into [programs, vocabulary] buffers: "around
+ * ~80MiB of extra VRAM" (vllm-project/vllm#33538, the pull request that added it).
+ */
+export const TRITON_SAMPLER_BUFFER_MIB = 80;
 
 /**
  * Memory the engine allocates outside torch during profiling (mem_utils: non_torch_increase): cuBLAS
  * workspaces and attention-backend buffers at TP 1 — vLLM v0.19.0 logs "non-torch forward increase
- * memory: 0.25GiB" — plus NCCL and custom all-reduce buffers at TP ≥ 2: 2.07 to 2.21 GiB per GPU in the
- * same logs at TP 2 and 4 (vllm-project/vllm#2031 first found NCCL memory escaping the profile).
+ * memory: 0.25GiB" — and communication buffers at TP ≥ 2 (vllm-project/vllm#2031 first found NCCL
+ * memory escaping the profile):
+ * - GPUs with NVSwitch multicast (H100 SXM, GpuModel.nvlinkMulticast), whose NCCL NVLS and vLLM
+ *   symmetric-memory all-reduce buffers need it: 2.07 to 2.21 GiB per GPU in the v0.19.0 logs at TP 2
+ *   and 4 (an earlier release logged 0.55 GiB at TP 2 there: the larger figure is kept).
+ * - Other GPUs: the TP 1 figure plus NCCL's ring buffers, NCCL_BUFFSIZE (4 MiB) for each direction of up
+ *   to 32 channels = 256 MiB. vLLM v0.10.1.1 at TP 2 on A100s without P2P leaves 0.16 to 0.21 GiB besides
+ *   its sampler peak (test/fleet/measurements.test.ts).
  */
-export const NON_TORCH_MIB = { single: 288, tensorParallel: 2304 } as const;
+export const NON_TORCH_MIB = { single: 288, tensorParallel: 2304, tensorParallelNoMulticast: 288 + 256 } as const;
 
 /**
  * The CUDA context (and at TP ≥ 2 the NCCL communicators) that exist before vLLM's baseline snapshot:
@@ -103,6 +145,8 @@ export interface EstimateInput {
   readonly kvCacheDtype?: KvCacheDtype;
   /** vLLM --max-num-batched-tokens (chunked-prefill budget); vLLM's default for the GPU when unset. */
   readonly maxNumBatchedTokens?: number;
+  /** vLLM's top-k/top-p implementation (see VllmSampler); `pytorch-sort`, the largest, when unset. */
+  readonly vllmSampler?: VllmSampler;
 }
 
 export interface Estimate {
@@ -166,15 +210,23 @@ export function kvBytesPerTokenPerGpu(
  * The activation peak of the profile run, per GPU. vLLM runs the model over max_num_batched_tokens
  * dummy tokens, then the sampler over min(max_num_seqs, max_num_batched_tokens) requests; the peak is
  * the larger of the two phases:
- * - sampler: requests × vocabulary × SAMPLER_BYTES_PER_VOCAB_ENTRY (logits are gathered whole on every
- *   rank, so tensor parallelism does not split them), plus the batch's 16-bit hidden and residual
- *   streams (tokens × hidden × 2 × 2 B) kept for it;
+ * - sampler: requests × vocabulary × SAMPLER_BYTES_PER_VOCAB_ENTRY of the sampler path (logits are
+ *   gathered whole on every rank, so tensor parallelism does not split them), the Triton kernel's buffers
+ *   on that path, plus the batch's 16-bit hidden and residual streams (tokens × hidden × 2 × 2 B) kept for it;
  * - forward: per token the hidden and residual streams and the MLP's gate/up output and activation
  *   (3 × intermediate / TP), 2 B each — what grows when max_num_batched_tokens is raised.
  */
-export function activationPeakMiB(model: ModelSpec, tensorParallel: number, tokens: number, seqs: number): number {
+export function activationPeakMiB(
+  model: ModelSpec,
+  tensorParallel: number,
+  tokens: number,
+  seqs: number,
+  vllmSampler: VllmSampler = "pytorch-sort",
+): number {
   const requests = Math.min(seqs, tokens);
-  const sampler = requests * model.vocabSize * SAMPLER_BYTES_PER_VOCAB_ENTRY + tokens * model.hiddenSize * 4;
+  const buffers = vllmSampler === "triton" ? TRITON_SAMPLER_BUFFER_MIB * MIB : 0;
+  const sampler =
+    requests * model.vocabSize * SAMPLER_BYTES_PER_VOCAB_ENTRY[vllmSampler] + buffers + tokens * model.hiddenSize * 4;
   const forward = tokens * (2 * model.hiddenSize + (3 * model.intermediateSize) / tensorParallel) * 2;
   return Math.ceil(Math.max(sampler, forward) / MIB);
 }
@@ -233,8 +285,15 @@ function engineOverheads(
   gpu: GpuModel,
   tensorParallel: number,
   maxNumBatchedTokens: number | undefined,
+  vllmSampler: VllmSampler | undefined,
 ) {
   const tp = tensorParallel >= 2 ? "tensorParallel" : "single";
+  const nonTorchMiB =
+    tensorParallel < 2
+      ? NON_TORCH_MIB.single
+      : gpu.nvlinkMulticast
+        ? NON_TORCH_MIB.tensorParallel
+        : NON_TORCH_MIB.tensorParallelNoMulticast;
   if (engine === "fixed")
     return {
       maxNumBatchedTokens: 0,
@@ -245,14 +304,16 @@ function engineOverheads(
     };
   const defaults = engine === "vllm" ? vllmBatchDefaults(gpu) : TRTLLM_BATCH_DEFAULTS;
   const tokens = maxNumBatchedTokens ?? defaults.maxNumBatchedTokens;
-  const activationMiB = activationPeakMiB(model, tensorParallel, tokens, defaults.maxNumSeqs);
+  // TensorRT-LLM is charged vLLM's largest sampler path: its own sampler is not modelled separately.
+  const sampler = engine === "vllm" ? vllmSampler : undefined;
+  const activationMiB = activationPeakMiB(model, tensorParallel, tokens, defaults.maxNumSeqs, sampler);
   const contextMiB = CUDA_CONTEXT_MIB[tp];
   if (engine === "trtllm")
     return {
       maxNumBatchedTokens: tokens,
       maxNumSeqs: defaults.maxNumSeqs,
       activationMiB,
-      nonTorchMiB: NON_TORCH_MIB[tp] + contextMiB,
+      nonTorchMiB: nonTorchMiB + contextMiB,
       outsideMiB: 0,
     };
   const graphsMiB = CUDA_GRAPH_MIB.base + CUDA_GRAPH_MIB.perLayer * model.layers;
@@ -260,7 +321,7 @@ function engineOverheads(
     maxNumBatchedTokens: tokens,
     maxNumSeqs: defaults.maxNumSeqs,
     activationMiB,
-    nonTorchMiB: NON_TORCH_MIB[tp],
+    nonTorchMiB,
     outsideMiB: contextMiB + graphsMiB,
   };
 }
@@ -271,7 +332,7 @@ export function estimate(input: EstimateInput): Estimate {
   const { engine, profile, note } = chooseEngine(input);
   const weightsMiBPerGpu = Math.ceil(weightsBytes(model, precision) / tensorParallel / MIB);
   const kvPerGpu = kvBytesPerTokenPerGpu(model, tensorParallel, kvCacheDtype);
-  const o = engineOverheads(engine, model, gpu, tensorParallel, input.maxNumBatchedTokens);
+  const o = engineOverheads(engine, model, gpu, tensorParallel, input.maxNumBatchedTokens, input.vllmSampler);
   const overheadMiB = o.activationMiB + o.nonTorchMiB;
   const requestedContextTokens = input.maxModelLen ?? model.maxContextTokens;
   // The KV cache is allocated in whole blocks, so a context needs its token count rounded up to a block.

@@ -21,6 +21,12 @@ export interface GpuModel {
    */
   readonly cudaTotalMiB: number;
   readonly cudaTotalSource: string;
+  /**
+   * NVSwitch multicast (NVLink SHARP), which NCCL's NVLS algorithm and vLLM's symmetric-memory all-reduce
+   * use: only the HGX H100 (third-generation NVSwitch) here. Decides the communication buffers vLLM
+   * keeps outside torch at TP ≥ 2 (estimator NON_TORCH_MIB).
+   */
+  readonly nvlinkMulticast: boolean;
   /** CUDA compute capability: bf16 needs >= 8.0, fp8 needs >= 8.9 (Ada/Hopper). */
   readonly computeCapability: number;
   readonly source: string;
@@ -36,6 +42,7 @@ export const GPU_MODELS: Readonly<Record<GpuModelName, GpuModel>> = {
     cudaTotalMiB: 15052,
     cudaTotalSource:
       "derived: nvidia-smi total less 2%, the largest gap measured on the GPUs with published CUDA totals (A10G 1.9%, A100 40GB 1.3%, H100 0.6%); no published figure found",
+    nvlinkMulticast: false,
     computeCapability: 7.5,
     source: `${SMI_LOGS} ('NVIDIA T4, 15360 MiB')`,
   },
@@ -46,6 +53,7 @@ export const GPU_MODELS: Readonly<Record<GpuModelName, GpuModel>> = {
     cudaTotalMiB: 16056,
     cudaTotalSource:
       "derived: nvidia-smi total less 2%, the largest gap measured on the GPUs with published CUDA totals (A10G 1.9%, A100 40GB 1.3%, H100 0.6%); no published figure found",
+    nvlinkMulticast: false,
     computeCapability: 7.0,
     source: "AWS P3 launch blog (16 GiB per GPU); shared/data/instances.json p3.2xlarge",
   },
@@ -56,6 +64,7 @@ export const GPU_MODELS: Readonly<Record<GpuModelName, GpuModel>> = {
     cudaTotalMiB: 22594,
     cudaTotalSource:
       "oracle-samples/oci-data-science-ai-samples ai-quick-actions/troubleshooting-tips.md, vLLM on one A10: 'total_gpu_memory (22.07GiB)'; 22.065 GiB = 22,594 MiB",
+    nvlinkMulticast: false,
     computeCapability: 8.6,
     source: `${SMI_LOGS} ('NVIDIA A10G, 23028 MiB')`,
   },
@@ -66,6 +75,7 @@ export const GPU_MODELS: Readonly<Record<GpuModelName, GpuModel>> = {
     cudaTotalMiB: 22573,
     cudaTotalSource:
       "derived: nvidia-smi total less 2%, the largest gap measured on the GPUs with published CUDA totals (A10G 1.9%, A100 40GB 1.3%, H100 0.6%); no published figure found",
+    nvlinkMulticast: false,
     computeCapability: 8.9,
     source: `${SMI_LOGS} ('NVIDIA L4, 23034 MiB')`,
   },
@@ -76,6 +86,7 @@ export const GPU_MODELS: Readonly<Record<GpuModelName, GpuModel>> = {
     cudaTotalMiB: 45146,
     cudaTotalSource:
       "derived: nvidia-smi total less 2%, the largest gap measured on the GPUs with published CUDA totals (A10G 1.9%, A100 40GB 1.3%, H100 0.6%); no published figure found",
+    nvlinkMulticast: false,
     computeCapability: 8.9,
     source: `${SMI_LOGS} ('NVIDIA L40S, 46068 MiB')`,
   },
@@ -86,6 +97,7 @@ export const GPU_MODELS: Readonly<Record<GpuModelName, GpuModel>> = {
     cudaTotalMiB: 40442,
     cudaTotalSource:
       "github.com/vllm-project/vllm/issues/12330 (A100 40GB): 'total_gpu_memory (39.50GiB)'; 39.495 GiB = 40,442 MiB",
+    nvlinkMulticast: false,
     computeCapability: 8.0,
     source: "shared/data/instances.json p4d.24xlarge (vram_per_gpu_nvidia_smi_mib 40960)",
   },
@@ -93,9 +105,10 @@ export const GPU_MODELS: Readonly<Record<GpuModelName, GpuModel>> = {
     name: "A100-SXM4-80GB",
     nvidiaSmiName: "NVIDIA A100-SXM4-80GB",
     memoryMiB: 81920,
-    cudaTotalMiB: 80281,
+    cudaTotalMiB: 81152,
     cudaTotalSource:
-      "derived: nvidia-smi total less 2%, the largest gap measured on the GPUs with published CUDA totals (A10G 1.9%, A100 40GB 1.3%, H100 0.6%); no published figure found",
+      "github.com/ovg-project/kvcached/issues/110 (vLLM v0.9.2, A100 80GB): 'Free memory on device (67.24/79.25 GiB) on startup is less than desired GPU memory utilization (0.9, 71.33 GiB)'; 71.33 / 0.9 puts the total at 79.25 GiB or more = 81,152 MiB",
+    nvlinkMulticast: false,
     computeCapability: 8.0,
     source: `${SMI_LOGS} (A100-80GB 81920 MiB)`,
   },
@@ -106,6 +119,7 @@ export const GPU_MODELS: Readonly<Record<GpuModelName, GpuModel>> = {
     cudaTotalMiB: 81085,
     cudaTotalSource:
       "github.com/llm-d-incubation/llm-d-planner accuracy/results/v0.19.0/logs (vLLM v0.19.0 on H100 80GB HBM3): 'Free memory on device (78.68/79.19 GiB)'; 79.185 GiB = 81,085 MiB",
+    nvlinkMulticast: true,
     computeCapability: 9.0,
     source: `${SMI_LOGS} ('NVIDIA H100 80GB HBM3, 81559 MiB')`,
   },

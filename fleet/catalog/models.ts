@@ -250,6 +250,29 @@ export const MODELS: readonly ModelSpec[] = [
     uncertain: "max_position_embeddings 32768 recalled from the HF config",
   },
   {
+    // 28 × (q 3584² + 3584 bias, k and v 3584 × 512 + 512 bias, o 3584², MLP 3 × 3584 × 18944, two norms
+    // 2 × 3584) + final norm 3584 + untied embeddings and LM head 2 × 152064 × 3584 = 7,615,616,512:
+    // 14.19 GiB in bf16 against vLLM v0.10.1.1's "Model loading took 14.2488 GiB" (dennislee22/vLLM-benchmarking).
+    id: "qwen/qwen2-7b-instruct",
+    kind: "llm",
+    params: 7_615_616_512,
+    unquantizedParams: untiedEmbeddings(152064, 3584),
+    layers: 28,
+    hiddenSize: 3584,
+    intermediateSize: 18944,
+    vocabSize: 152064,
+    attentionHeads: 28,
+    kvHeads: 4,
+    headDim: 128,
+    maxContextTokens: 32768,
+    defaultPrecision: "bf16",
+    engine: "vllm",
+    optimizedProfiles: [],
+    serving: vllmImage("Qwen/Qwen2-7B-Instruct"),
+    source:
+      "huggingface.co/Qwen/Qwen2-7B-Instruct config.json (hidden_size 3584, intermediate_size 18944, 28 layers, 28 heads, 4 KV heads, vocab_size 152064, max_position_embeddings 32768, tie_word_embeddings false), as quoted in public repositories' Qwen2 fixtures; params computed from these dims",
+  },
+  {
     id: "nvidia/nv-embedqa-e5-v5",
     kind: "embedding",
     params: 335_141_888,

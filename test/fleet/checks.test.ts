@@ -362,8 +362,8 @@ describe("the ledger document on the host", () => {
 
 describe("the checks agree with the estimator", () => {
   it("a maxModelLen within a block of the limit fails the check, as it fails the estimate (whole 16-token blocks)", () => {
-    // floor(0.9 × 22,594) = 20,334 MiB − 15,317 − 1,322 = 3,695 MiB of KV = 29,560 tokens, but only 1,847
-    // whole blocks of 16 × 131,072 B = 29,552 tokens. vLLM needs whole blocks, so 29,560 cannot start.
+    // floor(0.9 × 22,594) = 20,334 MiB − 15,317 − 1,510 = 3,507 MiB of KV = 28,056 tokens, but only 1,753
+    // whole blocks of 16 × 131,072 B = 28,048 tokens. vLLM needs whole blocks, so 28,056 cannot start.
     const plan = planFleet(
       validateStackConfig({
         hosts: [{ name: "gpu0", instanceType: "g5.xlarge" }],
@@ -373,15 +373,15 @@ describe("the checks agree with the estimator", () => {
             model: "meta/llama-3.1-8b-instruct",
             host: "gpu0",
             gpus: [0],
-            maxModelLen: 29560,
+            maxModelLen: 28056,
           },
         ],
         ngcApiKey: "secret",
       }),
     );
-    expect(plan.services[0].estimate).toMatchObject({ reservedMiBPerGpu: 20334, maxContextTokens: 29552, fits: false });
+    expect(plan.services[0].estimate).toMatchObject({ reservedMiBPerGpu: 20334, maxContextTokens: 28048, fits: false });
     expect(messages(plan.findings)).toEqual([
-      'model-fits-reservation [mandatory] service "llm" (meta/llama-3.1-8b-instruct) on host "gpu0" GPU 0 needs 20,335 MiB per GPU (weights 15,317 + overhead 1,322 + KV for 29,560 tokens 3,696) but its reservation is 20,334 MiB: over by 1 MiB; set maxModelLen <= 29,552 or give it more GPUs',
+      'model-fits-reservation [mandatory] service "llm" (meta/llama-3.1-8b-instruct) on host "gpu0" GPU 0 needs 20,335 MiB per GPU (weights 15,317 + overhead 1,510 + KV for 28,056 tokens 3,508) but its reservation is 20,334 MiB: over by 1 MiB; set maxModelLen <= 28,048 or give it more GPUs',
     ]);
   });
 

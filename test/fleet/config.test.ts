@@ -44,7 +44,7 @@ function problems(raw: Raw): string[] {
 const INSTANCE_TYPES =
   "auto, g4dn.xlarge, g5.xlarge, g5.2xlarge, g5.12xlarge, g5.48xlarge, g6.xlarge, g6e.xlarge, p3.2xlarge, p4d.24xlarge, p4de.24xlarge, p5.48xlarge";
 const MODEL_IDS =
-  "meta/llama-3.1-8b-instruct, meta/llama3-8b-instruct, meta/llama-3.1-70b-instruct, meta/llama-3.1-405b-instruct, meta/llama-2-7b-chat, mistralai/mistral-7b-instruct-v0.3, nvidia/nv-embedqa-e5-v5, nvidia/nv-rerankqa-mistral-4b-v3, openai/whisper-large-v3, sentence-transformers/all-MiniLM-L6-v2, microsoft/DialoGPT-medium, rednote-hilab/dots.ocr";
+  "meta/llama-3.1-8b-instruct, meta/llama3-8b-instruct, meta/llama-3.1-70b-instruct, meta/llama-3.1-405b-instruct, meta/llama-2-7b-chat, mistralai/mistral-7b-instruct-v0.3, qwen/qwen2-7b-instruct, nvidia/nv-embedqa-e5-v5, nvidia/nv-rerankqa-mistral-4b-v3, openai/whisper-large-v3, sentence-transformers/all-MiniLM-L6-v2, microsoft/DialoGPT-medium, rednote-hilab/dots.ocr";
 const GPUS = "T4, V100-SXM2-16GB, A10G, L4, L40S, A100-SXM4-40GB, A100-SXM4-80GB, H100-SXM5-80GB";
 const NAME_RULE = 'expected lower-case letters, digits and "-", starting with a letter, at most 31 characters';
 const SECRET_HINT = "set it with `pulumi config set --secret gpu-fleet:ngcApiKey <key>`";

@@ -211,7 +211,7 @@ describe("the engine's reservation", () => {
     ["L4", undefined, 20315], // floor(0.9 × 22,573 = 20,315.7)
     ["L40S", undefined, 40631], // floor(0.9 × 45,146 = 40,631.4)
     ["A100-SXM4-40GB", undefined, 36397], // floor(0.9 × 40,442 = 36,397.8)
-    ["A100-SXM4-80GB", undefined, 72252], // floor(0.9 × 80,281 = 72,252.9)
+    ["A100-SXM4-80GB", undefined, 73036], // floor(0.9 × 81,152 = 73,036.8)
     ["H100-SXM5-80GB", undefined, 72976], // floor(0.9 × 81,085 = 72,976.5)
     ["A10G", 0.5, 11297],
     ["A10G", 0.95, 21464], // floor(21,464.3)
@@ -229,14 +229,15 @@ describe("the engine's reservation", () => {
 
   it.each([
     // TensorRT-LLM: weights + overhead + free_gpu_memory_fraction (0.9) of what CUDA reports free after them.
-    // Overhead at TP ≥ 2: activation buffers for 8,192 tokens / 256 requests (1,130 MiB) + NCCL buffers
-    // (2,304) + CUDA context and communicators (1,600) = 5,034 MiB.
-    // A10G ×2 fp16 (NIM throughput profile): 7,659 + 5,034 + floor(0.9 × (22,594 − 7,659 − 5,034)) = 21,603.
-    [2, undefined, 7659, 21603],
-    // A10G ×4 (latency profile): 3,830 + 5,034 + floor(0.9 × 13,730 = 12,357) = 21,221.
-    [4, undefined, 3830, 21221],
-    // A lower KV fraction: 7,659 + 5,034 + floor(0.5 × 9,901) = 17,643.
-    [2, 0.5, 7659, 17643],
+    // Overhead at TP ≥ 2: activation buffers for 8,192 tokens / 256 requests (256 × 128,256 × 38 B + 8,192
+    // hidden states × 4,096 × 4 B = 1,318 MiB) + NCCL ring buffers on a GPU without NVSwitch multicast
+    // (544) + CUDA context and communicators (1,600) = 3,462 MiB.
+    // A10G ×2 fp16 (NIM throughput profile): 7,659 + 3,462 + floor(0.9 × (22,594 − 7,659 − 3,462)) = 21,446.
+    [2, undefined, 7659, 21446],
+    // A10G ×4 (latency profile): 3,830 + 3,462 + floor(0.9 × 15,302 = 13,771.8) = 21,063.
+    [4, undefined, 3830, 21063],
+    // A lower KV fraction: 7,659 + 3,462 + floor(0.5 × 11,473) = 16,857.
+    [2, 0.5, 7659, 16857],
   ] as const)("TensorRT-LLM on A10G ×%i at %s: weights %i, reserved %i MiB", (tp, fraction, weights, reserved) => {
     expect(DEFAULT_TRTLLM_KV_FRACTION).toBe(0.9);
     const e = run("meta/llama-3.1-8b-instruct", "A10G", tp, "fp16", { gpuMemoryUtilization: fraction });
@@ -244,9 +245,9 @@ describe("the engine's reservation", () => {
       engine: "trtllm",
       profile: "optimized-trtllm",
       weightsMiBPerGpu: weights,
-      activationMiB: 1130,
-      nonTorchMiB: 3904,
-      overheadMiB: 5034,
+      activationMiB: 1318,
+      nonTorchMiB: 2144,
+      overheadMiB: 3462,
       outsideReservationMiBPerGpu: 0,
       reservedMiBPerGpu: reserved,
     });
@@ -258,7 +259,7 @@ describe("the engine's reservation", () => {
     expect(run("openai/whisper-large-v3", "A100-SXM4-80GB", 1, "fp16").reservedMiBPerGpu).toBe(4038);
     expect(
       run("nvidia/nv-embedqa-e5-v5", "A100-SXM4-80GB", 1, "fp16", { gpuMemoryUtilization: 0.1 }).reservedMiBPerGpu,
-    ).toBe(8028); // floor(0.1 × 80,281)
+    ).toBe(8115); // floor(0.1 × 81,152)
   });
 
   it("charges encoders a fixed 1,024 MiB (CUDA context + batch workspace) and nothing outside", () => {
@@ -377,9 +378,9 @@ describe("serving profile (NIM support matrix)", () => {
 
 describe("the dev case: Llama 3.1 8B on one A10G, bf16", () => {
   // Reservation floor(0.9 × 22,594 CUDA MiB) = 20,334. Overhead: the sampler's peak for vLLM's A10G
-  // defaults (256 requests × 128,256 vocabulary × 32 B + 2,048 tokens × 4,096 × 4 B = 1,034 MiB) + 288 MiB
-  // non-torch = 1,322. KV: 20,334 − 15,317 − 1,322 = 3,695 MiB × 2^20 / 131,072 = 29,560 → 29,552 tokens
-  // (whole 16-token blocks of 2 MiB: 1,847 blocks).
+  // defaults on its sort path (256 requests × 128,256 vocabulary × 38 B + 2,048 tokens × 4,096 × 4 B =
+  // 1,222 MiB) + 288 MiB non-torch = 1,510. KV: 20,334 − 15,317 − 1,510 = 3,507 MiB × 2^20 / 131,072 =
+  // 28,056 → 28,048 tokens (whole 16-token blocks of 2 MiB: 1,753 blocks).
   it("does not fit the model's default 131,072-token context", () => {
     const e = run("meta/llama-3.1-8b-instruct", "A10G", 1, "bf16");
     expect(e).toEqual({
@@ -396,19 +397,19 @@ describe("the dev case: Llama 3.1 8B on one A10G, bf16", () => {
       kvBytesPerTokenPerGpu: 131072,
       maxNumBatchedTokens: 2048,
       maxNumSeqs: 256,
-      activationMiB: 1034,
+      activationMiB: 1222,
       nonTorchMiB: 288,
-      overheadMiB: 1322,
+      overheadMiB: 1510,
       cudaTotalMiB: 22594,
       reservedMiBPerGpu: 20334,
       // CUDA context 544 + graph pool 512 + 18 × 32 layers.
       outsideReservationMiBPerGpu: 1632,
-      kvCacheTokens: 29552,
-      maxContextTokens: 29552,
+      kvCacheTokens: 28048,
+      maxContextTokens: 28048,
       requestedContextTokens: 131072,
       fits: false,
       reason:
-        "does not fit: weights 15,317 MiB + overhead 1,322 MiB + KV 16,384 MiB for 131,072 tokens exceed the 20,334 MiB reservation per GPU, whose KV cache holds 29,552 tokens; set maxModelLen <= 29,552 or use more GPUs",
+        "does not fit: weights 15,317 MiB + overhead 1,510 MiB + KV 16,384 MiB for 131,072 tokens exceed the 20,334 MiB reservation per GPU, whose KV cache holds 28,048 tokens; set maxModelLen <= 28,048 or use more GPUs",
     });
   });
 
@@ -416,24 +417,24 @@ describe("the dev case: Llama 3.1 8B on one A10G, bf16", () => {
     [
       8192,
       true,
-      "fits: weights 15,317 MiB + overhead 1,322 MiB + KV 1,024 MiB for 8,192 tokens within the 20,334 MiB reservation per GPU (KV cache holds 29,552 tokens)",
+      "fits: weights 15,317 MiB + overhead 1,510 MiB + KV 1,024 MiB for 8,192 tokens within the 20,334 MiB reservation per GPU (KV cache holds 28,048 tokens)",
     ],
     [
-      29552,
+      28048,
       true,
-      "fits: weights 15,317 MiB + overhead 1,322 MiB + KV 3,694 MiB for 29,552 tokens within the 20,334 MiB reservation per GPU (KV cache holds 29,552 tokens)",
+      "fits: weights 15,317 MiB + overhead 1,510 MiB + KV 3,506 MiB for 28,048 tokens within the 20,334 MiB reservation per GPU (KV cache holds 28,048 tokens)",
     ],
     [
-      29553,
+      28049,
       false,
-      "does not fit: weights 15,317 MiB + overhead 1,322 MiB + KV 3,696 MiB for 29,553 tokens exceed the 20,334 MiB reservation per GPU, whose KV cache holds 29,552 tokens; set maxModelLen <= 29,552 or use more GPUs",
+      "does not fit: weights 15,317 MiB + overhead 1,510 MiB + KV 3,508 MiB for 28,049 tokens exceed the 20,334 MiB reservation per GPU, whose KV cache holds 28,048 tokens; set maxModelLen <= 28,048 or use more GPUs",
     ],
   ])("with maxModelLen %i: fits %s", (maxModelLen, fits, reason) => {
     const e = run("meta/llama-3.1-8b-instruct", "A10G", 1, "bf16", { maxModelLen });
     expect(e).toMatchObject({
       fits,
       reason,
-      maxContextTokens: 29552,
+      maxContextTokens: 28048,
       requestedContextTokens: maxModelLen,
       reservedMiBPerGpu: 20334,
     });
@@ -449,21 +450,21 @@ describe("the dev case: Llama 3.1 8B on one A10G, bf16", () => {
     expect(((37696 * kvBytesPerToken(model("meta/llama-3.1-8b-instruct"))) / GIB).toFixed(2)).toBe("4.60");
     const e = run("meta/llama-3.1-8b-instruct", "A10G", 1, "bf16");
     expect(e.fits).toBe(false);
-    // The same 19.86 GiB reservation (20,334 MiB = 19.857 GiB); 29,552 tokens against that V0 engine's
-    // 37,696: V1's profile run holds the sampler's copies for 256 requests (1,034 MiB charged here, 0.22
-    // GiB of activation in V0) — see test/fleet/measurements.test.ts for V1's own logs.
+    // The same 19.86 GiB reservation (20,334 MiB = 19.857 GiB); 28,048 tokens against that V0 engine's
+    // 37,696: V1's profile run holds the sampler's copies for 256 requests (1,222 MiB charged here on the
+    // sort path, 0.22 GiB of activation in V0) — see test/fleet/measurements.test.ts for V1's own logs.
     expect((e.reservedMiBPerGpu / 1024).toFixed(2)).toBe("19.86");
-    expect(e.maxContextTokens).toBe(29552);
-    expect(37696 - e.maxContextTokens).toBe(8144);
+    expect(e.maxContextTokens).toBe(28048);
+    expect(37696 - e.maxContextTokens).toBe(9648);
   });
 
   it("fits the full context on two A10G with the optimized throughput profile", () => {
     const e = run("meta/llama-3.1-8b-instruct", "A10G", 2, "bf16");
-    // KV budget 21,603 − 7,659 − 5,034 = 8,910 MiB at 65,536 B/token per GPU = 142,560 tokens, capped at 131,072.
+    // KV budget 21,446 − 7,659 − 3,462 = 10,325 MiB at 65,536 B/token per GPU = 165,200 tokens, capped at 131,072.
     expect(e).toMatchObject({
       engine: "trtllm",
-      reservedMiBPerGpu: 21603,
-      kvCacheTokens: 142560,
+      reservedMiBPerGpu: 21446,
+      kvCacheTokens: 165200,
       maxContextTokens: 131072,
       fits: true,
     });
@@ -475,23 +476,24 @@ describe("the largest context", () => {
     // Rounded down to whole 16-token KV blocks, capped at the model's maximum context.
     // Reservation − weights − overhead (activation peak + non-torch) in whole 16-token blocks, capped at the
     // model's maximum context.
-    // Mistral on A10G: (20,334 − 13,825 − 576) = 5,933 MiB / 131,072 B = 47,464 → 47,456 tokens → capped at 32,768.
+    // Mistral on A10G: (20,334 − 13,825 − 624) = 5,885 MiB / 131,072 B = 47,080 → 47,072 tokens → capped at 32,768.
     ["mistralai/mistral-7b-instruct-v0.3", "A10G", 1, "bf16", undefined, 32768],
-    // Llama 2 on A10G: (20,334 − 12,853 − 570) = 6,911 MiB / 524,288 B = 13,822 → 13,808 tokens → capped at 4,096.
+    // Llama 2 on A10G: (20,334 − 12,853 − 617) = 6,864 MiB / 524,288 B = 13,728 tokens → capped at 4,096.
     ["meta/llama-2-7b-chat", "A10G", 1, "fp16", undefined, 4096],
-    // Llama 2 on T4: (13,546 − 12,853 − 570) = 123 MiB: 15 blocks of 8 MiB = 240 tokens.
-    ["meta/llama-2-7b-chat", "T4", 1, "fp16", undefined, 240],
+    // Llama 2 on T4: (13,546 − 12,853 − 617) = 76 MiB: 9 blocks of 8 MiB = 144 tokens.
+    ["meta/llama-2-7b-chat", "T4", 1, "fp16", undefined, 144],
     // Llama 3.1 8B on L4 at 0.5: 11,286 − 15,317 < 0.
     ["meta/llama-3.1-8b-instruct", "L4", 1, "bf16", 0.5, 0],
-    // Llama 3.1 8B at 0.85 on A10G: floor(19,204.9) − 15,317 − 1,322 = 2,565 MiB: 1,282 blocks of 2 MiB = 20,512 tokens.
-    ["meta/llama-3.1-8b-instruct", "A10G", 1, "bf16", 0.85, 20512],
-    // Llama 3.1 70B bf16 on 2× A100 80GB: (72,252 − 67,286 − 3,370) = 1,596 MiB / 163,840 B = 10,214.4 → 10,208
-    // (NCCL's 2,304 MiB per GPU at TP 2 is most of the overhead).
-    ["meta/llama-3.1-70b-instruct", "A100-SXM4-80GB", 2, "bf16", undefined, 10208],
-    // Llama 3.1 70B fp8 on 1× H100: 72,976 − 69,297 − 4,552 < 0: the H100 sampler peak (1,024 requests) leaves nothing.
+    // Llama 3.1 8B at 0.85 on A10G: floor(19,204.9) − 15,317 − 1,510 = 2,377 MiB: 1,188 blocks of 2 MiB = 19,008 tokens.
+    ["meta/llama-3.1-8b-instruct", "A10G", 1, "bf16", 0.85, 19008],
+    // Llama 3.1 70B bf16 on 2× A100 80GB: (73,036 − 67,286 − 1,798) = 3,952 MiB / 163,840 B = 25,292.8 → 25,280
+    // (the A100 has no NVSwitch multicast: NCCL's ring buffers, 544 MiB non-torch per GPU at TP 2).
+    ["meta/llama-3.1-70b-instruct", "A100-SXM4-80GB", 2, "bf16", undefined, 25280],
+    // Llama 3.1 70B fp8 on 1× H100: 72,976 − 69,297 − 5,304 < 0: the H100 sampler peak (1,024 requests) leaves nothing.
     ["meta/llama-3.1-70b-instruct", "H100-SXM5-80GB", 1, "fp8", undefined, 0],
-    // Llama 3.1 405B fp8 on 8× H100: (72,976 − 58,075 − 6,824) = 8,077 MiB / 64,512 B = 131,286 → 131,280 → capped.
-    ["meta/llama-3.1-405b-instruct", "H100-SXM5-80GB", 8, "fp8", undefined, 131072],
+    // Llama 3.1 405B fp8 on 8× H100: (72,976 − 58,075 − 7,576) = 7,325 MiB / 64,512 B = 119,063 → 119,056 tokens,
+    // below the model's 131,072 on the sort path's sampler peak (1,024 requests × 128,256 × 38 B).
+    ["meta/llama-3.1-405b-instruct", "H100-SXM5-80GB", 8, "fp8", undefined, 119056],
   ] as const)("%s on %s ×%i %s (utilization %s): %i tokens", (id, gpu, tp, precision, util, tokens) => {
     const e = run(id, gpu, tp, precision, { gpuMemoryUtilization: util });
     expect(e.maxContextTokens).toBe(tokens);
@@ -503,7 +505,7 @@ describe("the largest context", () => {
     const e = run("meta/llama-3.1-70b-instruct", "H100-SXM5-80GB", 1, "bf16");
     expect(e).toMatchObject({ fits: false, maxContextTokens: 0 });
     expect(e.reason).toBe(
-      "does not fit: weights 134,571 MiB + overhead 4,552 MiB exceed the 72,976 MiB reservation per GPU; use more GPUs (tensor parallelism), a lower precision or a larger GPU",
+      "does not fit: weights 134,571 MiB + overhead 5,304 MiB exceed the 72,976 MiB reservation per GPU; use more GPUs (tensor parallelism), a lower precision or a larger GPU",
     );
   });
 });
