@@ -134,17 +134,25 @@ export function vllmArgsOf(s: Pick<ServiceSettings, "kvCacheDtype" | "maxNumBatc
 
 function estimateAt(service: ServiceSettings, gpu: GpuModel, tensorParallel: number): Estimate {
   const model = findModel(service.model)!;
-  return estimate({
+  const forced = service.engine === undefined && setsVllmArgs(service) && model.engine !== "fixed";
+  const e = estimate({
     model,
     gpu,
     tensorParallel,
     precision: resolvePrecision(service, model, gpu),
     maxModelLen: service.maxModelLen,
     gpuMemoryUtilization: service.gpuMemoryUtilization,
-    engine: service.engine ?? (setsVllmArgs(service) && model.engine !== "fixed" ? "vllm" : undefined),
+    engine: forced ? "vllm" : service.engine,
     kvCacheDtype: service.kvCacheDtype,
     maxNumBatchedTokens: service.maxNumBatchedTokens,
   });
+  if (!forced || !model.serving.nim) return e;
+  // Say why it is vLLM, not the optimized-profile note chooseEngine writes for a plain engine: vllm.
+  const keys = ["kvCacheDtype", "maxNumBatchedTokens"].filter((k) => service[k as keyof ServiceSettings] !== undefined);
+  return {
+    ...e,
+    profileNote: `NIM's vLLM engine: ${keys.join(" and ")} ${keys.length > 1 ? "are" : "is a"} vLLM setting${keys.length > 1 ? "s" : ""}, passed in NIM_PASSTHROUGH_ARGS`,
+  };
 }
 
 /**

@@ -716,3 +716,122 @@ describe("an unpinned service without tensorParallel gets the smallest tensor-pa
     expect(tensorParallelCandidates(findModel("nvidia/nv-embedqa-e5-v5")!, 8)).toEqual([1]);
   });
 });
+
+describe("vLLM's KV-cache dtype and batched-token budget reach the estimate, the ledger and the engine", () => {
+  const dev = (extra: Record<string, unknown>) => planFleet(config({ ...DEV, services: [{ ...DEV_LLM, ...extra }] }));
+
+  it("by default: the estimate's auto KV cache and the A10G's 2,048 batched tokens, no extra vLLM arguments", () => {
+    const s = dev({}).services[0];
+    expect([s.kvCacheDtype, s.maxNumBatchedTokens, s.vllmArgs, s.estimate.kvCacheTokens]).toEqual([
+      "auto",
+      2048,
+      [],
+      29552,
+    ]);
+  });
+
+  it("kvCacheDtype fp8 doubles the KV cache of the same reservation and is handed to vLLM", () => {
+    const plan = dev({ kvCacheDtype: "fp8" });
+    const s = plan.services[0];
+    // 29,552 tokens at 2 B per element, 59,120 at 1 B (whole 16-token blocks of the same budget).
+    expect([s.kvCacheDtype, s.vllmArgs, s.estimate.kvCacheTokens, s.estimate.kvBytesPerToken]).toEqual([
+      "fp8",
+      ["--kv-cache-dtype", "fp8"],
+      59120,
+      65536,
+    ]);
+    expect(plan.hosts[0].ledgerDocument.services[0]).toMatchObject({
+      kvCacheDtype: "fp8",
+      maxNumBatchedTokens: 2048,
+      kvBytesPerTokenPerGpu: 65536,
+    });
+    expect(plan.findings).toEqual([]);
+  });
+
+  it("maxNumBatchedTokens sizes the activation peak and is handed to vLLM", () => {
+    const s = dev({ maxNumBatchedTokens: 4096 }).services[0];
+    // The forward pass at 4,096 tokens: 4,096 × (2 × 4,096 + 3 × 14,336) × 2 B = 1,066 MiB (the sampler's
+    // 256 requests peak lower), 32 MiB more than at 2,048; the KV cache loses those 32 MiB (256 tokens).
+    expect([s.maxNumBatchedTokens, s.vllmArgs, s.estimate.activationMiB, s.estimate.kvCacheTokens]).toEqual([
+      4096,
+      ["--max-num-batched-tokens", "4096"],
+      1066,
+      29296,
+    ]);
+  });
+
+  it("on an H100, where NIM would pick its TensorRT-LLM profile, the settings plan the service on vLLM and say so", () => {
+    const plan = planFleet(
+      config({
+        hosts: [{ name: "gpu0", instanceType: "p5.48xlarge" }],
+        services: [
+          { name: "llm", model: "meta/llama-3.1-8b-instruct", host: "gpu0", gpus: [0], precision: "fp16" },
+          {
+            name: "batch",
+            model: "meta/llama-3.1-8b-instruct",
+            host: "gpu0",
+            gpus: [1],
+            precision: "fp16",
+            maxNumBatchedTokens: 16384,
+          },
+        ],
+      }),
+    );
+    const [plain, batch] = plan.services;
+    expect([plain.estimate.engine, plain.maxNumBatchedTokens, plain.vllmArgs]).toEqual(["trtllm", 8192, []]);
+    expect([batch.estimate.engine, batch.estimate.profileNote, batch.maxNumBatchedTokens, batch.vllmArgs]).toEqual([
+      "vllm",
+      "NIM's vLLM engine: maxNumBatchedTokens is a vLLM setting, passed in NIM_PASSTHROUGH_ARGS",
+      16384,
+      ["--max-num-batched-tokens", "16384"],
+    ]);
+  });
+
+  it("instanceType auto passes over a T4 for an fp8 KV cache: vLLM cannot run it below compute capability 8.0", () => {
+    const plan = planFleet(
+      config({
+        hosts: [{ name: "gpu0", instanceType: "auto" }],
+        services: [
+          {
+            name: "llm",
+            model: "meta/llama-3.1-8b-instruct",
+            host: "gpu0",
+            maxModelLen: 8192,
+            precision: "fp16",
+            kvCacheDtype: "fp8",
+          },
+        ],
+      }),
+    );
+    expect(plan.findings).toEqual([]);
+    expect(plan.hosts[0].instanceChoice).toEqual({
+      chosen: "g6.xlarge",
+      rejected: [
+        {
+          instanceType: "g4dn.xlarge",
+          reason:
+            'service "llm" on host "gpu0" uses kvCacheDtype fp8, which T4 (compute capability 7.5) cannot run: vLLM\'s fp8 KV cache needs 8.0; use kvCacheDtype auto',
+        },
+      ],
+    });
+  });
+
+  it("encoders carry neither setting", () => {
+    const plan = planFleet(
+      config({
+        ...DEV,
+        services: [{ name: "embed", model: "nvidia/nv-embedqa-e5-v5", host: "gpu0", gpus: [0] }],
+      }),
+    );
+    expect([plan.services[0].kvCacheDtype, plan.services[0].maxNumBatchedTokens, plan.services[0].vllmArgs]).toEqual([
+      null,
+      null,
+      [],
+    ]);
+    expect(plan.hosts[0].ledgerDocument.services[0]).toMatchObject({
+      kvCacheDtype: null,
+      maxNumBatchedTokens: null,
+      outsideReservationMiBPerGpu: 0,
+    });
+  });
+});
