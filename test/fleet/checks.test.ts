@@ -177,11 +177,22 @@ describe("one change per failing case", () => {
     ],
     [
       "an fp8 KV cache on a T4 (compute capability 7.5 < 8.0)",
-      change([{ precision: "fp16", kvCacheDtype: "fp8" }], {
-        gpuModel: "T4",
-        computeCapability: 7.5,
-        memoryMiB: 15360,
-      }),
+      change(
+        [
+          {
+            precision: "fp16",
+            kvCacheDtype: "fp8",
+            reservedMiBPerGpu: 13546,
+            weightsMiBPerGpu: 8000,
+            kvBytesPerTokenPerGpu: 65536,
+          },
+        ],
+        {
+          gpuModel: "T4",
+          computeCapability: 7.5,
+          memoryMiB: 15360,
+        },
+      ),
       [
         'precision-supported-by-gpu [mandatory] service "llm" on host "gpu0" uses kvCacheDtype fp8, which T4 (compute capability 7.5) cannot run: vLLM\'s fp8 KV cache needs 8.0; use kvCacheDtype auto',
       ],
