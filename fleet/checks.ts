@@ -3,7 +3,7 @@
  * runs them on the ledgers it builds; the policy pack runs the same functions on the ledger it finds
  * in a resource's inputs — one implementation, two callers.
  */
-import { MIN_COMPUTE_CAPABILITY } from "./catalog/precision";
+import { MIN_COMPUTE_CAPABILITY, MIN_FP8_KV_COMPUTE_CAPABILITY } from "./catalog/precision";
 import { KV_BLOCK_TOKENS, MIB } from "./estimator";
 import { HostLedgerDocument, LedgerService } from "./hostLedger";
 import { buildLedger, overBudgetGpus, overBudgetMessage } from "./ledger";
@@ -70,7 +70,12 @@ export function checkGpuBudget(doc: HostLedgerDocument): Finding[] {
     doc.gpuModel,
     doc.memoryMiB,
     doc.gpuCount,
-    doc.services.map((s) => ({ service: s.name, gpus: s.gpus, reservedMiBPerGpu: s.reservedMiBPerGpu })),
+    doc.services.map((s) => ({
+      service: s.name,
+      gpus: s.gpus,
+      reservedMiBPerGpu: s.reservedMiBPerGpu,
+      outsideReservationMiBPerGpu: s.outsideReservationMiBPerGpu,
+    })),
     doc.safetyMarginFraction,
   );
   return overBudgetGpus(ledger).map((over) => ({
@@ -100,7 +105,9 @@ export function checkDevicesExist(doc: HostLedgerDocument): Finding[] {
 
 /**
  * Engines that reserve a fixed fraction of the whole GPU (vLLM) each take that fraction of total
- * memory at start; their fractions on one GPU must sum to no more than the usable share.
+ * memory at start; their fractions on one GPU must sum to no more than the usable share. The fraction
+ * multiplies the total CUDA reports (cudaTotalMiB), as the estimator's reservation does, so the excess
+ * is stated in MiB of that total.
  */
 export function checkFixedFractions(doc: HostLedgerDocument): Finding[] {
   const findings: Finding[] = [];
@@ -112,7 +119,7 @@ export function checkFixedFractions(doc: HostLedgerDocument): Finding[] {
     const total = fixed.reduce((sum, s) => sum + (s.gpuMemoryUtilization ?? 0), 0);
     const allowed = 1 - doc.safetyMarginFraction;
     if (total > allowed + 1e-9) {
-      const overMiB = Math.ceil((total - allowed) * doc.memoryMiB);
+      const overMiB = Math.ceil((total - allowed) * doc.cudaTotalMiB);
       findings.push({
         check: CHECKS.fixedFractions,
         enforcement: "mandatory",
@@ -140,7 +147,7 @@ export function checkTensorParallel(doc: HostLedgerDocument): Finding[] {
 }
 
 export function checkPrecision(doc: HostLedgerDocument): Finding[] {
-  return doc.services
+  const weights = doc.services
     .filter((s) => doc.computeCapability < MIN_COMPUTE_CAPABILITY[s.precision])
     .map((s) =>
       aboutService(
@@ -152,6 +159,20 @@ export function checkPrecision(doc: HostLedgerDocument): Finding[] {
         `uses ${s.precision}, which ${doc.gpuModel} (compute capability ${doc.computeCapability.toFixed(1)}) does not support; ${s.precision} needs ${MIN_COMPUTE_CAPABILITY[s.precision].toFixed(1)}${s.precision === "bf16" ? "; use fp16" : ""}`,
       ),
     );
+  // vLLM's fp8 KV cache needs an attention backend that stores fp8 on the GPU (catalog/precision.ts).
+  const kvCache = doc.services
+    .filter((s) => s.kvCacheDtype === "fp8" && doc.computeCapability < MIN_FP8_KV_COMPUTE_CAPABILITY)
+    .map((s) =>
+      aboutService(
+        CHECKS.precision,
+        "mandatory",
+        doc.host,
+        s.name,
+        `service "${s.name}" on host "${doc.host}"`,
+        `uses kvCacheDtype fp8, which ${doc.gpuModel} (compute capability ${doc.computeCapability.toFixed(1)}) cannot run: vLLM's fp8 KV cache needs ${MIN_FP8_KV_COMPUTE_CAPABILITY.toFixed(1)}; use kvCacheDtype auto`,
+      ),
+    );
+  return [...weights, ...kvCache];
 }
 
 /**

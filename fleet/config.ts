@@ -3,13 +3,22 @@
  * the config key, the bad value and what is allowed. Pure: the stack program and the offline plan
  * both feed it the raw values they read.
  */
-import { GPU_MODEL_NAMES, GpuModelName, findGpuModel } from "./catalog/gpus";
+import { GPU_MODELS, GPU_MODEL_NAMES, GpuModelName, findGpuModel } from "./catalog/gpus";
 import { INSTANCE_TYPES, findInstanceType } from "./catalog/instances";
 import { Engine, MODELS, findModel } from "./catalog/models";
 import { BUILT_IN_PORTS, builtInPortsOf } from "./ports";
 import { DEFAULT_SAFETY_MARGIN_FRACTION } from "./ledger";
 import { VECTORIZER_LIMITS } from "../vectorizer/limits";
-import { PRECISIONS, Precision, isPrecision } from "./catalog/precision";
+import {
+  KV_CACHE_DTYPES,
+  KvCacheDtype,
+  MIN_FP8_KV_COMPUTE_CAPABILITY,
+  PRECISIONS,
+  Precision,
+  isKvCacheDtype,
+  isPrecision,
+} from "./catalog/precision";
+import { vllmBatchDefaults } from "./estimator";
 // The vector table's naming rule lives with the stores that render it (a pure module without imports).
 import { DEFAULT_TABLE, validateTableName } from "../vectorizer/stores/store";
 
@@ -48,6 +57,17 @@ export interface ServiceSettings {
   readonly precision?: Precision;
   readonly maxModelLen?: number;
   readonly gpuMemoryUtilization?: number;
+  /**
+   * vLLM's --kv-cache-dtype: `fp8` stores K and V in one byte each, twice the tokens of `auto` (16-bit).
+   * vLLM engines only (not encoders, not NIM's pre-built TensorRT-LLM profiles). Default: auto.
+   */
+  readonly kvCacheDtype?: KvCacheDtype;
+  /**
+   * vLLM's --max-num-batched-tokens, the tokens one scheduler step (and the profile run that sizes the
+   * activation peak) processes. vLLM engines only. Default: vLLM's for the GPU (8,192 on GPUs of 70 GiB
+   * or more that are not A100s, else 2,048).
+   */
+  readonly maxNumBatchedTokens?: number;
   readonly engine?: Engine;
   readonly port?: number;
   readonly image?: string;
@@ -149,6 +169,8 @@ export const SERVICE_SETTING_KEYS = [
   "precision",
   "maxModelLen",
   "gpuMemoryUtilization",
+  "kvCacheDtype",
+  "maxNumBatchedTokens",
   "engine",
   "port",
   "image",
@@ -448,6 +470,7 @@ export function validateServiceSettings(
   }
   unknownKeys(p, path, raw, allowedKeys);
   const { name, model, gpus, tensorParallel, precision, maxModelLen, gpuMemoryUtilization, engine, port, image } = raw;
+  const { kvCacheDtype, maxNumBatchedTokens } = raw;
   let ok = true;
   if (typeof name !== "string" || !NAME_PATTERN.test(name)) {
     p.add(
@@ -533,8 +556,9 @@ export function validateServiceSettings(
   if (precision !== undefined && !isPrecision(precision)) {
     p.add(`${path}.precision`, `${show(precision)} is not allowed; expected one of ${PRECISIONS.join(", ")}`);
     ok = false;
-  } else if (spec?.engine === "fixed" && (precision === "int4" || precision === "fp8")) {
-    // Encoder engines (NIM embedding/reranking, TEI, Whisper) serve 16-bit weights; they take no weight-only quantization.
+  } else if (spec?.engine === "fixed" && (precision === "int4" || precision === "fp8" || precision === "int8")) {
+    // Encoder engines (NIM embedding/reranking, TEI, Whisper) serve 16-bit weights; they take no
+    // quantization (weight-only int4, fp8 or int8 W8A8).
     p.add(
       `${path}.precision`,
       `${show(precision)} cannot serve ${spec.id} (kind: ${spec.kind}); expected bf16 or fp16`,
@@ -571,6 +595,39 @@ export function validateServiceSettings(
     );
     ok = false;
   }
+  const gpuModel = devices ? GPU_MODELS[devices.gpu] : undefined;
+  if (kvCacheDtype !== undefined) {
+    if (!isKvCacheDtype(kvCacheDtype)) {
+      p.add(`${path}.kvCacheDtype`, `${show(kvCacheDtype)} is not allowed; expected ${KV_CACHE_DTYPES.join(" or ")}`);
+      ok = false;
+    } else if (!vllmSettingAllowed(p, path, "kvCacheDtype", kvCacheDtype, spec, engine)) {
+      ok = false;
+    } else if (kvCacheDtype === "fp8" && gpuModel && gpuModel.computeCapability < MIN_FP8_KV_COMPUTE_CAPABILITY) {
+      p.add(
+        `${path}.kvCacheDtype`,
+        `"fp8" cannot run on ${gpuModel.name} (compute capability ${gpuModel.computeCapability.toFixed(1)}) of host "${hostConfig!.name}": vLLM's fp8 KV cache needs ${MIN_FP8_KV_COMPUTE_CAPABILITY.toFixed(1)} or later; expected auto`,
+      );
+      ok = false;
+    }
+  }
+  if (maxNumBatchedTokens !== undefined) {
+    // vLLM's SchedulerConfig.verify_max_model_len (vllm/config/scheduler.py) refuses fewer batched tokens
+    // than max_num_seqs, and fewer than max_model_len unless chunked prefill is on; the V1 engine (vLLM
+    // v0.8 on, the one NIM's vLLM profiles and our vLLM image run) turns chunked prefill on for decoder
+    // models, so maxModelLen sets no floor. max_num_seqs is vLLM's default for the GPU; on a host whose
+    // GPU is not known yet (instanceType: auto) the largest default, which holds on every catalog GPU.
+    const seqs = gpuModel ? vllmBatchDefaults(gpuModel).maxNumSeqs : LARGEST_DEFAULT_MAX_NUM_SEQS;
+    const where = gpuModel ? `on ${gpuModel.name}` : "on the largest catalog GPUs (the host's GPU is not known yet)";
+    if (!isInt(maxNumBatchedTokens) || maxNumBatchedTokens < seqs) {
+      p.add(
+        `${path}.maxNumBatchedTokens`,
+        `${show(maxNumBatchedTokens)} is not allowed; expected a whole number from ${seqs} (vLLM refuses fewer batched tokens than max_num_seqs, ${seqs} ${where})`,
+      );
+      ok = false;
+    } else if (!vllmSettingAllowed(p, path, "maxNumBatchedTokens", maxNumBatchedTokens, spec, engine)) {
+      ok = false;
+    }
+  }
   if (port !== undefined && (!isInt(port) || port < 1024 || port > 65535)) {
     p.add(`${path}.port`, `${show(port)} is not allowed; expected a port from 1024 to 65535`);
     ok = false;
@@ -592,10 +649,49 @@ export function validateServiceSettings(
     precision: precision as Precision | undefined,
     maxModelLen: maxModelLen as number | undefined,
     gpuMemoryUtilization: gpuMemoryUtilization as number | undefined,
+    kvCacheDtype: kvCacheDtype as KvCacheDtype | undefined,
+    maxNumBatchedTokens: maxNumBatchedTokens as number | undefined,
     engine: engine as Engine | undefined,
     port: port as number | undefined,
     image: image as string | undefined,
   };
+}
+
+/** vLLM's max_num_seqs default on the GPUs that get the most (vllmBatchDefaults): 1,024. */
+const LARGEST_DEFAULT_MAX_NUM_SEQS = Math.max(
+  ...GPU_MODEL_NAMES.map((n) => vllmBatchDefaults(GPU_MODELS[n]).maxNumSeqs),
+);
+
+/**
+ * kvCacheDtype and maxNumBatchedTokens are vLLM's settings: an encoder engine has no KV cache and no
+ * token scheduler, and NIM's optimized TensorRT-LLM profiles are pre-built engines whose KV-cache dtype
+ * and token budget were fixed when they were built — NIM documents no setting for either there
+ * (NIM_PASSTHROUGH_ARGS, which carries these, takes the vLLM engine's arguments).
+ */
+function vllmSettingAllowed(
+  p: Problems,
+  path: string,
+  k: "kvCacheDtype" | "maxNumBatchedTokens",
+  value: unknown,
+  spec: ReturnType<typeof findModel>,
+  engine: unknown,
+): boolean {
+  if (spec?.engine === "fixed") {
+    const what = k === "kvCacheDtype" ? "keeps no KV cache" : "schedules no token batches";
+    p.add(
+      `${path}.${k}`,
+      `${show(value)} cannot be set for ${spec.id} (kind: ${spec.kind}): its encoder engine ${what}; remove ${k}`,
+    );
+    return false;
+  }
+  if (engine === "trtllm") {
+    p.add(
+      `${path}.${k}`,
+      `${show(value)} cannot be set with engine "trtllm": NIM's TensorRT-LLM profiles are pre-built engines and NIM documents no setting for ${k === "kvCacheDtype" ? "their KV-cache dtype" : "their token budget"}; set engine to "vllm" or leave it unset`,
+    );
+    return false;
+  }
+  return true;
 }
 
 function validateService(

@@ -5,7 +5,7 @@
  */
 import { Interconnect } from "./catalog/instances";
 import { Engine } from "./catalog/models";
-import { Precision } from "./catalog/precision";
+import { KvCacheDtype, Precision } from "./catalog/precision";
 import { LedgerGpu } from "./ledger";
 
 export const LEDGER_KIND = "gpu-fleet/host-ledger";
@@ -21,6 +21,12 @@ export interface LedgerService {
   /** The fraction handed to the engine (vLLM gpu_memory_utilization); null when the engine takes none. */
   readonly gpuMemoryUtilization: number | null;
   readonly reservedMiBPerGpu: number;
+  /** CUDA context and graph pool outside the reservation (vLLM), charged when the GPU is shared. */
+  readonly outsideReservationMiBPerGpu: number;
+  /** The engine's KV-cache dtype (vLLM --kv-cache-dtype); null for encoders, which keep no KV cache. */
+  readonly kvCacheDtype: KvCacheDtype | null;
+  /** The token budget the estimate's activation peak is sized for; null for encoders. */
+  readonly maxNumBatchedTokens: number | null;
   readonly weightsMiBPerGpu: number;
   readonly overheadMiB: number;
   readonly kvBytesPerTokenPerGpu: number;
@@ -39,6 +45,8 @@ export interface HostLedgerDocument {
   readonly nvidiaSmiName: string;
   readonly gpuCount: number;
   readonly memoryMiB: number;
+  /** The memory CUDA reports per GPU, which vLLM's gpu_memory_utilization multiplies. */
+  readonly cudaTotalMiB: number;
   readonly interconnect: Interconnect;
   readonly safetyMarginFraction: number;
   readonly hourlyUsd: number | null;

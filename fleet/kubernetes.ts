@@ -358,7 +358,12 @@ export function planKubernetesService(
         group.gpu.name,
         group.gpu.memoryMiB,
         group.gpusPerNode,
-        sharers.map((s) => ({ service: s.name, gpus: s.gpus, reservedMiBPerGpu: s.reservedMiBPerGpu })),
+        sharers.map((s) => ({
+          service: s.name,
+          gpus: s.gpus,
+          reservedMiBPerGpu: s.reservedMiBPerGpu,
+          outsideReservationMiBPerGpu: s.outsideReservationMiBPerGpu,
+        })),
         safetyMarginFraction,
       ),
     };

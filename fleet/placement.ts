@@ -8,6 +8,8 @@ export interface PlacementRequest {
   readonly service: string;
   readonly tensorParallel: number;
   readonly reservedMiBPerGpu: number;
+  /** What the engine keeps outside its reservation, charged when it shares a GPU (ledger.ts). Default: 0. */
+  readonly outsideReservationMiBPerGpu?: number;
 }
 
 export type PlacementResult =
@@ -20,8 +22,20 @@ export type PlacementResult =
  * On one host every device shares the same interconnect, so any set of devices is as good for tensor
  * parallelism as any other; PCIe-only hosts are flagged by an advisory check, not by placement.
  */
-export function placeServices(headroomMiB: readonly number[], requests: readonly PlacementRequest[]): PlacementResult {
+export function placeServices(
+  headroomMiB: readonly number[],
+  requests: readonly PlacementRequest[],
+  occupants: readonly (readonly number[])[] = [],
+): PlacementResult {
   const headroom = [...headroomMiB];
+  // Per GPU, the outside-reservation memory of each engine already on it (pinned, or placed here).
+  const on = headroom.map((_, i) => [...(occupants[i] ?? [])]);
+  // Joining a GPU charges the newcomer's outside memory, and the lone occupant's too (buildLedger).
+  const cost = (req: PlacementRequest, d: number) => {
+    const others = on[d];
+    if (others.length === 0) return req.reservedMiBPerGpu;
+    return req.reservedMiBPerGpu + (req.outsideReservationMiBPerGpu ?? 0) + (others.length === 1 ? others[0] : 0);
+  };
   const order = [...requests].sort(
     (a, b) =>
       b.tensorParallel - a.tensorParallel ||
@@ -31,8 +45,8 @@ export function placeServices(headroomMiB: readonly number[], requests: readonly
   const placed = new Map<string, number[]>();
   for (const req of order) {
     const candidates = headroom
-      .map((free, index) => ({ free, index }))
-      .filter((d) => d.free >= req.reservedMiBPerGpu)
+      .map((free, index) => ({ free, index, cost: cost(req, index) }))
+      .filter((d) => d.free >= d.cost)
       .sort((a, b) => a.free - b.free || a.index - b.index);
     if (candidates.length < req.tensorParallel) {
       const best = Math.max(...headroom);
@@ -46,7 +60,10 @@ export function placeServices(headroomMiB: readonly number[], requests: readonly
       .slice(0, req.tensorParallel)
       .map((d) => d.index)
       .sort((a, b) => a - b);
-    for (const d of devices) headroom[d] -= req.reservedMiBPerGpu;
+    for (const d of devices) {
+      headroom[d] -= cost(req, d);
+      on[d].push(req.outsideReservationMiBPerGpu ?? 0);
+    }
     placed.set(req.service, devices);
   }
   return { ok: true, gpus: placed };

@@ -6,7 +6,7 @@
 import { GPU_MODELS, GpuModel } from "./catalog/gpus";
 import { INSTANCE_TYPES, InstanceType, Interconnect, findInstanceType } from "./catalog/instances";
 import { ModelSpec, ServingImage, findModel } from "./catalog/models";
-import { MIN_COMPUTE_CAPABILITY, Precision } from "./catalog/precision";
+import { KvCacheDtype, MIN_COMPUTE_CAPABILITY, Precision } from "./catalog/precision";
 import { Finding, checkHostLedger, checkHourlyCost } from "./checks";
 import { ExistingMachine, HostConfig, ServiceSettings, StackConfig } from "./config";
 import { Estimate, estimate } from "./estimator";
@@ -31,6 +31,15 @@ export interface PlannedService {
   readonly maxModelLen: number;
   /** The fraction handed to the engine, or null for engines that take none. */
   readonly gpuMemoryUtilization: number | null;
+  /** The KV-cache dtype the estimate and the engine use; null for encoders (no KV cache). */
+  readonly kvCacheDtype: KvCacheDtype | null;
+  /** The token budget the estimate's activation peak is sized for (the engine's default unless set); null for encoders. */
+  readonly maxNumBatchedTokens: number | null;
+  /**
+   * The vLLM arguments the service's settings add (`--kv-cache-dtype`, `--max-num-batched-tokens`), in
+   * vLLM's CLI form: what the container hands the engine, so the engine runs what was estimated.
+   */
+  readonly vllmArgs: readonly string[];
   readonly reservedMiBPerGpu: number;
   readonly hostPort: number;
   readonly serving: ServingImage;
@@ -112,17 +121,38 @@ function resolvePrecision(service: ServiceSettings, model: ModelSpec, gpu: GpuMo
     : model.defaultPrecision;
 }
 
+/** kvCacheDtype and maxNumBatchedTokens are vLLM's: a service that sets either runs on vLLM (config.ts refuses them with trtllm). */
+const setsVllmArgs = (s: ServiceSettings) => s.kvCacheDtype !== undefined || s.maxNumBatchedTokens !== undefined;
+
+/** The service's vLLM settings in vLLM's CLI form (vllm/engine/arg_utils.py EngineArgs.add_cli_args). */
+export function vllmArgsOf(s: Pick<ServiceSettings, "kvCacheDtype" | "maxNumBatchedTokens">): string[] {
+  return [
+    ...(s.kvCacheDtype !== undefined ? ["--kv-cache-dtype", s.kvCacheDtype] : []),
+    ...(s.maxNumBatchedTokens !== undefined ? ["--max-num-batched-tokens", String(s.maxNumBatchedTokens)] : []),
+  ];
+}
+
 function estimateAt(service: ServiceSettings, gpu: GpuModel, tensorParallel: number): Estimate {
   const model = findModel(service.model)!;
-  return estimate({
+  const forced = service.engine === undefined && setsVllmArgs(service) && model.engine !== "fixed";
+  const e = estimate({
     model,
     gpu,
     tensorParallel,
     precision: resolvePrecision(service, model, gpu),
     maxModelLen: service.maxModelLen,
     gpuMemoryUtilization: service.gpuMemoryUtilization,
-    engine: service.engine,
+    engine: forced ? "vllm" : service.engine,
+    kvCacheDtype: service.kvCacheDtype,
+    maxNumBatchedTokens: service.maxNumBatchedTokens,
   });
+  if (!forced || !model.serving.nim) return e;
+  // Say why it is vLLM, not the optimized-profile note chooseEngine writes for a plain engine: vllm.
+  const keys = ["kvCacheDtype", "maxNumBatchedTokens"].filter((k) => service[k as keyof ServiceSettings] !== undefined);
+  return {
+    ...e,
+    profileNote: `NIM's vLLM engine: ${keys.join(" and ")} ${keys.length > 1 ? "are" : "is a"} vLLM setting${keys.length > 1 ? "s" : ""}, passed in NIM_PASSTHROUGH_ARGS`,
+  };
 }
 
 /**
@@ -169,11 +199,12 @@ interface HostAttempt {
 function placeAll(
   headroomMiB: readonly number[],
   requests: readonly PlacementRequest[],
+  occupants: readonly (readonly number[])[],
 ): { gpus: ReadonlyMap<string, readonly number[]>; failures: { service: string; reason: string }[] } {
   const failures: { service: string; reason: string }[] = [];
   let remaining = requests;
   for (;;) {
-    const result = placeServices(headroomMiB, remaining);
+    const result = placeServices(headroomMiB, remaining, occupants);
     if (result.ok) return { gpus: result.gpus, failures };
     failures.push({ service: result.service, reason: result.reason });
     remaining = remaining.filter((r) => r.service !== result.service);
@@ -193,12 +224,19 @@ export function planHost(
 ): HostAttempt {
   const estimates = new Map(services.map((s) => [s.name, estimateService(s, shape)]));
   const reservation = (s: ServiceSettings) => estimates.get(s.name)!.estimate.reservedMiBPerGpu;
+  const outside = (s: ServiceSettings) => estimates.get(s.name)!.estimate.outsideReservationMiBPerGpu;
   const pinned = services.filter((s) => s.gpus);
+  const pinnedClaims = pinned.map((s) => ({
+    service: s.name,
+    gpus: s.gpus!,
+    reservedMiBPerGpu: reservation(s),
+    outsideReservationMiBPerGpu: outside(s),
+  }));
   const pinnedLedger = buildLedger(
     shape.gpu.name,
     shape.gpu.memoryMiB,
     shape.gpuCount,
-    pinned.map((s) => ({ service: s.name, gpus: s.gpus!, reservedMiBPerGpu: reservation(s) })),
+    pinnedClaims,
     safetyMarginFraction,
   );
   const placement = placeAll(
@@ -209,7 +247,11 @@ export function planHost(
         service: s.name,
         tensorParallel: estimates.get(s.name)!.estimate.tensorParallel,
         reservedMiBPerGpu: reservation(s),
+        outsideReservationMiBPerGpu: outside(s),
       })),
+    pinnedLedger.map((g) =>
+      pinnedClaims.filter((c) => c.gpus.includes(g.index)).map((c) => c.outsideReservationMiBPerGpu),
+    ),
   );
   const unplaced = new Map(placement.failures.map((f) => [f.service, f.reason]));
 
@@ -236,6 +278,9 @@ export function planHost(
       precision: e.precision,
       maxModelLen: e.requestedContextTokens,
       gpuMemoryUtilization: e.engine === "vllm" ? (s.gpuMemoryUtilization ?? 0.9) : (s.gpuMemoryUtilization ?? null),
+      kvCacheDtype: e.engine === "fixed" ? null : e.kvCacheDtype,
+      maxNumBatchedTokens: e.engine === "fixed" ? null : e.maxNumBatchedTokens,
+      vllmArgs: e.engine === "vllm" ? vllmArgsOf(s) : [],
       reservedMiBPerGpu: e.reservedMiBPerGpu,
       hostPort,
       serving: s.image ? { ...model.serving, image: s.image } : model.serving,
@@ -247,7 +292,12 @@ export function planHost(
     shape.gpu.name,
     shape.gpu.memoryMiB,
     shape.gpuCount,
-    planned.map((s) => ({ service: s.name, gpus: s.gpus, reservedMiBPerGpu: s.reservedMiBPerGpu })),
+    planned.map((s) => ({
+      service: s.name,
+      gpus: s.gpus,
+      reservedMiBPerGpu: s.reservedMiBPerGpu,
+      outsideReservationMiBPerGpu: s.estimate.outsideReservationMiBPerGpu,
+    })),
     safetyMarginFraction,
   );
   const ledgerDocument: HostLedgerDocument = {
@@ -259,6 +309,7 @@ export function planHost(
     nvidiaSmiName: shape.gpu.nvidiaSmiName,
     gpuCount: shape.gpuCount,
     memoryMiB: shape.gpu.memoryMiB,
+    cudaTotalMiB: shape.gpu.cudaTotalMiB,
     interconnect: shape.interconnect,
     safetyMarginFraction,
     hourlyUsd: shape.instance?.hourlyUsd ?? null,
@@ -272,6 +323,9 @@ export function planHost(
       engine: s.estimate.engine,
       gpuMemoryUtilization: s.gpuMemoryUtilization,
       reservedMiBPerGpu: s.reservedMiBPerGpu,
+      outsideReservationMiBPerGpu: s.estimate.outsideReservationMiBPerGpu,
+      kvCacheDtype: s.kvCacheDtype,
+      maxNumBatchedTokens: s.maxNumBatchedTokens,
       weightsMiBPerGpu: s.estimate.weightsMiBPerGpu,
       overheadMiB: s.estimate.overheadMiB,
       kvBytesPerTokenPerGpu: s.estimate.kvBytesPerTokenPerGpu,

@@ -35,7 +35,11 @@ export interface PlanReport {
       memoryMiB: number;
       usableMiB: number;
       reservedMiB: number;
-      reservations: { service: string; reservedMiB: number }[];
+      /** What the engines keep outside their reservations, charged when two or more share the GPU. */
+      outsideReservationMiB: number;
+      /** reservedMiB + outsideReservationMiB: what the budget charges. */
+      chargedMiB: number;
+      reservations: { service: string; reservedMiB: number; outsideReservationMiB: number }[];
     }[];
   }[];
   readonly services: {
@@ -52,6 +56,8 @@ export interface PlanReport {
     profileNote: string;
     maxModelLen: number;
     gpuMemoryUtilization: number | null;
+    kvCacheDtype: string | null;
+    maxNumBatchedTokens: number | null;
     reservedMiBPerGpu: number;
     hostPort: number;
     image: string;
@@ -105,7 +111,13 @@ export function buildReport(
         memoryMiB: g.memoryMiB,
         usableMiB: g.usableMiB,
         reservedMiB: g.reservedMiB,
-        reservations: g.reservations.map((r) => ({ service: r.service, reservedMiB: r.reservedMiB })),
+        outsideReservationMiB: g.outsideReservationMiB,
+        chargedMiB: g.chargedMiB,
+        reservations: g.reservations.map((r) => ({
+          service: r.service,
+          reservedMiB: r.reservedMiB,
+          outsideReservationMiB: r.outsideReservationMiB,
+        })),
       })),
     })),
     services: plan.services.map((s) => ({
@@ -122,6 +134,8 @@ export function buildReport(
       profileNote: s.estimate.profileNote,
       maxModelLen: s.maxModelLen,
       gpuMemoryUtilization: s.gpuMemoryUtilization,
+      kvCacheDtype: s.kvCacheDtype,
+      maxNumBatchedTokens: s.maxNumBatchedTokens,
       reservedMiBPerGpu: s.reservedMiBPerGpu,
       hostPort: s.hostPort,
       image: s.serving.image,
@@ -170,6 +184,14 @@ export function gpuBar(memoryMiB: number, usableMiB: number, reservations: reado
   return `[${cells.slice(0, usableCells).join("")}|${cells.slice(usableCells).join("")}]${overflow}`;
 }
 
+/** The bar's segments: each reservation, then the shared-GPU charges outside them. */
+function chargeSegments(g: PlanReport["hosts"][number]["gpus"][number]): { reservedMiB: number }[] {
+  return [
+    ...g.reservations,
+    ...g.reservations.filter((r) => r.outsideReservationMiB > 0).map((r) => ({ reservedMiB: r.outsideReservationMiB })),
+  ];
+}
+
 function hostHeading(h: PlanReport["hosts"][number]): string {
   const g = h.gpus[0];
   const what = h.kind === "ec2" ? `ec2 ${h.instanceType}` : "existing machine";
@@ -193,8 +215,11 @@ export function renderText(report: PlanReport, source: string): string {
         ? g.reservations.map((r) => `${r.service} ${fmt(r.reservedMiB)}`).join(" + ")
         : "spare";
       lines.push(
-        `  GPU ${g.index} ${gpuBar(g.memoryMiB, g.usableMiB, g.reservations)} ${fmt(g.reservedMiB)}/${fmt(g.usableMiB)} MiB  ${who}`,
+        `  GPU ${g.index} ${gpuBar(g.memoryMiB, g.usableMiB, chargeSegments(g))} ${fmt(g.chargedMiB)}/${fmt(g.usableMiB)} MiB  ${who}`,
       );
+      // Engines sharing a GPU: what each keeps outside its reservation is charged too (fleet/ledger.ts).
+      for (const r of g.reservations.filter((x) => x.outsideReservationMiB > 0))
+        lines.push(`    ${r.service}: CUDA context + graphs (shared GPU) ${fmt(r.outsideReservationMiB)} MiB`);
     }
   }
   lines.push("", "services");
@@ -203,6 +228,8 @@ export function renderText(report: PlanReport, source: string): string {
       `  ${s.name}: ${s.model} on ${s.host} GPU [${s.gpus.join(", ")}]${s.placedBy === "planner" ? " (placed by the planner)" : ""}, TP ${s.tensorParallel}${s.tensorParallelBy === "planner" ? " (chosen by the planner: the smallest group that fits)" : ""}, ${s.precision}, port ${s.hostPort}`,
     );
     lines.push(`    ${s.profileNote}`);
+    if (s.kvCacheDtype !== null && s.maxNumBatchedTokens !== null)
+      lines.push(`    KV cache ${s.kvCacheDtype}, ${fmt(s.maxNumBatchedTokens)} batched tokens per step`);
     lines.push(
       `    weights ${fmt(s.estimate.weightsMiBPerGpu)} MiB/GPU + overhead ${fmt(s.estimate.overheadMiB)} MiB, KV ${fmt(s.estimate.kvBytesPerToken)} B/token; reserves ${fmt(s.reservedMiBPerGpu)} MiB/GPU, holds ${fmt(s.estimate.maxContextTokens)} tokens; maxModelLen ${fmt(s.maxModelLen)} ${s.fits ? "fits" : "DOES NOT FIT"}`,
     );
@@ -335,12 +362,18 @@ export function renderMarkdown(report: PlanReport, diff?: PlanDiff): string {
       "|---|---|---|---:|---:|---:|",
     );
     for (const g of h.gpus) {
-      const services = g.reservations.map((r) => `${r.service} (${fmt(r.reservedMiB)})`).join(", ") || "spare";
+      const services =
+        g.reservations
+          .map(
+            (r) =>
+              `${r.service} (${fmt(r.reservedMiB)}${r.outsideReservationMiB > 0 ? ` + ${fmt(r.outsideReservationMiB)} CUDA context + graphs, shared GPU` : ""})`,
+          )
+          .join(", ") || "spare";
       const models =
         [...new Set(g.reservations.map((r) => report.services.find((s) => s.name === r.service)?.model ?? "?"))].join(
           ", ",
         ) || "—";
-      const headroom = g.usableMiB - g.reservedMiB;
+      const headroom = g.usableMiB - g.chargedMiB;
       lines.push(
         `| ${g.index} | ${services} | ${models} | ${fmt(g.reservedMiB)} | ${fmt(g.usableMiB)} | ${headroom < 0 ? `**${fmt(headroom)}**` : fmt(headroom)} |`,
       );

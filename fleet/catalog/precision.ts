@@ -55,3 +55,13 @@ export const KV_BYTES_PER_ELEMENT: Readonly<Record<KvCacheDtype, number>> = { au
 export function isKvCacheDtype(value: unknown): value is KvCacheDtype {
   return typeof value === "string" && (KV_CACHE_DTYPES as readonly string[]).includes(value);
 }
+
+/**
+ * vLLM's fp8 KV cache needs an attention backend that reads fp8 blocks on the GPU: FlashInfer from
+ * compute capability 8.0 (FlashInferBackend.supports_compute_capability in
+ * vllm/v1/attention/backends/flashinfer.py, whose supported_kv_cache_dtypes include fp8/fp8_e4m3);
+ * FlashAttention only with FA3 on Hopper (vllm/v1/attention/backends/fa_utils.py flash_attn_supports_fp8);
+ * the Triton backend needs Triton's fp8e4nv type, from 8.9. Below 8.0 (T4 7.5, V100 7.0) no CUDA backend
+ * of the V1 engine stores fp8 K/V, so the engine refuses to start.
+ */
+export const MIN_FP8_KV_COMPUTE_CAPABILITY = 8.0;

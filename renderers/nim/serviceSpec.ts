@@ -23,7 +23,17 @@ export function shmSizeFor(service: PlannedService): string {
   return service.kind === "embedding" || service.kind === "reranker" ? "2g" : "16g";
 }
 
-/** Settings NIM reads from its environment (NIM for LLMs configuration reference). */
+/**
+ * Settings NIM reads from its environment (NIM for LLMs configuration reference).
+ *
+ * NIM has no variable of its own for vLLM's KV-cache dtype or batched-token budget; it hands the
+ * engine vLLM arguments through NIM_PASSTHROUGH_ARGS, "parsed as CLI-style arguments" in vLLM's CLI
+ * format, above the NIM_* variables in priority (docs.nvidia.com/nim/large-language-models/latest/
+ * reference/advanced-configuration.html, "Passthrough Arguments"); "values in NIM_PASSTHROUGH_ARGS ...
+ * must use arguments supported by the engine in your image" (…/reference/environment-variables.html).
+ * `--kv-cache-dtype` and `--max-num-batched-tokens` are vLLM engine arguments (vllm/engine/arg_utils.py).
+ * Only vLLM-engine services carry them (config.ts refuses them for encoders and TensorRT-LLM).
+ */
 export function nimEnvironment(service: PlannedService): Record<string, string> {
   if (service.kind === "embedding" || service.kind === "reranker") return {};
   const env: Record<string, string> = {
@@ -32,6 +42,9 @@ export function nimEnvironment(service: PlannedService): Record<string, string> 
   };
   if (service.estimate.engine === "vllm" && service.gpuMemoryUtilization !== null) {
     env.NIM_GPU_MEMORY_UTILIZATION = String(service.gpuMemoryUtilization);
+  }
+  if (service.estimate.engine === "vllm" && service.vllmArgs.length > 0) {
+    env.NIM_PASSTHROUGH_ARGS = service.vllmArgs.join(" ");
   }
   if (service.tensorParallel > 1) {
     // NCCL over /dev/shm and NVLink; log only warnings so failures are visible without noise.
@@ -55,7 +68,7 @@ export function engineArgs(service: PlannedService): string[] {
   ];
   if (service.gpuMemoryUtilization !== null)
     args.push("--gpu-memory-utilization", String(service.gpuMemoryUtilization));
-  return [...args, ...(serving.extraArgs ?? [])];
+  return [...args, ...service.vllmArgs, ...(serving.extraArgs ?? [])];
 }
 
 /** The host a container runs on, as far as its spec needs it (a PlannedHost is one). */

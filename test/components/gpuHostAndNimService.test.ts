@@ -192,8 +192,10 @@ describe("GpuHost and NimService on the dev plan (g5.xlarge, llama-3.1-8b-instru
         memoryMiB: 23028,
         usableMiB: 21876,
         reservedMiB: 20334,
+        outsideReservationMiB: 0,
+        chargedMiB: 20334,
         headroomMiB: 1542,
-        reservations: [{ service: "llm", reservedMiB: 20334 }],
+        reservations: [{ service: "llm", reservedMiB: 20334, outsideReservationMiB: 0 }],
       },
     ]);
     expect(ledger.services).toEqual([
@@ -206,6 +208,10 @@ describe("GpuHost and NimService on the dev plan (g5.xlarge, llama-3.1-8b-instru
         engine: "vllm",
         gpuMemoryUtilization: 0.9,
         reservedMiBPerGpu: 20334,
+        // CUDA context 544 + graph pool 512 + 18 × 32 layers: charged only if another engine joins GPU 0.
+        outsideReservationMiBPerGpu: 1632,
+        kvCacheDtype: "auto",
+        maxNumBatchedTokens: 2048,
         weightsMiBPerGpu: 15317,
         overheadMiB: 1322,
         kvBytesPerTokenPerGpu: 131072,
@@ -332,6 +338,24 @@ describe("validation before anything is registered", () => {
         }),
       `NimService "emb2": service: host "ok3" places and checks its own services; add "emb2" to the host's services and pass service: "emb2"`,
     ],
+    [
+      "a KV-cache dtype vLLM does not know, keyed by the arg",
+      () =>
+        new components.GpuHost(
+          "bad4",
+          ec2([{ name: "llm", model: "meta/llama-3.1-8b-instruct", maxModelLen: 8192, kvCacheDtype: "fp16" }]),
+        ),
+      `GpuHost "bad4": services[0].kvCacheDtype: "fp16" is not allowed; expected auto or fp8`,
+    ],
+    [
+      "a batched-token budget on an encoder, which has none",
+      () =>
+        new components.GpuHost(
+          "bad5",
+          ec2([{ name: "emb", model: "nvidia/nv-embedqa-e5-v5", maxNumBatchedTokens: 4096 }]),
+        ),
+      `GpuHost "bad5": services[0].maxNumBatchedTokens: 4096 cannot be set for nvidia/nv-embedqa-e5-v5 (kind: embedding): its encoder engine schedules no token batches; remove maxNumBatchedTokens`,
+    ],
   ])("rejects %s", async (_what, build, message) => {
     // Built once: the hosts the NimService cases make are registered (with their own names).
     let error: unknown;
@@ -345,7 +369,7 @@ describe("validation before anything is registered", () => {
     await settle();
     expect(
       mocks.registrations.filter((r) =>
-        ["bad0", "bad1", "bad2", "bad3", "nokey", "quick", "emb", "emb2"].some(
+        ["bad0", "bad1", "bad2", "bad3", "bad4", "bad5", "nokey", "quick", "emb", "emb2"].some(
           (n) => r.name === n || r.name.startsWith(`${n}-`),
         ),
       ),
@@ -397,6 +421,62 @@ describe("a NimService on a machine the user brings (a GpuHostRef without servic
     expect(svc.serviceName).toBe("emb");
     expect(svc.hostName).toBe("byo");
     expect(svc.metrics).toBe("nim");
+  });
+});
+
+describe("vLLM's settings on a machine the user brings", () => {
+  it("hands the KV-cache dtype and the batched-token budget to the NIM as NIM_PASSTHROUGH_ARGS", async () => {
+    const svc = new components.NimService("byo-kv", {
+      host: {
+        name: "byo2",
+        connection: pulumi.secret({ host: "10.0.9.8", user: "ops", privateKey: PRIVATE_KEY }),
+        privateAddress: "10.0.9.8",
+        paths: { configDir: "/etc/gpu-fleet", dataDir: "/srv/models" },
+        bindAddress: "private",
+        gpus: [{ index: 0, model: "L4", memoryMiB: 23034 }],
+        ready: [],
+      },
+      service: {
+        name: "llm",
+        model: "meta/llama-3.1-8b-instruct",
+        gpus: [0],
+        maxModelLen: 8192,
+        kvCacheDtype: "fp8",
+        maxNumBatchedTokens: 4096,
+      },
+      ngcApiKey: pulumi.secret(NGC_KEY),
+    });
+    await promiseOf(svc.endpoint);
+    await settle();
+    expect([svc.planned.kvCacheDtype, svc.planned.maxNumBatchedTokens, svc.planned.estimate.engine]).toEqual([
+      "fp8",
+      4096,
+      "vllm",
+    ]);
+    expect(mocks.byName("byo-kv-container").inputs.create).toContain(
+      `-e 'NIM_PASSTHROUGH_ARGS=--kv-cache-dtype fp8 --max-num-batched-tokens 4096'`,
+    );
+  });
+});
+
+describe("engines sharing a GPU inside GpuHost", () => {
+  it("refuses two vLLM engines whose reservations fit an A100 but not with what each keeps outside them", async () => {
+    const services = [
+      { name: "chat", model: "meta/llama-2-7b-chat", gpus: [3], gpuMemoryUtilization: 0.5, maxModelLen: 2048 },
+      { name: "small", model: "microsoft/DialoGPT-medium", gpus: [3], gpuMemoryUtilization: 0.46 },
+    ];
+    const build = () =>
+      new components.GpuHost("shared", {
+        existing: { address: "10.0.0.7", user: "ubuntu", gpu: "A100-SXM4-80GB", gpuCount: 8 },
+        services,
+        sshPrivateKey: pulumi.secret(PRIVATE_KEY),
+      });
+    expect(build).toThrow(pulumi.ResourceError);
+    expect(build).toThrow(
+      'host "shared" GPU 3 (A100-SXM4-80GB) is over budget by 2,365 MiB: chat 40,140 MiB + small 36,929 MiB reserved + CUDA context and graphs outside the reservations (shared GPU) chat 1,632 MiB + small 1,488 MiB = 80,189 MiB charged, 77,824 MiB usable of 81,920 MiB',
+    );
+    await settle();
+    expect(mocks.registrations.filter((r) => r.name === "shared" || r.name.startsWith("shared-"))).toEqual([]);
   });
 });
 

@@ -38,6 +38,9 @@ const LLM: LedgerService = {
   engine: "vllm",
   gpuMemoryUtilization: 0.9,
   reservedMiBPerGpu: 20725,
+  outsideReservationMiBPerGpu: 1632,
+  kvCacheDtype: "auto",
+  maxNumBatchedTokens: 2048,
   weightsMiBPerGpu: 15317,
   overheadMiB: 1024,
   kvBytesPerTokenPerGpu: 131072,
@@ -54,6 +57,7 @@ const devLedger = (): HostLedgerDocument => ({
   nvidiaSmiName: "NVIDIA A10G",
   gpuCount: 1,
   memoryMiB: 23028,
+  cudaTotalMiB: 22594,
   interconnect: "single",
   safetyMarginFraction: 0.05,
   hourlyUsd: 1.006,
@@ -65,8 +69,10 @@ const devLedger = (): HostLedgerDocument => ({
       memoryMiB: 23028,
       usableMiB: 21876,
       reservedMiB: 20725,
+      outsideReservationMiB: 0,
+      chargedMiB: 20725,
       headroomMiB: 1151,
-      reservations: [{ service: "llm", reservedMiB: 20725 }],
+      reservations: [{ service: "llm", reservedMiB: 20725, outsideReservationMiB: 0 }],
     },
   ],
 });
@@ -170,6 +176,28 @@ describe("one change per failing case", () => {
       ],
     ],
     [
+      "an fp8 KV cache on a T4 (compute capability 7.5 < 8.0)",
+      change(
+        [
+          {
+            precision: "fp16",
+            kvCacheDtype: "fp8",
+            reservedMiBPerGpu: 13546,
+            weightsMiBPerGpu: 8000,
+            kvBytesPerTokenPerGpu: 65536,
+          },
+        ],
+        {
+          gpuModel: "T4",
+          computeCapability: 7.5,
+          memoryMiB: 15360,
+        },
+      ),
+      [
+        'precision-supported-by-gpu [mandatory] service "llm" on host "gpu0" uses kvCacheDtype fp8, which T4 (compute capability 7.5) cannot run: vLLM\'s fp8 KV cache needs 8.0; use kvCacheDtype auto',
+      ],
+    ],
+    [
       "a reservation over the usable memory",
       change([{ reservedMiBPerGpu: 22000, gpuMemoryUtilization: null, engine: "trtllm" }]),
       [
@@ -192,14 +220,17 @@ describe("one change per failing case", () => {
           model: "microsoft/DialoGPT-medium",
           gpuMemoryUtilization: 0.1,
           reservedMiBPerGpu: 2302,
+          // CUDA context 544 + graph pool 512 + 18 × 24 layers.
+          outsideReservationMiBPerGpu: 1488,
           weightsMiBPerGpu: 677,
           kvBytesPerTokenPerGpu: 98304,
           maxModelLen: 1024,
         },
       ]),
       [
-        'gpu-memory-budget [mandatory] host "gpu0" GPU 0 (A10G) is over budget by 1,151 MiB: llm 20,725 MiB + small 2,302 MiB = 23,027 MiB reserved, 21,876 MiB usable of 23,028 MiB',
-        'fixed-fraction-engines-fit [mandatory] host "gpu0" GPU 0 (A10G): vLLM engines llm 0.9 + small 0.1 reserve 1.00 of the GPU, more than the usable 0.95; they cannot all start (over by 1,152 MiB)',
+        'gpu-memory-budget [mandatory] host "gpu0" GPU 0 (A10G) is over budget by 4,271 MiB: llm 20,725 MiB + small 2,302 MiB reserved + CUDA context and graphs outside the reservations (shared GPU) llm 1,632 MiB + small 1,488 MiB = 26,147 MiB charged, 21,876 MiB usable of 23,028 MiB',
+        // (1.00 − 0.95) × the 22,594 MiB CUDA reports, which the fractions multiply.
+        'fixed-fraction-engines-fit [mandatory] host "gpu0" GPU 0 (A10G): vLLM engines llm 0.9 + small 0.1 reserve 1.00 of the GPU, more than the usable 0.95; they cannot all start (over by 1,130 MiB)',
       ],
     ],
     [
@@ -264,6 +295,9 @@ describe("one change per failing case", () => {
         engine: "fixed",
         gpuMemoryUtilization: null,
         reservedMiBPerGpu: 1664,
+        outsideReservationMiBPerGpu: 0,
+        kvCacheDtype: null,
+        maxNumBatchedTokens: null,
         weightsMiBPerGpu: 640,
         kvBytesPerTokenPerGpu: 0,
         maxModelLen: 512,
@@ -271,13 +305,14 @@ describe("one change per failing case", () => {
     ]);
     expect(doc.gpus[0].headroomMiB).toBe(1151);
     expect(messages(checkGpuBudget(doc))).toEqual([
-      'gpu-memory-budget [mandatory] host "gpu0" GPU 0 (A10G) is over budget by 513 MiB: llm 20,725 MiB + embed 1,664 MiB = 22,389 MiB reserved, 21,876 MiB usable of 23,028 MiB',
+      // Sharing the GPU with the encoder, the vLLM engine's CUDA context and graphs (1,632 MiB) count too.
+      'gpu-memory-budget [mandatory] host "gpu0" GPU 0 (A10G) is over budget by 2,145 MiB: llm 20,725 MiB + embed 1,664 MiB reserved + CUDA context and graphs outside the reservations (shared GPU) llm 1,632 MiB = 24,021 MiB charged, 21,876 MiB usable of 23,028 MiB',
     ]);
     // Only vLLM engines reserve a fixed fraction: the encoder does not count there.
     expect(checkFixedFractions(doc)).toEqual([]);
   });
 
-  it("a vLLM fraction sum equal to the usable share passes (0.5 + 0.45 = 0.95)", () => {
+  it("a vLLM fraction sum equal to the usable share passes the fractions (0.5 + 0.45 = 0.95), not the budget", () => {
     const doc = change([
       { gpuMemoryUtilization: 0.5, reservedMiBPerGpu: 11514 },
       {
@@ -285,13 +320,23 @@ describe("one change per failing case", () => {
         model: "microsoft/DialoGPT-medium",
         gpuMemoryUtilization: 0.45,
         reservedMiBPerGpu: 10362,
+        outsideReservationMiBPerGpu: 1488,
         weightsMiBPerGpu: 677,
         kvBytesPerTokenPerGpu: 98304,
         maxModelLen: 1024,
       },
     ]);
     expect(checkFixedFractions(doc)).toEqual([]);
-    expect(checkGpuBudget(doc)).toEqual([]);
+    // The reservations fill the 21,876 usable MiB exactly; what each engine keeps outside its own does not fit.
+    expect(messages(checkGpuBudget(doc))).toEqual([
+      'gpu-memory-budget [mandatory] host "gpu0" GPU 0 (A10G) is over budget by 3,120 MiB: llm 11,514 MiB + chat 10,362 MiB reserved + CUDA context and graphs outside the reservations (shared GPU) llm 1,632 MiB + chat 1,488 MiB = 24,996 MiB charged, 21,876 MiB usable of 23,028 MiB',
+    ]);
+    // Without the outside memory (engines that keep none) the same reservations pass.
+    const bare = change([
+      { gpuMemoryUtilization: 0.5, reservedMiBPerGpu: 11514, outsideReservationMiBPerGpu: 0 },
+      { name: "chat", gpuMemoryUtilization: 0.45, reservedMiBPerGpu: 10362, outsideReservationMiBPerGpu: 0 },
+    ]);
+    expect(checkGpuBudget(bare)).toEqual([]);
   });
 
   it("reports in a stable order: devices, TP, precision, budget, fractions, fit, PCIe", () => {

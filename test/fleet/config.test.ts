@@ -436,7 +436,7 @@ describe("one message per mistake", () => {
       "an unknown service setting (a typo of maxModelLen)",
       withService({ maxModelLength: 8192 }),
       [
-        "gpu-fleet:services[0].maxModelLength: unknown setting; allowed: name, model, host, gpus, tensorParallel, precision, maxModelLen, gpuMemoryUtilization, engine, port, image",
+        "gpu-fleet:services[0].maxModelLength: unknown setting; allowed: name, model, host, gpus, tensorParallel, precision, maxModelLen, gpuMemoryUtilization, kvCacheDtype, maxNumBatchedTokens, engine, port, image",
       ],
     ],
     [
@@ -728,7 +728,7 @@ describe("several mistakes", () => {
     const expected = [
       'gpu-fleet:hosts[0].bindAddress: "0.0.0.0" would expose every service on all interfaces; expected "private" or a specific IPv4 address',
       'gpu-fleet:services[0].precision: "int2" is not allowed; expected one of bf16, fp16, fp8, int8, int4',
-      "gpu-fleet:services[1].replicas: unknown setting; allowed: name, model, host, gpus, tensorParallel, precision, maxModelLen, gpuMemoryUtilization, engine, port, image",
+      "gpu-fleet:services[1].replicas: unknown setting; allowed: name, model, host, gpus, tensorParallel, precision, maxModelLen, gpuMemoryUtilization, kvCacheDtype, maxNumBatchedTokens, engine, port, image",
       'gpu-fleet:services[1].gpus[0]: device 1 does not exist on host "gpu0" (g5.xlarge has GPU 0 only)',
       `gpu-fleet:ngcApiKey: is stored in plain text; ${SECRET_HINT}`,
       "gpu-fleet:maxHourlyUsd: -1 is not allowed; expected a positive number of US dollars per hour",
@@ -814,7 +814,7 @@ describe("images are OCI references; encoders take 16-bit weights only", () => {
     },
   );
 
-  it.each(["int4", "fp8"])("an embedding model at %s is refused", (precision) => {
+  it.each(["int4", "fp8", "int8"])("an embedding model at %s is refused", (precision) => {
     expect(problems(withService({ precision, maxModelLen: undefined }, "nvidia/nv-embedqa-e5-v5"))).toEqual([
       `gpu-fleet:services[0].precision: "${precision}" cannot serve nvidia/nv-embedqa-e5-v5 (kind: embedding); expected bf16 or fp16`,
     ]);
@@ -876,4 +876,115 @@ describe("rag.table follows the stores' one naming rule", () => {
   ])("refuses %j", (table, message) => {
     expect(problems(stack(table))).toEqual([`gpu-fleet:rag.table: ${message}`]);
   });
+});
+
+describe("vLLM's KV-cache dtype and batched-token budget", () => {
+  const E5 = { name: "embed", model: "nvidia/nv-embedqa-e5-v5", host: "gpu0", gpus: [0] };
+
+  it("accepts both settings on a vLLM service and hands them on", () => {
+    const config = validateStackConfig(
+      withService({ kvCacheDtype: "fp8", maxNumBatchedTokens: 4096 }) as RawStackConfig,
+    );
+    expect(config.services[0]).toMatchObject({ kvCacheDtype: "fp8", maxNumBatchedTokens: 4096 });
+  });
+
+  it.each([
+    ["fp16", 'gpu-fleet:services[0].kvCacheDtype: "fp16" is not allowed; expected auto or fp8'],
+    ["fp8_e5m2", 'gpu-fleet:services[0].kvCacheDtype: "fp8_e5m2" is not allowed; expected auto or fp8'],
+    [8, "gpu-fleet:services[0].kvCacheDtype: 8 is not allowed; expected auto or fp8"],
+  ])("kvCacheDtype %j is refused", (kvCacheDtype, message) => {
+    expect(problems(withService({ kvCacheDtype }))).toEqual([message]);
+  });
+
+  it.each([
+    // vLLM's max_num_seqs default: 256 on an A10G, 1,024 on an H100 (vllmBatchDefaults).
+    [
+      255,
+      [{ name: "gpu0", instanceType: "g5.xlarge" }],
+      "256 (vLLM refuses fewer batched tokens than max_num_seqs, 256 on A10G)",
+    ],
+    [
+      1000,
+      [{ name: "gpu0", instanceType: "p5.48xlarge" }],
+      "1024 (vLLM refuses fewer batched tokens than max_num_seqs, 1024 on H100-SXM5-80GB)",
+    ],
+    [
+      512,
+      [{ name: "gpu0", instanceType: "auto" }],
+      "1024 (vLLM refuses fewer batched tokens than max_num_seqs, 1024 on the largest catalog GPUs (the host's GPU is not known yet))",
+    ],
+    [
+      4096.5,
+      [{ name: "gpu0", instanceType: "g5.xlarge" }],
+      "256 (vLLM refuses fewer batched tokens than max_num_seqs, 256 on A10G)",
+    ],
+    [
+      "4096",
+      [{ name: "gpu0", instanceType: "g5.xlarge" }],
+      "256 (vLLM refuses fewer batched tokens than max_num_seqs, 256 on A10G)",
+    ],
+  ])("maxNumBatchedTokens %j is refused", (maxNumBatchedTokens, hosts, expected) => {
+    const service = { ...LLM, maxNumBatchedTokens, ...(hosts[0].instanceType === "auto" ? { gpus: undefined } : {}) };
+    expect(problems({ hosts, services: [service], ngcApiKey: "secret" })).toEqual([
+      `gpu-fleet:services[0].maxNumBatchedTokens: ${JSON.stringify(maxNumBatchedTokens)} is not allowed; expected a whole number from ${expected}`,
+    ]);
+  });
+
+  it("a budget below maxModelLen is allowed: the V1 engine chunks prefills", () => {
+    expect(problems(withService({ maxModelLen: 8192, maxNumBatchedTokens: 256 }))).toEqual([]);
+  });
+
+  it.each([
+    [
+      { kvCacheDtype: "fp8" },
+      'gpu-fleet:services[0].kvCacheDtype: "fp8" cannot be set for nvidia/nv-embedqa-e5-v5 (kind: embedding): its encoder engine keeps no KV cache; remove kvCacheDtype',
+    ],
+    [
+      { kvCacheDtype: "auto" },
+      'gpu-fleet:services[0].kvCacheDtype: "auto" cannot be set for nvidia/nv-embedqa-e5-v5 (kind: embedding): its encoder engine keeps no KV cache; remove kvCacheDtype',
+    ],
+    [
+      { maxNumBatchedTokens: 4096 },
+      "gpu-fleet:services[0].maxNumBatchedTokens: 4096 cannot be set for nvidia/nv-embedqa-e5-v5 (kind: embedding): its encoder engine schedules no token batches; remove maxNumBatchedTokens",
+    ],
+  ])("an encoder refuses %j", (setting, message) => {
+    expect(
+      problems({
+        hosts: [{ name: "gpu0", instanceType: "g5.xlarge" }],
+        services: [{ ...E5, ...setting }],
+        ngcApiKey: "secret",
+      }),
+    ).toEqual([message]);
+  });
+
+  it.each([
+    [
+      { kvCacheDtype: "fp8" },
+      `gpu-fleet:services[0].kvCacheDtype: "fp8" cannot be set with engine "trtllm": NIM's TensorRT-LLM profiles are pre-built engines and NIM documents no setting for their KV-cache dtype; set engine to "vllm" or leave it unset`,
+    ],
+    [
+      { maxNumBatchedTokens: 4096 },
+      `gpu-fleet:services[0].maxNumBatchedTokens: 4096 cannot be set with engine "trtllm": NIM's TensorRT-LLM profiles are pre-built engines and NIM documents no setting for their token budget; set engine to "vllm" or leave it unset`,
+    ],
+  ])("engine trtllm refuses %j", (setting, message) => {
+    expect(problems(withService({ engine: "trtllm", ...setting }))).toEqual([message]);
+  });
+
+  it.each([
+    ["g4dn.xlarge", "T4", "7.5"],
+    ["p3.2xlarge", "V100-SXM2-16GB", "7.0"],
+  ])("an fp8 KV cache on %s (%s, compute capability %s) is refused", (instanceType, gpu, cc) => {
+    expect(problems(withService({ kvCacheDtype: "fp8", precision: "fp16" }, [{ name: "gpu0", instanceType }]))).toEqual(
+      [
+        `gpu-fleet:services[0].kvCacheDtype: "fp8" cannot run on ${gpu} (compute capability ${cc}) of host "gpu0": vLLM's fp8 KV cache needs 8.0 or later; expected auto`,
+      ],
+    );
+  });
+
+  it.each(["g5.xlarge", "p4de.24xlarge", "g6.xlarge", "p5.48xlarge"])(
+    "an fp8 KV cache on %s is accepted",
+    (instanceType) => {
+      expect(problems(withService({ kvCacheDtype: "fp8" }, [{ name: "gpu0", instanceType }]))).toEqual([]);
+    },
+  );
 });

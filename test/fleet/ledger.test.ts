@@ -124,9 +124,70 @@ describe("buildLedger", () => {
         memoryMiB: 23028,
         usableMiB: 21876,
         reservedMiB: 20725,
+        outsideReservationMiB: 0,
+        chargedMiB: 20725,
         headroomMiB: 1151,
-        reservations: [{ service: "llm", reservedMiB: 20725 }],
+        reservations: [{ service: "llm", reservedMiB: 20725, outsideReservationMiB: 0 }],
       },
+    ]);
+  });
+
+  // test/fleet/measurements.test.ts "engines sharing a GPU": Llama 2 7B at 0.5 and DialoGPT at 0.46 on
+  // one A100 80GB reserve 40,140 and 36,929 MiB and keep 1,632 and 1,488 MiB outside their reservations.
+  const CHAT: ServiceClaim = {
+    service: "chat",
+    gpus: [0, 1],
+    reservedMiBPerGpu: 40140,
+    outsideReservationMiBPerGpu: 1632,
+  };
+  const SMALL: ServiceClaim = {
+    service: "small",
+    gpus: [1],
+    reservedMiBPerGpu: 36929,
+    outsideReservationMiBPerGpu: 1488,
+  };
+
+  it("charges a lone engine its reservation only, engines sharing a GPU what each keeps outside it too", () => {
+    expect(buildLedger("A100-SXM4-80GB", 81920, 2, [CHAT, SMALL])).toEqual([
+      {
+        index: 0,
+        model: "A100-SXM4-80GB",
+        memoryMiB: 81920,
+        usableMiB: 77824,
+        reservedMiB: 40140,
+        outsideReservationMiB: 0,
+        chargedMiB: 40140,
+        headroomMiB: 37684,
+        reservations: [{ service: "chat", reservedMiB: 40140, outsideReservationMiB: 0 }],
+      },
+      {
+        index: 1,
+        model: "A100-SXM4-80GB",
+        memoryMiB: 81920,
+        usableMiB: 77824,
+        // 40,140 + 36,929 = 77,069 fit the 77,824 usable; + 1,632 + 1,488 = 80,189 do not.
+        reservedMiB: 77069,
+        outsideReservationMiB: 3120,
+        chargedMiB: 80189,
+        headroomMiB: -2365,
+        reservations: [
+          { service: "chat", reservedMiB: 40140, outsideReservationMiB: 1632 },
+          { service: "small", reservedMiB: 36929, outsideReservationMiB: 1488 },
+        ],
+      },
+    ]);
+  });
+
+  it("an engine that keeps nothing outside (an encoder) adds nothing, but makes the vLLM engine's count", () => {
+    const embed: ServiceClaim = {
+      service: "embed",
+      gpus: [0],
+      reservedMiBPerGpu: 1664,
+      outsideReservationMiBPerGpu: 0,
+    };
+    const [gpu] = buildLedger("A100-SXM4-80GB", 81920, 1, [{ ...CHAT, gpus: [0] }, embed]);
+    expect([gpu.reservedMiB, gpu.outsideReservationMiB, gpu.chargedMiB, gpu.headroomMiB]).toEqual([
+      41804, 1632, 43436, 34388,
     ]);
   });
 });
@@ -159,6 +220,14 @@ describe("over-budget GPUs", () => {
         { service: "llm", gpus: [1, 2], reservedMiBPerGpu: 77000 },
       ]),
       'host "dgx" GPU 1 (A100-SXM4-80GB) is over budget by 840 MiB: embed 1,664 MiB + llm 77,000 MiB = 78,664 MiB reserved, 77,824 MiB usable of 81,920 MiB',
+    ],
+    [
+      "node",
+      buildLedger("A100-SXM4-80GB", 81920, 8, [
+        { service: "chat", gpus: [3], reservedMiBPerGpu: 40140, outsideReservationMiBPerGpu: 1632 },
+        { service: "small", gpus: [3], reservedMiBPerGpu: 36929, outsideReservationMiBPerGpu: 1488 },
+      ]),
+      'host "node" GPU 3 (A100-SXM4-80GB) is over budget by 2,365 MiB: chat 40,140 MiB + small 36,929 MiB reserved + CUDA context and graphs outside the reservations (shared GPU) chat 1,632 MiB + small 1,488 MiB = 80,189 MiB charged, 77,824 MiB usable of 81,920 MiB',
     ],
   ])("host %s: exact message", (host, ledger, message) => {
     const over = overBudgetGpus(ledger);

@@ -264,3 +264,34 @@ describe("planFleet properties", () => {
     );
   });
 });
+
+describe("placeServices: engines that keep memory outside their reservations", () => {
+  // vLLM engines keep their CUDA context and graph pool outside the reservation; sharing a GPU charges it.
+  const vllm = (service: string, reservedMiBPerGpu: number, outside: number): PlacementRequest => ({
+    service,
+    reservedMiBPerGpu,
+    tensorParallel: 1,
+    outsideReservationMiBPerGpu: outside,
+  });
+
+  it("does not join a GPU whose headroom holds the reservation but not both engines' outside memory", () => {
+    // GPU 0 holds a pinned 40,140 MiB engine that keeps 1,632 MiB outside (headroom 37,684): the newcomer's
+    // 36,929 fits that alone, but with 1,632 + 1,488 MiB outside the two reservations it does not.
+    const r = placeServices([A100 - 40140, A100], [vllm("small", 36929, 1488)], [[1632], []]);
+    expect(placed(r)).toEqual({ small: [1] });
+  });
+
+  it("joins it when the outside memory fits too", () => {
+    const r = placeServices([A100 - 40140, A100], [vllm("small", 30000, 1488)], [[1632], []]);
+    expect(placed(r)).toEqual({ small: [0] });
+  });
+
+  it("says what it needs when nothing holds it", () => {
+    const r = placeServices([A100 - 40140], [vllm("small", 36929, 1488)], [[1632]]);
+    expect(r).toEqual({
+      ok: false,
+      service: "small",
+      reason: "needs 1 GPU(s) with 36,929 MiB free each; 0 have that much (most free on one GPU: 37,684 MiB)",
+    });
+  });
+});

@@ -24,7 +24,8 @@ const findings = (plan: FleetPlan) => plan.findings.map((f) => `${f.check} [${f.
 /** index usable reserved headroom service:MiB,… — one line per GPU. */
 const gpuMap = (plan: FleetPlan, host = 0) =>
   plan.hosts[host].ledger.map((g) =>
-    `${g.index} ${g.usableMiB} ${g.reservedMiB} ${g.headroomMiB} ${g.reservations.map((r) => `${r.service}:${r.reservedMiB}`).join(",")}`.trimEnd(),
+    // `+N`: what the engine keeps outside its reservation, charged because it shares the GPU.
+    `${g.index} ${g.usableMiB} ${g.reservedMiB} ${g.headroomMiB} ${g.reservations.map((r) => `${r.service}:${r.reservedMiB}${r.outsideReservationMiB > 0 ? `+${r.outsideReservationMiB}` : ""}`).join(",")}`.trimEnd(),
   );
 
 // Pulumi.dev.yaml as issue 2 describes it: one g5.xlarge, Llama 3.1 8B on GPU 0 with an 8k context.
@@ -47,8 +48,11 @@ describe("the dev stack", () => {
         memoryMiB: 23028,
         usableMiB: 21876,
         reservedMiB: 20334,
+        // A lone engine is charged its reservation only.
+        outsideReservationMiB: 0,
+        chargedMiB: 20334,
         headroomMiB: 1542,
-        reservations: [{ service: "llm", reservedMiB: 20334 }],
+        reservations: [{ service: "llm", reservedMiB: 20334, outsideReservationMiB: 0 }],
       },
     ]);
   });
@@ -105,6 +109,7 @@ describe("the dev stack", () => {
       nvidiaSmiName: "NVIDIA A10G",
       gpuCount: 1,
       memoryMiB: 23028,
+      cudaTotalMiB: 22594,
       interconnect: "single",
       safetyMarginFraction: 0.05,
       hourlyUsd: 1.006,
@@ -118,6 +123,9 @@ describe("the dev stack", () => {
           engine: "vllm",
           gpuMemoryUtilization: 0.9,
           reservedMiBPerGpu: 20334,
+          outsideReservationMiBPerGpu: 1632,
+          kvCacheDtype: "auto",
+          maxNumBatchedTokens: 2048,
           weightsMiBPerGpu: 15317,
           overheadMiB: 1322,
           kvBytesPerTokenPerGpu: 131072,
@@ -254,17 +262,20 @@ describe("a100 layouts", () => {
     const plan = planFleet(config({ hosts: [{ name: "node", instanceType: "p4de.24xlarge" }], services: unpinned }));
     expect(plan.findings).toEqual([]);
     expect(plan.services.map((s) => [s.name, s.gpus, s.placedBy])).toEqual([
-      ["asr", [0], "planner"],
-      ["embed", [1], "planner"],
+      ["asr", [3], "planner"],
+      ["embed", [0], "planner"],
       ["rerank", [3], "planner"],
       ["llm", [0, 1], "planner"],
       ["ocr", [2], "planner"],
     ]);
+    // The 70B engine beside whisper would need 4,038 + 72,252 + its CUDA context and graphs outside the
+    // reservation (1,600 + 512 + 18 × 80 layers = 3,552) = 79,842 MiB on one GPU: more than 77,824, so
+    // the planner puts the small e5 (1,664) beside it instead.
     expect(gpuMap(plan)).toEqual([
-      "0 77824 76290 1534 asr:4038,llm:72252",
-      "1 77824 73916 3908 embed:1664,llm:72252",
+      "0 77824 73916 356 embed:1664,llm:72252+3552",
+      "1 77824 72252 5572 llm:72252",
       "2 77824 72252 5572 ocr:72252",
-      "3 77824 7931 69893 rerank:7931",
+      "3 77824 11969 65855 asr:4038,rerank:7931",
       "4 77824 0 77824",
       "5 77824 0 77824",
       "6 77824 0 77824",
@@ -285,10 +296,12 @@ describe("over-budget maps", () => {
       }),
     );
     expect(findings(plan)).toEqual([
-      'gpu-memory-budget [mandatory] gpu0: host "gpu0" GPU 0 (A10G) is over budget by 18,792 MiB: llm 20,334 MiB + chat 20,334 MiB = 40,668 MiB reserved, 21,876 MiB usable of 23,028 MiB',
-      'fixed-fraction-engines-fit [mandatory] gpu0: host "gpu0" GPU 0 (A10G): vLLM engines llm 0.9 + chat 0.9 reserve 1.80 of the GPU, more than the usable 0.95; they cannot all start (over by 19,574 MiB)',
+      // Each 32-layer engine keeps 544 + 512 + 18 × 32 = 1,632 MiB outside its reservation.
+      'gpu-memory-budget [mandatory] gpu0: host "gpu0" GPU 0 (A10G) is over budget by 22,056 MiB: llm 20,334 MiB + chat 20,334 MiB reserved + CUDA context and graphs outside the reservations (shared GPU) llm 1,632 MiB + chat 1,632 MiB = 43,932 MiB charged, 21,876 MiB usable of 23,028 MiB',
+      // (1.80 − 0.95) × the 22,594 MiB CUDA reports, which the fractions multiply.
+      'fixed-fraction-engines-fit [mandatory] gpu0: host "gpu0" GPU 0 (A10G): vLLM engines llm 0.9 + chat 0.9 reserve 1.80 of the GPU, more than the usable 0.95; they cannot all start (over by 19,205 MiB)',
     ]);
-    expect(gpuMap(plan)).toEqual(["0 21876 40668 -18792 llm:20334,chat:20334"]);
+    expect(gpuMap(plan)).toEqual(["0 21876 40668 -22056 llm:20334+1632,chat:20334+1632"]);
   });
 
   it("explicit fractions that overflow a shared A100 by 1%", () => {
@@ -301,13 +314,23 @@ describe("over-budget maps", () => {
         ],
       }),
     );
-    // floor(0.5 × 81,920) = 40,960 and floor(0.46 × 81,920) = 37,683.
     expect(findings(plan)).toEqual([
-      // The reservations themselves, 0.5 and 0.46 × the 80,281 MiB CUDA reports (40,140 + 36,929 MiB), fit the
-      // 77,824 usable; what does not is the fractions against the usable 0.95 — and, outside both
-      // reservations, each engine's CUDA context and graph pool (estimate.outsideReservationMiBPerGpu),
-      // which the ledger does not charge yet.
-      'fixed-fraction-engines-fit [mandatory] node: host "node" GPU 3 (A100-SXM4-80GB): vLLM engines chat 0.5 + small 0.46 reserve 0.96 of the GPU, more than the usable 0.95; they cannot all start (over by 820 MiB)',
+      // The reservations alone, 0.5 and 0.46 × the 80,281 MiB CUDA reports (40,140 + 36,929 = 77,069 MiB),
+      // fit the 77,824 usable; with what each engine keeps outside its reservation (CUDA context 544 +
+      // graph pools 512 + 18 × 32 layers and 512 + 18 × 24: 1,632 and 1,488 MiB) they take 80,189 MiB.
+      'gpu-memory-budget [mandatory] node: host "node" GPU 3 (A100-SXM4-80GB) is over budget by 2,365 MiB: chat 40,140 MiB + small 36,929 MiB reserved + CUDA context and graphs outside the reservations (shared GPU) chat 1,632 MiB + small 1,488 MiB = 80,189 MiB charged, 77,824 MiB usable of 81,920 MiB',
+      // (0.96 − 0.95) × 80,281 MiB.
+      'fixed-fraction-engines-fit [mandatory] node: host "node" GPU 3 (A100-SXM4-80GB): vLLM engines chat 0.5 + small 0.46 reserve 0.96 of the GPU, more than the usable 0.95; they cannot all start (over by 803 MiB)',
+    ]);
+    expect(gpuMap(plan)).toEqual([
+      "0 77824 0 77824",
+      "1 77824 0 77824",
+      "2 77824 0 77824",
+      "3 77824 77069 -2365 chat:40140+1632,small:36929+1488",
+      "4 77824 0 77824",
+      "5 77824 0 77824",
+      "6 77824 0 77824",
+      "7 77824 0 77824",
     ]);
   });
 
@@ -691,5 +714,124 @@ describe("an unpinned service without tensorParallel gets the smallest tensor-pa
     const ocr = findModel("rednote-hilab/dots.ocr")!;
     expect(tensorParallelCandidates(ocr, 8)).toEqual([1, 2, 4, 6]);
     expect(tensorParallelCandidates(findModel("nvidia/nv-embedqa-e5-v5")!, 8)).toEqual([1]);
+  });
+});
+
+describe("vLLM's KV-cache dtype and batched-token budget reach the estimate, the ledger and the engine", () => {
+  const dev = (extra: Record<string, unknown>) => planFleet(config({ ...DEV, services: [{ ...DEV_LLM, ...extra }] }));
+
+  it("by default: the estimate's auto KV cache and the A10G's 2,048 batched tokens, no extra vLLM arguments", () => {
+    const s = dev({}).services[0];
+    expect([s.kvCacheDtype, s.maxNumBatchedTokens, s.vllmArgs, s.estimate.kvCacheTokens]).toEqual([
+      "auto",
+      2048,
+      [],
+      29552,
+    ]);
+  });
+
+  it("kvCacheDtype fp8 doubles the KV cache of the same reservation and is handed to vLLM", () => {
+    const plan = dev({ kvCacheDtype: "fp8" });
+    const s = plan.services[0];
+    // 29,552 tokens at 2 B per element, 59,120 at 1 B (whole 16-token blocks of the same budget).
+    expect([s.kvCacheDtype, s.vllmArgs, s.estimate.kvCacheTokens, s.estimate.kvBytesPerToken]).toEqual([
+      "fp8",
+      ["--kv-cache-dtype", "fp8"],
+      59120,
+      65536,
+    ]);
+    expect(plan.hosts[0].ledgerDocument.services[0]).toMatchObject({
+      kvCacheDtype: "fp8",
+      maxNumBatchedTokens: 2048,
+      kvBytesPerTokenPerGpu: 65536,
+    });
+    expect(plan.findings).toEqual([]);
+  });
+
+  it("maxNumBatchedTokens sizes the activation peak and is handed to vLLM", () => {
+    const s = dev({ maxNumBatchedTokens: 4096 }).services[0];
+    // The forward pass at 4,096 tokens: 4,096 × (2 × 4,096 + 3 × 14,336) × 2 B = 1,066 MiB (the sampler's
+    // 256 requests peak lower), 32 MiB more than at 2,048; the KV cache loses those 32 MiB (256 tokens).
+    expect([s.maxNumBatchedTokens, s.vllmArgs, s.estimate.activationMiB, s.estimate.kvCacheTokens]).toEqual([
+      4096,
+      ["--max-num-batched-tokens", "4096"],
+      1066,
+      29296,
+    ]);
+  });
+
+  it("on an H100, where NIM would pick its TensorRT-LLM profile, the settings plan the service on vLLM and say so", () => {
+    const plan = planFleet(
+      config({
+        hosts: [{ name: "gpu0", instanceType: "p5.48xlarge" }],
+        services: [
+          { name: "llm", model: "meta/llama-3.1-8b-instruct", host: "gpu0", gpus: [0], precision: "fp16" },
+          {
+            name: "batch",
+            model: "meta/llama-3.1-8b-instruct",
+            host: "gpu0",
+            gpus: [1],
+            precision: "fp16",
+            maxNumBatchedTokens: 16384,
+          },
+        ],
+      }),
+    );
+    const [plain, batch] = plan.services;
+    expect([plain.estimate.engine, plain.maxNumBatchedTokens, plain.vllmArgs]).toEqual(["trtllm", 8192, []]);
+    expect([batch.estimate.engine, batch.estimate.profileNote, batch.maxNumBatchedTokens, batch.vllmArgs]).toEqual([
+      "vllm",
+      "NIM's vLLM engine: maxNumBatchedTokens is a vLLM setting, passed in NIM_PASSTHROUGH_ARGS",
+      16384,
+      ["--max-num-batched-tokens", "16384"],
+    ]);
+  });
+
+  it("instanceType auto passes over a T4 for an fp8 KV cache: vLLM cannot run it below compute capability 8.0", () => {
+    const plan = planFleet(
+      config({
+        hosts: [{ name: "gpu0", instanceType: "auto" }],
+        services: [
+          {
+            name: "llm",
+            model: "meta/llama-3.1-8b-instruct",
+            host: "gpu0",
+            maxModelLen: 8192,
+            precision: "fp16",
+            kvCacheDtype: "fp8",
+          },
+        ],
+      }),
+    );
+    expect(plan.findings).toEqual([]);
+    expect(plan.hosts[0].instanceChoice).toEqual({
+      chosen: "g6.xlarge",
+      rejected: [
+        {
+          instanceType: "g4dn.xlarge",
+          reason:
+            'service "llm" on host "gpu0" uses kvCacheDtype fp8, which T4 (compute capability 7.5) cannot run: vLLM\'s fp8 KV cache needs 8.0; use kvCacheDtype auto',
+        },
+      ],
+    });
+  });
+
+  it("encoders carry neither setting", () => {
+    const plan = planFleet(
+      config({
+        ...DEV,
+        services: [{ name: "embed", model: "nvidia/nv-embedqa-e5-v5", host: "gpu0", gpus: [0] }],
+      }),
+    );
+    expect([plan.services[0].kvCacheDtype, plan.services[0].maxNumBatchedTokens, plan.services[0].vllmArgs]).toEqual([
+      null,
+      null,
+      [],
+    ]);
+    expect(plan.hosts[0].ledgerDocument.services[0]).toMatchObject({
+      kvCacheDtype: null,
+      maxNumBatchedTokens: null,
+      outsideReservationMiBPerGpu: 0,
+    });
   });
 });

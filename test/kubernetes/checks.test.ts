@@ -112,8 +112,8 @@ describe("GPU time-slicing charges the per-GPU budget for every pod that shares 
 
   it("two vLLM engines at 0.9 on one A10G cannot both start", () => {
     expect(findings([shared], [LLM]).map((f) => `${f.check}: ${f.message}`)).toEqual([
-      'gpu-memory-budget: service "llm" with GPU time-slicing (2 pods per GPU): a node of node group "gpu" GPU 0 (A10G) is over budget by 18,792 MiB: llm#1 20,334 MiB + llm#2 20,334 MiB = 40,668 MiB reserved, 21,876 MiB usable of 23,028 MiB',
-      'fixed-fraction-engines-fit: service "llm" with GPU time-slicing (2 pods per GPU): a node of node group "gpu" GPU 0 (A10G): vLLM engines llm#1 0.9 + llm#2 0.9 reserve 1.80 of the GPU, more than the usable 0.95; they cannot all start (over by 19,574 MiB)',
+      'gpu-memory-budget: service "llm" with GPU time-slicing (2 pods per GPU): a node of node group "gpu" GPU 0 (A10G) is over budget by 22,056 MiB: llm#1 20,334 MiB + llm#2 20,334 MiB reserved + CUDA context and graphs outside the reservations (shared GPU) llm#1 1,632 MiB + llm#2 1,632 MiB = 43,932 MiB charged, 21,876 MiB usable of 23,028 MiB',
+      'fixed-fraction-engines-fit: service "llm" with GPU time-slicing (2 pods per GPU): a node of node group "gpu" GPU 0 (A10G): vLLM engines llm#1 0.9 + llm#2 0.9 reserve 1.80 of the GPU, more than the usable 0.95; they cannot all start (over by 19,205 MiB)',
     ]);
   });
 

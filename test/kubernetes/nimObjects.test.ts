@@ -399,3 +399,32 @@ describe("the cross-object checks", () => {
     ]);
   });
 });
+
+describe("vLLM's KV-cache dtype and batched-token budget reach the pod as the Docker host's env", () => {
+  it("NIM_PASSTHROUGH_ARGS carries them, between the NIM settings and the NGC key", () => {
+    const { planned } = planKubernetesService(
+      {
+        name: "llm",
+        model: "meta/llama-3.1-8b-instruct",
+        nodeGroup: "gpu",
+        maxModelLen: 8192,
+        kvCacheDtype: "fp8",
+        maxNumBatchedTokens: 4096,
+      },
+      group,
+    );
+    const objects = renderNimObjects({
+      planned,
+      group,
+      cache: { mode: "per-replica", storageClassName: "gp3", sizeGiB: 100 },
+    });
+    expect(objects.workload.object.spec!.template.spec!.containers[0].env).toEqual([
+      { name: "NIM_CACHE_PATH", value: "/opt/nim/.cache" },
+      { name: "NIM_TENSOR_PARALLEL_SIZE", value: "1" },
+      { name: "NIM_MAX_MODEL_LEN", value: "8192" },
+      { name: "NIM_GPU_MEMORY_UTILIZATION", value: "0.9" },
+      { name: "NIM_PASSTHROUGH_ARGS", value: "--kv-cache-dtype fp8 --max-num-batched-tokens 4096" },
+      { name: "NGC_API_KEY", valueFrom: { secretKeyRef: { name: "ngc-api-key", key: "NGC_API_KEY" } } },
+    ]);
+  });
+});

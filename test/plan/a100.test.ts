@@ -21,7 +21,16 @@ const A100_MAP = [
   { index: 5, reservedMiB: 0, reservations: [] },
   { index: 6, reservedMiB: 0, reservations: [] },
   { index: 7, reservedMiB: 0, reservations: [] },
-].map((g) => ({ ...g, model: "A100-SXM4-80GB", memoryMiB: 81920, usableMiB: 77824 }));
+].map((g) => ({
+  ...g,
+  model: "A100-SXM4-80GB",
+  memoryMiB: 81920,
+  usableMiB: 77824,
+  // No two vLLM engines share a GPU here (GPU 1's are encoders): nothing is charged outside the reservations.
+  outsideReservationMiB: 0,
+  chargedMiB: g.reservedMiB,
+  reservations: g.reservations.map((r) => ({ ...r, outsideReservationMiB: 0 })),
+}));
 
 describe("the a100 stack", () => {
   let report: any;

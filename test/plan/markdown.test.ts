@@ -121,7 +121,7 @@ ${DEV_OUT}`);
 
 | GPU | Service | Model | Reserved MiB | Usable MiB | Headroom MiB |
 |---|---|---|---:|---:|---:|
-| 0 | llm (20,334), emb (1,664) | meta/llama-3.1-8b-instruct, nvidia/nv-embedqa-e5-v5 | 21,998 | 21,876 | **-122** |
+| 0 | llm (20,334 + 1,632 CUDA context + graphs, shared GPU), emb (1,664) | meta/llama-3.1-8b-instruct, nvidia/nv-embedqa-e5-v5 | 21,998 | 21,876 | **-1,754** |
 
 ### Services
 
@@ -132,7 +132,7 @@ ${DEV_OUT}`);
 
 ### Policy violations
 
-- **mandatory** \`gpu-memory-budget\` on \`gpu0-ledger\`: host "gpu0" GPU 0 (A10G) is over budget by 122 MiB: llm 20,334 MiB + emb 1,664 MiB = 21,998 MiB reserved, 21,876 MiB usable of 23,028 MiB
+- **mandatory** \`gpu-memory-budget\` on \`gpu0-ledger\`: host "gpu0" GPU 0 (A10G) is over budget by 1,754 MiB: llm 20,334 MiB + emb 1,664 MiB reserved + CUDA context and graphs outside the reservations (shared GPU) llm 1,632 MiB = 23,630 MiB charged, 21,876 MiB usable of 23,028 MiB
   - Fix: move a service to another GPU (\`gpus:\`), lower \`gpuMemoryUtilization\` or \`maxModelLen\`, or choose a GPU with more memory.
 
 <details><summary>--out: 1 placeholder for values known only after <code>pulumi up</code>, 3 files not written</summary>

@@ -64,7 +64,9 @@ describe("npm run plan -- dev --json", () => {
             memoryMiB: 23028,
             usableMiB: 21876,
             reservedMiB: 20334,
-            reservations: [{ service: "llm", reservedMiB: 20334 }],
+            outsideReservationMiB: 0,
+            chargedMiB: 20334,
+            reservations: [{ service: "llm", reservedMiB: 20334, outsideReservationMiB: 0 }],
           },
         ],
       },
@@ -80,6 +82,8 @@ describe("npm run plan -- dev --json", () => {
       profile: "generic-vllm",
       profileNote: "generic vLLM profile (optimized fp16 profiles for A10G need ×2 or ×4)",
       maxModelLen: 8192,
+      kvCacheDtype: "auto",
+      maxNumBatchedTokens: 2048,
       fits: true,
       estimate: { weightsMiBPerGpu: 15317, kvBytesPerToken: 131072, overheadMiB: 1322, maxContextTokens: 29552 },
     });
@@ -258,7 +262,7 @@ describe("exit codes", () => {
     const report = JSON.parse(r.stdout);
     expect(report.violations.map((v: any) => v.policy)).toEqual(["gpu-memory-budget"]);
     expect(report.violations[0].message).toBe(
-      'host "gpu0" GPU 0 (A10G) is over budget by 122 MiB: llm 20,334 MiB + emb 1,664 MiB = 21,998 MiB reserved, 21,876 MiB usable of 23,028 MiB',
+      'host "gpu0" GPU 0 (A10G) is over budget by 1,754 MiB: llm 20,334 MiB + emb 1,664 MiB reserved + CUDA context and graphs outside the reservations (shared GPU) llm 1,632 MiB = 23,630 MiB charged, 21,876 MiB usable of 23,028 MiB',
     );
   });
 

@@ -42,6 +42,24 @@ const plan = planFleet(
       { name: "emb", model: "nvidia/nv-embedqa-e5-v5", host: "dgx", gpus: [1] },
       { name: "ocr", model: "rednote-hilab/dots.ocr", host: "dgx", gpus: [4], maxModelLen: 32768 },
       { name: "mini", model: "sentence-transformers/all-MiniLM-L6-v2", host: "dgx", gpus: [5] },
+      // vLLM's own settings: through NIM_PASSTHROUGH_ARGS to a NIM, as flags to vLLM's server.
+      {
+        name: "kv",
+        model: "meta/llama-3.1-8b-instruct",
+        host: "dgx",
+        gpus: [6],
+        maxModelLen: 32768,
+        kvCacheDtype: "fp8",
+        maxNumBatchedTokens: 4096,
+      },
+      {
+        name: "ocr8",
+        model: "rednote-hilab/dots.ocr",
+        host: "dgx",
+        gpus: [7],
+        maxModelLen: 32768,
+        kvCacheDtype: "fp8",
+      },
     ],
   }),
 );
@@ -89,6 +107,15 @@ describe("container settings", () => {
     ["llm", { NIM_TENSOR_PARALLEL_SIZE: "1", NIM_MAX_MODEL_LEN: "8192", NIM_GPU_MEMORY_UTILIZATION: "0.9" }],
     ["chat", { NIM_TENSOR_PARALLEL_SIZE: "2", NIM_MAX_MODEL_LEN: "131072", NCCL_DEBUG: "WARN" }],
     ["emb", {}],
+    [
+      "kv",
+      {
+        NIM_TENSOR_PARALLEL_SIZE: "1",
+        NIM_MAX_MODEL_LEN: "32768",
+        NIM_GPU_MEMORY_UTILIZATION: "0.9",
+        NIM_PASSTHROUGH_ARGS: "--kv-cache-dtype fp8 --max-num-batched-tokens 4096",
+      },
+    ],
   ])("NIM environment of %s", (name, env) => {
     expect(nimEnvironment(svc(name))).toEqual(env);
   });
@@ -110,8 +137,30 @@ describe("container settings", () => {
     ],
     ["mini", ["--model-id", "sentence-transformers/all-MiniLM-L6-v2"]],
     ["llm", []],
+    [
+      "ocr8",
+      [
+        "--model",
+        "rednote-hilab/dots.ocr",
+        "--tensor-parallel-size",
+        "1",
+        "--max-model-len",
+        "32768",
+        "--gpu-memory-utilization",
+        "0.9",
+        "--kv-cache-dtype",
+        "fp8",
+        "--trust-remote-code",
+      ],
+    ],
   ])("engine flags of %s", (name, args) => {
     expect(engineArgs(svc(name))).toEqual(args);
+  });
+
+  it("hands NIM the passthrough arguments as one quoted -e value", () => {
+    expect(renderContainerStartScript(containerSpecFor(svc("kv"), hostOf("dgx")))).toContain(
+      `-e 'NIM_PASSTHROUGH_ARGS=--kv-cache-dtype fp8 --max-num-batched-tokens 4096'`,
+    );
   });
 
   it("gives non-NIM containers no env file and no NGC login", () => {
