@@ -20,19 +20,19 @@ describe("npm run estimate", () => {
       kvBytesPerTokenPerGpu: 131072,
       maxNumBatchedTokens: 2048,
       maxNumSeqs: 256,
-      activationMiB: 1034,
+      activationMiB: 1222,
       nonTorchMiB: 288,
-      overheadMiB: 1322,
+      overheadMiB: 1510,
       reservedMiBPerGpu: 20334,
       outsideReservationMiBPerGpu: 1632,
       gpuMemoryMiB: 23028,
       cudaTotalMiB: 22594,
-      kvCacheTokens: 29552,
-      maxContextTokens: 29552,
+      kvCacheTokens: 28048,
+      maxContextTokens: 28048,
       requestedContextTokens: 131072,
       fits: false,
       reason:
-        "does not fit: weights 15,317 MiB + overhead 1,322 MiB + KV 16,384 MiB for 131,072 tokens exceed the 20,334 MiB reservation per GPU, whose KV cache holds 29,552 tokens; set maxModelLen <= 29,552 or use more GPUs",
+        "does not fit: weights 15,317 MiB + overhead 1,510 MiB + KV 16,384 MiB for 131,072 tokens exceed the 20,334 MiB reservation per GPU, whose KV cache holds 28,048 tokens; set maxModelLen <= 28,048 or use more GPUs",
     });
   });
 
@@ -42,18 +42,18 @@ describe("npm run estimate", () => {
       [
         "meta/llama-3.1-8b-instruct on 1 × A10G (23,028 MiB each), bf16",
         "  generic vLLM profile (optimized fp16 profiles for A10G need ×2 or ×4)",
-        "  weights 15,317 MiB/GPU, overhead 1,322 MiB (activation peak 1,034 for 2,048 batched tokens and 256 sequences + non-torch 288), KV 131,072 B/token at auto (131,072 per GPU)",
+        "  weights 15,317 MiB/GPU, overhead 1,510 MiB (activation peak 1,222 for 2,048 batched tokens and 256 sequences + non-torch 288), KV 131,072 B/token at auto (131,072 per GPU)",
         "  reserves 20,334 MiB/GPU of the 22,594 MiB CUDA reports, + 1,632 MiB outside it (CUDA context and graphs)",
-        "  KV cache: 29,552 tokens per replica; the largest context that fits: 29,552 tokens",
-        "  fits: weights 15,317 MiB + overhead 1,322 MiB + KV 1,024 MiB for 8,192 tokens within the 20,334 MiB reservation per GPU (KV cache holds 29,552 tokens)",
+        "  KV cache: 28,048 tokens per replica; the largest context that fits: 28,048 tokens",
+        "  fits: weights 15,317 MiB + overhead 1,510 MiB + KV 1,024 MiB for 8,192 tokens within the 20,334 MiB reservation per GPU (KV cache holds 28,048 tokens)",
         "",
       ].join("\n"),
     );
   });
 
-  it("the pool is uncapped: two A10G hold 142,560 tokens, one sequence at most the model's 131,072", () => {
+  it("the pool is uncapped: two A10G hold 165,200 tokens, one sequence at most the model's 131,072", () => {
     expect(runEstimate(["--model", "meta/llama-3.1-8b-instruct", "--gpu", "A10G", "--tp", "2"]).text).toContain(
-      "  KV cache: 142,560 tokens per replica; the largest context that fits: 131,072 tokens\n",
+      "  KV cache: 165,200 tokens per replica; the largest context that fits: 131,072 tokens\n",
     );
   });
 
@@ -64,7 +64,7 @@ describe("npm run estimate", () => {
         weightsMiBPerGpu: 34649,
         kvBytesPerTokenPerGpu: 163840,
         reservedMiBPerGpu: 72976,
-        kvCacheTokens: 203248,
+        kvCacheTokens: 198432,
         fits: true,
       },
     ],
@@ -76,7 +76,7 @@ describe("npm run estimate", () => {
         weightsMiBPerGpu: 7659,
         kvBytesPerTokenPerGpu: 65536,
         outsideReservationMiBPerGpu: 0,
-        kvCacheTokens: 142560,
+        kvCacheTokens: 165200,
         fits: true,
       },
     ],
@@ -91,21 +91,21 @@ describe("npm run estimate", () => {
         "--gpu-memory-utilization",
         "0.95",
       ],
-      { reservedMiBPerGpu: 21464, kvCacheTokens: 38592, maxContextTokens: 38592, fits: true },
+      { reservedMiBPerGpu: 21464, kvCacheTokens: 37088, maxContextTokens: 37088, fits: true },
     ],
     [
       ["--model", "meta/llama-3.1-8b-instruct", "--gpu", "T4"],
       { precision: "fp16", weightsMiBPerGpu: 15317, kvCacheTokens: 0, fits: false },
     ],
-    // --kv-cache-dtype fp8 halves the bytes per token: 3,695 MiB of KV budget hold 59,120 tokens, not 29,552.
+    // --kv-cache-dtype fp8 halves the bytes per token: 3,507 MiB of KV budget hold 56,112 tokens, not 28,048.
     [
       ["--model", "meta/llama-3.1-8b-instruct", "--gpu", "A10G", "--kv-cache-dtype", "fp8"],
-      { kvCacheDtype: "fp8", kvBytesPerToken: 65536, kvCacheTokens: 59120, maxContextTokens: 59120, fits: false },
+      { kvCacheDtype: "fp8", kvBytesPerToken: 65536, kvCacheTokens: 56112, maxContextTokens: 56112, fits: false },
     ],
-    // A larger chunked-prefill budget: 8,192 tokens add hidden streams to the sampler peak (1,130 MiB) …
+    // A larger chunked-prefill budget: 8,192 tokens add hidden streams to the sampler peak (1,318 MiB) …
     [
       ["--model", "meta/llama-3.1-8b-instruct", "--gpu", "A10G", "--max-num-batched-tokens", "8192"],
-      { maxNumBatchedTokens: 8192, activationMiB: 1130, kvCacheTokens: 28784 },
+      { maxNumBatchedTokens: 8192, activationMiB: 1318, kvCacheTokens: 27280 },
     ],
     // … and 65,536 make the forward pass the peak: 65,536 × (2 × 4,096 + 3 × 14,336) × 2 B = 6,400 MiB.
     [
@@ -115,10 +115,10 @@ describe("npm run estimate", () => {
     // int8 (W8A8) on an L4: 1,050,673,152 × 2 B + 6,979,588,096 × 1 B = 8,661 MiB.
     [
       ["--model", "meta/llama-3.1-8b-instruct", "--gpu", "L4", "--precision", "int8"],
-      { precision: "int8", weightsMiBPerGpu: 8661, reservedMiBPerGpu: 20315, kvCacheTokens: 82656 },
+      { precision: "int8", weightsMiBPerGpu: 8661, reservedMiBPerGpu: 20315, kvCacheTokens: 81152 },
     ],
     // 70B FP8 at TP 2: (2,109,382,656 × 2 B + 68,444,323,840 × 1 B) / 2 GPUs = 34,648.4 MiB → 34,649.
-    // 0.95 × 22,594 = 21,464 MiB; (21,464 − 15,317 − 1,322) MiB / 128 KiB per token = 38,600 → 38,592 in 16-token blocks.
+    // 0.95 × 22,594 = 21,464 MiB; (21,464 − 15,317 − 1,510) MiB / 128 KiB per token = 37,096 → 37,088 in 16-token blocks.
   ])("estimate %j", (argv, expected) => {
     expect(runEstimate([...argv, "--json"]).output).toMatchObject(expected);
   });

@@ -213,7 +213,7 @@ describe("GpuHost and NimService on the dev plan (g5.xlarge, llama-3.1-8b-instru
         kvCacheDtype: "auto",
         maxNumBatchedTokens: 2048,
         weightsMiBPerGpu: 15317,
-        overheadMiB: 1322,
+        overheadMiB: 1510,
         kvBytesPerTokenPerGpu: 131072,
         maxModelLen: 8192,
       },
@@ -463,7 +463,7 @@ describe("engines sharing a GPU inside GpuHost", () => {
   it("refuses two vLLM engines whose reservations fit an A100 but not with what each keeps outside them", async () => {
     const services = [
       { name: "chat", model: "meta/llama-2-7b-chat", gpus: [3], gpuMemoryUtilization: 0.5, maxModelLen: 2048 },
-      { name: "small", model: "microsoft/DialoGPT-medium", gpus: [3], gpuMemoryUtilization: 0.46 },
+      { name: "small", model: "microsoft/DialoGPT-medium", gpus: [3], gpuMemoryUtilization: 0.45 },
     ];
     const build = () =>
       new components.GpuHost("shared", {
@@ -473,7 +473,7 @@ describe("engines sharing a GPU inside GpuHost", () => {
       });
     expect(build).toThrow(pulumi.ResourceError);
     expect(build).toThrow(
-      'host "shared" GPU 3 (A100-SXM4-80GB) is over budget by 2,365 MiB: chat 40,140 MiB + small 36,929 MiB reserved + CUDA context and graphs outside the reservations (shared GPU) chat 1,632 MiB + small 1,488 MiB = 80,189 MiB charged, 77,824 MiB usable of 81,920 MiB',
+      'host "shared" GPU 3 (A100-SXM4-80GB) is over budget by 2,390 MiB: chat 40,576 MiB + small 36,518 MiB reserved + CUDA context and graphs outside the reservations (shared GPU) chat 1,632 MiB + small 1,488 MiB = 80,214 MiB charged, 77,824 MiB usable of 81,920 MiB',
     );
     await settle();
     expect(mocks.registrations.filter((r) => r.name === "shared" || r.name.startsWith("shared-"))).toEqual([]);

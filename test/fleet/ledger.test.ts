@@ -132,8 +132,8 @@ describe("buildLedger", () => {
     ]);
   });
 
-  // test/fleet/measurements.test.ts "engines sharing a GPU": Llama 2 7B at 0.5 and DialoGPT at 0.46 on
-  // one A100 80GB reserve 40,140 and 36,929 MiB and keep 1,632 and 1,488 MiB outside their reservations.
+  // Two engines like those of test/fleet/measurements.test.ts "engines sharing a GPU" (Llama 2 7B and
+  // DialoGPT): reserving 40,140 and 36,929 MiB, keeping 1,632 and 1,488 MiB outside their reservations.
   const CHAT: ServiceClaim = {
     service: "chat",
     gpus: [0, 1],

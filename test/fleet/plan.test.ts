@@ -93,8 +93,8 @@ describe("the dev stack", () => {
       profileNote: "generic vLLM profile (optimized fp16 profiles for A10G need ×2 or ×4)",
       weightsMiBPerGpu: 15317,
       kvBytesPerToken: 131072,
-      overheadMiB: 1322,
-      maxContextTokens: 29552,
+      overheadMiB: 1510,
+      maxContextTokens: 28048,
       fits: true,
     });
   });
@@ -127,7 +127,7 @@ describe("the dev stack", () => {
           kvCacheDtype: "auto",
           maxNumBatchedTokens: 2048,
           weightsMiBPerGpu: 15317,
-          overheadMiB: 1322,
+          overheadMiB: 1510,
           kvBytesPerTokenPerGpu: 131072,
           maxModelLen: 8192,
         },
@@ -140,10 +140,10 @@ describe("the dev stack", () => {
   it("without maxModelLen the model's 131,072-token default does not fit one A10G", () => {
     const unbounded = planFleet(config({ ...DEV, services: [{ ...DEV_LLM, maxModelLen: undefined }] }));
     expect(findings(unbounded)).toEqual([
-      'model-fits-reservation [mandatory] gpu0: service "llm" (meta/llama-3.1-8b-instruct) on host "gpu0" GPU 0 needs 33,023 MiB per GPU (weights 15,317 + overhead 1,322 + KV for 131,072 tokens 16,384) but its reservation is 20,334 MiB: over by 12,689 MiB; set maxModelLen <= 29,552 or give it more GPUs',
+      'model-fits-reservation [mandatory] gpu0: service "llm" (meta/llama-3.1-8b-instruct) on host "gpu0" GPU 0 needs 33,211 MiB per GPU (weights 15,317 + overhead 1,510 + KV for 131,072 tokens 16,384) but its reservation is 20,334 MiB: over by 12,877 MiB; set maxModelLen <= 28,048 or give it more GPUs',
     ]);
     expect(unbounded.services[0].estimate.reason).toBe(
-      "does not fit: weights 15,317 MiB + overhead 1,322 MiB + KV 16,384 MiB for 131,072 tokens exceed the 20,334 MiB reservation per GPU, whose KV cache holds 29,552 tokens; set maxModelLen <= 29,552 or use more GPUs",
+      "does not fit: weights 15,317 MiB + overhead 1,510 MiB + KV 16,384 MiB for 131,072 tokens exceed the 20,334 MiB reservation per GPU, whose KV cache holds 28,048 tokens; set maxModelLen <= 28,048 or use more GPUs",
     );
   });
 
@@ -169,10 +169,10 @@ const A100_MAP = [
   "0 77824 4038 73786 asr:4038",
   // e5 640 + 1,024 = 1,664; reranker 6,907 + 1,024 = 7,931
   "1 77824 9595 68229 embed:1664,rerank:7931",
-  // vLLM: floor(0.9 × 80,281 MiB that CUDA reports) = 72,252 on each of its GPUs
-  "2 77824 72252 5572 llm:72252",
-  "3 77824 72252 5572 llm:72252",
-  "4 77824 72252 5572 ocr:72252",
+  // vLLM: floor(0.9 × 80,281 MiB that CUDA reports) = 73,036 on each of its GPUs
+  "2 77824 73036 4788 llm:73036",
+  "3 77824 73036 4788 llm:73036",
+  "4 77824 73036 4788 ocr:73036",
   "5 77824 0 77824",
   "6 77824 0 77824",
   "7 77824 0 77824",
@@ -210,8 +210,8 @@ describe("a100 layouts", () => {
       ["asr", "fp16", "fixed", null, 448, 448, 8000],
       ["embed", "fp16", "fixed", null, 512, 512, 8001],
       ["rerank", "fp16", "fixed", null, 512, 512, 8002],
-      // (72,252 − 67,286 − 3,370) MiB / 163,840 B per token per GPU = 10,214 → 10,208 tokens.
-      ["llm", "bf16", "vllm", 0.9, 8192, 10208, 8003],
+      // (73,036 − 67,286 − 1,798) MiB / 163,840 B per token per GPU = 10,214 → 25,280 tokens.
+      ["llm", "bf16", "vllm", 0.9, 8192, 25280, 8003],
       ["ocr", "bf16", "vllm", 0.9, 131072, 131072, 8004],
     ]);
   });
@@ -253,7 +253,7 @@ describe("a100 layouts", () => {
       config({ hosts: [{ name: "node", instanceType: "p4de.24xlarge" }], services: a100Services("node", {}) }),
     );
     expect(findings(plan)).toEqual([
-      'model-fits-reservation [mandatory] node: service "llm" (meta/llama-3.1-70b-instruct) on host "node" GPU 2, 3 needs 91,136 MiB per GPU (weights 67,286 + overhead 3,370 + KV for 131,072 tokens 20,480) but its reservation is 72,252 MiB: over by 18,884 MiB; set maxModelLen <= 10,208 or give it more GPUs',
+      'model-fits-reservation [mandatory] node: service "llm" (meta/llama-3.1-70b-instruct) on host "node" GPU 2, 3 needs 89,564 MiB per GPU (weights 67,286 + overhead 1,798 + KV for 131,072 tokens 20,480) but its reservation is 73,036 MiB: over by 16,528 MiB; set maxModelLen <= 25,280 or give it more GPUs',
     ]);
   });
 
@@ -263,18 +263,18 @@ describe("a100 layouts", () => {
     expect(plan.findings).toEqual([]);
     expect(plan.services.map((s) => [s.name, s.gpus, s.placedBy])).toEqual([
       ["asr", [3], "planner"],
-      ["embed", [0], "planner"],
+      ["embed", [2], "planner"],
       ["rerank", [3], "planner"],
       ["llm", [0, 1], "planner"],
       ["ocr", [2], "planner"],
     ]);
-    // The 70B engine beside whisper would need 4,038 + 72,252 + its CUDA context and graphs outside the
-    // reservation (1,600 + 512 + 18 × 80 layers = 3,552) = 79,842 MiB on one GPU: more than 77,824, so
-    // the planner puts the small e5 (1,664) beside it instead.
+    // Beside the 70B engine (73,036 + its CUDA context and graphs outside the reservation, 1,600 + 512 +
+    // 18 × 80 layers = 3,552) even the small e5 (1,664) would take 78,252 MiB of the 77,824 usable, so the
+    // planner puts it beside the OCR engine (73,036 + 1,560 + 1,664 = 76,260).
     expect(gpuMap(plan)).toEqual([
-      "0 77824 73916 356 embed:1664,llm:72252+3552",
-      "1 77824 72252 5572 llm:72252",
-      "2 77824 72252 5572 ocr:72252",
+      "0 77824 73036 4788 llm:73036",
+      "1 77824 73036 4788 llm:73036",
+      "2 77824 74700 1564 embed:1664,ocr:73036+1560",
       "3 77824 11969 65855 asr:4038,rerank:7931",
       "4 77824 0 77824",
       "5 77824 0 77824",
@@ -315,18 +315,18 @@ describe("over-budget maps", () => {
       }),
     );
     expect(findings(plan)).toEqual([
-      // The reservations alone, 0.5 and 0.46 × the 80,281 MiB CUDA reports (40,140 + 36,929 = 77,069 MiB),
-      // fit the 77,824 usable; with what each engine keeps outside its reservation (CUDA context 544 +
-      // graph pools 512 + 18 × 32 layers and 512 + 18 × 24: 1,632 and 1,488 MiB) they take 80,189 MiB.
-      'gpu-memory-budget [mandatory] node: host "node" GPU 3 (A100-SXM4-80GB) is over budget by 2,365 MiB: chat 40,140 MiB + small 36,929 MiB reserved + CUDA context and graphs outside the reservations (shared GPU) chat 1,632 MiB + small 1,488 MiB = 80,189 MiB charged, 77,824 MiB usable of 81,920 MiB',
-      // (0.96 − 0.95) × 80,281 MiB.
-      'fixed-fraction-engines-fit [mandatory] node: host "node" GPU 3 (A100-SXM4-80GB): vLLM engines chat 0.5 + small 0.46 reserve 0.96 of the GPU, more than the usable 0.95; they cannot all start (over by 803 MiB)',
+      // 0.5 and 0.46 × the 81,152 MiB CUDA reports (40,576 + 37,329 = 77,905 MiB) already pass the 77,824
+      // usable; with what each engine keeps outside its reservation (CUDA context 544 + graph pools 512 +
+      // 18 × 32 layers and 512 + 18 × 24: 1,632 and 1,488 MiB) they take 81,025 MiB.
+      'gpu-memory-budget [mandatory] node: host "node" GPU 3 (A100-SXM4-80GB) is over budget by 3,201 MiB: chat 40,576 MiB + small 37,329 MiB reserved + CUDA context and graphs outside the reservations (shared GPU) chat 1,632 MiB + small 1,488 MiB = 81,025 MiB charged, 77,824 MiB usable of 81,920 MiB',
+      // (0.96 − 0.95) × 81,152 MiB.
+      'fixed-fraction-engines-fit [mandatory] node: host "node" GPU 3 (A100-SXM4-80GB): vLLM engines chat 0.5 + small 0.46 reserve 0.96 of the GPU, more than the usable 0.95; they cannot all start (over by 812 MiB)',
     ]);
     expect(gpuMap(plan)).toEqual([
       "0 77824 0 77824",
       "1 77824 0 77824",
       "2 77824 0 77824",
-      "3 77824 77069 -2365 chat:40140+1632,small:36929+1488",
+      "3 77824 77905 -3201 chat:40576+1632,small:37329+1488",
       "4 77824 0 77824",
       "5 77824 0 77824",
       "6 77824 0 77824",
@@ -383,12 +383,12 @@ describe("over-budget maps", () => {
       'precision-supported-by-gpu [mandatory] node: service "llm" on host "node" uses fp8, which A100-SXM4-80GB (compute capability 8.0) does not support; fp8 needs 8.9',
       'tensor-parallel-over-pcie [advisory] pcie: service "tp" on host "pcie" runs tensor parallelism 2 over PCIe-only A10G GPUs [0, 1]; all-reduce traffic will limit throughput (NVLink/NVSwitch hosts avoid this)',
     ]);
-    // Two A10G run NIM's optimized TensorRT-LLM throughput profile: 7,659 + 5,034 + floor(0.9 × 9,901).
-    expect(plan.services[2]).toMatchObject({ reservedMiBPerGpu: 21603, gpuMemoryUtilization: null });
+    // Two A10G run NIM's optimized TensorRT-LLM throughput profile: 7,659 + 3,462 + floor(0.9 × 11,473).
+    expect(plan.services[2]).toMatchObject({ reservedMiBPerGpu: 21446, gpuMemoryUtilization: null });
     expect(plan.services[2].estimate.engine).toBe("trtllm");
     expect(gpuMap(plan, 2)).toEqual([
-      "0 21876 21603 273 tp:21603",
-      "1 21876 21603 273 tp:21603",
+      "0 21876 21446 430 tp:21446",
+      "1 21876 21446 430 tp:21446",
       "2 21876 0 21876",
       "3 21876 0 21876",
     ]);
@@ -419,7 +419,7 @@ describe('instanceType "auto"', () => {
           instanceType: "g4dn.xlarge",
           // The T4 has no bf16: the model is served as fp16, and 15,317 MiB of weights exceed floor(0.9 × 15,360).
           reason:
-            'service "llm" (meta/llama-3.1-8b-instruct) on host "gpu0" GPU 0 needs 17,663 MiB per GPU (weights 15,317 + overhead 1,322 + KV for 8,192 tokens 1,024) but its reservation is 13,546 MiB: over by 4,117 MiB; give it more GPUs, a lower precision or a larger GPU',
+            'service "llm" (meta/llama-3.1-8b-instruct) on host "gpu0" GPU 0 needs 17,851 MiB per GPU (weights 15,317 + overhead 1,510 + KV for 8,192 tokens 1,024) but its reservation is 13,546 MiB: over by 4,305 MiB; give it more GPUs, a lower precision or a larger GPU',
         },
       ],
     });
@@ -437,7 +437,7 @@ describe('instanceType "auto"', () => {
       }),
     );
     const tooSmall = (reserved: string, over: string) =>
-      `service "llm" (meta/llama-3.1-70b-instruct) on host "gpu0" GPU 0, 1 needs 71,936 MiB per GPU (weights 67,286 + overhead 3,370 + KV for 8,192 tokens 1,280) but its reservation is ${reserved} MiB: over by ${over} MiB; give it more GPUs, a lower precision or a larger GPU`;
+      `service "llm" (meta/llama-3.1-70b-instruct) on host "gpu0" GPU 0, 1 needs 70,364 MiB per GPU (weights 67,286 + overhead 1,798 + KV for 8,192 tokens 1,280) but its reservation is ${reserved} MiB: over by ${over} MiB; give it more GPUs, a lower precision or a larger GPU`;
     const oneGpu = 'service "llm" needs 2 GPUs; it has 1';
     expect(plan.hosts[0].instanceChoice).toEqual({
       chosen: "p4de.24xlarge",
@@ -449,9 +449,9 @@ describe('instanceType "auto"', () => {
         { instanceType: "g5.2xlarge", reason: oneGpu },
         { instanceType: "g6e.xlarge", reason: oneGpu },
         { instanceType: "p3.2xlarge", reason: oneGpu },
-        { instanceType: "g5.12xlarge", reason: tooSmall("20,334", "51,602") },
-        { instanceType: "g5.48xlarge", reason: tooSmall("20,334", "51,602") },
-        { instanceType: "p4d.24xlarge", reason: tooSmall("36,397", "35,539") },
+        { instanceType: "g5.12xlarge", reason: tooSmall("20,334", "50,030") },
+        { instanceType: "g5.48xlarge", reason: tooSmall("20,334", "50,030") },
+        { instanceType: "p4d.24xlarge", reason: tooSmall("36,397", "33,967") },
       ],
     });
     expect(plan.findings).toEqual([]);
@@ -491,7 +491,7 @@ describe('instanceType "auto"', () => {
     expect(findings(plan)).toEqual([
       'instance-type-auto [mandatory] gpu0: no catalog instance type holds the services of host "gpu0"; cheapest rejections: g4dn.xlarge (service "llm" needs 8 GPUs; it has 1); g6.xlarge (service "llm" needs 8 GPUs; it has 1); g5.xlarge (service "llm" needs 8 GPUs; it has 1)',
       // 405B bf16 over 8 H100: 96,763 MiB of weights per GPU.
-      'model-fits-reservation [mandatory] gpu0: service "llm" (meta/llama-3.1-405b-instruct) on host "gpu0" GPU 0, 1, 2, 3, 4, 5, 6, 7 needs 111,651 MiB per GPU (weights 96,763 + overhead 6,824 + KV for 131,072 tokens 8,064) but its reservation is 72,976 MiB: over by 38,675 MiB; give it more GPUs, a lower precision or a larger GPU',
+      'model-fits-reservation [mandatory] gpu0: service "llm" (meta/llama-3.1-405b-instruct) on host "gpu0" GPU 0, 1, 2, 3, 4, 5, 6, 7 needs 112,403 MiB per GPU (weights 96,763 + overhead 7,576 + KV for 131,072 tokens 8,064) but its reservation is 72,976 MiB: over by 39,427 MiB; give it more GPUs, a lower precision or a larger GPU',
     ]);
     expect(plan.hosts[0].instanceChoice?.chosen).toBeNull();
     expect(plan.hosts[0].instanceChoice?.rejected.map((r) => r.instanceType)).toEqual([
@@ -510,12 +510,21 @@ describe('instanceType "auto"', () => {
     expect(plan.hosts[0].instanceType).toBe("p5.48xlarge");
   });
 
-  it("the same 405B model at fp8 fits 8 H100 (p5.48xlarge)", () => {
+  it("the same 405B model at fp8 with a 64k context fits 8 H100 (p5.48xlarge)", () => {
+    // At its full 131,072 tokens it is 739 MiB short (the KV cache holds 119,056): the estimate charges
+    // the sampler's largest peak (the PyTorch sort path), which vLLM releases on Triton sampling stay below.
     const plan = planFleet(
       config({
         hosts: [{ name: "gpu0", instanceType: "auto" }],
         services: [
-          { name: "llm", model: "meta/llama-3.1-405b-instruct", host: "gpu0", tensorParallel: 8, precision: "fp8" },
+          {
+            name: "llm",
+            model: "meta/llama-3.1-405b-instruct",
+            host: "gpu0",
+            tensorParallel: 8,
+            precision: "fp8",
+            maxModelLen: 65536,
+          },
         ],
       }),
     );
@@ -726,18 +735,18 @@ describe("vLLM's KV-cache dtype and batched-token budget reach the estimate, the
       "auto",
       2048,
       [],
-      29552,
+      28048,
     ]);
   });
 
   it("kvCacheDtype fp8 doubles the KV cache of the same reservation and is handed to vLLM", () => {
     const plan = dev({ kvCacheDtype: "fp8" });
     const s = plan.services[0];
-    // 29,552 tokens at 2 B per element, 59,120 at 1 B (whole 16-token blocks of the same budget).
+    // 28,048 tokens at 2 B per element, 56,112 at 1 B (whole 16-token blocks of the same budget).
     expect([s.kvCacheDtype, s.vllmArgs, s.estimate.kvCacheTokens, s.estimate.kvBytesPerToken]).toEqual([
       "fp8",
       ["--kv-cache-dtype", "fp8"],
-      59120,
+      56112,
       65536,
     ]);
     expect(plan.hosts[0].ledgerDocument.services[0]).toMatchObject({
@@ -750,13 +759,13 @@ describe("vLLM's KV-cache dtype and batched-token budget reach the estimate, the
 
   it("maxNumBatchedTokens sizes the activation peak and is handed to vLLM", () => {
     const s = dev({ maxNumBatchedTokens: 4096 }).services[0];
-    // The forward pass at 4,096 tokens: 4,096 × (2 × 4,096 + 3 × 14,336) × 2 B = 1,066 MiB (the sampler's
+    // The forward pass at 4,096 tokens: 4,096 × (2 × 4,096 + 3 × 14,336) × 2 B = 1,254 MiB (the sampler's
     // 256 requests peak lower), 32 MiB more than at 2,048; the KV cache loses those 32 MiB (256 tokens).
     expect([s.maxNumBatchedTokens, s.vllmArgs, s.estimate.activationMiB, s.estimate.kvCacheTokens]).toEqual([
       4096,
       ["--max-num-batched-tokens", "4096"],
-      1066,
-      29296,
+      1254,
+      27792,
     ]);
   });
 

@@ -85,7 +85,7 @@ describe("evaluatePolicies", () => {
         policy: "gpu-memory-budget",
         enforcement: "mandatory",
         message:
-          'host "dgx" GPU 1 (A100-SXM4-80GB) is over budget by 5,583 MiB: embed 1,664 MiB + rerank 7,931 MiB + ocr 72,252 MiB reserved + CUDA context and graphs outside the reservations (shared GPU) ocr 1,560 MiB = 83,407 MiB charged, 77,824 MiB usable of 81,920 MiB',
+          'host "dgx" GPU 1 (A100-SXM4-80GB) is over budget by 6,367 MiB: embed 1,664 MiB + rerank 7,931 MiB + ocr 73,036 MiB reserved + CUDA context and graphs outside the reservations (shared GPU) ocr 1,560 MiB = 84,191 MiB charged, 77,824 MiB usable of 81,920 MiB',
         resource: "dgx-ledger",
       },
     ]);

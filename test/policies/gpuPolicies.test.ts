@@ -93,13 +93,13 @@ describe("one change per failing case, exact messages", () => {
     // once it shares the GPU with the two encoders (which keep nothing outside theirs).
     expect(runResourcePolicy(gpuMemoryBudget, ledgerOf(withService("ocr", { gpus: [1] })))).toEqual(
       mandatory(
-        'host "dgx" GPU 1 (A100-SXM4-80GB) is over budget by 5,583 MiB: embed 1,664 MiB + rerank 7,931 MiB + ocr 72,252 MiB reserved + CUDA context and graphs outside the reservations (shared GPU) ocr 1,560 MiB = 83,407 MiB charged, 77,824 MiB usable of 81,920 MiB',
+        'host "dgx" GPU 1 (A100-SXM4-80GB) is over budget by 6,367 MiB: embed 1,664 MiB + rerank 7,931 MiB + ocr 73,036 MiB reserved + CUDA context and graphs outside the reservations (shared GPU) ocr 1,560 MiB = 84,191 MiB charged, 77,824 MiB usable of 81,920 MiB',
       ),
     );
   });
 
   it("gpu-memory-budget: two vLLM engines whose reservations fit a GPU, but not with what each keeps outside them", () => {
-    // test/fleet/measurements.test.ts "engines sharing a GPU": 40,140 + 36,929 = 77,069 MiB of reservations
+    // test/fleet/measurements.test.ts "engines sharing a GPU": 40,576 + 36,518 = 77,094 MiB of reservations
     // fit the 77,824 usable; 1,632 + 1,488 MiB of CUDA context and graph pools outside them do not.
     const config: RawStackConfig = {
       ...A100_CONFIG,
@@ -113,12 +113,12 @@ describe("one change per failing case, exact messages", () => {
           gpuMemoryUtilization: 0.5,
           maxModelLen: 2048,
         },
-        { name: "small", model: "microsoft/DialoGPT-medium", host: "dgx", gpus: [6], gpuMemoryUtilization: 0.46 },
+        { name: "small", model: "microsoft/DialoGPT-medium", host: "dgx", gpus: [6], gpuMemoryUtilization: 0.45 },
       ],
     };
     expect(runResourcePolicy(gpuMemoryBudget, ledgerOf(config))).toEqual(
       mandatory(
-        'host "dgx" GPU 6 (A100-SXM4-80GB) is over budget by 2,365 MiB: chat 40,140 MiB + small 36,929 MiB reserved + CUDA context and graphs outside the reservations (shared GPU) chat 1,632 MiB + small 1,488 MiB = 80,189 MiB charged, 77,824 MiB usable of 81,920 MiB',
+        'host "dgx" GPU 6 (A100-SXM4-80GB) is over budget by 2,390 MiB: chat 40,576 MiB + small 36,518 MiB reserved + CUDA context and graphs outside the reservations (shared GPU) chat 1,632 MiB + small 1,488 MiB = 80,214 MiB charged, 77,824 MiB usable of 81,920 MiB',
       ),
     );
   });
@@ -135,7 +135,7 @@ describe("one change per failing case, exact messages", () => {
   it("fixed-fraction-engines-fit: OCR moved onto an LLM GPU, two vLLM engines at 0.9", () => {
     expect(runResourcePolicy(fixedFractionEnginesFit, ledgerOf(withService("ocr", { gpus: [3] })))).toEqual(
       mandatory(
-        'host "dgx" GPU 3 (A100-SXM4-80GB): vLLM engines llm 0.9 + ocr 0.9 reserve 1.80 of the GPU, more than the usable 0.95; they cannot all start (over by 68,239 MiB)',
+        'host "dgx" GPU 3 (A100-SXM4-80GB): vLLM engines llm 0.9 + ocr 0.9 reserve 1.80 of the GPU, more than the usable 0.95; they cannot all start (over by 68,980 MiB)',
       ),
     );
   });
@@ -175,7 +175,7 @@ describe("one change per failing case, exact messages", () => {
   it("model-fits-reservation: the 70B LLM at its full 128k context", () => {
     expect(runResourcePolicy(modelFitsReservation, ledgerOf(withService("llm", { maxModelLen: undefined })))).toEqual(
       mandatory(
-        'service "llm" (meta/llama-3.1-70b-instruct) on host "dgx" GPU 2, 3 needs 91,136 MiB per GPU (weights 67,286 + overhead 3,370 + KV for 131,072 tokens 20,480) but its reservation is 72,252 MiB: over by 18,884 MiB; set maxModelLen <= 10,208 or give it more GPUs',
+        'service "llm" (meta/llama-3.1-70b-instruct) on host "dgx" GPU 2, 3 needs 89,564 MiB per GPU (weights 67,286 + overhead 1,798 + KV for 131,072 tokens 20,480) but its reservation is 73,036 MiB: over by 16,528 MiB; set maxModelLen <= 25,280 or give it more GPUs',
       ),
     );
   });
