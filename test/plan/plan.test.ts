@@ -85,7 +85,7 @@ describe("npm run plan -- dev --json", () => {
       kvCacheDtype: "auto",
       maxNumBatchedTokens: 2048,
       fits: true,
-      estimate: { weightsMiBPerGpu: 15317, kvBytesPerToken: 131072, overheadMiB: 1322, maxContextTokens: 29552 },
+      estimate: { weightsMiBPerGpu: 15317, kvBytesPerToken: 131072, overheadMiB: 1510, maxContextTokens: 28048 },
     });
     expect(report.violations).toEqual([]);
   });
@@ -175,11 +175,17 @@ describe("the text plan", () => {
     expect(r.stdout).toContain("host gpu0 — ec2 g5.xlarge (1 × A10G, 23,028 MiB each, single), $1.006/h");
     expect(r.stdout).toContain("  GPU 0 [███████████████████████████████████··|   ] 20,334/21,876 MiB  llm 20,334");
     expect(r.stdout).toContain("    generic vLLM profile (optimized fp16 profiles for A10G need ×2 or ×4)");
-    expect(r.stdout).toContain("reserves 20,334 MiB/GPU, holds 29,552 tokens; maxModelLen 8,192 fits");
+    expect(r.stdout).toContain("reserves 20,334 MiB/GPU, holds 28,048 tokens; maxModelLen 8,192 fits");
     expect(r.stdout).toContain("policy violations: none");
     expect(r.stdout).toContain(
       "  grafana http://127.0.0.1:3000/ on gpu0; tunnel: ssh -N -L 3000:127.0.0.1:3000 ubuntu@<address of gpu0>, then open http://localhost:3000/",
     );
+    // The README's "GPU map, as the plan prints it" is this output, line for line.
+    const readme = readFileSync(join(ROOT, "README.md"), "utf8");
+    const block = readme.split("## The dev stack's GPU map, as the plan prints it")[1].split("```")[1];
+    const printed = block.split("\n").filter((l) => l.trim() !== "");
+    expect(printed.length).toBeGreaterThan(5);
+    for (const line of printed) expect(r.stdout.split("\n")).toContain(line);
   });
 
   it("renders Markdown for a pull-request comment", () => {
@@ -240,7 +246,7 @@ describe("exit codes", () => {
         policy: "model-fits-reservation",
         enforcement: "mandatory",
         message:
-          'service "llm" (meta/llama-3.1-8b-instruct) on host "gpu0" GPU 0 needs 33,023 MiB per GPU (weights 15,317 + overhead 1,322 + KV for 131,072 tokens 16,384) but its reservation is 20,334 MiB: over by 12,689 MiB; set maxModelLen <= 29,552 or give it more GPUs',
+          'service "llm" (meta/llama-3.1-8b-instruct) on host "gpu0" GPU 0 needs 33,211 MiB per GPU (weights 15,317 + overhead 1,510 + KV for 131,072 tokens 16,384) but its reservation is 20,334 MiB: over by 12,877 MiB; set maxModelLen <= 28,048 or give it more GPUs',
         resource: "gpu0-ledger",
       },
     ]);
