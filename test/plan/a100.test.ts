@@ -15,9 +15,9 @@ const A100_MAP = [
       { service: "rerank", reservedMiB: 7931 },
     ],
   },
-  { index: 2, reservedMiB: 72252, reservations: [{ service: "llm", reservedMiB: 72252 }] },
-  { index: 3, reservedMiB: 72252, reservations: [{ service: "llm", reservedMiB: 72252 }] },
-  { index: 4, reservedMiB: 72252, reservations: [{ service: "ocr", reservedMiB: 72252 }] },
+  { index: 2, reservedMiB: 73036, reservations: [{ service: "llm", reservedMiB: 73036 }] },
+  { index: 3, reservedMiB: 73036, reservations: [{ service: "llm", reservedMiB: 73036 }] },
+  { index: 4, reservedMiB: 73036, reservations: [{ service: "ocr", reservedMiB: 73036 }] },
   { index: 5, reservedMiB: 0, reservations: [] },
   { index: 6, reservedMiB: 0, reservations: [] },
   { index: 7, reservedMiB: 0, reservations: [] },
@@ -59,8 +59,8 @@ describe("the a100 stack", () => {
     expect(llm.estimate).toEqual({
       weightsMiBPerGpu: 67286,
       kvBytesPerToken: 327680,
-      overheadMiB: 3370,
-      maxContextTokens: 10208,
+      overheadMiB: 1798,
+      maxContextTokens: 25280,
     });
   });
 

@@ -24,7 +24,7 @@ const DEV_HOST_AND_SERVICES = `### host gpu0 — ec2 g5.xlarge (1 × A10G, 23,02
 
 | Service | Host | GPUs | TP | Precision | Profile | Reserved MiB/GPU | Max context | Fits |
 |---|---|---|---:|---|---|---:|---:|---|
-| llm | gpu0 | 0 | 1 | bf16 | generic vLLM profile (optimized fp16 profiles for A10G need ×2 or ×4) | 20,334 | 8,192 of 29,552 | yes |
+| llm | gpu0 | 0 | 1 | bf16 | generic vLLM profile (optimized fp16 profiles for A10G need ×2 or ×4) | 20,334 | 8,192 of 28,048 | yes |
 `;
 
 const DEV_OUT = `<details><summary>--out: 1 placeholder for values known only after <code>pulumi up</code>, 2 files not written</summary>
@@ -127,7 +127,7 @@ ${DEV_OUT}`);
 
 | Service | Host | GPUs | TP | Precision | Profile | Reserved MiB/GPU | Max context | Fits |
 |---|---|---|---:|---|---|---:|---:|---|
-| llm | gpu0 | 0 | 1 | bf16 | generic vLLM profile (optimized fp16 profiles for A10G need ×2 or ×4) | 20,334 | 8,192 of 29,552 | yes |
+| llm | gpu0 | 0 | 1 | bf16 | generic vLLM profile (optimized fp16 profiles for A10G need ×2 or ×4) | 20,334 | 8,192 of 28,048 | yes |
 | emb | gpu0 | 0 | 1 | fp16 | encoder engine: weights plus a fixed workspace | 1,664 | 512 of 512 | yes |
 
 ### Policy violations
