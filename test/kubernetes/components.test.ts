@@ -180,7 +180,7 @@ describe("an EKS GPU cluster with llama-3.1-8b on g5.xlarge, HPA 1-2", () => {
       "https://prometheus-community.github.io/helm-charts",
       "monitoring",
     ],
-    ["gpu-dcgm-exporter", "dcgm-exporter", "4.8.4", "https://nvidia.github.io/dcgm-exporter/helm-charts", "monitoring"],
+    ["gpu-dcgm-exporter", "dcgm-exporter", "4.8.2", "https://nvidia.github.io/dcgm-exporter/helm-charts", "monitoring"],
     [
       "gpu-prometheus-adapter",
       "prometheus-adapter",
