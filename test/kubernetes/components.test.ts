@@ -101,6 +101,7 @@ describe("an EKS GPU cluster with llama-3.1-8b on g5.xlarge, HPA 1-2", () => {
       version: "1.35",
       authenticationMode: "API",
       skipDefaultNodeGroup: true,
+      skipDefaultSecurityGroups: true,
       endpointPrivateAccess: true,
       endpointPublicAccess: true,
       publicAccessCidrs: ["203.0.113.7/32"],

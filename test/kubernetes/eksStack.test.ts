@@ -159,7 +159,7 @@ describe("Pulumi.eks.yaml", () => {
     ).toEqual([
       "gpu-fleet:eks.nodeGroups[0].maxNodes: unknown setting; allowed: name, instanceType, minSize, desiredSize, maxSize, labels, diskSizeGiB, gpuSharing",
       'gpu-fleet:eks.apiPublicAccessCidrs: "10.0.0.0/8" is not allowed; expected a list of CIDRs such as ["203.0.113.7/32"]',
-      "gpu-fleet:services[0].host: unknown setting; allowed: name, model, gpus, tensorParallel, precision, maxModelLen, gpuMemoryUtilization, engine, port, image, nodeGroup, replicas, autoscaling",
+      "gpu-fleet:services[0].host: belongs to the host runtime (a stack without gpu-fleet:eks); on EKS a service runs on a node group: set nodeGroup instead",
       "gpu-fleet:services[0].autoscaling.max: unknown setting; allowed: minReplicas, maxReplicas, metric, targetAverageValue",
     ]);
     expect(problems({ services: [] })).toEqual([
