@@ -154,6 +154,8 @@ export const SERVICE_SETTING_KEYS = [
   "image",
 ];
 const SERVICE_KEYS = ["name", "model", "host", ...SERVICE_SETTING_KEYS.slice(2)];
+/** The keys only a Kubernetes service has (fleet/kubernetes.ts KUBERNETES_SERVICE_KEYS). */
+const KUBERNETES_ONLY_SERVICE_KEYS = ["nodeGroup", "replicas", "autoscaling", "cache"];
 const ENGINES: readonly Engine[] = ["vllm", "trtllm", "fixed"];
 
 const show = (v: unknown) => (typeof v === "string" ? `"${v}"` : (JSON.stringify(v) ?? String(v)));
@@ -446,7 +448,21 @@ export function validateServiceSettings(
     );
     return undefined;
   }
-  unknownKeys(p, path, raw, allowedKeys);
+  // Keys of the Kubernetes runtime's services say where they belong rather than "unknown".
+  const kubernetesOnly = Object.keys(raw).filter(
+    (k) => !allowedKeys.includes(k) && KUBERNETES_ONLY_SERVICE_KEYS.includes(k),
+  );
+  for (const k of kubernetesOnly)
+    p.add(
+      `${path}.${k}`,
+      `belongs to the Kubernetes runtime (a stack with ${key("eks")}, or KubernetesNimService); a service on GPU hosts runs on a host: remove it`,
+    );
+  unknownKeys(
+    p,
+    path,
+    Object.fromEntries(Object.entries(raw).filter(([k]) => !kubernetesOnly.includes(k))),
+    allowedKeys,
+  );
   const { name, model, gpus, tensorParallel, precision, maxModelLen, gpuMemoryUtilization, engine, port, image } = raw;
   let ok = true;
   if (typeof name !== "string" || !NAME_PATTERN.test(name)) {
