@@ -176,6 +176,8 @@ export const SERVICE_SETTING_KEYS = [
   "image",
 ];
 const SERVICE_KEYS = ["name", "model", "host", ...SERVICE_SETTING_KEYS.slice(2)];
+/** The keys only a Kubernetes service has (fleet/kubernetes.ts KUBERNETES_SERVICE_KEYS). */
+const KUBERNETES_ONLY_SERVICE_KEYS = ["nodeGroup", "replicas", "autoscaling", "cache"];
 const ENGINES: readonly Engine[] = ["vllm", "trtllm", "fixed"];
 
 const show = (v: unknown) => (typeof v === "string" ? `"${v}"` : (JSON.stringify(v) ?? String(v)));
@@ -468,7 +470,21 @@ export function validateServiceSettings(
     );
     return undefined;
   }
-  unknownKeys(p, path, raw, allowedKeys);
+  // Keys of the Kubernetes runtime's services say where they belong rather than "unknown".
+  const kubernetesOnly = Object.keys(raw).filter(
+    (k) => !allowedKeys.includes(k) && KUBERNETES_ONLY_SERVICE_KEYS.includes(k),
+  );
+  for (const k of kubernetesOnly)
+    p.add(
+      `${path}.${k}`,
+      `belongs to the Kubernetes runtime (a stack with ${key("eks")}, or KubernetesNimService); a service on GPU hosts runs on a host: remove it`,
+    );
+  unknownKeys(
+    p,
+    path,
+    Object.fromEntries(Object.entries(raw).filter(([k]) => !kubernetesOnly.includes(k))),
+    allowedKeys,
+  );
   const { name, model, gpus, tensorParallel, precision, maxModelLen, gpuMemoryUtilization, engine, port, image } = raw;
   const { kvCacheDtype, maxNumBatchedTokens } = raw;
   let ok = true;

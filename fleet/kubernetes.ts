@@ -12,7 +12,9 @@ import {
   ConfigError,
   HostConfig,
   Problems,
+  NAMESPACE,
   SERVICE_SETTING_KEYS,
+  STACK_CONFIG_KEYS,
   ServiceSettings,
   validateServiceSettings,
 } from "./config";
@@ -196,6 +198,27 @@ export interface AutoscalingSettings {
   readonly targetAverageValue: number;
 }
 
+/**
+ * Where a service's model cache lives. `per-replica`: one ReadWriteOnce EBS volume per pod (a
+ * StatefulSet's volumeClaimTemplates); `shared`: one ReadWriteMany EFS volume every pod mounts, so a
+ * new replica starts without downloading the model (recommended when replicas > 1).
+ */
+export type ModelCacheMode = "per-replica" | "shared";
+export const MODEL_CACHE_MODES: readonly ModelCacheMode[] = ["per-replica", "shared"];
+/**
+ * Default model-cache volume per replica (or shared): several times the 15 GiB of an 8B model at 16
+ * bits, so profile changes and a model swap fit; a larger model must set its own size, which the
+ * kubernetes-model-cache-size check enforces.
+ */
+export const DEFAULT_CACHE_SIZE_GIB = 100;
+
+export interface ModelCacheOptions {
+  /** Default per-replica. */
+  readonly mode?: ModelCacheMode;
+  /** Default 100. */
+  readonly sizeGiB?: number;
+}
+
 /** One model service on Kubernetes: the same settings as on a GPU host, plus how many pods and where. */
 export interface KubernetesServiceSettings extends ServiceSettings {
   /** The node group its pods run on. */
@@ -203,10 +226,13 @@ export interface KubernetesServiceSettings extends ServiceSettings {
   /** Pods when there is no HPA; default 1. */
   readonly replicas?: number;
   readonly autoscaling?: AutoscalingSettings;
+  /** Default: one 100 GiB EBS volume per replica. */
+  readonly cache?: ModelCacheOptions;
 }
 
 /** The keys of a Kubernetes service's settings. */
-export const KUBERNETES_SERVICE_KEYS = [...SERVICE_SETTING_KEYS, "nodeGroup", "replicas", "autoscaling"];
+export const KUBERNETES_SERVICE_KEYS = [...SERVICE_SETTING_KEYS, "nodeGroup", "replicas", "autoscaling", "cache"];
+const CACHE_KEYS = ["mode", "sizeGiB"];
 
 export interface PlannedKubernetesService {
   /** The runtime-agnostic service, as planned on one node of its group (host = the node group's name). */
@@ -217,6 +243,7 @@ export interface PlannedKubernetesService {
   readonly autoscaling?: Required<AutoscalingSettings>;
   /** GPUs each pod requests and is limited to: its tensor-parallel size. */
   readonly gpusPerPod: number;
+  readonly cache: Required<ModelCacheOptions>;
   /** Ledger of one node of the group carrying as many pods of this service as share a GPU. */
   readonly nodeLedger: HostLedgerDocument;
 }
@@ -231,6 +258,7 @@ export const KUBERNETES_CHECKS = {
   gpuRequestLimit: "kubernetes-gpu-request-equals-limit",
   gpuSharing: "kubernetes-gpu-sharing",
   cacheSize: "kubernetes-model-cache-size",
+  podResources: "kubernetes-pod-resources-fit-node",
 } as const;
 
 function serviceFinding(
@@ -316,9 +344,20 @@ export function planKubernetesService(
         `${path}.autoscaling.targetAverageValue: ${JSON.stringify(a.targetAverageValue)} is not allowed; expected ${ratio ? "a ratio above 0 and at most 1" : "a number above 0"}`,
       );
   }
+  const c = settings.cache;
+  if (c !== undefined && (typeof c !== "object" || c === null || Array.isArray(c))) {
+    problems.push(`${path}.cache: ${JSON.stringify(c)} is not allowed; expected { mode?, sizeGiB? }`);
+  } else if (c) {
+    if (c.mode !== undefined && !MODEL_CACHE_MODES.includes(c.mode))
+      problems.push(
+        `${path}.cache.mode: ${JSON.stringify(c.mode)} is not allowed; expected one of ${MODEL_CACHE_MODES.join(", ")}`,
+      );
+    if (c.sizeGiB !== undefined && !isCount(c.sizeGiB, 1))
+      problems.push(`${path}.cache.sizeGiB: ${JSON.stringify(c.sizeGiB)} is not allowed; expected an integer >= 1`);
+  }
   if (problems.length > 0) throw new ConfigError(problems);
 
-  const { nodeGroup: _group, replicas: _r, autoscaling: _a, ...serviceSettings } = settings;
+  const { nodeGroup: _group, replicas: _r, autoscaling: _a, cache: _c, ...serviceSettings } = settings;
   const attempt = planHost(
     nodeHost(group),
     hostShape({ instanceType: group.instanceType.name }),
@@ -392,6 +431,7 @@ export function planKubernetesService(
           }
         : {}),
       gpusPerPod,
+      cache: { mode: c?.mode ?? "per-replica", sizeGiB: c?.sizeGiB ?? DEFAULT_CACHE_SIZE_GIB },
       nodeLedger,
     },
     findings,
@@ -749,6 +789,14 @@ export interface EksStackSettings {
   readonly nodeGroups: readonly NodeGroupSettings[];
   /** Namespace of the NIM services; default "nim". */
   readonly namespace?: string;
+  /** The VPC of the cluster; default the account's default VPC. Required with subnetIds. */
+  readonly vpcId?: string;
+  /**
+   * The cluster's and nodes' subnets (private ones keep the GPU nodes off the internet), one per
+   * availability zone; default the default VPC's. Required for a shared (EFS) model cache, which puts
+   * one mount target in each.
+   */
+  readonly subnetIds?: readonly string[];
 }
 
 export interface KubernetesStackConfig {
@@ -758,7 +806,15 @@ export interface KubernetesStackConfig {
   readonly maxHourlyUsd?: number;
 }
 
-export const EKS_SETTING_KEYS = ["clusterName", "kubernetesVersion", "apiPublicAccessCidrs", "nodeGroups", "namespace"];
+export const EKS_SETTING_KEYS = [
+  "clusterName",
+  "kubernetesVersion",
+  "apiPublicAccessCidrs",
+  "nodeGroups",
+  "namespace",
+  "vpcId",
+  "subnetIds",
+];
 export const NODE_GROUP_KEYS = [
   "name",
   "instanceType",
@@ -834,6 +890,32 @@ export function validateKubernetesStackConfig(raw: {
       );
     }
   }
+  const vpcId = eks.vpcId;
+  const subnetIds = eks.subnetIds;
+  if (vpcId !== undefined && (typeof vpcId !== "string" || !/^vpc-[0-9a-f]{8,17}$/.test(vpcId))) {
+    problems.push(
+      `${ns}:eks.vpcId: ${showValue(vpcId)} is not allowed; expected a VPC id such as "vpc-0123456789abcdef0"`,
+    );
+  }
+  if (
+    subnetIds !== undefined &&
+    (!Array.isArray(subnetIds) ||
+      subnetIds.length === 0 ||
+      subnetIds.some((id) => typeof id !== "string" || !/^subnet-[0-9a-f]{8,17}$/.test(id)))
+  ) {
+    problems.push(
+      `${ns}:eks.subnetIds: ${showValue(subnetIds)} is not allowed; expected a non-empty list of subnet ids such as ["subnet-0123456789abcdef0"]`,
+    );
+  } else if (Array.isArray(subnetIds) && new Set(subnetIds).size !== subnetIds.length) {
+    problems.push(`${ns}:eks.subnetIds: ${showValue(subnetIds)} lists a subnet twice`);
+  }
+  if ((vpcId === undefined) !== (subnetIds === undefined)) {
+    problems.push(
+      vpcId === undefined
+        ? `${ns}:eks.vpcId: is required with ${ns}:eks.subnetIds; the subnets are the VPC's`
+        : `${ns}:eks.subnetIds: is required with ${ns}:eks.vpcId; list the VPC's subnets for the cluster and its nodes`,
+    );
+  }
   // With one node group a service may leave its nodeGroup out.
   const groupName =
     Array.isArray(rawGroups) && rawGroups.length === 1 && isPlainObject(rawGroups[0]) ? rawGroups[0].name : undefined;
@@ -849,7 +931,12 @@ export function validateKubernetesStackConfig(raw: {
         problems.push(`${path}: ${showValue(s)} is not allowed; expected { name, model, nodeGroup? }`);
         return;
       }
-      unknown(path, s, KUBERNETES_SERVICE_KEYS);
+      if ("host" in s) {
+        problems.push(
+          `${path}.host: belongs to the host runtime (a stack without ${ns}:eks); on EKS a service runs on a node group: set nodeGroup instead`,
+        );
+      }
+      unknown(path, Object.fromEntries(Object.entries(s).filter(([k]) => k !== "host")), KUBERNETES_SERVICE_KEYS);
       if (s.autoscaling !== undefined) {
         if (!isPlainObject(s.autoscaling))
           problems.push(
@@ -857,11 +944,18 @@ export function validateKubernetesStackConfig(raw: {
           );
         else unknown(`${path}.autoscaling`, s.autoscaling, AUTOSCALING_KEYS);
       }
+      if (isPlainObject(s.cache)) unknown(`${path}.cache`, s.cache, CACHE_KEYS);
       services.push({
         ...(s as unknown as KubernetesServiceSettings),
         nodeGroup: (s.nodeGroup as string) ?? groupName,
       });
     });
+  }
+  const shared = services.findIndex((s) => isPlainObject(s.cache) && s.cache.mode === "shared");
+  if (shared >= 0 && subnetIds === undefined) {
+    problems.push(
+      `${ns}:eks.subnetIds: is required when a service's model cache is shared (${ns}:services[${shared}].cache.mode "shared"): the EFS file system needs a mount target in each of the nodes' subnets; set ${ns}:eks.vpcId and ${ns}:eks.subnetIds (private subnets, one per availability zone)`,
+    );
   }
   const margin = raw.safetyMarginFraction ?? DEFAULT_SAFETY_MARGIN_FRACTION;
   if (typeof margin !== "number" || !(margin >= 0 && margin < 0.5)) {
@@ -877,6 +971,7 @@ export function validateKubernetesStackConfig(raw: {
       ...(eks.clusterName !== undefined ? { clusterName: eks.clusterName as string } : {}),
       ...(eks.kubernetesVersion !== undefined ? { kubernetesVersion: eks.kubernetesVersion as string } : {}),
       ...(eks.namespace !== undefined ? { namespace: eks.namespace as string } : {}),
+      ...(vpcId !== undefined ? { vpcId: vpcId as string, subnetIds: subnetIds as string[] } : {}),
       apiPublicAccessCidrs: cidrs as string[],
       nodeGroups: rawGroups as unknown as NodeGroupSettings[],
     },
@@ -892,6 +987,195 @@ export function validateKubernetesStackConfig(raw: {
     throw e;
   }
   return config;
+}
+
+/** The `gpu-fleet:*` keys an EKS stack reads; the others of STACK_CONFIG_KEYS are the host runtime's. */
+export const KUBERNETES_STACK_KEYS = [
+  "eks",
+  "services",
+  "ngcApiKey",
+  "grafanaAdminPassword",
+  "safetyMarginFraction",
+  "maxHourlyUsd",
+];
+
+/**
+ * Problems with the config keys of an EKS stack (as `pulumi.runtime.allConfig()` lists them): a key of
+ * the host runtime (hosts, SSH keys, IRIS, the host observability stack) is refused rather than
+ * silently ignored, and so is any key neither runtime knows.
+ */
+export function kubernetesStackKeyProblems(keys: readonly string[]): string[] {
+  const prefix = `${NAMESPACE}:`;
+  const allowed = KUBERNETES_STACK_KEYS.map((k) => prefix + k).join(", ");
+  return keys
+    .filter((k) => k.startsWith(prefix) && !KUBERNETES_STACK_KEYS.includes(k.slice(prefix.length)))
+    .map((k) =>
+      STACK_CONFIG_KEYS.includes(k.slice(prefix.length))
+        ? `${k}: belongs to the host runtime (a stack without ${prefix}eks), which this EKS stack is not; remove it (allowed on EKS: ${allowed})`
+        : `${k}: unknown setting; allowed on EKS: ${allowed}`,
+    );
+}
+
+/**
+ * Max pods per node as the EKS AMI sets them (ENIs × (IPv4 addresses per ENI − 1) + 2), from
+ * awslabs/amazon-eks-ami templates/shared/runtime/eni-max-pods.txt; the kubelet's memory reservation
+ * grows with it. Every GPU instance type of the catalog.
+ */
+export const EKS_MAX_PODS: Readonly<Record<string, number>> = {
+  "g4dn.xlarge": 29,
+  "g5.xlarge": 58,
+  "g5.2xlarge": 58,
+  "g5.12xlarge": 737,
+  "g5.48xlarge": 345,
+  "g6.xlarge": 58,
+  "g6e.xlarge": 58,
+  "p3.2xlarge": 58,
+  "p4d.24xlarge": 737,
+  "p4de.24xlarge": 737,
+  "p5.48xlarge": 100,
+};
+
+/**
+ * What the EKS AMI's kubelet keeps back from pods (kubeReserved, as amazon-eks-ami computes it:
+ * 6% of the first core, 1% of the second, 0.5% of the third and fourth, 0.25% of the rest; memory
+ * 11 MiB × maxPods + 255 MiB) plus its hard eviction threshold (memory.available < 100Mi).
+ */
+export function kubeletReserved(type: InstanceType): { cpuMillis: number; memoryMiB: number } {
+  const cores = type.vcpu;
+  const cpuMillis = 60 + (cores > 1 ? 10 : 0) + Math.min(Math.max(cores - 2, 0), 2) * 5 + Math.max(cores - 4, 0) * 2.5;
+  const maxPods = EKS_MAX_PODS[type.name] ?? 110;
+  return { cpuMillis, memoryMiB: 11 * maxPods + 255 + 100 };
+}
+
+/**
+ * Room left on every GPU node for its DaemonSets — kube-proxy (100m), the VPC CNI aws-node (25m),
+ * dcgm-exporter (100m, 128Mi: its chart's values.yaml at 4.5.3-4.8.2), node-exporter, the device
+ * plugin, the pod identity agent, the EBS and EFS CSI node plugins — and for the kernel, whose share
+ * of the instance's memory the kubelet never sees. A round allowance, not a measurement: only
+ * `kubectl describe node` on a real node gives the exact allocatable (components/kubernetes/README.md).
+ */
+export const NODE_DAEMONS_ALLOWANCE = { cpuMillis: 500, memoryMiB: 1536 } as const;
+
+export interface PodResources {
+  /** Pods of the service a node holds: its GPU resources over the pod's GPUs. */
+  readonly podsPerNode: number;
+  /** What one pod may request at most: the node's allocatable less the daemons, shared by its pods. */
+  readonly maxCpuMillis: number;
+  readonly maxMemoryMiB: number;
+  /** What the renderer requests: the maximum rounded down (100m CPU, 256 MiB memory). */
+  readonly cpuMillis: number;
+  readonly memoryMiB: number;
+}
+
+/**
+ * CPU and memory for a model pod on a node of the group. The node is the pod's alone (GPU nodes are
+ * tainted, and a pod takes whole GPUs), so a pod gets its share of the whole node: NVIDIA's NIM for
+ * LLMs prerequisites ask for at least 8 cores and host memory of about 2 GB per billion parameters
+ * (docs.nvidia.com/nim/large-language-models/latest/getting-started.html, "Prerequisites"), more than
+ * a g5.xlarge (4 vCPUs, 16 GiB) has, so no smaller request is safe to assume.
+ */
+export function podResources(group: NodeGroupPlan, gpusPerPod: number): PodResources {
+  const reserved = kubeletReserved(group.instanceType);
+  const podsPerNode = Math.max(1, Math.floor(group.gpuResourcesPerNode / Math.max(1, gpusPerPod)));
+  const maxCpuMillis = Math.floor(
+    (group.instanceType.vcpu * 1000 - reserved.cpuMillis - NODE_DAEMONS_ALLOWANCE.cpuMillis) / podsPerNode,
+  );
+  const maxMemoryMiB = Math.floor(
+    (group.instanceType.ramGiB * 1024 - reserved.memoryMiB - NODE_DAEMONS_ALLOWANCE.memoryMiB) / podsPerNode,
+  );
+  return {
+    podsPerNode,
+    maxCpuMillis,
+    maxMemoryMiB,
+    cpuMillis: Math.floor(maxCpuMillis / 100) * 100,
+    memoryMiB: Math.floor(maxMemoryMiB / 256) * 256,
+  };
+}
+
+const CPU_QUANTITY = /^(\d+(?:\.\d+)?)(m)?$/;
+const MEMORY_QUANTITY = /^(\d+(?:\.\d+)?)(Ki|Mi|Gi|Ti|k|M|G|T)?$/;
+const MEMORY_UNIT_MIB: Record<string, number> = {
+  "": 1 / 1024 ** 2,
+  Ki: 1 / 1024,
+  Mi: 1,
+  Gi: 1024,
+  Ti: 1024 ** 2,
+  k: 1e3 / 1024 ** 2,
+  M: 1e6 / 1024 ** 2,
+  G: 1e9 / 1024 ** 2,
+  T: 1e12 / 1024 ** 2,
+};
+
+/** A CPU quantity ("3400m", "2", 1.5) in millicores; undefined when it is not one. */
+export function cpuMillisOf(q: string | number): number | undefined {
+  const m = CPU_QUANTITY.exec(String(q));
+  return m ? Number(m[1]) * (m[2] ? 1 : 1000) : undefined;
+}
+
+/** A memory quantity ("13824Mi", "14Gi", "15G") in MiB; undefined when it is not one. */
+export function memoryMiBOf(q: string | number): number | undefined {
+  const m = MEMORY_QUANTITY.exec(String(q));
+  return m ? Number(m[1]) * MEMORY_UNIT_MIB[m[2] ?? ""] : undefined;
+}
+
+const mib = (n: number) => `${Math.round(n).toLocaleString("en-US")} MiB`;
+
+/**
+ * The pod's CPU and memory requests, summed over its containers, fit the share of a node's allocatable
+ * it can have (podResources); a pod asking for more stays Pending on every node of the group.
+ */
+export function checkPodResources(planned: ScheduledService, group: NodeGroupPlan, pod: PodSchedulingSpec): Finding[] {
+  const name = planned.service.name;
+  const share = podResources(group, planned.gpusPerPod);
+  const reserved = kubeletReserved(group.instanceType);
+  const node = `a node of node group "${group.name}" (${group.instanceType.name}: ${group.instanceType.vcpu} vCPUs, ${group.instanceType.ramGiB} GiB)`;
+  const pods = `${share.podsPerNode} pod${share.podsPerNode === 1 ? "" : "s"} of it per node`;
+  const findings: Finding[] = [];
+  const sum = { cpu: 0, memory: 0 };
+  for (const c of pod.containers) {
+    for (const [resource, parse] of [
+      ["cpu", cpuMillisOf],
+      ["memory", memoryMiBOf],
+    ] as const) {
+      const q = c.resources?.requests?.[resource];
+      if (q === undefined) continue;
+      const value = parse(q);
+      if (value === undefined) {
+        findings.push(
+          serviceFinding(
+            KUBERNETES_CHECKS.podResources,
+            "mandatory",
+            group.name,
+            name,
+            `container "${c.name}" requests ${resource} ${JSON.stringify(q)}, which is not a Kubernetes quantity (such as ${resource === "cpu" ? '"3400m"' : '"13824Mi"'})`,
+          ),
+        );
+      } else sum[resource] += value;
+    }
+  }
+  if (sum.cpu > share.maxCpuMillis) {
+    findings.push(
+      serviceFinding(
+        KUBERNETES_CHECKS.podResources,
+        "mandatory",
+        group.name,
+        name,
+        `requests ${Math.round(sum.cpu)}m CPU per pod, but ${node} has ${share.maxCpuMillis}m for each of ${pods} after the kubelet's reservation (${reserved.cpuMillis}m) and the node's daemons (${NODE_DAEMONS_ALLOWANCE.cpuMillis}m); request at most ${share.maxCpuMillis}m`,
+      ),
+    );
+  }
+  if (sum.memory > share.maxMemoryMiB) {
+    findings.push(
+      serviceFinding(
+        KUBERNETES_CHECKS.podResources,
+        "mandatory",
+        group.name,
+        name,
+        `requests ${mib(sum.memory)} of memory per pod, but ${node} has ${mib(share.maxMemoryMiB)} for each of ${pods} after the kubelet's reservation and eviction threshold (${mib(reserved.memoryMiB)}) and the node's daemons (${mib(NODE_DAEMONS_ALLOWANCE.memoryMiB)}); request at most ${share.maxMemoryMiB}Mi`,
+      ),
+    );
+  }
+  return findings;
 }
 
 /** A registered resource as the policy pack and the offline plan see it: type, name, plain inputs. */
@@ -1001,6 +1285,7 @@ export function checkRegisteredKubernetesFleet(resources: readonly RegisteredObj
     scheduled.push(s);
     findings.push(
       ...checkPodScheduling(s, group, pod as PodSchedulingSpec).filter((f) => f.enforcement === "mandatory"),
+      ...checkPodResources(s, group, pod as PodSchedulingSpec),
     );
     if (s.gpusPerPod > group.gpuResourcesPerNode) {
       findings.push(

@@ -7,29 +7,43 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import { EksGpuCluster, FleetDashboards, KubernetesNimService, NimNamespace } from "../components/kubernetes";
-import { NAMESPACE } from "../fleet/config";
+import { ConfigError, NAMESPACE } from "../fleet/config";
 import {
   KubernetesFleetPlan,
   KubernetesStackConfig,
   checkCacheSize,
+  checkPodResources,
   checkPodScheduling,
+  kubernetesStackKeyProblems,
   planKubernetesFleet,
   validateKubernetesStackConfig,
 } from "../fleet/kubernetes";
 import { Finding } from "../fleet/checks";
-import { DEFAULT_CACHE_SIZE_GIB, renderNimObjects } from "../renderers/kubernetes/nim";
-import { MODEL_CACHE_STORAGE_CLASS } from "../components/kubernetes/eksGpuCluster";
+import { renderNimObjects } from "../renderers/kubernetes/nim";
+import { EFS_STORAGE_CLASS, MODEL_CACHE_STORAGE_CLASS } from "../components/kubernetes/eksGpuCluster";
 import { parsed, refuseMandatoryFindings } from "./config";
 
-/** Reads and validates `gpu-fleet:eks`, `gpu-fleet:services` and the stack-wide numbers. */
+/**
+ * Reads and validates `gpu-fleet:eks`, `gpu-fleet:services` and the stack-wide numbers; a key of the
+ * host runtime or no runtime's is refused with the rest, not silently ignored.
+ */
 export function loadKubernetesStackConfig(): KubernetesStackConfig {
   const config = new pulumi.Config(NAMESPACE);
-  return validateKubernetesStackConfig({
-    eks: parsed(config, "eks"),
-    services: parsed(config, "services"),
-    safetyMarginFraction: parsed(config, "safetyMarginFraction"),
-    maxHourlyUsd: parsed(config, "maxHourlyUsd"),
-  });
+  const problems = kubernetesStackKeyProblems(Object.keys(pulumi.runtime.allConfig()));
+  let stack: KubernetesStackConfig | undefined;
+  try {
+    stack = validateKubernetesStackConfig({
+      eks: parsed(config, "eks"),
+      services: parsed(config, "services"),
+      safetyMarginFraction: parsed(config, "safetyMarginFraction"),
+      maxHourlyUsd: parsed(config, "maxHourlyUsd"),
+    });
+  } catch (e) {
+    if (!(e instanceof ConfigError)) throw e;
+    problems.push(...e.problems);
+  }
+  if (problems.length > 0 || !stack) throw new ConfigError(problems);
+  return stack;
 }
 
 /** Every finding of the plan, the rendered pods' scheduling checks included. */
@@ -40,15 +54,16 @@ export function kubernetesFindings(plan: KubernetesFleetPlan, namespace: string)
       planned: s,
       group,
       namespace,
-      cache: { mode: "per-replica", storageClassName: MODEL_CACHE_STORAGE_CLASS, sizeGiB: DEFAULT_CACHE_SIZE_GIB },
+      cache: {
+        ...s.cache,
+        storageClassName: s.cache.mode === "shared" ? EFS_STORAGE_CLASS : MODEL_CACHE_STORAGE_CLASS,
+      },
     });
+    const pod = objects.workload.object.spec!.template.spec! as Parameters<typeof checkPodScheduling>[2];
     return [
-      ...checkPodScheduling(
-        s,
-        group,
-        objects.workload.object.spec!.template.spec! as Parameters<typeof checkPodScheduling>[2],
-      ),
-      ...checkCacheSize(s, DEFAULT_CACHE_SIZE_GIB),
+      ...checkPodScheduling(s, group, pod),
+      ...checkPodResources(s, group, pod),
+      ...checkCacheSize(s, s.cache.sizeGiB),
     ];
   });
   return [...plan.findings, ...podFindings];
@@ -128,6 +143,8 @@ export function deployKubernetesFleet(): KubernetesFleetOutputs {
     nodeGroups: stack.eks.nodeGroups,
     ...(stack.eks.kubernetesVersion ? { kubernetesVersion: stack.eks.kubernetesVersion } : {}),
     apiPublicAccessCidrs: stack.eks.apiPublicAccessCidrs,
+    ...(stack.eks.vpcId ? { vpcId: stack.eks.vpcId, subnetIds: [...stack.eks.subnetIds!] } : {}),
+    sharedModelCache: plan.services.some((s) => s.cache.mode === "shared"),
     grafanaAdminPassword: config.requireSecret("grafanaAdminPassword"),
   });
   const nimNamespace = new NimNamespace(namespace, {
@@ -155,6 +172,8 @@ export function deployKubernetesFleet(): KubernetesFleetOutputs {
 export function kubernetesStackOutputs(fleet: KubernetesFleetOutputs) {
   return {
     kubeconfig: fleet.cluster.kubeconfig,
+    // Kept by `pulumi destroy`: the id to find (or delete) the shared model cache afterwards.
+    ...(fleet.cluster.modelCacheFileSystem ? { modelCacheFileSystemId: fleet.cluster.modelCacheFileSystem.id } : {}),
     endpoints: Object.fromEntries([...fleet.services].map(([name, svc]) => [name, svc.endpoint])),
     gpuMap: kubernetesGpuMap(fleet.plan),
   };

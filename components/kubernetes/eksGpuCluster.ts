@@ -2,6 +2,7 @@
  * EksGpuCluster: an EKS cluster with GPU managed node groups on the NVIDIA AL2023 AMI (driver and
  * container toolkit come with the AMI), tainted so only GPU pods land there, plus what GPU pods need on
  * the cluster: the NVIDIA device plugin, the EBS CSI driver with a gp3 StorageClass for model caches,
+ * optionally an encrypted EFS file system with the EFS CSI driver for shared (ReadWriteMany) caches,
  * and monitoring (kube-prometheus-stack, dcgm-exporter, prometheus-adapter with the HPAs' rules).
  * Thin: node group facts and chart values come from fleet/kubernetes.ts and renderers/kubernetes/helm.ts.
  */
@@ -24,11 +25,17 @@ import {
   kubePrometheusStackValues,
   prometheusAdapterValues,
 } from "../../renderers/kubernetes/helm";
-import { KUBERNETES_VERSION } from "../../renderers/kubernetes/nim";
+import { KUBERNETES_VERSION, NIM_UID } from "../../renderers/kubernetes/nim";
 
 /** The EKS AMI type with the NVIDIA driver for x86 GPU instances (aws.eks.NodeGroup amiType). */
 export const NVIDIA_AMI_TYPE = "AL2023_x86_64_NVIDIA";
 export const MODEL_CACHE_STORAGE_CLASS = "gp3";
+/** The StorageClass of shared model caches: EFS access points on the cluster's file system. */
+export const EFS_STORAGE_CLASS = "efs";
+/** NFS, the only port an EFS mount target serves (EFS user guide, "Using VPC security groups"). */
+export const NFS_PORT = 2049;
+/** Where the access points of shared caches live on the file system. */
+export const EFS_BASE_PATH = "/gpu-fleet/model-cache";
 const CIDR = /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}\/(3[0-2]|[12]?\d)$/;
 
 export interface EksGpuClusterArgs {
@@ -43,6 +50,13 @@ export interface EksGpuClusterArgs {
   /** Subnets for the nodes; private subnets keep the GPU nodes off the internet. Default: the cluster's. */
   readonly nodeSubnetIds?: pulumi.Input<string>[];
   readonly subnetIds?: pulumi.Input<string>[];
+  /**
+   * An encrypted EFS file system, a mount target in each node subnet (NFS from the nodes only), the
+   * EFS CSI driver and the `efs` StorageClass, for services whose cache mode is `shared`. Needs vpcId
+   * and nodeSubnetIds or subnetIds (one subnet per availability zone: EFS allows one mount target per
+   * zone). The file system is kept when the stack is destroyed (retainOnDelete). Default false.
+   */
+  readonly sharedModelCache?: boolean;
   /**
    * CIDRs allowed to reach the Kubernetes API's public endpoint. Default none: the endpoint is private
    * only, and `pulumi up` must run inside the VPC. A runner outside it lists its own address here (/32).
@@ -61,6 +75,8 @@ export interface GpuClusterRef {
   readonly provider: k8s.Provider;
   readonly nodeGroups: readonly NodeGroupPlan[];
   readonly storageClassName: string;
+  /** A ReadWriteMany storage class for shared model caches, when the cluster has one. */
+  readonly sharedStorageClassName?: string;
   /** Resources to wait for before scheduling GPU pods (device plugin, CSI driver, monitoring CRDs). */
   readonly ready: pulumi.Resource[];
 }
@@ -104,6 +120,17 @@ export function validateEksGpuClusterArgs(name: string, args: EksGpuClusterArgs)
     if (value !== undefined && (!Number.isInteger(value) || value < min))
       problems.push(`${key}: ${JSON.stringify(value)} is not allowed; expected an integer >= ${min}`);
   }
+  if (args.sharedModelCache) {
+    if (args.vpcId === undefined)
+      problems.push(
+        "vpcId: is required with sharedModelCache; the EFS mount targets' security group is created in the cluster's VPC",
+      );
+    const subnets = args.nodeSubnetIds ?? args.subnetIds;
+    if (subnets === undefined || subnets.length === 0)
+      problems.push(
+        "nodeSubnetIds: is required with sharedModelCache (or subnetIds); the EFS file system needs a mount target in each subnet the nodes run in, one per availability zone",
+      );
+  }
   if (problems.length > 0) throw new Error(`${where}: ${problems.join("; ")}`);
   return groups;
 }
@@ -142,6 +169,9 @@ export class EksGpuCluster extends pulumi.ComponentResource implements GpuCluste
   public readonly provider: k8s.Provider;
   public readonly nodeGroups: readonly NodeGroupPlan[];
   public readonly storageClassName = MODEL_CACHE_STORAGE_CLASS;
+  public readonly sharedStorageClassName?: string;
+  /** The shared model cache's file system (kept on destroy), when sharedModelCache is set. */
+  public readonly modelCacheFileSystem?: aws.efs.FileSystem;
   /** The cluster's kubeconfig (secret): `pulumi stack output kubeconfig --show-secrets > kubeconfig`. */
   public readonly kubeconfig: pulumi.Output<string>;
   public readonly ready: pulumi.Resource[];
@@ -185,6 +215,10 @@ export class EksGpuCluster extends pulumi.ComponentResource implements GpuCluste
         // Access entries, not the aws-auth ConfigMap; managed node groups register their role themselves.
         authenticationMode: eks.AuthenticationMode.Api,
         skipDefaultNodeGroup: true,
+        // Managed node groups without a launch template carry the security group EKS creates for the
+        // cluster, never the two pulumi-eks adds for self-managed nodes: skip those, so the cluster's
+        // clusterSecurityGroupId output is the EKS-created group the GPU nodes are in.
+        skipDefaultSecurityGroups: true,
         ...(args.vpcId ? { vpcId: args.vpcId } : {}),
         ...(args.subnetIds ? { subnetIds: args.subnetIds } : {}),
         endpointPrivateAccess: true,
@@ -284,6 +318,12 @@ export class EksGpuCluster extends pulumi.ComponentResource implements GpuCluste
       { parent: this, provider: this.provider, dependsOn: [ebsCsi] },
     );
 
+    const sharedCache = args.sharedModelCache
+      ? this.createSharedModelCache(name, clusterName, args, podIdentity)
+      : undefined;
+    this.modelCacheFileSystem = sharedCache?.fileSystem;
+    this.sharedStorageClassName = sharedCache ? EFS_STORAGE_CLASS : undefined;
+
     const devicePlugin = release(
       `${name}-device-plugin`,
       this,
@@ -369,7 +409,133 @@ export class EksGpuCluster extends pulumi.ComponentResource implements GpuCluste
       prometheusAdapterValues(),
       [kubePrometheus],
     );
-    this.ready = [devicePlugin, storageClass, kubePrometheus, dcgm, adapter, autoscaler];
-    this.registerOutputs({ kubeconfig: this.kubeconfig });
+    this.ready = [
+      devicePlugin,
+      storageClass,
+      ...(sharedCache ? [sharedCache.storageClass] : []),
+      kubePrometheus,
+      dcgm,
+      adapter,
+      autoscaler,
+    ];
+    this.registerOutputs({
+      kubeconfig: this.kubeconfig,
+      ...(sharedCache ? { modelCacheFileSystemId: sharedCache.fileSystem.id } : {}),
+    });
+  }
+
+  /**
+   * The shared model cache: an encrypted EFS file system with elastic throughput (a model download is
+   * a burst of tens of GB, then near nothing; EFS user guide, "Throughput modes"), one mount target per
+   * node subnet behind a security group that lets NFS in from the cluster's nodes only, the EFS CSI
+   * driver, and a StorageClass whose volumes are access points owned by uid/gid 1000, the uid the
+   * restricted NIM pods run as, so they can write without root.
+   *
+   * The driver is the EKS managed add-on, not its Helm chart, as for EBS: EKS picks versions tested
+   * with the cluster's Kubernetes version, and the IAM role is bound in the same resource. Pod Identity
+   * serves the controller (kubernetes-sigs/aws-efs-csi-driver PR 1254), which creates the access
+   * points; the add-on binds no role to the node plugin (issue 1759), which needs none here: mounts are
+   * allowed by the security group, not by IAM.
+   */
+  private createSharedModelCache(
+    name: string,
+    clusterName: string,
+    args: EksGpuClusterArgs,
+    podIdentity: pulumi.Resource,
+  ): { fileSystem: aws.efs.FileSystem; storageClass: k8s.storage.v1.StorageClass } {
+    const tags = { "gpu-fleet:cluster": clusterName };
+    const fileSystem = new aws.efs.FileSystem(
+      `${name}-model-cache`,
+      {
+        encrypted: true,
+        performanceMode: "generalPurpose",
+        throughputMode: "elastic",
+        tags: { ...tags, Name: `${clusterName}-model-cache` },
+      },
+      // Downloaded models outlive the workload: `pulumi destroy` leaves the file system (and its data)
+      // in the account; README "Deploy to EKS" says how to delete it deliberately.
+      { parent: this, retainOnDelete: true },
+    );
+    const nfs = new aws.ec2.SecurityGroup(
+      `${name}-model-cache-nfs`,
+      {
+        description: `gpu-fleet ${clusterName} model cache (EFS): NFS from the cluster's nodes only`,
+        vpcId: args.vpcId,
+        ingress: [
+          {
+            description: "NFS from the EKS nodes",
+            protocol: "tcp",
+            fromPort: NFS_PORT,
+            toPort: NFS_PORT,
+            securityGroups: [this.cluster.clusterSecurityGroupId],
+          },
+        ],
+        // A mount target only answers; security groups are stateful, so it needs no outbound rule.
+        egress: [],
+        tags,
+      },
+      { parent: this },
+    );
+    const subnets = (args.nodeSubnetIds ?? args.subnetIds)!;
+    const mountTargets = subnets.map(
+      (subnetId, i) =>
+        new aws.efs.MountTarget(
+          `${name}-model-cache-${i}`,
+          { fileSystemId: fileSystem.id, subnetId, securityGroups: [nfs.id] },
+          { parent: this },
+        ),
+    );
+    const role = new aws.iam.Role(
+      `${name}-efs-csi-role`,
+      {
+        assumeRolePolicy: JSON.stringify({
+          Version: "2012-10-17",
+          Statement: [
+            {
+              Effect: "Allow",
+              Principal: { Service: "pods.eks.amazonaws.com" },
+              Action: ["sts:AssumeRole", "sts:TagSession"],
+            },
+          ],
+        }),
+      },
+      { parent: this },
+    );
+    const policy = new aws.iam.RolePolicyAttachment(
+      `${name}-efs-csi-policy`,
+      { role: role.name, policyArn: "arn:aws:iam::aws:policy/service-role/AmazonEFSCSIDriverPolicy" },
+      { parent: this },
+    );
+    const driver = new aws.eks.Addon(
+      `${name}-efs-csi`,
+      {
+        clusterName,
+        addonName: "aws-efs-csi-driver",
+        podIdentityAssociations: [{ roleArn: role.arn, serviceAccount: "efs-csi-controller-sa" }],
+      },
+      { parent: this, dependsOn: [podIdentity, policy] },
+    );
+    const storageClass = new k8s.storage.v1.StorageClass(
+      `${name}-efs`,
+      {
+        metadata: { name: EFS_STORAGE_CLASS },
+        provisioner: "efs.csi.aws.com",
+        // Dynamic provisioning: one access point per claim (aws-efs-csi-driver docs/parameters.md).
+        parameters: {
+          provisioningMode: "efs-ap",
+          fileSystemId: fileSystem.id,
+          directoryPerms: "700",
+          uid: String(NIM_UID),
+          gid: String(NIM_UID),
+          basePath: EFS_BASE_PATH,
+        },
+        // Deleting a claim keeps its volume and access point: a model cache is never lost by accident.
+        reclaimPolicy: "Retain",
+        // EFS is regional: a volume is reachable from every zone with a mount target, so bind at once.
+        volumeBindingMode: "Immediate",
+      },
+      { parent: this, provider: this.provider, dependsOn: [driver, ...mountTargets] },
+    );
+    return { fileSystem, storageClass };
   }
 }

@@ -14,11 +14,12 @@ import {
   KubernetesServiceSettings,
   checkCacheSize,
   checkNodeGroupCapacity,
+  checkPodResources,
   checkPodScheduling,
   planKubernetesService,
 } from "../../fleet/kubernetes";
 import { ConfigError, ServiceSettings } from "../../fleet/config";
-import { DEFAULT_CACHE_SIZE_GIB, ModelCacheSettings, renderNimObjects } from "../../renderers/kubernetes/nim";
+import { ModelCacheSettings, renderNimObjects } from "../../renderers/kubernetes/nim";
 import { renderPrometheusRule } from "../../renderers/kubernetes/alerts";
 import { enforceFindings } from "../fit";
 import type { GpuClusterRef } from "./eksGpuCluster";
@@ -32,7 +33,10 @@ export interface KubernetesNimServiceArgs extends Omit<ServiceSettings, "name" |
   /** Pods without an HPA; default 1. */
   readonly replicas?: number;
   readonly autoscaling?: AutoscalingSettings;
-  /** Default: one gp3 volume of 100 GiB per replica (the cluster's storage class). */
+  /**
+   * Default: one gp3 volume of 100 GiB per replica (the cluster's storage class). `mode: "shared"`: one
+   * ReadWriteMany volume on the cluster's shared (EFS) storage class, which the cluster must have.
+   */
   readonly cache?: Partial<ModelCacheSettings>;
 }
 
@@ -57,7 +61,19 @@ export class KubernetesNimService extends pulumi.ComponentResource {
         `${where}: nodeGroup: ${JSON.stringify(groupName)} is not a node group of the cluster; known: ${cluster.nodeGroups.map((g) => g.name).join(", ")}`,
       );
     }
-    const settings: KubernetesServiceSettings = { ...rest, name, nodeGroup: group.name };
+    const settings: KubernetesServiceSettings = {
+      ...rest,
+      name,
+      nodeGroup: group.name,
+      ...(cacheArgs?.mode !== undefined || cacheArgs?.sizeGiB !== undefined
+        ? {
+            cache: {
+              ...(cacheArgs.mode !== undefined ? { mode: cacheArgs.mode } : {}),
+              ...(cacheArgs.sizeGiB !== undefined ? { sizeGiB: cacheArgs.sizeGiB } : {}),
+            },
+          }
+        : {}),
+    };
     let planned;
     let findings;
     try {
@@ -66,16 +82,15 @@ export class KubernetesNimService extends pulumi.ComponentResource {
       if (e instanceof ConfigError) throw new Error(`${where}: ${e.problems.join("; ")}`);
       throw e;
     }
-    const cache: ModelCacheSettings = {
-      mode: cacheArgs?.mode ?? "per-replica",
-      storageClassName: cacheArgs?.storageClassName ?? cluster.storageClassName,
-      sizeGiB: cacheArgs?.sizeGiB ?? DEFAULT_CACHE_SIZE_GIB,
-    };
-    if (!Number.isInteger(cache.sizeGiB) || cache.sizeGiB < 1) {
+    const shared = planned.cache.mode === "shared";
+    const storageClassName =
+      cacheArgs?.storageClassName ?? (shared ? cluster.sharedStorageClassName : cluster.storageClassName);
+    if (storageClassName === undefined) {
       throw new Error(
-        `${where}: cache.sizeGiB: ${JSON.stringify(cache.sizeGiB)} is not allowed; expected an integer >= 1`,
+        `${where}: cache.mode: "shared" needs a ReadWriteMany storage class, and the cluster has none; create the cluster with sharedModelCache: true (an EFS file system) or set cache.storageClassName`,
       );
     }
+    const cache: ModelCacheSettings = { mode: planned.cache.mode, storageClassName, sizeGiB: planned.cache.sizeGiB };
     const objects = renderNimObjects({ planned, group, namespace: namespace.name, cache });
     const pod = objects.workload.object.spec!.template.spec!;
     const all = [
@@ -83,6 +98,7 @@ export class KubernetesNimService extends pulumi.ComponentResource {
       ...checkNodeGroupCapacity(group, [planned]),
       ...checkCacheSize(planned, cache.sizeGiB),
       ...checkPodScheduling(planned, group, pod as Parameters<typeof checkPodScheduling>[2]),
+      ...checkPodResources(planned, group, pod as Parameters<typeof checkPodResources>[2]),
     ];
     const warnings = enforceFindings(where, all, (service) => (service === name ? "" : undefined));
     super("gpu-fleet:index:KubernetesNimService", name, {}, opts);

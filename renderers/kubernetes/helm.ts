@@ -13,10 +13,14 @@ export interface HelmChart {
 }
 
 /**
- * Chart versions, pinned (a floating chart changes the cluster on an unrelated `pulumi up`). Versions as
- * pinned in public deployments: nvidia-device-plugin 0.18.2, kube-prometheus-stack 80.4.1,
- * prometheus-adapter 4.14.1, dcgm-exporter 4.8.4, cluster-autoscaler 9.46.6 (its image set to the
- * cluster's minor version, as the autoscaler README asks).
+ * Chart versions, pinned (a floating chart changes the cluster on an unrelated `pulumi up`). Each is a
+ * release of its chart's repository, and every values key set below was read in that release's
+ * values.yaml and templates (test/kubernetes/helm.test.ts lists them): nvidia-device-plugin 0.18.2
+ * (NVIDIA/k8s-device-plugin tag v0.18.2), kube-prometheus-stack 80.4.1 and prometheus-adapter 4.14.1
+ * (prometheus-community/helm-charts tags), dcgm-exporter 4.8.2 (NVIDIA/dcgm-exporter tag 4.5.3-4.8.2;
+ * its published index has no 4.8.4), cluster-autoscaler 9.46.6 (kubernetes/autoscaler tag
+ * cluster-autoscaler-chart-9.46.6, whose default image is v1.32.0: the image is set to the cluster's
+ * minor version, as the autoscaler README asks).
  */
 export const CHARTS = {
   devicePlugin: {
@@ -36,7 +40,7 @@ export const CHARTS = {
   },
   dcgmExporter: {
     chart: "dcgm-exporter",
-    version: "4.8.4",
+    version: "4.8.2",
     repo: "https://nvidia.github.io/dcgm-exporter/helm-charts",
   },
   clusterAutoscaler: {
@@ -156,14 +160,15 @@ export function fleetRelabelings(job: string): Record<string, unknown>[] {
 }
 
 /**
- * dcgm-exporter on the GPU nodes (it tolerates their taint), scraped through its own ServiceMonitor,
- * with each GPU's metrics labelled by the pod using it (mapPodsMetrics: the kubelet's pod-resources API).
+ * dcgm-exporter on the GPU nodes (it tolerates their taint), scraped through its own ServiceMonitor.
+ * Each GPU's metrics are labelled by the pod using it without a value: the chart's DaemonSet always sets
+ * DCGM_EXPORTER_KUBERNETES=true and mounts the kubelet's pod-resources socket (deployment/templates/
+ * daemonset.yaml at 4.5.3-4.8.2; the chart has no `mapPodsMetrics` key, which an earlier version set).
  */
 export function dcgmExporterValues(): Record<string, unknown> {
   return {
     nodeSelector: { [GPU_PRESENT_LABEL]: "true" },
     tolerations: [gpuToleration],
-    mapPodsMetrics: true,
     serviceMonitor: { enabled: true, interval: "15s", relabelings: fleetRelabelings("dcgm") },
   };
 }

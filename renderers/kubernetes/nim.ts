@@ -4,11 +4,14 @@
  * on either runtime. Pure: plain objects, typed by @pulumi/kubernetes' input types.
  */
 import {
+  DEFAULT_CACHE_SIZE_GIB,
   GPU_RESOURCE,
   GPU_TAINT,
+  ModelCacheMode,
   NODE_GROUP_LABEL,
   NodeGroupPlan,
   PlannedKubernetesService,
+  podResources,
 } from "../../fleet/kubernetes";
 import { DEFAULT_READY_TIMEOUT_SECONDS } from "../container/container";
 import { NIM_CACHE_MOUNT, engineArgs, nimEnvironment, shmSizeFor } from "../nim/serviceSpec";
@@ -38,12 +41,7 @@ export const HF_CACHE_MOUNT = "/data/hf-cache";
 const PROBE_PERIOD_SECONDS = 10;
 /** Readiness of a cold pod waits for a model download of tens of GB: the Docker runtime's 40 minutes. */
 export const STARTUP_BUDGET_SECONDS = DEFAULT_READY_TIMEOUT_SECONDS;
-/**
- * Default model-cache volume per replica (or shared): several times the 15 GiB of an 8B model at 16
- * bits, so profile changes and a model swap fit; a larger model must set its own size, which the
- * kubernetes-model-cache-size check enforces.
- */
-export const DEFAULT_CACHE_SIZE_GIB = 100;
+export { DEFAULT_CACHE_SIZE_GIB };
 
 /**
  * Where the model cache lives. `per-replica`: one ReadWriteOnce volume per pod (EBS gp3) through a
@@ -51,7 +49,7 @@ export const DEFAULT_CACHE_SIZE_GIB = 100;
  * Deployment mounts, so a new replica starts without downloading (recommended when replicas > 1).
  */
 export interface ModelCacheSettings {
-  readonly mode: "per-replica" | "shared";
+  readonly mode: ModelCacheMode;
   readonly storageClassName: string;
   readonly sizeGiB: number;
 }
@@ -122,9 +120,26 @@ export function quantity(value: number): string {
   return Number.isInteger(value) ? String(value) : `${Math.round(value * 1000)}m`;
 }
 
+/**
+ * GPUs = tensor parallelism, requested and limited alike (extended resources allow no overcommit);
+ * CPU and memory: the pod's share of its node (fleet/kubernetes.ts podResources, which cites NVIDIA's
+ * requirements and the EKS AMI's reservations). Memory is limited to its request: the pod cannot push
+ * the node into memory pressure (the kubelet evicts pods above their request first), and one that
+ * outgrows it is OOM-killed and restarted instead of starving the node's daemons. CPU has no limit, so
+ * the engine's tokenizer and scheduler threads are never throttled on a node no other pod may use.
+ */
+function podContainerResources(input: NimKubernetesInput): NonNullable<Container["resources"]> {
+  const gpus = String(input.planned.gpusPerPod);
+  const share = podResources(input.group, input.planned.gpusPerPod);
+  const memory = `${share.memoryMiB}Mi`;
+  return {
+    requests: { [GPU_RESOURCE]: gpus, cpu: `${share.cpuMillis}m`, memory },
+    limits: { [GPU_RESOURCE]: gpus, memory },
+  };
+}
+
 function container(input: NimKubernetesInput): Container {
   const s = input.planned.service;
-  const gpus = String(input.planned.gpusPerPod);
   const healthPort = "http";
   const env: NonNullable<Container["env"]> = s.serving.nim
     ? [
@@ -145,7 +160,7 @@ function container(input: NimKubernetesInput): Container {
     ...(args.length > 0 ? { args } : {}),
     ports: [{ name: "http", containerPort: s.serving.containerPort, protocol: "TCP" }],
     env,
-    resources: { requests: { [GPU_RESOURCE]: gpus }, limits: { [GPU_RESOURCE]: gpus } },
+    resources: podContainerResources(input),
     securityContext: {
       allowPrivilegeEscalation: false,
       capabilities: { drop: ["ALL"] },

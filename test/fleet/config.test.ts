@@ -728,7 +728,7 @@ describe("several mistakes", () => {
     const expected = [
       'gpu-fleet:hosts[0].bindAddress: "0.0.0.0" would expose every service on all interfaces; expected "private" or a specific IPv4 address',
       'gpu-fleet:services[0].precision: "int2" is not allowed; expected one of bf16, fp16, fp8, int8, int4',
-      "gpu-fleet:services[1].replicas: unknown setting; allowed: name, model, host, gpus, tensorParallel, precision, maxModelLen, gpuMemoryUtilization, kvCacheDtype, maxNumBatchedTokens, engine, port, image",
+      "gpu-fleet:services[1].replicas: belongs to the Kubernetes runtime (a stack with gpu-fleet:eks, or KubernetesNimService); a service on GPU hosts runs on a host: remove it",
       'gpu-fleet:services[1].gpus[0]: device 1 does not exist on host "gpu0" (g5.xlarge has GPU 0 only)',
       `gpu-fleet:ngcApiKey: is stored in plain text; ${SECRET_HINT}`,
       "gpu-fleet:maxHourlyUsd: -1 is not allowed; expected a positive number of US dollars per hour",

@@ -2,7 +2,13 @@ import { describe, expect, it } from "vitest";
 import {
   KubernetesServiceSettings,
   NodeGroupSettings,
+  checkPodResources,
   checkPodScheduling,
+  cpuMillisOf,
+  kubeletReserved,
+  kubernetesStackKeyProblems,
+  memoryMiBOf,
+  podResources,
   packPods,
   planKubernetesFleet,
   planKubernetesService,
@@ -50,7 +56,7 @@ describe("the node group holds the fleet", () => {
         enforcement: "mandatory",
         service: "big",
         message:
-          'service "big" (meta/llama-3.1-70b-instruct) on a node of node group "gpu" GPU 0 needs 176,885 MiB per GPU (weights 134,571 + overhead 1,354 + KV for 131,072 tokens 40,960) but its reservation is 20,334 MiB: over by 156,551 MiB; give it more GPUs, a lower precision or a larger GPU',
+          'service "big" (meta/llama-3.1-70b-instruct) on a node of node group "gpu" GPU 0 needs 177,073 MiB per GPU (weights 134,571 + overhead 1,542 + KV for 131,072 tokens 40,960) but its reservation is 20,334 MiB: over by 156,739 MiB; give it more GPUs, a lower precision or a larger GPU',
       },
     ]);
   });
@@ -291,5 +297,101 @@ describe("packPods", () => {
     [1, 8, [{ gpus: 3, count: 3 }], [2]],
   ])("%i nodes × %i GPUs, pods %j → %j", (nodes, perNode, pods, expected) => {
     expect(packPods(nodes, perNode, pods)).toEqual(expected);
+  });
+});
+
+describe("CPU and memory per pod: the node's allocatable less the daemons, shared by its pods", () => {
+  it.each([
+    // name, instance type, GPU slices per GPU, TP, pods per node, max CPU m, max MiB, rendered m, rendered MiB
+    ["g5.xlarge, 1 pod", "g5.xlarge", 1, 1, 1, 3420, 13855, 3400, 13824],
+    ["g5.12xlarge, TP 2: 2 pods", "g5.12xlarge", 1, 2, 2, 23655, 93305, 23600, 93184],
+    ["g5.12xlarge, TP 1: 4 pods", "g5.12xlarge", 1, 1, 4, 11827, 46652, 11800, 46592],
+    ["g5.xlarge time-sliced 4 ways: 4 pods", "g5.xlarge", 4, 1, 4, 855, 3463, 800, 3328],
+    ["p4d.24xlarge, TP 8", "p4d.24xlarge", 1, 8, 1, 95190, 1169650, 95100, 1169408],
+  ])("%s", (_name, instanceType, replicasPerGpu, tp, pods, maxCpu, maxMiB, cpu, memory) => {
+    const group = resolveNodeGroup({ name: "gpu", instanceType, gpuSharing: { replicasPerGpu } });
+    expect(podResources(group, tp)).toEqual({
+      podsPerNode: pods,
+      maxCpuMillis: maxCpu,
+      maxMemoryMiB: maxMiB,
+      cpuMillis: cpu,
+      memoryMiB: memory,
+    });
+  });
+
+  it("the EKS AMI's kubelet reservation: g5.xlarge 80m and 993 MiB (58 pods), g5.12xlarge 190m and 8,462 MiB (737 pods)", () => {
+    expect(kubeletReserved(resolveNodeGroup({ name: "a" }).instanceType)).toEqual({ cpuMillis: 80, memoryMiB: 993 });
+    expect(kubeletReserved(resolveNodeGroup({ name: "b", instanceType: "g5.12xlarge" }).instanceType)).toEqual({
+      cpuMillis: 190,
+      memoryMiB: 8462,
+    });
+  });
+
+  it.each([
+    ["3400m", 3400],
+    ["2", 2000],
+    [1.5, 1500],
+    ["0.5", 500],
+    ["two", undefined],
+  ])("CPU quantity %s is %s millicores", (q, m) => expect(cpuMillisOf(q)).toBe(m));
+
+  it.each([
+    ["13824Mi", 13824],
+    ["16Gi", 16384],
+    ["1024Ki", 1],
+    ["1G", 1e9 / 1024 ** 2],
+    ["16GB", undefined],
+  ])("memory quantity %s is %s MiB", (q, m) => expect(memoryMiBOf(q)).toBe(m));
+
+  it("a rendered pod fits; a request above the share, or not a quantity, is refused naming the service", () => {
+    const group = resolveNodeGroup(GROUP);
+    const { planned } = planKubernetesService(LLM, group);
+    const pod = renderNimObjects({
+      planned,
+      group,
+      cache: { mode: "per-replica", storageClassName: "gp3", sizeGiB: 100 },
+    }).workload.object.spec!.template.spec!;
+    expect(checkPodResources(planned, group, pod as any)).toEqual([]);
+    const containers = [
+      { name: "model-server", resources: { requests: { cpu: "3", memory: "12Gi" } } },
+      { name: "sidecar", resources: { requests: { cpu: "500m", memory: "two" } } },
+    ];
+    expect(checkPodResources(planned, group, { containers }).map((f) => [f.check, f.enforcement, f.message])).toEqual([
+      [
+        "kubernetes-pod-resources-fit-node",
+        "mandatory",
+        'service "llm" container "sidecar" requests memory "two", which is not a Kubernetes quantity (such as "13824Mi")',
+      ],
+      [
+        "kubernetes-pod-resources-fit-node",
+        "mandatory",
+        'service "llm" requests 3500m CPU per pod, but a node of node group "gpu" (g5.xlarge: 4 vCPUs, 16 GiB) has 3420m for each of 1 pod of it per node after the kubelet\'s reservation (80m) and the node\'s daemons (500m); request at most 3420m',
+      ],
+    ]);
+  });
+});
+
+describe("an EKS stack's config keys", () => {
+  it("host-runtime keys belong to the host runtime; others are unknown; its own and other namespaces pass", () => {
+    expect(
+      kubernetesStackKeyProblems([
+        "aws:region",
+        "gpu-fleet:eks",
+        "gpu-fleet:services",
+        "gpu-fleet:ngcApiKey",
+        "gpu-fleet:grafanaAdminPassword",
+        "gpu-fleet:maxHourlyUsd",
+        "gpu-fleet:safetyMarginFraction",
+        "gpu-fleet:rag",
+        "gpu-fleet:irisPassword",
+        "gpu-fleet:sshPrivateKey",
+        "gpu-fleet:eksCluster",
+      ]),
+    ).toEqual([
+      "gpu-fleet:rag: belongs to the host runtime (a stack without gpu-fleet:eks), which this EKS stack is not; remove it (allowed on EKS: gpu-fleet:eks, gpu-fleet:services, gpu-fleet:ngcApiKey, gpu-fleet:grafanaAdminPassword, gpu-fleet:safetyMarginFraction, gpu-fleet:maxHourlyUsd)",
+      "gpu-fleet:irisPassword: belongs to the host runtime (a stack without gpu-fleet:eks), which this EKS stack is not; remove it (allowed on EKS: gpu-fleet:eks, gpu-fleet:services, gpu-fleet:ngcApiKey, gpu-fleet:grafanaAdminPassword, gpu-fleet:safetyMarginFraction, gpu-fleet:maxHourlyUsd)",
+      "gpu-fleet:sshPrivateKey: belongs to the host runtime (a stack without gpu-fleet:eks), which this EKS stack is not; remove it (allowed on EKS: gpu-fleet:eks, gpu-fleet:services, gpu-fleet:ngcApiKey, gpu-fleet:grafanaAdminPassword, gpu-fleet:safetyMarginFraction, gpu-fleet:maxHourlyUsd)",
+      "gpu-fleet:eksCluster: unknown setting; allowed on EKS: gpu-fleet:eks, gpu-fleet:services, gpu-fleet:ngcApiKey, gpu-fleet:grafanaAdminPassword, gpu-fleet:safetyMarginFraction, gpu-fleet:maxHourlyUsd",
+    ]);
   });
 });

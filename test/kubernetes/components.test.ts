@@ -101,6 +101,7 @@ describe("an EKS GPU cluster with llama-3.1-8b on g5.xlarge, HPA 1-2", () => {
       version: "1.35",
       authenticationMode: "API",
       skipDefaultNodeGroup: true,
+      skipDefaultSecurityGroups: true,
       endpointPrivateAccess: true,
       endpointPublicAccess: true,
       publicAccessCidrs: ["203.0.113.7/32"],
@@ -180,7 +181,7 @@ describe("an EKS GPU cluster with llama-3.1-8b on g5.xlarge, HPA 1-2", () => {
       "https://prometheus-community.github.io/helm-charts",
       "monitoring",
     ],
-    ["gpu-dcgm-exporter", "dcgm-exporter", "4.8.4", "https://nvidia.github.io/dcgm-exporter/helm-charts", "monitoring"],
+    ["gpu-dcgm-exporter", "dcgm-exporter", "4.8.2", "https://nvidia.github.io/dcgm-exporter/helm-charts", "monitoring"],
     [
       "gpu-prometheus-adapter",
       "prometheus-adapter",
@@ -341,7 +342,7 @@ describe("a misfit is refused before anything registers", () => {
     expect(
       () => new kc.KubernetesNimService("big", { cluster: cluster(), namespace, model: "meta/llama-3.1-70b-instruct" }),
     ).toThrow(
-      'KubernetesNimService "big": 2 mandatory GPU finding(s); nothing was created:\n[model-fits-reservation] KubernetesNimService "big" needs 176,885 MiB per GPU (weights 134,571 + overhead 1,354 + KV for 131,072 tokens 40,960) but its reservation is 20,334 MiB: over by 156,551 MiB; give it more GPUs, a lower precision or a larger GPU\n[kubernetes-model-cache-size] KubernetesNimService "big" has a 100 GiB model cache, smaller than the 132 GiB of meta/llama-3.1-70b-instruct weights at bf16; set its cache size to at least 132 GiB',
+      'KubernetesNimService "big": 2 mandatory GPU finding(s); nothing was created:\n[model-fits-reservation] KubernetesNimService "big" needs 177,073 MiB per GPU (weights 134,571 + overhead 1,542 + KV for 131,072 tokens 40,960) but its reservation is 20,334 MiB: over by 156,739 MiB; give it more GPUs, a lower precision or a larger GPU\n[kubernetes-model-cache-size] KubernetesNimService "big" has a 100 GiB model cache, smaller than the 132 GiB of meta/llama-3.1-70b-instruct weights at bf16; set its cache size to at least 132 GiB',
     );
     expect(mocks.registrations.length).toBe(before);
   });

@@ -30,7 +30,7 @@ describe("during a preview a misfit is a warning, so the preview shows everythin
     });
     await settle();
     expect(warn.mock.calls.map((c) => c[0])).toEqual([
-      '[model-fits-reservation] KubernetesNimService "big" needs 176,885 MiB per GPU (weights 134,571 + overhead 1,354 + KV for 131,072 tokens 40,960) but its reservation is 20,334 MiB: over by 156,551 MiB; give it more GPUs, a lower precision or a larger GPU (`pulumi up` will refuse this)',
+      '[model-fits-reservation] KubernetesNimService "big" needs 177,073 MiB per GPU (weights 134,571 + overhead 1,542 + KV for 131,072 tokens 40,960) but its reservation is 20,334 MiB: over by 156,739 MiB; give it more GPUs, a lower precision or a larger GPU (`pulumi up` will refuse this)',
     ]);
     expect(mocks.registrations.map((r) => `${r.type} ${r.name}`).sort()).toEqual(
       [

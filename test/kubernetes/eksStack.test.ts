@@ -95,7 +95,7 @@ describe("Pulumi.eks.yaml", () => {
     });
     expect(fleet.findings.filter((f) => f.enforcement === "mandatory").map((f) => `[${f.check}] ${f.message}`)).toEqual(
       [
-        '[model-fits-reservation] service "big" (meta/llama-3.1-70b-instruct) on a node of node group "gpu" GPU 0 needs 176,885 MiB per GPU (weights 134,571 + overhead 1,354 + KV for 131,072 tokens 40,960) but its reservation is 20,334 MiB: over by 156,551 MiB; give it more GPUs, a lower precision or a larger GPU',
+        '[model-fits-reservation] service "big" (meta/llama-3.1-70b-instruct) on a node of node group "gpu" GPU 0 needs 177,073 MiB per GPU (weights 134,571 + overhead 1,542 + KV for 131,072 tokens 40,960) but its reservation is 20,334 MiB: over by 156,739 MiB; give it more GPUs, a lower precision or a larger GPU',
         '[kubernetes-hpa-max-schedulable] service "llm" has HPA maxReplicas 3 × 1 GPU, but node group "gpu" (maxSize 3 × 1 A10G per node) can schedule 2 beside big; raise maxSize to 4 or lower maxReplicas to 2',
         '[kubernetes-model-cache-size] service "big" has a 100 GiB model cache, smaller than the 132 GiB of meta/llama-3.1-70b-instruct weights at bf16; set its cache size to at least 132 GiB',
       ],
@@ -159,7 +159,7 @@ describe("Pulumi.eks.yaml", () => {
     ).toEqual([
       "gpu-fleet:eks.nodeGroups[0].maxNodes: unknown setting; allowed: name, instanceType, minSize, desiredSize, maxSize, labels, diskSizeGiB, gpuSharing",
       'gpu-fleet:eks.apiPublicAccessCidrs: "10.0.0.0/8" is not allowed; expected a list of CIDRs such as ["203.0.113.7/32"]',
-      "gpu-fleet:services[0].host: unknown setting; allowed: name, model, gpus, tensorParallel, precision, maxModelLen, gpuMemoryUtilization, kvCacheDtype, maxNumBatchedTokens, engine, port, image, nodeGroup, replicas, autoscaling",
+      "gpu-fleet:services[0].host: belongs to the host runtime (a stack without gpu-fleet:eks); on EKS a service runs on a node group: set nodeGroup instead",
       "gpu-fleet:services[0].autoscaling.max: unknown setting; allowed: minReplicas, maxReplicas, metric, targetAverageValue",
     ]);
     expect(problems({ services: [] })).toEqual([
@@ -174,9 +174,9 @@ describe("Pulumi.eks.yaml", () => {
   });
 });
 
-describe("the same checks on what the program registered (for the policy pack and the plan's violations)", () => {
-  const registered = (rs: RegisteredResource[]) => rs.map((r) => ({ type: r.type, name: r.name, props: r.inputs }));
+const registered = (rs: RegisteredResource[]) => rs.map((r) => ({ type: r.type, name: r.name, props: r.inputs }));
 
+describe("the same checks on what the program registered (for the policy pack and the plan's violations)", () => {
   it("Pulumi.eks.yaml: nothing to report", async () => {
     expect(checkRegisteredKubernetesFleet(registered((await preview()).resources))).toEqual([]);
   });
@@ -187,7 +187,7 @@ describe("the same checks on what the program registered (for the policy pack an
     });
     expect(checkRegisteredKubernetesFleet(registered(big.resources)).map((f) => `[${f.check}] ${f.message}`)).toEqual([
       '[kubernetes-hpa-max-schedulable] service "llm" has HPA maxReplicas 3 × 1 GPU, but node group "gpu" (maxSize 3 × 1 A10G per node) can schedule 2 beside big; raise maxSize to 4 or lower maxReplicas to 2',
-      '[model-fits-reservation] service "big" (meta/llama-3.1-70b-instruct) on a node of node group "gpu" GPU 0 needs 176,885 MiB per GPU (weights 134,571 + overhead 1,354 + KV for 131,072 tokens 40,960) but its reservation is 20,334 MiB: over by 156,551 MiB; give it more GPUs, a lower precision or a larger GPU',
+      '[model-fits-reservation] service "big" (meta/llama-3.1-70b-instruct) on a node of node group "gpu" GPU 0 needs 177,073 MiB per GPU (weights 134,571 + overhead 1,542 + KV for 131,072 tokens 40,960) but its reservation is 20,334 MiB: over by 156,739 MiB; give it more GPUs, a lower precision or a larger GPU',
     ]);
     const hpa = await preview((c) => {
       c.services[0].autoscaling.maxReplicas = 5;
@@ -260,5 +260,150 @@ describe("live model swap: llama-2-7b-chat → mistral-7b-instruct as a config c
     expect(sts.spec.template.spec.containers[0].image).toBe("nvcr.io/nim/mistralai/mistral-7b-instruct-v0.3:latest");
     expect(sts.spec.template.spec.containers[0].env[2]).toEqual({ name: "NIM_MAX_MODEL_LEN", value: "16384" });
     expect(sts.spec.updateStrategy).toEqual({ type: "RollingUpdate", rollingUpdate: { partition: 0 } });
+  });
+});
+
+describe("the stack loader refuses keys the EKS runtime does not read", () => {
+  it("host-runtime keys and unknown keys, named, with the valid config's own problems", async () => {
+    const config = {
+      ...FILE.config,
+      "gpu-fleet:hosts": JSON.stringify([{ name: "gpu0", instanceType: "g5.xlarge" }]),
+      "gpu-fleet:sshPublicKey": "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAITEST test",
+      "gpu-fleet:observability": JSON.stringify({ enabled: false }),
+      "gpu-fleet:nodegroups": "[]",
+    };
+    const result = await previewProgram(() => kubernetesStackOutputs(deployKubernetesFleet()), {
+      project: "gpu-fleet",
+      stack: "eks",
+      config,
+      secretKeys: FILE.secretKeys,
+    });
+    expect(result.resources).toEqual([]);
+    expect(result.errors).toEqual([
+      [
+        "gpu-fleet:hosts: belongs to the host runtime (a stack without gpu-fleet:eks), which this EKS stack is not; remove it (allowed on EKS: gpu-fleet:eks, gpu-fleet:services, gpu-fleet:ngcApiKey, gpu-fleet:grafanaAdminPassword, gpu-fleet:safetyMarginFraction, gpu-fleet:maxHourlyUsd)",
+        "gpu-fleet:sshPublicKey: belongs to the host runtime (a stack without gpu-fleet:eks), which this EKS stack is not; remove it (allowed on EKS: gpu-fleet:eks, gpu-fleet:services, gpu-fleet:ngcApiKey, gpu-fleet:grafanaAdminPassword, gpu-fleet:safetyMarginFraction, gpu-fleet:maxHourlyUsd)",
+        "gpu-fleet:observability: belongs to the host runtime (a stack without gpu-fleet:eks), which this EKS stack is not; remove it (allowed on EKS: gpu-fleet:eks, gpu-fleet:services, gpu-fleet:ngcApiKey, gpu-fleet:grafanaAdminPassword, gpu-fleet:safetyMarginFraction, gpu-fleet:maxHourlyUsd)",
+        "gpu-fleet:nodegroups: unknown setting; allowed on EKS: gpu-fleet:eks, gpu-fleet:services, gpu-fleet:ngcApiKey, gpu-fleet:grafanaAdminPassword, gpu-fleet:safetyMarginFraction, gpu-fleet:maxHourlyUsd",
+      ].join("\n"),
+    ]);
+  });
+});
+
+describe("a shared model cache in the stack", () => {
+  const shared = (c: Record<string, any>) => {
+    c.eks.vpcId = "vpc-0123456789abcdef0";
+    c.eks.subnetIds = ["subnet-0a00000000000000a", "subnet-0b00000000000000b", "subnet-0c00000000000000c"];
+    c.services[0].cache = { mode: "shared", sizeGiB: 200 };
+  };
+
+  it("an EFS file system with a mount target per subnet, a Deployment on one ReadWriteMany claim, nothing to report", async () => {
+    const { fleet, resources, duplicates } = await preview(shared);
+    expect(duplicates).toEqual([]);
+    expect(fleet.findings).toEqual([]);
+    expect(checkRegisteredKubernetesFleet(registered(resources))).toEqual([]);
+    const names = resources.map((r) => `${r.type} ${r.name}`);
+    expect(names.filter((n) => /efs|model-cache|apps\/v1|PersistentVolumeClaim/.test(n)).sort()).toEqual(
+      [
+        "aws:efs/fileSystem:FileSystem gpu-fleet-eks-model-cache",
+        "aws:ec2/securityGroup:SecurityGroup gpu-fleet-eks-model-cache-nfs",
+        "aws:efs/mountTarget:MountTarget gpu-fleet-eks-model-cache-0",
+        "aws:efs/mountTarget:MountTarget gpu-fleet-eks-model-cache-1",
+        "aws:efs/mountTarget:MountTarget gpu-fleet-eks-model-cache-2",
+        "aws:iam/role:Role gpu-fleet-eks-efs-csi-role",
+        "aws:iam/rolePolicyAttachment:RolePolicyAttachment gpu-fleet-eks-efs-csi-policy",
+        "aws:eks/addon:Addon gpu-fleet-eks-efs-csi",
+        "kubernetes:storage.k8s.io/v1:StorageClass gpu-fleet-eks-efs",
+        "kubernetes:core/v1:PersistentVolumeClaim llm-cache",
+        "kubernetes:apps/v1:Deployment llm",
+      ].sort(),
+    );
+    // 37 resources per-replica; shared adds 9 EFS resources and the claim, and the StatefulSet becomes a Deployment.
+    expect(resources.length).toBe(47);
+    const cluster = resources.find((r) => r.type === "eks:index:Cluster")!;
+    expect([cluster.inputs.vpcId, cluster.inputs.subnetIds]).toEqual([
+      "vpc-0123456789abcdef0",
+      ["subnet-0a00000000000000a", "subnet-0b00000000000000b", "subnet-0c00000000000000c"],
+    ]);
+    const pvc = resources.find((r) => r.name === "llm-cache")!.inputs;
+    expect(pvc.spec).toEqual({
+      accessModes: ["ReadWriteMany"],
+      storageClassName: "efs",
+      resources: { requests: { storage: "200Gi" } },
+    });
+  });
+
+  it("needs the VPC's subnets, and checks the cache's keys", () => {
+    const problems = (raw: Parameters<typeof validateKubernetesStackConfig>[0]) => {
+      try {
+        validateKubernetesStackConfig(raw);
+      } catch (e) {
+        if (e instanceof ConfigError) return e.problems;
+        throw e;
+      }
+      return [];
+    };
+    expect(
+      problems({
+        eks: { nodeGroups: [{ name: "gpu", maxSize: 2 }] },
+        services: [{ name: "llm", model: "meta/llama-2-7b-chat", cache: { mode: "shared" } }],
+      }),
+    ).toEqual([
+      "gpu-fleet:eks.subnetIds: is required when a service's model cache is shared (gpu-fleet:services[0].cache.mode \"shared\"): the EFS file system needs a mount target in each of the nodes' subnets; set gpu-fleet:eks.vpcId and gpu-fleet:eks.subnetIds (private subnets, one per availability zone)",
+    ]);
+    expect(
+      problems({
+        eks: { nodeGroups: [{ name: "gpu", maxSize: 2 }], vpcId: "vpc-1", subnetIds: ["subnet-0a00000000000000a"] },
+        services: [{ name: "llm", model: "meta/llama-2-7b-chat", cache: { mode: "efs", size: 10 } }],
+      }),
+    ).toEqual([
+      'gpu-fleet:eks.vpcId: "vpc-1" is not allowed; expected a VPC id such as "vpc-0123456789abcdef0"',
+      "gpu-fleet:services[0].cache.size: unknown setting; allowed: mode, sizeGiB",
+    ]);
+    expect(
+      problems({
+        eks: { nodeGroups: [{ name: "gpu", maxSize: 2 }], subnetIds: ["subnet-0a00000000000000a"] },
+        services: [{ name: "llm", model: "meta/llama-2-7b-chat", cache: { mode: "efs", sizeGiB: 0 } }],
+      }),
+    ).toEqual(["gpu-fleet:eks.vpcId: is required with gpu-fleet:eks.subnetIds; the subnets are the VPC's"]);
+    // Values are checked once the shapes are right.
+    expect(
+      problems({
+        eks: { nodeGroups: [{ name: "gpu", maxSize: 2 }] },
+        services: [{ name: "llm", model: "meta/llama-2-7b-chat", cache: { mode: "efs", sizeGiB: 0 } }],
+      }),
+    ).toEqual([
+      'gpu-fleet:services[0].cache.mode: "efs" is not allowed; expected one of per-replica, shared',
+      "gpu-fleet:services[0].cache.sizeGiB: 0 is not allowed; expected an integer >= 1",
+    ]);
+  });
+});
+
+describe("CPU and memory on the model pods", () => {
+  it("Pulumi.eks.yaml: the g5.xlarge node's share, and a request above it is refused by the registered-resource check", async () => {
+    const rs = registered((await preview()).resources);
+    const sts = rs.find((r) => r.type === "kubernetes:apps/v1:StatefulSet")!;
+    const pod = JSON.parse(JSON.stringify(sts.props.spec)).template.spec;
+    expect(pod.containers[0].resources).toEqual({
+      requests: { "nvidia.com/gpu": "1", cpu: "3400m", memory: "13824Mi" },
+      limits: { "nvidia.com/gpu": "1", memory: "13824Mi" },
+    });
+    pod.containers[0].resources.requests.cpu = "4";
+    pod.containers[0].resources.requests.memory = "16Gi";
+    const edited = rs.map((r) =>
+      r === sts
+        ? {
+            ...r,
+            props: {
+              ...r.props,
+              spec: { ...(r.props.spec as object), template: { ...(r.props.spec as any).template, spec: pod } },
+            },
+          }
+        : r,
+    );
+    expect(checkRegisteredKubernetesFleet(edited).map((f) => `[${f.check}] ${f.message}`)).toEqual([
+      '[kubernetes-pod-resources-fit-node] service "llm" requests 4000m CPU per pod, but a node of node group "gpu" (g5.xlarge: 4 vCPUs, 16 GiB) has 3420m for each of 1 pod of it per node after the kubelet\'s reservation (80m) and the node\'s daemons (500m); request at most 3420m',
+      '[kubernetes-pod-resources-fit-node] service "llm" requests 16,384 MiB of memory per pod, but a node of node group "gpu" (g5.xlarge: 4 vCPUs, 16 GiB) has 13,855 MiB for each of 1 pod of it per node after the kubelet\'s reservation and eviction threshold (993 MiB) and the node\'s daemons (1,536 MiB); request at most 13855Mi',
+    ]);
   });
 });

@@ -125,7 +125,12 @@ describe("NIM on Kubernetes, one A10G per pod, per-replica EBS cache", () => {
           { name: "NIM_GPU_MEMORY_UTILIZATION", value: "0.9" },
           { name: "NGC_API_KEY", valueFrom: { secretKeyRef: { name: "ngc-api-key", key: "NGC_API_KEY" } } },
         ],
-        resources: { requests: { "nvidia.com/gpu": "1" }, limits: { "nvidia.com/gpu": "1" } },
+        // g5.xlarge: 4 vCPUs − 80m kubelet − 500m daemons = 3420m → 3400m; 16,384 MiB − 993 MiB kubelet and
+        // eviction (58 pods) − 1,536 MiB daemons = 13,855 MiB → 13,824 MiB.
+        resources: {
+          requests: { "nvidia.com/gpu": "1", cpu: "3400m", memory: "13824Mi" },
+          limits: { "nvidia.com/gpu": "1", memory: "13824Mi" },
+        },
         securityContext: {
           allowPrivilegeEscalation: false,
           capabilities: { drop: ["ALL"] },
@@ -252,7 +257,12 @@ describe("tensor parallelism 2 on g5.12xlarge, shared EFS cache", () => {
       { name: "model-cache", mountPath: "/opt/nim/.cache" },
       { name: "dshm", mountPath: "/dev/shm" },
     ]);
-    expect(c.resources).toEqual({ requests: { "nvidia.com/gpu": "2" }, limits: { "nvidia.com/gpu": "2" } });
+    // g5.12xlarge holds two TP-2 pods: (48,000m − 190m − 500m) / 2 = 23,655m → 23,600m; (196,608 MiB −
+    // 8,462 MiB (737 pods) − 1,536 MiB) / 2 = 93,305 MiB → 93,184 MiB.
+    expect(c.resources).toEqual({
+      requests: { "nvidia.com/gpu": "2", cpu: "23600m", memory: "93184Mi" },
+      limits: { "nvidia.com/gpu": "2", memory: "93184Mi" },
+    });
     expect(c.env!.map((e) => `${e.name}=${e.value ?? "(secret)"}`)).toEqual([
       "NIM_CACHE_PATH=/opt/nim/.cache",
       "NIM_TENSOR_PARALLEL_SIZE=2",
