@@ -14,6 +14,7 @@ import {
   GPU_MODEL_NAMES,
   KvCacheDtype,
   MIN_COMPUTE_CAPABILITY,
+  MIN_FP8_KV_COMPUTE_CAPABILITY,
   MODELS,
   PRECISIONS,
   estimate,
@@ -23,6 +24,7 @@ import {
   KV_CACHE_DTYPES,
   isKvCacheDtype,
   isPrecision,
+  vllmBatchDefaults,
 } from "../fleet";
 
 const USAGE =
@@ -42,8 +44,8 @@ const OPTIONS = [
   "--max-num-batched-tokens",
 ];
 
-/** vLLM rejects a chunked-prefill budget below its 16-token block; 1,048,576 is far above any catalog context. */
-const MAX_NUM_BATCHED_TOKENS = { min: 16, max: 1_048_576 } as const;
+/** Far above any catalog model's context: a budget beyond it is a typo. */
+const MAX_NUM_BATCHED_TOKENS = 1_048_576;
 
 function wholeNumber(flag: string, value: string, min: number, max: number): number {
   const n = Number(value);
@@ -111,9 +113,15 @@ export function runEstimate(argv: readonly string[]): { output: Record<string, u
     throw new EstimateUsageError(
       `--max-num-batched-tokens ${batchedArg}: ${model.id} (kind: ${model.kind}) is served by a fixed-memory engine`,
     );
+  if (kvArg === "fp8" && gpu.computeCapability < MIN_FP8_KV_COMPUTE_CAPABILITY)
+    throw new EstimateUsageError(
+      `--kv-cache-dtype fp8: ${gpu.name} (compute capability ${gpu.computeCapability.toFixed(1)}) cannot run it; vLLM's fp8 KV cache needs ${MIN_FP8_KV_COMPUTE_CAPABILITY.toFixed(1)} or later`,
+    );
+  // The same floor as a service's maxNumBatchedTokens (fleet/config.ts): vLLM refuses fewer batched
+  // tokens than max_num_seqs, its default for this GPU.
   const maxNumBatchedTokens =
     batchedArg !== undefined
-      ? wholeNumber("--max-num-batched-tokens", batchedArg, MAX_NUM_BATCHED_TOKENS.min, MAX_NUM_BATCHED_TOKENS.max)
+      ? wholeNumber("--max-num-batched-tokens", batchedArg, vllmBatchDefaults(gpu).maxNumSeqs, MAX_NUM_BATCHED_TOKENS)
       : undefined;
 
   const e = estimate({

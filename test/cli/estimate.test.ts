@@ -155,11 +155,11 @@ describe("npm run estimate", () => {
     ],
     [
       ["--model", "meta/llama-3.1-8b-instruct", "--gpu", "A10G", "--max-num-batched-tokens", "8"],
-      "--max-num-batched-tokens 8: expected a whole number from 16 to 1048576",
+      "--max-num-batched-tokens 8: expected a whole number from 256 to 1048576",
     ],
     [
       ["--model", "meta/llama-3.1-8b-instruct", "--gpu", "A10G", "--max-num-batched-tokens", "2k"],
-      "--max-num-batched-tokens 2k: expected a whole number from 16 to 1048576",
+      "--max-num-batched-tokens 2k: expected a whole number from 256 to 1048576",
     ],
     [
       ["--model", "openai/whisper-large-v3", "--gpu", "A10G", "--max-num-batched-tokens", "4096"],
@@ -178,6 +178,14 @@ describe("npm run estimate", () => {
       "unknown argument --tensor-parallel; allowed: --model, --gpu, --tp, --precision, --max-model-len, --gpu-memory-utilization, --engine, --kv-cache-dtype, --max-num-batched-tokens, --json",
     ],
     [["--model", "meta/llama-3.1-8b-instruct", "--gpu"], "--gpu needs a value"],
+    [
+      ["--model", "meta/llama-3.1-8b-instruct", "--gpu", "H100-SXM5-80GB", "--max-num-batched-tokens", "512"],
+      "--max-num-batched-tokens 512: expected a whole number from 1024 to 1048576",
+    ],
+    [
+      ["--model", "meta/llama-2-7b-chat", "--gpu", "T4", "--kv-cache-dtype", "fp8"],
+      "--kv-cache-dtype fp8: T4 (compute capability 7.5) cannot run it; vLLM's fp8 KV cache needs 8.0 or later",
+    ],
     [
       ["--model", "nvidia/nv-embedqa-e5-v5", "--gpu", "A10G", "--engine", "vllm"],
       "--engine vllm: nvidia/nv-embedqa-e5-v5 (kind: embedding) is served by a fixed-memory engine",
