@@ -1,7 +1,7 @@
 /**
  * npm run estimate -- --model M --gpu G [--tp N] [--precision P] [--max-model-len L]
  *                     [--gpu-memory-utilization U] [--engine vllm|trtllm] [--kv-cache-dtype auto|fp8]
- *                     [--max-num-batched-tokens T] [--json]
+ *                     [--max-num-batched-tokens T] [--vllm-sampler pytorch-sort|flashinfer|triton] [--json]
  *
  * What one model needs and reserves on one kind of GPU, and how many tokens its KV cache pool holds
  * (`kvCacheTokens`, per replica, as vLLM logs "GPU KV cache size: N tokens") beside the largest context
@@ -25,10 +25,13 @@ import {
   isKvCacheDtype,
   isPrecision,
   vllmBatchDefaults,
+  DEFAULT_VLLM_SAMPLER,
+  VLLM_SAMPLERS,
+  VllmSampler,
 } from "../fleet";
 
 const USAGE =
-  "usage: npm run estimate -- --model M --gpu G [--tp N] [--precision P] [--max-model-len L] [--gpu-memory-utilization U] [--engine vllm|trtllm] [--kv-cache-dtype auto|fp8] [--max-num-batched-tokens T] [--json]";
+  "usage: npm run estimate -- --model M --gpu G [--tp N] [--precision P] [--max-model-len L] [--gpu-memory-utilization U] [--engine vllm|trtllm] [--kv-cache-dtype auto|fp8] [--max-num-batched-tokens T] [--vllm-sampler pytorch-sort|flashinfer|triton] [--json]";
 
 export class EstimateUsageError extends Error {}
 
@@ -42,6 +45,7 @@ const OPTIONS = [
   "--engine",
   "--kv-cache-dtype",
   "--max-num-batched-tokens",
+  "--vllm-sampler",
 ];
 
 /** Far above any catalog model's context: a budget beyond it is a typo. */
@@ -124,6 +128,13 @@ export function runEstimate(argv: readonly string[]): { output: Record<string, u
       ? wholeNumber("--max-num-batched-tokens", batchedArg, vllmBatchDefaults(gpu).maxNumSeqs, MAX_NUM_BATCHED_TOKENS)
       : undefined;
 
+  // The top-k/top-p path of the vLLM release the engine runs (fleet/estimator.ts VllmSampler): the
+  // plan always charges pytorch-sort, the largest; a what-if for a known release may name its own.
+  const samplerArg = values.get("--vllm-sampler");
+  if (samplerArg !== undefined && !(VLLM_SAMPLERS as readonly string[]).includes(samplerArg))
+    throw new EstimateUsageError(`--vllm-sampler ${samplerArg}: expected one of ${VLLM_SAMPLERS.join(", ")}`);
+  const vllmSampler = samplerArg as VllmSampler | undefined;
+
   const e = estimate({
     model,
     gpu,
@@ -134,7 +145,9 @@ export function runEstimate(argv: readonly string[]): { output: Record<string, u
     engine: engineArg as Engine | undefined,
     kvCacheDtype: kvArg as KvCacheDtype | undefined,
     maxNumBatchedTokens,
+    vllmSampler,
   });
+  const sampler = e.engine === "vllm" ? (vllmSampler ?? DEFAULT_VLLM_SAMPLER) : null;
   const output = {
     model: e.model,
     gpu: e.gpu,
@@ -149,6 +162,7 @@ export function runEstimate(argv: readonly string[]): { output: Record<string, u
     kvBytesPerTokenPerGpu: e.kvBytesPerTokenPerGpu,
     maxNumBatchedTokens: e.maxNumBatchedTokens,
     maxNumSeqs: e.maxNumSeqs,
+    vllmSampler: sampler,
     activationMiB: e.activationMiB,
     nonTorchMiB: e.nonTorchMiB,
     overheadMiB: e.overheadMiB,
@@ -167,7 +181,7 @@ export function runEstimate(argv: readonly string[]): { output: Record<string, u
     : [
         `${e.model} on ${e.tensorParallel} × ${e.gpu} (${formatNumber(gpu.memoryMiB)} MiB each), ${e.precision}`,
         `  ${e.profileNote}`,
-        `  weights ${formatNumber(e.weightsMiBPerGpu)} MiB/GPU, overhead ${formatNumber(e.overheadMiB)} MiB (${overheadWords(e)}), KV ${formatNumber(e.kvBytesPerToken)} B/token at ${e.kvCacheDtype} (${formatNumber(e.kvBytesPerTokenPerGpu)} per GPU)`,
+        `  weights ${formatNumber(e.weightsMiBPerGpu)} MiB/GPU, overhead ${formatNumber(e.overheadMiB)} MiB (${overheadWords(e, sampler)}), KV ${formatNumber(e.kvBytesPerToken)} B/token at ${e.kvCacheDtype} (${formatNumber(e.kvBytesPerTokenPerGpu)} per GPU)`,
         `  reserves ${formatNumber(e.reservedMiBPerGpu)} MiB/GPU of the ${formatNumber(gpu.cudaTotalMiB)} MiB CUDA reports${e.outsideReservationMiBPerGpu > 0 ? `, + ${formatNumber(e.outsideReservationMiBPerGpu)} MiB outside it (CUDA context and graphs)` : ""}`,
         `  KV cache: ${formatNumber(e.kvCacheTokens)} tokens per replica; the largest context that fits: ${formatNumber(e.maxContextTokens)} tokens`,
         `  ${e.reason}`,
@@ -177,16 +191,19 @@ export function runEstimate(argv: readonly string[]): { output: Record<string, u
 }
 
 /** What the overhead is made of, in the estimate's own terms. */
-function overheadWords(e: {
-  engine: Engine;
-  activationMiB: number;
-  nonTorchMiB: number;
-  maxNumBatchedTokens: number;
-  maxNumSeqs: number;
-}): string {
+function overheadWords(
+  e: {
+    engine: Engine;
+    activationMiB: number;
+    nonTorchMiB: number;
+    maxNumBatchedTokens: number;
+    maxNumSeqs: number;
+  },
+  sampler: VllmSampler | null,
+): string {
   if (e.engine === "fixed") return "CUDA context and encoder workspace";
   const nonTorch = e.engine === "trtllm" ? "CUDA context, NCCL and runtime buffers" : "non-torch";
-  return `activation peak ${formatNumber(e.activationMiB)} for ${formatNumber(e.maxNumBatchedTokens)} batched tokens and ${formatNumber(e.maxNumSeqs)} sequences + ${nonTorch} ${formatNumber(e.nonTorchMiB)}`;
+  return `activation peak ${formatNumber(e.activationMiB)} for ${formatNumber(e.maxNumBatchedTokens)} batched tokens and ${formatNumber(e.maxNumSeqs)} sequences${sampler ? ` on the ${sampler} sampler` : ""} + ${nonTorch} ${formatNumber(e.nonTorchMiB)}`;
 }
 
 if (require.main === module) {

@@ -65,6 +65,8 @@ export const TRTLLM_BATCH_DEFAULTS = { maxNumBatchedTokens: 8192, maxNumSeqs: 25
  */
 export type VllmSampler = "pytorch-sort" | "flashinfer" | "triton";
 export const VLLM_SAMPLERS: readonly VllmSampler[] = ["pytorch-sort", "flashinfer", "triton"];
+/** The path the estimate charges unless told otherwise: the largest, so no release is over-promised. */
+export const DEFAULT_VLLM_SAMPLER: VllmSampler = "pytorch-sort";
 
 /**
  * Bytes the sampler holds per dummy request and vocabulary entry at its peak. Every path keeps the 16-bit
@@ -221,7 +223,7 @@ export function activationPeakMiB(
   tensorParallel: number,
   tokens: number,
   seqs: number,
-  vllmSampler: VllmSampler = "pytorch-sort",
+  vllmSampler: VllmSampler = DEFAULT_VLLM_SAMPLER,
 ): number {
   const requests = Math.min(seqs, tokens);
   const buffers = vllmSampler === "triton" ? TRITON_SAMPLER_BUFFER_MIB * MIB : 0;

@@ -20,6 +20,7 @@ describe("npm run estimate", () => {
       kvBytesPerTokenPerGpu: 131072,
       maxNumBatchedTokens: 2048,
       maxNumSeqs: 256,
+      vllmSampler: "pytorch-sort",
       activationMiB: 1222,
       nonTorchMiB: 288,
       overheadMiB: 1510,
@@ -42,7 +43,7 @@ describe("npm run estimate", () => {
       [
         "meta/llama-3.1-8b-instruct on 1 × A10G (23,028 MiB each), bf16",
         "  generic vLLM profile (optimized fp16 profiles for A10G need ×2 or ×4)",
-        "  weights 15,317 MiB/GPU, overhead 1,510 MiB (activation peak 1,222 for 2,048 batched tokens and 256 sequences + non-torch 288), KV 131,072 B/token at auto (131,072 per GPU)",
+        "  weights 15,317 MiB/GPU, overhead 1,510 MiB (activation peak 1,222 for 2,048 batched tokens and 256 sequences on the pytorch-sort sampler + non-torch 288), KV 131,072 B/token at auto (131,072 per GPU)",
         "  reserves 20,334 MiB/GPU of the 22,594 MiB CUDA reports, + 1,632 MiB outside it (CUDA context and graphs)",
         "  KV cache: 28,048 tokens per replica; the largest context that fits: 28,048 tokens",
         "  fits: weights 15,317 MiB + overhead 1,510 MiB + KV 1,024 MiB for 8,192 tokens within the 20,334 MiB reservation per GPU (KV cache holds 28,048 tokens)",
@@ -112,6 +113,12 @@ describe("npm run estimate", () => {
       ["--model", "meta/llama-3.1-8b-instruct", "--gpu", "A10G", "--max-num-batched-tokens", "65536"],
       { maxNumBatchedTokens: 65536, activationMiB: 6400, kvCacheTokens: 0, fits: false },
     ],
+    // v0.19's Triton top-k/top-p path: 256 × 128,256 × 14 B + 80 MiB + 2,048 × 4,096 × 4 B = 550.4 → 551 MiB
+    // (the sort path's 38 B make it 1,222), so the same reservation holds 33,424 tokens.
+    [
+      ["--model", "meta/llama-3.1-8b-instruct", "--gpu", "A10G", "--max-model-len", "8192", "--vllm-sampler", "triton"],
+      { vllmSampler: "triton", activationMiB: 551, kvCacheTokens: 33424, fits: true },
+    ],
     // int8 (W8A8) on an L4: 1,050,673,152 × 2 B + 6,979,588,096 × 1 B = 8,661 MiB.
     [
       ["--model", "meta/llama-3.1-8b-instruct", "--gpu", "L4", "--precision", "int8"],
@@ -175,9 +182,13 @@ describe("npm run estimate", () => {
     ],
     [
       ["--model", "meta/llama-3.1-8b-instruct", "--gpu", "A10G", "--tensor-parallel", "2"],
-      "unknown argument --tensor-parallel; allowed: --model, --gpu, --tp, --precision, --max-model-len, --gpu-memory-utilization, --engine, --kv-cache-dtype, --max-num-batched-tokens, --json",
+      "unknown argument --tensor-parallel; allowed: --model, --gpu, --tp, --precision, --max-model-len, --gpu-memory-utilization, --engine, --kv-cache-dtype, --max-num-batched-tokens, --vllm-sampler, --json",
     ],
     [["--model", "meta/llama-3.1-8b-instruct", "--gpu"], "--gpu needs a value"],
+    [
+      ["--model", "meta/llama-3.1-8b-instruct", "--gpu", "A10G", "--vllm-sampler", "sort"],
+      "--vllm-sampler sort: expected one of pytorch-sort, flashinfer, triton",
+    ],
     [
       ["--model", "meta/llama-3.1-8b-instruct", "--gpu", "H100-SXM5-80GB", "--max-num-batched-tokens", "512"],
       "--max-num-batched-tokens 512: expected a whole number from 1024 to 1048576",
@@ -198,7 +209,7 @@ describe("npm run estimate", () => {
     const r = runCli("cli/estimate.ts", ["--model", "nope", "--gpu", "A10G"]);
     expect(r.code).toBe(2);
     expect(r.stderr.split("\n")[1]).toBe(
-      "usage: npm run estimate -- --model M --gpu G [--tp N] [--precision P] [--max-model-len L] [--gpu-memory-utilization U] [--engine vllm|trtllm] [--kv-cache-dtype auto|fp8] [--max-num-batched-tokens T] [--json]",
+      "usage: npm run estimate -- --model M --gpu G [--tp N] [--precision P] [--max-model-len L] [--gpu-memory-utilization U] [--engine vllm|trtllm] [--kv-cache-dtype auto|fp8] [--max-num-batched-tokens T] [--vllm-sampler pytorch-sort|flashinfer|triton] [--json]",
     );
   });
 });
