@@ -272,38 +272,12 @@ export class EksGpuCluster extends pulumi.ComponentResource implements GpuCluste
       { clusterName, addonName: "eks-pod-identity-agent" },
       { parent: this, dependsOn: [this.cluster, ...this.nodeGroupResources] },
     );
-    const podIdentityRole = (suffix: string) =>
-      new aws.iam.Role(
-        `${name}-${suffix}-role`,
-        {
-          assumeRolePolicy: JSON.stringify({
-            Version: "2012-10-17",
-            Statement: [
-              {
-                Effect: "Allow",
-                Principal: { Service: "pods.eks.amazonaws.com" },
-                Action: ["sts:AssumeRole", "sts:TagSession"],
-              },
-            ],
-          }),
-        },
-        { parent: this },
-      );
-    const ebsRole = podIdentityRole("ebs-csi");
-    const ebsPolicy = new aws.iam.RolePolicyAttachment(
-      `${name}-ebs-csi-policy`,
-      { role: ebsRole.name, policyArn: "arn:aws:iam::aws:policy/service-role/AmazonEBSCSIDriverPolicy" },
-      { parent: this },
-    );
-    const ebsCsi = new aws.eks.Addon(
-      `${name}-ebs-csi`,
-      {
-        clusterName,
-        addonName: "aws-ebs-csi-driver",
-        podIdentityAssociations: [{ roleArn: ebsRole.arn, serviceAccount: "ebs-csi-controller-sa" }],
-      },
-      { parent: this, dependsOn: [podIdentity, ebsPolicy] },
-    );
+    const ebsCsi = this.csiDriverAddon(name, clusterName, podIdentity, {
+      suffix: "ebs-csi",
+      addonName: "aws-ebs-csi-driver",
+      policyArn: "arn:aws:iam::aws:policy/service-role/AmazonEBSCSIDriverPolicy",
+      serviceAccount: "ebs-csi-controller-sa",
+    });
     const storageClass = new k8s.storage.v1.StorageClass(
       `${name}-gp3`,
       {
@@ -335,7 +309,7 @@ export class EksGpuCluster extends pulumi.ComponentResource implements GpuCluste
     );
 
     // The cluster autoscaler: what turns the HPA's maxReplicas into GPU nodes, up to the group's maxSize.
-    const autoscalerRole = podIdentityRole("cluster-autoscaler");
+    const autoscalerRole = this.podIdentityRole(name, "cluster-autoscaler");
     const autoscalerPolicy = new aws.iam.RolePolicy(
       `${name}-cluster-autoscaler-policy`,
       { role: autoscalerRole.name, policy: JSON.stringify(clusterAutoscalerPolicy()) },
@@ -485,36 +459,12 @@ export class EksGpuCluster extends pulumi.ComponentResource implements GpuCluste
           { parent: this },
         ),
     );
-    const role = new aws.iam.Role(
-      `${name}-efs-csi-role`,
-      {
-        assumeRolePolicy: JSON.stringify({
-          Version: "2012-10-17",
-          Statement: [
-            {
-              Effect: "Allow",
-              Principal: { Service: "pods.eks.amazonaws.com" },
-              Action: ["sts:AssumeRole", "sts:TagSession"],
-            },
-          ],
-        }),
-      },
-      { parent: this },
-    );
-    const policy = new aws.iam.RolePolicyAttachment(
-      `${name}-efs-csi-policy`,
-      { role: role.name, policyArn: "arn:aws:iam::aws:policy/service-role/AmazonEFSCSIDriverPolicy" },
-      { parent: this },
-    );
-    const driver = new aws.eks.Addon(
-      `${name}-efs-csi`,
-      {
-        clusterName,
-        addonName: "aws-efs-csi-driver",
-        podIdentityAssociations: [{ roleArn: role.arn, serviceAccount: "efs-csi-controller-sa" }],
-      },
-      { parent: this, dependsOn: [podIdentity, policy] },
-    );
+    const driver = this.csiDriverAddon(name, clusterName, podIdentity, {
+      suffix: "efs-csi",
+      addonName: "aws-efs-csi-driver",
+      policyArn: "arn:aws:iam::aws:policy/service-role/AmazonEFSCSIDriverPolicy",
+      serviceAccount: "efs-csi-controller-sa",
+    });
     const storageClass = new k8s.storage.v1.StorageClass(
       `${name}-efs`,
       {
@@ -537,5 +487,49 @@ export class EksGpuCluster extends pulumi.ComponentResource implements GpuCluste
       { parent: this, provider: this.provider, dependsOn: [driver, ...mountTargets] },
     );
     return { fileSystem, storageClass };
+  }
+
+  /** An IAM role the EKS Pod Identity agent hands to one service account's pods (no OIDC provider). */
+  private podIdentityRole(name: string, suffix: string): aws.iam.Role {
+    return new aws.iam.Role(
+      `${name}-${suffix}-role`,
+      {
+        assumeRolePolicy: JSON.stringify({
+          Version: "2012-10-17",
+          Statement: [
+            {
+              Effect: "Allow",
+              Principal: { Service: "pods.eks.amazonaws.com" },
+              Action: ["sts:AssumeRole", "sts:TagSession"],
+            },
+          ],
+        }),
+      },
+      { parent: this },
+    );
+  }
+
+  /** A CSI driver as an EKS managed add-on, its controller given the AWS managed policy by Pod Identity. */
+  private csiDriverAddon(
+    name: string,
+    clusterName: string,
+    podIdentity: pulumi.Resource,
+    driver: { suffix: string; addonName: string; policyArn: string; serviceAccount: string },
+  ): aws.eks.Addon {
+    const role = this.podIdentityRole(name, driver.suffix);
+    const policy = new aws.iam.RolePolicyAttachment(
+      `${name}-${driver.suffix}-policy`,
+      { role: role.name, policyArn: driver.policyArn },
+      { parent: this },
+    );
+    return new aws.eks.Addon(
+      `${name}-${driver.suffix}`,
+      {
+        clusterName,
+        addonName: driver.addonName,
+        podIdentityAssociations: [{ roleArn: role.arn, serviceAccount: driver.serviceAccount }],
+      },
+      { parent: this, dependsOn: [podIdentity, policy] },
+    );
   }
 }
