@@ -90,6 +90,7 @@ export function kubernetesGpuMap(plan: KubernetesFleetPlan) {
       gpusPerPod: s.gpusPerPod,
       reservedMiBPerGpu: s.service.reservedMiBPerGpu,
       maxModelLen: s.service.maxModelLen,
+      cache: { mode: s.cache.mode, sizeGiB: s.cache.sizeGiB },
       replicas: s.autoscaling
         ? { min: s.autoscaling.minReplicas, max: s.autoscaling.maxReplicas, metric: s.autoscaling.metric }
         : { min: s.replicas, max: s.replicas },
@@ -110,8 +111,12 @@ export function renderKubernetesGpuMap(plan: KubernetesFleetPlan): string[] {
         "metric" in s.replicas
           ? `HPA ${s.replicas.min}-${s.replicas.max} on ${s.replicas.metric}`
           : `${s.replicas.min} replica${s.replicas.min === 1 ? "" : "s"}`;
+      const cache =
+        s.cache.mode === "shared"
+          ? `model cache ${s.cache.sizeGiB} GiB shared (EFS)`
+          : `model cache ${s.cache.sizeGiB} GiB per replica (EBS)`;
       lines.push(
-        `  ${s.name} (${s.model}): ${s.gpusPerPod} GPU/pod, ${s.reservedMiBPerGpu.toLocaleString("en-US")} MiB reserved per GPU, maxModelLen ${s.maxModelLen.toLocaleString("en-US")}, ${replicas}`,
+        `  ${s.name} (${s.model}): ${s.gpusPerPod} GPU/pod, ${s.reservedMiBPerGpu.toLocaleString("en-US")} MiB reserved per GPU, maxModelLen ${s.maxModelLen.toLocaleString("en-US")}, ${cache}, ${replicas}`,
       );
     }
   }

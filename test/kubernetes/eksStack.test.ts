@@ -40,7 +40,7 @@ describe("Pulumi.eks.yaml", () => {
     expect(fleet.findings).toEqual([]);
     expect(renderKubernetesGpuMap(fleet.plan)).toEqual([
       "node group gpu: g5.xlarge (1 × A10G, 23,028 MiB), 1-3 nodes, needs 1-3, $1.006-3.018/h",
-      "  llm (meta/llama-2-7b-chat): 1 GPU/pod, 20,334 MiB reserved per GPU, maxModelLen 4,096, HPA 1-3 on num_requests_running",
+      "  llm (meta/llama-2-7b-chat): 1 GPU/pod, 20,334 MiB reserved per GPU, maxModelLen 4,096, model cache 100 GiB per replica (EBS), HPA 1-3 on num_requests_running",
       "cost: $1.006/h to $3.018/h on demand",
     ]);
     expect(resources.filter((r) => !r.custom).map((r) => `${r.type} ${r.name}`)).toEqual([
@@ -72,6 +72,7 @@ describe("Pulumi.eks.yaml", () => {
           gpusPerPod: 1,
           reservedMiBPerGpu: 20334,
           maxModelLen: 4096,
+          cache: { mode: "per-replica", sizeGiB: 100 },
           replicas: { min: 1, max: 3, metric: "num_requests_running" },
         },
       ],
@@ -120,10 +121,10 @@ describe("Pulumi.eks.yaml", () => {
     expect(fleet.findings).toEqual([]);
     expect(renderKubernetesGpuMap(fleet.plan)).toEqual([
       "node group gpu: g5.xlarge (1 × A10G, 23,028 MiB), 1-3 nodes, needs 1-3, $1.006-3.018/h",
-      "  llm (meta/llama-2-7b-chat): 1 GPU/pod, 20,334 MiB reserved per GPU, maxModelLen 4,096, HPA 1-3 on num_requests_running",
+      "  llm (meta/llama-2-7b-chat): 1 GPU/pod, 20,334 MiB reserved per GPU, maxModelLen 4,096, model cache 100 GiB per replica (EBS), HPA 1-3 on num_requests_running",
       "node group embed: g6.xlarge (1 × L4, 23,034 MiB), 1-1 nodes, needs 1-1, $0.805-0.805/h",
       // An encoder reserves its weights and workspace only: 640 + 1,024 MiB.
-      "  embedder (nvidia/nv-embedqa-e5-v5): 1 GPU/pod, 1,664 MiB reserved per GPU, maxModelLen 512, 1 replica",
+      "  embedder (nvidia/nv-embedqa-e5-v5): 1 GPU/pod, 1,664 MiB reserved per GPU, maxModelLen 512, model cache 100 GiB per replica (EBS), 1 replica",
       "cost: $1.811/h to $3.823/h on demand",
     ]);
     const groups = resources.filter((r) => r.type === "eks:index:ManagedNodeGroup");
@@ -320,6 +321,9 @@ describe("a shared model cache in the stack", () => {
     );
     // 37 resources per-replica; shared adds 9 EFS resources and the claim, and the StatefulSet becomes a Deployment.
     expect(resources.length).toBe(47);
+    expect(renderKubernetesGpuMap(fleet.plan)[1]).toBe(
+      "  llm (meta/llama-2-7b-chat): 1 GPU/pod, 20,334 MiB reserved per GPU, maxModelLen 4,096, model cache 200 GiB shared (EFS), HPA 1-3 on num_requests_running",
+    );
     const cluster = resources.find((r) => r.type === "eks:index:Cluster")!;
     expect([cluster.inputs.vpcId, cluster.inputs.subnetIds]).toEqual([
       "vpc-0123456789abcdef0",

@@ -28,7 +28,7 @@ describe("npm run plan -- eks", () => {
       [
         `gpu-fleet plan — stack eks (${join(ROOT, "Pulumi.eks.yaml")}) on EKS`,
         "node group gpu: g5.xlarge (1 × A10G, 23,028 MiB), 1-3 nodes, needs 1-3, $1.006-3.018/h",
-        "  llm (meta/llama-2-7b-chat): 1 GPU/pod, 20,334 MiB reserved per GPU, maxModelLen 4,096, HPA 1-3 on num_requests_running",
+        "  llm (meta/llama-2-7b-chat): 1 GPU/pod, 20,334 MiB reserved per GPU, maxModelLen 4,096, model cache 100 GiB per replica (EBS), HPA 1-3 on num_requests_running",
         "cost: $1.006/h to $3.018/h on demand",
         "resources: 37",
         "policy violations: none",
@@ -74,7 +74,7 @@ describe("npm run plan -- eks", () => {
         "",
         "```",
         "node group gpu: g5.xlarge (1 × A10G, 23,028 MiB), 1-3 nodes, needs 1-3, $1.006-3.018/h",
-        "  llm (meta/llama-2-7b-chat): 1 GPU/pod, 20,334 MiB reserved per GPU, maxModelLen 4,096, HPA 1-5 on num_requests_running",
+        "  llm (meta/llama-2-7b-chat): 1 GPU/pod, 20,334 MiB reserved per GPU, maxModelLen 4,096, model cache 100 GiB per replica (EBS), HPA 1-5 on num_requests_running",
         "cost: $1.006/h to $3.018/h on demand",
         "```",
         "",
