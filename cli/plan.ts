@@ -13,7 +13,7 @@ import { ConfigError, PRICE_REGION, regionPricing } from "../fleet";
 import { observabilityEndpoints } from "../renderers/observability";
 import { OutDirError, checkOutDir, collectArtifacts, writeArtifacts } from "../plan/artifacts";
 import { BasePlan, BasePlanError, diffPlans, parseBasePlan } from "../plan/diff";
-import { previewProgram } from "../plan/mockPreview";
+import { PreviewResult, previewProgram } from "../plan/mockPreview";
 import { renderKubernetesMarkdown, renderKubernetesText } from "../plan/kubernetesReport";
 import { buildReport, renderMarkdown, renderText } from "../plan/report";
 import { StackFile, StackFileError, readStackFile } from "../plan/stackFile";
@@ -81,13 +81,35 @@ function readBasePlan(path: string): BasePlan {
   return parseBasePlan(doc, path);
 }
 
-/** An error the stack program raised inside the preview: what `pulumi up` would stop on. */
-function reportProgramErrors(errors: readonly string[]): boolean {
-  if (errors.length === 0) return false;
-  process.stderr.write(
-    `the stack program raised ${errors.length === 1 ? "an error" : `${errors.length} errors`}; nothing would be deployed:\n${errors.map((e) => `  ${e}`).join("\n")}\n`,
-  );
-  return true;
+/**
+ * The stack program under Pulumi's mock runtime in preview mode, for either runtime. What `pulumi up`
+ * would stop on ends the plan here: an error the program raised (often inside an apply: invalid input,
+ * exit 2) or a resource name registered twice (which the engine rejects, exit 1).
+ */
+async function previewStack(
+  file: StackFile,
+  program: () => Record<string, unknown>,
+  computed?: Parameters<typeof previewProgram>[1]["computed"],
+): Promise<PreviewResult | number> {
+  const preview = await previewProgram(program, {
+    project: "gpu-fleet",
+    stack: file.stack,
+    config: file.config,
+    secretKeys: file.secretKeys,
+    computed,
+  });
+  const { errors, duplicates } = preview;
+  if (errors.length > 0) {
+    process.stderr.write(
+      `the stack program raised ${errors.length === 1 ? "an error" : `${errors.length} errors`}; nothing would be deployed:\n${errors.map((e) => `  ${e}`).join("\n")}\n`,
+    );
+    return 2;
+  }
+  if (duplicates.length > 0) {
+    process.stderr.write(`duplicate resource names (the Pulumi engine rejects these): ${duplicates.join(", ")}\n`);
+    return 1;
+  }
+  return preview;
 }
 
 /**
@@ -111,19 +133,8 @@ async function planKubernetesStack(file: StackFile, args: Args): Promise<number>
     throw e;
   }
   let fleet: import("../stacks/eks").KubernetesFleetOutputs | undefined;
-  const preview = await previewProgram(() => eks.kubernetesStackOutputs((fleet = eks.deployKubernetesFleet())), {
-    project: "gpu-fleet",
-    stack: file.stack,
-    config: file.config,
-    secretKeys: file.secretKeys,
-  });
-  if (reportProgramErrors(preview.errors)) return 2;
-  if (preview.duplicates.length > 0) {
-    process.stderr.write(
-      `duplicate resource names (the Pulumi engine rejects these): ${preview.duplicates.join(", ")}\n`,
-    );
-    return 1;
-  }
+  const preview = await previewStack(file, () => eks.kubernetesStackOutputs((fleet = eks.deployKubernetesFleet())));
+  if (typeof preview === "number") return preview;
   const violations = withRefusedFindings(planViolations(preview.resources), fleet!.findings);
   const advisories = fleet!.findings.filter((f) => f.enforcement === "advisory");
   const report = {
@@ -222,21 +233,8 @@ async function main(argv: readonly string[]): Promise<number> {
   // The program plans the fleet itself; the report shows that very plan.
   let fleet: FleetOutputs | undefined;
   const filled = placeholderOutputs();
-  const preview = await previewProgram(() => stackOutputs((fleet = deployFleet())), {
-    project: "gpu-fleet",
-    stack: file.stack,
-    config: file.config,
-    secretKeys: file.secretKeys,
-    computed: filled.computed,
-  });
-  // What `pulumi up` would stop on, raised inside the program (often inside an apply): invalid input.
-  if (reportProgramErrors(preview.errors)) return 2;
-  if (preview.duplicates.length > 0) {
-    process.stderr.write(
-      `duplicate resource names (the Pulumi engine rejects these): ${preview.duplicates.join(", ")}\n`,
-    );
-    return 1;
-  }
+  const preview = await previewStack(file, () => stackOutputs((fleet = deployFleet())), filled.computed);
+  if (typeof preview === "number") return preview;
   const plan = fleet!.plan;
   const tokens = filled.placeholders.map((p) => p.token);
   const violations = withRefusedFindings(planViolations(preview.resources, stack.maxHourlyUsd, tokens), plan.findings);

@@ -147,29 +147,24 @@ export function checkTensorParallel(doc: HostLedgerDocument): Finding[] {
 }
 
 export function checkPrecision(doc: HostLedgerDocument): Finding[] {
+  const gpu = `${doc.gpuModel} (compute capability ${doc.computeCapability.toFixed(1)})`;
+  const refuse = (s: HostLedgerDocument["services"][number], detail: string) =>
+    aboutService(CHECKS.precision, "mandatory", doc.host, s.name, `service "${s.name}" on host "${doc.host}"`, detail);
   const weights = doc.services
     .filter((s) => doc.computeCapability < MIN_COMPUTE_CAPABILITY[s.precision])
     .map((s) =>
-      aboutService(
-        CHECKS.precision,
-        "mandatory",
-        doc.host,
-        s.name,
-        `service "${s.name}" on host "${doc.host}"`,
-        `uses ${s.precision}, which ${doc.gpuModel} (compute capability ${doc.computeCapability.toFixed(1)}) does not support; ${s.precision} needs ${MIN_COMPUTE_CAPABILITY[s.precision].toFixed(1)}${s.precision === "bf16" ? "; use fp16" : ""}`,
+      refuse(
+        s,
+        `uses ${s.precision}, which ${gpu} does not support; ${s.precision} needs ${MIN_COMPUTE_CAPABILITY[s.precision].toFixed(1)}${s.precision === "bf16" ? "; use fp16" : ""}`,
       ),
     );
   // vLLM's fp8 KV cache needs an attention backend that stores fp8 on the GPU (catalog/precision.ts).
   const kvCache = doc.services
     .filter((s) => s.kvCacheDtype === "fp8" && doc.computeCapability < MIN_FP8_KV_COMPUTE_CAPABILITY)
     .map((s) =>
-      aboutService(
-        CHECKS.precision,
-        "mandatory",
-        doc.host,
-        s.name,
-        `service "${s.name}" on host "${doc.host}"`,
-        `uses kvCacheDtype fp8, which ${doc.gpuModel} (compute capability ${doc.computeCapability.toFixed(1)}) cannot run: vLLM's fp8 KV cache needs ${MIN_FP8_KV_COMPUTE_CAPABILITY.toFixed(1)}; use kvCacheDtype auto`,
+      refuse(
+        s,
+        `uses kvCacheDtype fp8, which ${gpu} cannot run: vLLM's fp8 KV cache needs ${MIN_FP8_KV_COMPUTE_CAPABILITY.toFixed(1)}; use kvCacheDtype auto`,
       ),
     );
   return [...weights, ...kvCache];

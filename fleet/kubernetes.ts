@@ -1131,6 +1131,8 @@ export function checkPodResources(planned: ScheduledService, group: NodeGroupPla
   const node = `a node of node group "${group.name}" (${group.instanceType.name}: ${group.instanceType.vcpu} vCPUs, ${group.instanceType.ramGiB} GiB)`;
   const pods = `${share.podsPerNode} pod${share.podsPerNode === 1 ? "" : "s"} of it per node`;
   const findings: Finding[] = [];
+  const refuse = (message: string) =>
+    findings.push(serviceFinding(KUBERNETES_CHECKS.podResources, "mandatory", group.name, name, message));
   const sum = { cpu: 0, memory: 0 };
   for (const c of pod.containers) {
     for (const [resource, parse] of [
@@ -1140,41 +1142,21 @@ export function checkPodResources(planned: ScheduledService, group: NodeGroupPla
       const q = c.resources?.requests?.[resource];
       if (q === undefined) continue;
       const value = parse(q);
-      if (value === undefined) {
-        findings.push(
-          serviceFinding(
-            KUBERNETES_CHECKS.podResources,
-            "mandatory",
-            group.name,
-            name,
-            `container "${c.name}" requests ${resource} ${JSON.stringify(q)}, which is not a Kubernetes quantity (such as ${resource === "cpu" ? '"3400m"' : '"13824Mi"'})`,
-          ),
+      if (value === undefined)
+        refuse(
+          `container "${c.name}" requests ${resource} ${JSON.stringify(q)}, which is not a Kubernetes quantity (such as ${resource === "cpu" ? '"3400m"' : '"13824Mi"'})`,
         );
-      } else sum[resource] += value;
+      else sum[resource] += value;
     }
   }
-  if (sum.cpu > share.maxCpuMillis) {
-    findings.push(
-      serviceFinding(
-        KUBERNETES_CHECKS.podResources,
-        "mandatory",
-        group.name,
-        name,
-        `requests ${Math.round(sum.cpu)}m CPU per pod, but ${node} has ${share.maxCpuMillis}m for each of ${pods} after the kubelet's reservation (${reserved.cpuMillis}m) and the node's daemons (${NODE_DAEMONS_ALLOWANCE.cpuMillis}m); request at most ${share.maxCpuMillis}m`,
-      ),
+  if (sum.cpu > share.maxCpuMillis)
+    refuse(
+      `requests ${Math.round(sum.cpu)}m CPU per pod, but ${node} has ${share.maxCpuMillis}m for each of ${pods} after the kubelet's reservation (${reserved.cpuMillis}m) and the node's daemons (${NODE_DAEMONS_ALLOWANCE.cpuMillis}m); request at most ${share.maxCpuMillis}m`,
     );
-  }
-  if (sum.memory > share.maxMemoryMiB) {
-    findings.push(
-      serviceFinding(
-        KUBERNETES_CHECKS.podResources,
-        "mandatory",
-        group.name,
-        name,
-        `requests ${mib(sum.memory)} of memory per pod, but ${node} has ${mib(share.maxMemoryMiB)} for each of ${pods} after the kubelet's reservation and eviction threshold (${mib(reserved.memoryMiB)}) and the node's daemons (${mib(NODE_DAEMONS_ALLOWANCE.memoryMiB)}); request at most ${share.maxMemoryMiB}Mi`,
-      ),
+  if (sum.memory > share.maxMemoryMiB)
+    refuse(
+      `requests ${mib(sum.memory)} of memory per pod, but ${node} has ${mib(share.maxMemoryMiB)} for each of ${pods} after the kubelet's reservation and eviction threshold (${mib(reserved.memoryMiB)}) and the node's daemons (${mib(NODE_DAEMONS_ALLOWANCE.memoryMiB)}); request at most ${share.maxMemoryMiB}Mi`,
     );
-  }
   return findings;
 }
 

@@ -10,6 +10,7 @@ import {
   resourcesRevealing,
 } from "../helpers/pulumiMocks";
 import type { FleetPlan } from "../../fleet";
+import { GPU0_AND_LLM_RESOURCES } from "../helpers/gpuHostResources";
 
 // Modules that read config or create resources are imported after the mocks are set (STYLE.md).
 let mocks: MockRecorder;
@@ -71,25 +72,7 @@ describe("GpuHost and NimService on the dev plan (g5.xlarge, llama-3.1-8b-instru
   });
 
   it("registers exactly these children", () => {
-    expect(mocks.registrations.map((r) => `${r.type} ${r.name}`).sort()).toEqual(
-      [
-        "gpu-fleet:index:GpuHost gpu0",
-        "aws:ec2/securityGroup:SecurityGroup gpu0-sg",
-        "aws:iam/role:Role gpu0-role",
-        "aws:iam/rolePolicyAttachment:RolePolicyAttachment gpu0-ssm-core",
-        "aws:iam/instanceProfile:InstanceProfile gpu0-profile",
-        "aws:ec2/keyPair:KeyPair gpu0-key",
-        "aws:ec2/instance:Instance gpu0-instance",
-        "aws:ebs/volume:Volume gpu0-data",
-        "aws:ec2/volumeAttachment:VolumeAttachment gpu0-data-attachment",
-        "command:remote:Command gpu0-provision",
-        "command:remote:Command gpu0-verify-gpus",
-        "command:remote:Command gpu0-ledger",
-        "gpu-fleet:index:NimService llm",
-        "command:remote:Command llm-ngc-key",
-        "command:remote:Command llm-container",
-      ].sort(),
-    );
+    expect(mocks.registrations.map((r) => `${r.type} ${r.name}`).sort()).toEqual([...GPU0_AND_LLM_RESOURCES].sort());
   });
 
   it("boots the instance with IMDSv2 only, an encrypted root volume and the cloud-init user data", () => {

@@ -12,6 +12,17 @@ import {
 
 const FILE = readStackFile("eks", `${__dirname}/../..`);
 
+/** The problems the EKS stack-config validator names, or none. */
+function problems(raw: Parameters<typeof validateKubernetesStackConfig>[0]): readonly string[] {
+  try {
+    validateKubernetesStackConfig(raw);
+  } catch (e) {
+    if (e instanceof ConfigError) return e.problems;
+    throw e;
+  }
+  return [];
+}
+
 /** Runs the EKS stack program as `pulumi preview` would, offline, on the file's config with changes. */
 async function preview(change: (config: Record<string, any>) => void = () => {}) {
   const eks = JSON.parse(FILE.config["gpu-fleet:eks"]);
@@ -140,15 +151,6 @@ describe("Pulumi.eks.yaml", () => {
   });
 
   it("bad config names the key, the value and what is allowed", () => {
-    const problems = (raw: Parameters<typeof validateKubernetesStackConfig>[0]) => {
-      try {
-        validateKubernetesStackConfig(raw);
-      } catch (e) {
-        if (e instanceof ConfigError) return e.problems;
-        throw e;
-      }
-      return [];
-    };
     expect(
       problems({
         eks: {
@@ -338,15 +340,6 @@ describe("a shared model cache in the stack", () => {
   });
 
   it("needs the VPC's subnets, and checks the cache's keys", () => {
-    const problems = (raw: Parameters<typeof validateKubernetesStackConfig>[0]) => {
-      try {
-        validateKubernetesStackConfig(raw);
-      } catch (e) {
-        if (e instanceof ConfigError) return e.problems;
-        throw e;
-      }
-      return [];
-    };
     expect(
       problems({
         eks: { nodeGroups: [{ name: "gpu", maxSize: 2 }] },

@@ -11,6 +11,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { planFleet, validateStackConfig } from "../../fleet";
 import { consumerLockfile } from "./lockfile";
+import { GPU0_AND_LLM_RESOURCES } from "../helpers/gpuHostResources";
 
 const ROOT = join(__dirname, "..", "..");
 const pkg = JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8"));
@@ -127,25 +128,7 @@ describe("the packed package in a fresh project", () => {
     expect(result.loader.tsNode).toBe("7.0.1");
     expect(result.loader.typescript).toBe(pkg.devDependencies.typescript);
     expect(result.error).toBeUndefined();
-    expect(result.registered).toEqual(
-      [
-        "gpu-fleet:index:GpuHost gpu0",
-        "aws:ec2/securityGroup:SecurityGroup gpu0-sg",
-        "aws:iam/role:Role gpu0-role",
-        "aws:iam/rolePolicyAttachment:RolePolicyAttachment gpu0-ssm-core",
-        "aws:iam/instanceProfile:InstanceProfile gpu0-profile",
-        "aws:ec2/keyPair:KeyPair gpu0-key",
-        "aws:ec2/instance:Instance gpu0-instance",
-        "aws:ebs/volume:Volume gpu0-data",
-        "aws:ec2/volumeAttachment:VolumeAttachment gpu0-data-attachment",
-        "command:remote:Command gpu0-provision",
-        "command:remote:Command gpu0-verify-gpus",
-        "command:remote:Command gpu0-ledger",
-        "gpu-fleet:index:NimService llm",
-        "command:remote:Command llm-ngc-key",
-        "command:remote:Command llm-container",
-      ].sort(),
-    );
+    expect(result.registered).toEqual([...GPU0_AND_LLM_RESOURCES].sort());
     expect(result.outputs).toEqual({ endpoint: "http://10.0.1.23:8000" });
   }, 300_000);
 
