@@ -1,14 +1,15 @@
 /**
- * Stack config validation. Every mistake is reported before any resource is registered, each naming
- * the config key, the bad value and what is allowed. Pure: the stack program and the offline plan
- * both feed it the raw values they read.
+ * The fleet model's config: hosts, services and what bounds them, for a stack (`gpu-fleet:*`) and for
+ * the components (their args, keyed from the root). Every mistake is reported before any resource is
+ * registered, each naming the key, the bad value and what is allowed. Pure: the stack program and the
+ * offline plan both feed it the raw values they read. The stack's observability and rag sections are
+ * not the fleet model; stackConfig/ validates them beside this.
  */
 import { GPU_MODELS, GPU_MODEL_NAMES, GpuModelName, findGpuModel } from "./catalog/gpus";
 import { INSTANCE_TYPES, findInstanceType } from "./catalog/instances";
 import { Engine, MODELS, findModel } from "./catalog/models";
-import { BUILT_IN_PORTS, builtInPortsOf } from "./ports";
 import { DEFAULT_SAFETY_MARGIN_FRACTION } from "./ledger";
-import { VECTORIZER_LIMITS } from "../vectorizer/limits";
+import { Problems, isInt, isObject, positiveInt, show, unknownKeys } from "./problems";
 import {
   KV_CACHE_DTYPES,
   KvCacheDtype,
@@ -19,8 +20,6 @@ import {
   isPrecision,
 } from "./catalog/precision";
 import { vllmBatchDefaults } from "./estimator";
-// The vector table's naming rule lives with the stores that render it (a pure module without imports).
-import { DEFAULT_TABLE, validateTableName } from "../vectorizer/stores/store";
 
 export const NAMESPACE = "gpu-fleet";
 const key = (k: string) => `${NAMESPACE}:${k}`;
@@ -78,51 +77,25 @@ export interface ServiceConfig extends ServiceSettings {
   readonly host: string;
 }
 
-/** Prometheus and Grafana on one host, exporters on all (`gpu-fleet:observability`). */
-export interface ObservabilityConfig {
-  readonly enabled: boolean;
-  /** Host that runs Prometheus and Grafana; the first host when unset. */
-  readonly host: string;
-  /** `loopback`: reach Prometheus and Grafana through an SSH tunnel; `private`: on the host's private address. */
-  readonly bind: "loopback" | "private";
-  readonly retentionDays: number;
-}
-
-/** The RAG ingestion path (`gpu-fleet:rag`): IRIS as vector store, a vectorizer job fed by an embedding service. */
-export interface RagConfig {
-  /** The service (an embedding model) the vectorizer embeds through. */
-  readonly embeddingService: string;
-  /** Host that runs IRIS and the vectorizer; the embedding service's host when unset. */
-  readonly host: string;
-  /** Local directory of documents, relative to the project. */
-  readonly corpusDir: string;
-  readonly table: string;
-  readonly batchSize: number;
-  readonly concurrency: number;
-}
-
 /** A secret config value as seen offline: present (encrypted), missing, or — wrongly — plaintext. */
 export type SecretState = "secret" | "missing" | "plaintext";
 
-export interface StackConfig {
+/** The fleet model's part of a stack's config: its machines, its services and what bounds them. */
+export interface FleetConfig {
   readonly hosts: readonly HostConfig[];
   readonly services: readonly ServiceConfig[];
   readonly ngcApiKey: SecretState;
   readonly safetyMarginFraction: number;
   readonly maxHourlyUsd?: number;
-  readonly observability: ObservabilityConfig;
-  readonly rag?: RagConfig;
 }
 
 /** Raw values as read from Pulumi config (objects already parsed from YAML/JSON). */
-export interface RawStackConfig {
+export interface RawFleetConfig {
   readonly hosts?: unknown;
   readonly services?: unknown;
   readonly ngcApiKey: SecretState;
   readonly safetyMarginFraction?: unknown;
   readonly maxHourlyUsd?: unknown;
-  readonly observability?: unknown;
-  readonly rag?: unknown;
 }
 
 export class ConfigError extends Error {
@@ -131,10 +104,6 @@ export class ConfigError extends Error {
     this.name = "ConfigError";
   }
 }
-
-const BUILT_IN_PORT_LIST = Object.entries(BUILT_IN_PORTS)
-  .map(([name, port]) => `${port} (${name})`)
-  .join(", ");
 
 /**
  * An OCI image reference as distribution/reference's grammar defines it (host names lower-case, as Docker
@@ -180,46 +149,12 @@ const SERVICE_KEYS = ["name", "model", "host", ...SERVICE_SETTING_KEYS.slice(2)]
 const KUBERNETES_ONLY_SERVICE_KEYS = ["nodeGroup", "replicas", "autoscaling", "cache"];
 const ENGINES: readonly Engine[] = ["vllm", "trtllm", "fixed"];
 
-const show = (v: unknown) => (typeof v === "string" ? `"${v}"` : (JSON.stringify(v) ?? String(v)));
-const isObject = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
-const isInt = (v: unknown): v is number => typeof v === "number" && Number.isInteger(v);
-
 /** Lists the device ids of a host in words: "GPU 0 only", "GPUs 0-7". */
 export function describeDevices(count: number): string {
   return count === 1 ? "GPU 0 only" : `GPUs 0-${count - 1}`;
 }
 
-/** Problems collected while validating, each `key: message`; callers choose the key prefix. */
-export class Problems {
-  readonly list: string[] = [];
-  /** A component keys its own args from the root: `""` and `.instanceType` read as the arg itself. */
-  add(path: string, message: string) {
-    const key = path.replace(/^\./, "");
-    this.list.push(key === "" ? message : `${key}: ${message}`);
-  }
-}
-
-function unknownKeys(p: Problems, path: string, value: Record<string, unknown>, allowed: readonly string[]) {
-  for (const k of Object.keys(value)) {
-    if (!allowed.includes(k)) p.add(`${path}.${k}`, `unknown setting; allowed: ${allowed.join(", ")}`);
-  }
-}
-
-function positiveInt(
-  p: Problems,
-  path: string,
-  value: unknown,
-  fallback: number,
-  min = 1,
-  max = Number.MAX_SAFE_INTEGER,
-): number {
-  if (value === undefined) return fallback;
-  if (!isInt(value) || value < min || value > max) {
-    p.add(path, `${show(value)} is not allowed; expected a whole number from ${min} to ${max}`);
-    return fallback;
-  }
-  return value;
-}
+export { Problems } from "./problems";
 
 function validateExisting(p: Problems, path: string, raw: unknown): ExistingMachine | undefined {
   if (!isObject(raw)) {
@@ -736,115 +671,6 @@ function validateService(
   return settings && hostConfig ? { ...settings, host: hostConfig.name } : undefined;
 }
 
-const OBSERVABILITY_KEYS = ["enabled", "host", "bind", "retentionDays"];
-
-function validateObservability(p: Problems, raw: unknown, hosts: readonly HostConfig[]): ObservabilityConfig {
-  const path = key("observability");
-  const fallback: ObservabilityConfig = {
-    enabled: true,
-    host: hosts[0]?.name ?? "",
-    bind: "loopback",
-    retentionDays: 15,
-  };
-  if (raw === undefined) return fallback;
-  if (!isObject(raw)) {
-    p.add(path, `${show(raw)} is not allowed; expected { enabled, host, bind, retentionDays }`);
-    return fallback;
-  }
-  unknownKeys(p, path, raw, OBSERVABILITY_KEYS);
-  const enabled = raw.enabled ?? true;
-  if (typeof enabled !== "boolean") p.add(`${path}.enabled`, `${show(enabled)} is not allowed; expected true or false`);
-  const host = raw.host ?? fallback.host;
-  if (typeof host !== "string" || !hosts.some((h) => h.name === host)) {
-    p.add(
-      `${path}.host`,
-      `unknown host ${show(host)}; defined hosts: ${hosts.map((h) => h.name).join(", ") || "none"}`,
-    );
-  }
-  const bind = raw.bind ?? "loopback";
-  if (bind !== "loopback" && bind !== "private")
-    p.add(`${path}.bind`, `${show(bind)} is not allowed; expected "loopback" (SSH tunnel) or "private"`);
-  const retentionDays = positiveInt(p, `${path}.retentionDays`, raw.retentionDays, 15, 1, 3650);
-  return {
-    enabled: enabled === true,
-    host: typeof host === "string" ? host : fallback.host,
-    bind: bind === "private" ? "private" : "loopback",
-    retentionDays,
-  };
-}
-
-const RAG_KEYS = ["embeddingService", "host", "corpusDir", "table", "batchSize", "concurrency"];
-const CORPUS_DIR = /^[A-Za-z0-9._/-]+$/;
-const basenameOf = (path: string) => path.replace(/\/+$/, "").split("/").pop() ?? "";
-
-function validateRag(
-  p: Problems,
-  raw: unknown,
-  hosts: readonly HostConfig[],
-  services: readonly ServiceConfig[],
-): RagConfig | undefined {
-  if (raw === undefined) return undefined;
-  const path = key("rag");
-  if (!isObject(raw)) {
-    p.add(
-      path,
-      `${show(raw)} is not allowed; expected { embeddingService, corpusDir, host?, table?, batchSize?, concurrency? }`,
-    );
-    return undefined;
-  }
-  unknownKeys(p, path, raw, RAG_KEYS);
-  const service = services.find((s) => s.name === raw.embeddingService);
-  const embedders = services.filter((s) => findModel(s.model)?.embeddingDim !== undefined).map((s) => s.name);
-  if (!service) {
-    p.add(
-      `${path}.embeddingService`,
-      `unknown service ${show(raw.embeddingService)}; embedding services: ${embedders.join(", ") || "none"}`,
-    );
-  } else if (findModel(service.model)?.embeddingDim === undefined) {
-    p.add(
-      `${path}.embeddingService`,
-      `service "${service.name}" runs ${service.model}, not an embedding model; embedding services: ${embedders.join(", ") || "none"}`,
-    );
-  }
-  const host = raw.host ?? service?.host;
-  if (typeof host !== "string" || !hosts.some((h) => h.name === host)) {
-    p.add(
-      `${path}.host`,
-      `unknown host ${show(host)}; defined hosts: ${hosts.map((h) => h.name).join(", ") || "none"}`,
-    );
-  }
-  if (typeof raw.corpusDir !== "string" || raw.corpusDir.length === 0) {
-    p.add(
-      `${path}.corpusDir`,
-      `${show(raw.corpusDir)} is not allowed; expected the path of a local directory of .txt, .md and .jsonl documents`,
-    );
-  } else if (!CORPUS_DIR.test(raw.corpusDir) || [".", "..", ""].includes(basenameOf(raw.corpusDir))) {
-    // Its last segment names the corpus's directory on the host, in paths the host scripts use.
-    p.add(
-      `${path}.corpusDir`,
-      `${show(raw.corpusDir)} is not allowed; expected a path of letters, digits and . _ - / whose last segment names the directory (not . or ..)`,
-    );
-  }
-  const table = raw.table ?? DEFAULT_TABLE;
-  const tableProblem =
-    typeof table === "string"
-      ? validateTableName(table)
-      : `${show(table)} is not allowed; expected a table name such as ${DEFAULT_TABLE}`;
-  if (tableProblem) p.add(`${path}.table`, tableProblem);
-  const [batchSize, concurrency] = (["batchSize", "concurrency"] as const).map((k) => {
-    const { default: fallback, min, max } = VECTORIZER_LIMITS[k];
-    return positiveInt(p, `${path}.${k}`, raw[k], fallback, min, max);
-  });
-  return {
-    embeddingService: String(raw.embeddingService),
-    host: String(host),
-    corpusDir: String(raw.corpusDir),
-    table: String(table),
-    batchSize,
-    concurrency,
-  };
-}
-
 /** `safetyMarginFraction` of a stack or a GpuHost: the one definition of the knob and its default. */
 export function validateSafetyMargin(p: Problems, path: string, raw: unknown): number {
   if (raw === undefined) return DEFAULT_SAFETY_MARGIN_FRACTION;
@@ -855,9 +681,12 @@ export function validateSafetyMargin(p: Problems, path: string, raw: unknown): n
   return raw;
 }
 
-/** Throws a ConfigError listing every problem, or returns the typed config. */
-export function validateStackConfig(raw: RawStackConfig): StackConfig {
-  const p = new Problems();
+/**
+ * The fleet's keys of a stack's config (hosts, services, the NGC key, the margin, the cost limit): adds
+ * every problem to `p`, keyed `gpu-fleet:<key>`, and returns what was valid. The stack config's other
+ * sections are validated beside it (stackConfig/).
+ */
+export function validateFleetSettings(p: Problems, raw: RawFleetConfig): FleetConfig {
   const hostList = raw.hosts ?? [];
   if (!Array.isArray(hostList) || hostList.length === 0) {
     p.add(key("hosts"), `${show(raw.hosts)} is not allowed; expected a non-empty list of hosts`);
@@ -913,35 +742,13 @@ export function validateStackConfig(raw: RawStackConfig): StackConfig {
       p.add(key("maxHourlyUsd"), `${show(v)} is not allowed; expected a positive number of US dollars per hour`);
     else maxHourlyUsd = v;
   }
-  const observability = validateObservability(p, raw.observability, hosts);
-  const rag = validateRag(p, raw.rag, hosts, services);
-  // Two containers cannot bind one port of one address: services stay off the ports the stack binds on
-  // their host's bind address (exporters, IRIS, the vectorizer; Prometheus and Grafana only when they
-  // listen privately — on loopback they do not meet a service bound to the private address).
-  (Array.isArray(serviceList) ? serviceList : []).forEach((raw, i) => {
-    const service = services.find((s) => isObject(raw) && s.name === raw.name && s.host === raw.host);
-    if (!service || service.port === undefined) return;
-    const builtIn = builtInPortsOf({
-      observability: observability.enabled,
-      observabilityServer:
-        observability.enabled && observability.bind === "private" && observability.host === service.host,
-      rag: rag?.host === service.host,
-    }).find((b) => b.port === service.port);
-    if (builtIn) {
-      p.add(
-        key(`services[${i}].port`),
-        `port ${service.port} is used by the stack's ${builtIn.name} on host "${service.host}"; choose another port (the stack binds ${BUILT_IN_PORT_LIST} where it runs them)`,
-      );
-    }
-  });
+  return { hosts, services, ngcApiKey: raw.ngcApiKey, safetyMarginFraction, maxHourlyUsd };
+}
+
+/** Throws a ConfigError listing every problem, or returns the fleet's config. */
+export function validateFleetConfig(raw: RawFleetConfig): FleetConfig {
+  const p = new Problems();
+  const fleet = validateFleetSettings(p, raw);
   if (p.list.length > 0) throw new ConfigError(p.list);
-  return {
-    hosts,
-    services,
-    ngcApiKey: raw.ngcApiKey,
-    safetyMarginFraction,
-    maxHourlyUsd,
-    observability,
-    ...(rag ? { rag } : {}),
-  };
+  return fleet;
 }

@@ -8,7 +8,7 @@ import { INSTANCE_TYPES, InstanceType, Interconnect, findInstanceType } from "./
 import { ModelSpec, ServingImage, findModel } from "./catalog/models";
 import { KvCacheDtype, MIN_COMPUTE_CAPABILITY, Precision } from "./catalog/precision";
 import { Finding, checkHostLedger, checkHourlyCost } from "./checks";
-import { ExistingMachine, HostConfig, ServiceSettings, StackConfig } from "./config";
+import { ExistingMachine, FleetConfig, HostConfig, ServiceSettings } from "./config";
 import { Estimate, estimate } from "./estimator";
 import { HostLedgerDocument, LEDGER_KIND, LEDGER_VERSION } from "./hostLedger";
 import { LedgerGpu, buildLedger } from "./ledger";
@@ -423,7 +423,7 @@ function planAutoHost(host: HostConfig, services: readonly ServiceSettings[], ma
   };
 }
 
-export function planFleet(config: StackConfig): FleetPlan {
+export function planFleet(config: FleetConfig): FleetPlan {
   const attempts = config.hosts.map((host) => {
     const services = config.services.filter((s) => s.host === host.name);
     return host.instanceType === "auto"

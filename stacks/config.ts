@@ -1,20 +1,12 @@
 /**
  * Reads the stack's `gpu-fleet:*` config the way the Pulumi runtime holds it and validates it with
- * the fleet model, before any resource is registered.
+ * the fleet model and the other sections' validators (stackConfig/), before any resource is registered.
  */
 import * as pulumi from "@pulumi/pulumi";
 import { existsSync, statSync } from "node:fs";
 import { resolve } from "node:path";
-import {
-  Finding,
-  ConfigError,
-  NAMESPACE,
-  unknownStackConfigKeys,
-  RawStackConfig,
-  SecretState,
-  StackConfig,
-  validateStackConfig,
-} from "../fleet";
+import { Finding, ConfigError, NAMESPACE, unknownStackConfigKeys, SecretState } from "../fleet";
+import { RawStackConfig, StackConfig, validateStackConfig } from "../stackConfig";
 
 /** The SDK tracks which config keys were set with --secret; its typings do not export the check. */
 const runtimeConfig = require("@pulumi/pulumi/runtime/config") as { isConfigSecret(key: string): boolean };

@@ -6,7 +6,8 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import { GpuHost, IrisVectorDb, NimService, ObservabilityStack, VectorizerJob } from "../components";
-import { FleetPlan, NAMESPACE, RagConfig, planFleet } from "../fleet";
+import { FleetPlan, NAMESPACE, planFleet } from "../fleet";
+import { RagConfig } from "../stackConfig";
 import { loadStackConfig, refuseMandatoryFindings } from "./config";
 
 export interface FleetOutputs {

@@ -121,6 +121,10 @@ export const DEFAULT_NODE_EXPORTER_PORT = BUILT_IN_PORTS.nodeExporter;
 export const DEFAULT_PROMETHEUS_PORT = BUILT_IN_PORTS.prometheus;
 export const DEFAULT_GRAFANA_PORT = BUILT_IN_PORTS.grafana;
 export const DEFAULT_IRIS_SERVICE_NAME = "iris";
+/** Where Prometheus and Grafana listen unless told: loopback, reached through an SSH tunnel. */
+export const DEFAULT_BIND = "loopback";
+/** Prometheus TSDB retention in days: 15 unless told (Prometheus' own default), at most ten years. */
+export const RETENTION_DAYS = { default: 15, min: 1, max: 3650 } as const;
 
 // Label values end up inside PromQL strings and alert templates; a quote or a brace there would
 // break the rendered files, so names are restricted to what the fleet model already allows.
@@ -233,8 +237,8 @@ export function resolveObservabilityInput(input: ObservabilityInput): ResolvedOb
     nodeExporterPort: input.nodeExporterPort ?? DEFAULT_NODE_EXPORTER_PORT,
     prometheusPort: input.prometheusPort ?? DEFAULT_PROMETHEUS_PORT,
     grafanaPort: input.grafanaPort ?? DEFAULT_GRAFANA_PORT,
-    bind: input.bind ?? "loopback",
-    retentionDays: input.retentionDays ?? 15,
+    bind: input.bind ?? DEFAULT_BIND,
+    retentionDays: input.retentionDays ?? RETENTION_DAYS.default,
     scrapeIntervalSeconds: input.scrapeIntervalSeconds ?? 15,
     vectorizerStallMinutes: input.vectorizerStallMinutes ?? 15,
     reservationToleranceMiB: input.reservationToleranceMiB ?? 256,
@@ -243,8 +247,11 @@ export function resolveObservabilityInput(input: ObservabilityInput): ResolvedOb
   checkPort("node exporter", resolved.nodeExporterPort);
   checkPort("prometheus", resolved.prometheusPort);
   checkPort("grafana", resolved.grafanaPort);
-  if (!Number.isInteger(resolved.retentionDays) || resolved.retentionDays < 1) {
-    throw new Error(`observability: retentionDays must be a whole number of days >= 1, got ${resolved.retentionDays}.`);
+  const { min, max } = RETENTION_DAYS;
+  if (!Number.isInteger(resolved.retentionDays) || resolved.retentionDays < min || resolved.retentionDays > max) {
+    throw new Error(
+      `observability: retentionDays must be a whole number of days from ${min} to ${max}, got ${resolved.retentionDays}.`,
+    );
   }
   if (!Number.isInteger(resolved.scrapeIntervalSeconds) || resolved.scrapeIntervalSeconds < 1) {
     throw new Error(

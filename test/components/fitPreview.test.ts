@@ -23,7 +23,7 @@ afterAll(() => spy.mockRestore());
 describe("a misfit GpuHost during a preview", () => {
   it("registers its children and warns with the same message `up` refuses with", async () => {
     const plan = fleet.planFleet(
-      fleet.validateStackConfig({
+      fleet.validateFleetConfig({
         ngcApiKey: "secret",
         hosts: [{ name: "gpu0", instanceType: "g5.xlarge" }],
         services: [{ name: "llm", model: "meta/llama-3.1-8b-instruct", host: "gpu0", gpus: [0] }],

@@ -30,7 +30,7 @@ const PUBLIC_KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIPhjx41j38SIf/NTOUkyzEGU
 
 function devPlan(): FleetPlan {
   return fleet.planFleet(
-    fleet.validateStackConfig({
+    fleet.validateFleetConfig({
       ngcApiKey: "secret",
       hosts: [{ name: "gpu0", instanceType: "g5.xlarge" }],
       services: [{ name: "llm", model: "meta/llama-3.1-8b-instruct", host: "gpu0", gpus: [0], maxModelLen: 8192 }],
@@ -466,7 +466,7 @@ describe("engines sharing a GPU inside GpuHost", () => {
 describe("the fit guarantee inside GpuHost", () => {
   it("refuses, during up, a model whose KV cache for its context does not fit, naming services[i]; nothing is registered", async () => {
     const plan = fleet.planFleet(
-      fleet.validateStackConfig({
+      fleet.validateFleetConfig({
         ngcApiKey: "secret",
         hosts: [{ name: "misfit", instanceType: "g5.xlarge" }],
         services: [{ name: "llm", model: "meta/llama-3.1-8b-instruct", host: "misfit", gpus: [0] }],
@@ -495,7 +495,7 @@ describe("the fit guarantee inside GpuHost", () => {
 describe("an existing machine reached over SSH", () => {
   it("creates no cloud resources, connects to its address and keeps data in its data directory", async () => {
     const plan = fleet.planFleet(
-      fleet.validateStackConfig({
+      fleet.validateFleetConfig({
         ngcApiKey: "secret",
         hosts: [
           {

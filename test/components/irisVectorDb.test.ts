@@ -32,7 +32,7 @@ describe("IrisVectorDb on an existing host", () => {
 
   beforeAll(async () => {
     const plan = fleet.planFleet(
-      fleet.validateStackConfig({
+      fleet.validateFleetConfig({
         ngcApiKey: "secret",
         hosts: [{ name: "dgx", existing: { address: "10.0.0.5", user: "ubuntu", gpu: "A100-SXM4-80GB", gpuCount: 8 } }],
         services: [],

@@ -27,7 +27,7 @@ describe("ObservabilityStack on the dev plan", () => {
 
   beforeAll(async () => {
     plan = fleet.planFleet(
-      fleet.validateStackConfig({
+      fleet.validateFleetConfig({
         ngcApiKey: "secret",
         hosts: [{ name: "gpu0", instanceType: "g5.xlarge" }],
         services: [{ name: "llm", model: "meta/llama-3.1-8b-instruct", host: "gpu0", gpus: [0], maxModelLen: 8192 }],

@@ -9,7 +9,6 @@ import {
   INSTANCE_TYPES,
   MODELS,
   planFleet,
-  validateStackConfig,
   COST_CHECK,
   HostLedgerDocument,
   LEDGER_KIND,
@@ -28,6 +27,7 @@ import {
   serializeLedger,
   serviceNeedMiB,
 } from "../../fleet";
+import { validateStackConfig } from "../../stackConfig";
 
 const LLM: LedgerService = {
   name: "llm",

@@ -3,7 +3,8 @@
  * Each case starts from the dev stack's config (one g5.xlarge "gpu0", service "llm") and changes one thing.
  */
 import { describe, expect, it } from "vitest";
-import { ConfigError, RawStackConfig, StackConfig, describeDevices, hostGpus, validateStackConfig } from "../../fleet";
+import { ConfigError, describeDevices, hostGpus } from "../../fleet";
+import { RawStackConfig, StackConfig, validateStackConfig } from "../../stackConfig";
 
 type Raw = {
   hosts?: unknown;

@@ -4,7 +4,8 @@
  */
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { PlacementRequest, PlacementResult, planFleet, placeServices, validateStackConfig } from "../../fleet";
+import { PlacementRequest, PlacementResult, planFleet, placeServices } from "../../fleet";
+import { validateStackConfig } from "../../stackConfig";
 
 const A100 = 77824; // usable MiB of an A100 80GB after the 5% margin: floor(81,920 × 0.95)
 const req = (service: string, reservedMiBPerGpu: number, tensorParallel = 1): PlacementRequest => ({

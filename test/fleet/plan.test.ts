@@ -6,17 +6,8 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { parse } from "yaml";
-import {
-  FleetPlan,
-  HostLedgerDocument,
-  RawStackConfig,
-  StackConfig,
-  checkHostLedger,
-  parseLedger,
-  planFleet,
-  serializeLedger,
-  validateStackConfig,
-} from "../../fleet";
+import { FleetPlan, HostLedgerDocument, checkHostLedger, parseLedger, planFleet, serializeLedger } from "../../fleet";
+import { RawStackConfig, StackConfig, validateStackConfig } from "../../stackConfig";
 
 const config = (raw: Record<string, unknown>): StackConfig =>
   validateStackConfig({ ngcApiKey: "secret", ...raw } as RawStackConfig);

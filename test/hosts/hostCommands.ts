@@ -137,12 +137,12 @@ export interface RenderContext {
  */
 export async function renderFleetCommands(
   ctx: RenderContext,
-  raw: import("../../fleet").RawStackConfig,
+  raw: import("../../stackConfig").RawStackConfig,
   more?: { build: (plan: Plan, hosts: Hosts, services: Services) => void; order: string[] },
 ): Promise<{ plan: Plan; commands: HostCommand[] }> {
   const { mocks, fleet, components } = ctx;
   const before = mocks.registrations.length;
-  const plan = fleet.planFleet(fleet.validateStackConfig(raw));
+  const plan = fleet.planFleet(fleet.validateFleetConfig(raw));
   const hosts: Hosts = new Map();
   const privateKey =
     "-----BEGIN OPENSSH PRIVATE KEY-----\nNOT-USED-THE-HARNESS-HAS-ITS-OWN\n-----END OPENSSH PRIVATE KEY-----\n";

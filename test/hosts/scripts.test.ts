@@ -45,7 +45,7 @@ beforeAll(async () => {
 });
 
 /** The components for a stack config under mocks, their commands in dependency order (hostCommands.ts). */
-const renderFleet = (raw: import("../../fleet").RawStackConfig) =>
+const renderFleet = (raw: import("../../stackConfig").RawStackConfig) =>
   renderFleetCommands({ mocks, fleet, components, ngcKey: NGC_KEY }, raw);
 
 /** Every file on the test host (written since it started, plus the harness's own state) holding the key in any form. */

@@ -39,8 +39,10 @@ beforeAll(async () => {
   components = await import("../../components");
 });
 
-const renderFleet = (raw: import("../../fleet").RawStackConfig, more: Parameters<typeof renderFleetCommands>[2]) =>
-  renderFleetCommands({ mocks, fleet, components, ngcKey: NGC_KEY }, raw, more);
+const renderFleet = (
+  raw: import("../../stackConfig").RawStackConfig,
+  more: Parameters<typeof renderFleetCommands>[2],
+) => renderFleetCommands({ mocks, fleet, components, ngcKey: NGC_KEY }, raw, more);
 
 describe("the whole stack on one host: NIM, IRIS vector store, Prometheus/Grafana and exporters", () => {
   const IRIS_PASSWORD = "Iris-Secret-7c1e9b2a";

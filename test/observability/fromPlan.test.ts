@@ -1,11 +1,12 @@
 import { describe, expect, it } from "vitest";
-import { planFleet, validateStackConfig, type RawStackConfig } from "../../fleet";
+import { planFleet } from "../../fleet";
 import {
   observabilityInputFromPlan,
   renderPlanRecordingRules,
   resolveObservabilityInput,
 } from "../../renderers/observability";
 import { devInput } from "./fixtures";
+import { validateStackConfig, type RawStackConfig } from "../../stackConfig";
 
 const plan = (raw: Record<string, unknown>) =>
   planFleet(validateStackConfig({ ngcApiKey: "secret", ...raw } as RawStackConfig));

@@ -104,7 +104,12 @@ describe("resolveObservabilityInput", () => {
     [
       "zero retention",
       { ...fixtureInput, retentionDays: 0 },
-      "observability: retentionDays must be a whole number of days >= 1, got 0.",
+      "observability: retentionDays must be a whole number of days from 1 to 3650, got 0.",
+    ],
+    [
+      "a retention the stack config also refuses",
+      { ...fixtureInput, retentionDays: 3651 },
+      "observability: retentionDays must be a whole number of days from 1 to 3650, got 3651.",
     ],
     [
       "a fractional stall time",

@@ -9,7 +9,7 @@ import { copyFileSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFile
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { planFleet, validateStackConfig } from "../../fleet";
+import { planFleet, validateFleetConfig } from "../../fleet";
 import { consumerLockfile } from "./lockfile";
 import { GPU0_AND_LLM_RESOURCES } from "../helpers/gpuHostResources";
 
@@ -116,11 +116,11 @@ describe("the packed package in a fresh project", () => {
       "node",
       [
         "-e",
-        "const g = require('gpu-fleet'); const k = require('gpu-fleet/kubernetes'); console.log(typeof g.GpuHost, typeof g.planFleet, typeof k.EksGpuCluster, process.exitCode)",
+        "const g = require('gpu-fleet'); const f = require('gpu-fleet/fleet'); const k = require('gpu-fleet/kubernetes'); console.log(typeof g.GpuHost, typeof f.planFleet, typeof f.validateFleetConfig, typeof k.EksGpuCluster, process.exitCode)",
       ],
       { cwd: work, encoding: "utf8" },
     );
-    expect(out).toBe("function function function undefined\n");
+    expect(out).toBe("function function function function undefined\n");
   });
 
   it("runs the snippet under Pulumi's TypeScript loader: exactly the host's and the service's resources", () => {
@@ -135,7 +135,7 @@ describe("the packed package in a fresh project", () => {
   it("refuses the snippet without maxModelLen during up, before registering the host, with the README's message", () => {
     const result = run("misfit.ts", "up");
     const expected = planFleet(
-      validateStackConfig({
+      validateFleetConfig({
         ngcApiKey: "secret",
         hosts: [{ name: "gpu0", instanceType: "g5.xlarge" }],
         services: [{ name: "llm", model: "meta/llama-3.1-8b-instruct", host: "gpu0", gpus: [0] }],

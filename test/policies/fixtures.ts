@@ -3,10 +3,11 @@
  * come from validateStackConfig + planFleet, so a fixture cannot drift from what the model computes.
  * Each failing case elsewhere changes one thing of these.
  */
-import { RawStackConfig, validateStackConfig } from "../../fleet/config";
+
 import { HostLedgerDocument, serializeLedger } from "../../fleet/hostLedger";
 import { planFleet } from "../../fleet/plan";
 import type { EvaluatedResource } from "../../policies/evaluate";
+import { RawStackConfig, validateStackConfig } from "../../stackConfig";
 
 /** The 8× A100 80 GB layout of the documents we replace, with models that fit: ASR 0, embeddings + reranker 1, LLM TP2 on 2-3, OCR 4, 5-7 spare. */
 export const A100_CONFIG: RawStackConfig = {

@@ -4,7 +4,7 @@
  */
 import { describe, expect, it } from "vitest";
 import { CHECKS } from "../../fleet/checks";
-import { RawStackConfig } from "../../fleet/config";
+
 import { fixedFractionEnginesFit } from "../../policies/fixedFractionEnginesFit";
 import { gpuMemoryBudget } from "../../policies/gpuMemoryBudget";
 import { modelFitsReservation } from "../../policies/modelFitsReservation";
@@ -15,6 +15,7 @@ import { tensorParallelMatchesDevices } from "../../policies/tensorParallelMatch
 import { tensorParallelOverPcie } from "../../policies/tensorParallelOverPcie";
 import { A100_CONFIG, a100Ledger, changeLedger, ledgerCommand, ngcKeyCommand, planLedgers, service } from "./fixtures";
 import { UNKNOWN_STRING, advisory, mandatory, runResourcePolicy } from "./helpers";
+import { RawStackConfig } from "../../stackConfig";
 
 const GPU_POLICIES: [FleetResourcePolicy, string, string][] = [
   [gpuMemoryBudget, CHECKS.gpuBudget, "the GPU budget"],

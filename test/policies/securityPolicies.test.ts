@@ -4,7 +4,7 @@
  */
 import { describe, expect, it } from "vitest";
 import { planFleet } from "../../fleet/plan";
-import { validateStackConfig } from "../../fleet/config";
+
 import { ebsVolumesEncrypted } from "../../policies/ebsVolumesEncrypted";
 import { ec2InstanceImdsv2Required } from "../../policies/ec2InstanceImdsv2Required";
 import { isLegacyNgcKey, noPlaintextSecrets } from "../../policies/noPlaintextSecrets";
@@ -26,6 +26,7 @@ import {
   securityGroup,
 } from "./fixtures";
 import { UNKNOWN_ARRAY, UNKNOWN_OBJECT, UNKNOWN_STRING, mandatory, runResourcePolicy } from "./helpers";
+import { validateStackConfig } from "../../stackConfig";
 
 const change = (r: EvaluatedResource, props: Record<string, unknown>): EvaluatedResource => ({
   ...r,

@@ -3,7 +3,7 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { planFleet, validateStackConfig } from "../../fleet";
+import { planFleet } from "../../fleet";
 import { renderCloudInit } from "../../renderers/host/cloudInit";
 import { renderLedgerRemoveScript, renderLedgerWriteScript } from "../../renderers/host/ledgerFile";
 import { renderProvisionScript } from "../../renderers/host/provision";
@@ -12,6 +12,7 @@ import { containerSpecFor, engineArgs, nimEnvironment } from "../../renderers/ni
 import { gpusFlag, renderContainerStartScript, renderContainerStopScript } from "../../renderers/container/container";
 import { secretEnvFilePath } from "../../renderers/nim/serviceSpec";
 import { renderRemoveFileScript, renderStdinFileScript, shQuote } from "../../renderers/shell";
+import { validateStackConfig } from "../../stackConfig";
 
 const dir = mkdtempSync(join(tmpdir(), "gpu-fleet-scripts-"));
 

@@ -6,7 +6,8 @@ import { describe, expect, it } from "vitest";
 import { existsSync } from "node:fs";
 import { renderRemoveFilesScript, renderWriteFilesScript } from "../../renderers/host/files";
 import { observabilityInputFromPlan, renderObservabilityFiles } from "../../renderers/observability";
-import { planFleet, validateStackConfig } from "../../fleet";
+import { planFleet } from "../../fleet";
+import { validateStackConfig } from "../../stackConfig";
 
 const plan = planFleet(
   validateStackConfig({
