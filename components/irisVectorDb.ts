@@ -21,7 +21,7 @@ import { specHash } from "../renderers/shell";
 import { secretFileCommand } from "./secretFile";
 import { DEFAULT_TABLE, validateTableName } from "../vectorizer/stores/store";
 import type { GpuHostRef } from "./hostRef";
-import { BUILT_IN_PORTS } from "../fleet/ports";
+import { BINDABLE_PORTS_ALLOWED, BUILT_IN_PORTS, isBindablePort } from "../fleet/ports";
 
 /** InterSystems' public Community image; 2024.1+ has HNSW vector indexes. */
 export const IRIS_IMAGE = "intersystems/iris-community:2025.1";
@@ -189,8 +189,8 @@ export function validateIrisVectorDbArgs(name: string, args: IrisVectorDbArgs): 
     ["superserverPort", args.superserverPort],
     ["webPort", args.webPort],
   ] as const) {
-    if (port !== undefined && (!Number.isInteger(port) || port < 1024 || port > 65535)) {
-      throw new Error(`${where}: ${key} ${port} is not allowed; expected a port from 1024 to 65535`);
+    if (port !== undefined && !isBindablePort(port)) {
+      throw new Error(`${where}: ${key} ${port} is not allowed; ${BINDABLE_PORTS_ALLOWED}`);
     }
   }
   return model.embeddingDim;

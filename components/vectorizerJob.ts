@@ -22,7 +22,7 @@ import type { GpuHostRef } from "./hostRef";
 import { VECTORIZER_LIMITS } from "../vectorizer/limits";
 import type { IngestSummary } from "../vectorizer/summary";
 import { IrisVectorDb } from "./irisVectorDb";
-import { BUILT_IN_PORTS } from "../fleet/ports";
+import { BINDABLE_PORTS_ALLOWED, BUILT_IN_PORTS, isBindablePort } from "../fleet/ports";
 
 /**
  * The vectorizer's TypeScript sources, which the job copies to the host and runs with tsx: beside
@@ -235,11 +235,8 @@ export function validateVectorizerJobArgs(name: string, args: VectorizerJobArgs)
       throw new Error(`${where}: ${key} ${value} is not allowed; expected a whole number from ${min} to ${max}`);
     }
   }
-  if (
-    args.metricsPort !== undefined &&
-    (!Number.isInteger(args.metricsPort) || args.metricsPort < 1024 || args.metricsPort > 65535)
-  ) {
-    throw new Error(`${where}: metricsPort ${args.metricsPort} is not allowed; expected a port from 1024 to 65535`);
+  if (args.metricsPort !== undefined && !isBindablePort(args.metricsPort)) {
+    throw new Error(`${where}: metricsPort ${args.metricsPort} is not allowed; ${BINDABLE_PORTS_ALLOWED}`);
   }
   return corpusDir;
 }

@@ -9,6 +9,7 @@ import { GPU_MODELS, GPU_MODEL_NAMES, GpuModelName, findGpuModel } from "./catal
 import { INSTANCE_TYPES, findInstanceType } from "./catalog/instances";
 import { Engine, MODELS, findModel } from "./catalog/models";
 import { DEFAULT_SAFETY_MARGIN_FRACTION } from "./ledger";
+import { BINDABLE_PORTS_ALLOWED, isBindablePort } from "./ports";
 import { Problems, isInt, isObject, positiveInt, show, unknownKeys } from "./problems";
 import {
   KV_CACHE_DTYPES,
@@ -579,8 +580,8 @@ export function validateServiceSettings(
       ok = false;
     }
   }
-  if (port !== undefined && (!isInt(port) || port < 1024 || port > 65535)) {
-    p.add(`${path}.port`, `${show(port)} is not allowed; expected a port from 1024 to 65535`);
+  if (port !== undefined && !isBindablePort(port)) {
+    p.add(`${path}.port`, `${show(port)} is not allowed; ${BINDABLE_PORTS_ALLOWED}`);
     ok = false;
   }
   if (image !== undefined && (typeof image !== "string" || !OCI_REFERENCE.test(image))) {

@@ -32,3 +32,17 @@ export function builtInPortsOf(host: {
   ];
   return names.map((name) => ({ name, port: BUILT_IN_PORTS[name] }));
 }
+
+/**
+ * The ports a container of the stack may be given (a service's `port`, IRIS's, the vectorizer's metrics):
+ * unprivileged ones, so no container needs CAP_NET_BIND_SERVICE. The one rule the stack config and the
+ * components check.
+ */
+export const BINDABLE_PORTS = { min: 1024, max: 65535 } as const;
+
+/** Whether `port` is a whole number among BINDABLE_PORTS. */
+export const isBindablePort = (port: unknown): port is number =>
+  typeof port === "number" && Number.isInteger(port) && port >= BINDABLE_PORTS.min && port <= BINDABLE_PORTS.max;
+
+/** What a refused port is told it should be. */
+export const BINDABLE_PORTS_ALLOWED = `expected a port from ${BINDABLE_PORTS.min} to ${BINDABLE_PORTS.max}`;

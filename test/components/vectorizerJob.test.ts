@@ -145,6 +145,7 @@ describe("VectorizerJob", () => {
       `VectorizerJob "bad": sentence-transformers/all-MiniLM-L6-v2 makes 384-dimensional vectors but the store's table holds 1024; they must match`,
     ],
     [{ batchSize: 0 }, `VectorizerJob "bad": batchSize 0 is not allowed; expected a whole number from 1 to 1000`],
+    [{ metricsPort: 443 }, `VectorizerJob "bad": metricsPort 443 is not allowed; expected a port from 1024 to 65535`],
   ])("rejects %j before registering anything", async (bad, message) => {
     const args = {
       host,
