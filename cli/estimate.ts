@@ -74,9 +74,18 @@ export function runEstimate(argv: readonly string[]): { output: Record<string, u
     throw new EstimateUsageError(
       `--tp ${tp}: ${model.id} has ${model.attentionHeads} attention heads, which ${tp} GPUs cannot split evenly`,
     );
+  // As a service's gpus/tensorParallel and precision (fleet/config.ts): encoders neither split nor quantize.
+  if (tp > 1 && model.engine === "fixed")
+    throw new EstimateUsageError(
+      `--tp ${tp}: ${model.id} (kind: ${model.kind}) is served by a fixed-memory engine, which runs the whole model on one GPU`,
+    );
   const precisionArg = values.get("--precision");
   if (precisionArg !== undefined && !isPrecision(precisionArg))
     throw new EstimateUsageError(`--precision ${precisionArg}: expected one of ${PRECISIONS.join(", ")}`);
+  if (precisionArg !== undefined && model.engine === "fixed" && precisionArg !== "bf16" && precisionArg !== "fp16")
+    throw new EstimateUsageError(
+      `--precision ${precisionArg}: ${model.id} (kind: ${model.kind}) is served by a fixed-memory engine, which takes bf16 or fp16`,
+    );
   const precision =
     precisionArg ??
     (model.defaultPrecision === "bf16" && gpu.computeCapability < MIN_COMPUTE_CAPABILITY.bf16

@@ -485,7 +485,16 @@ export function validateServiceSettings(
     gpuList !== undefined
       ? Array.isArray(gpus) && gpuList.length === gpus.length
       : tensorParallel === undefined || (isInt(tensorParallel) && tensorParallel >= 1 && tensorParallel <= 16);
-  if (spec && tpValid && spec.attentionHeads % tp !== 0) {
+  if (spec?.engine === "fixed" && tpValid && tp > 1) {
+    // Encoder engines (NIM embedding/reranking on Triton, TEI, Whisper) hold the whole model on each GPU
+    // they use; none splits it. The estimate divides weights by the tensor parallelism, so a split that
+    // is not there would be charged half (or less) of what each GPU holds.
+    p.add(
+      gpuList !== undefined ? `${path}.gpus` : `${path}.tensorParallel`,
+      `${tp} GPUs cannot serve ${spec.id} (kind: ${spec.kind}): its encoder engine runs the whole model on one GPU and does not split it; ${gpuList !== undefined ? "pin one GPU" : "remove tensorParallel"}, and add a service per GPU for more copies`,
+    );
+    ok = false;
+  } else if (spec && tpValid && spec.attentionHeads % tp !== 0) {
     p.add(
       `${path}.gpus`,
       `${spec.id} has ${spec.attentionHeads} attention heads, which ${tp} GPUs cannot split evenly; use a tensor parallelism that divides ${spec.attentionHeads}`,

@@ -201,6 +201,14 @@ describe("npm run estimate", () => {
       ["--model", "nvidia/nv-embedqa-e5-v5", "--gpu", "A10G", "--engine", "vllm"],
       "--engine vllm: nvidia/nv-embedqa-e5-v5 (kind: embedding) is served by a fixed-memory engine",
     ],
+    [
+      ["--model", "nvidia/nv-embedqa-e5-v5", "--gpu", "A100-SXM4-80GB", "--tp", "2"],
+      "--tp 2: nvidia/nv-embedqa-e5-v5 (kind: embedding) is served by a fixed-memory engine, which runs the whole model on one GPU",
+    ],
+    [
+      ["--model", "nvidia/nv-embedqa-e5-v5", "--gpu", "A10G", "--precision", "int4"],
+      "--precision int4: nvidia/nv-embedqa-e5-v5 (kind: embedding) is served by a fixed-memory engine, which takes bf16 or fp16",
+    ],
   ])("rejects %j", (argv, message) => {
     expect(() => runEstimate(argv)).toThrow(new EstimateUsageError(message));
   });

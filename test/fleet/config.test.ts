@@ -210,11 +210,22 @@ describe("a valid config", () => {
     ["rednote-hilab/dots.ocr", 6],
     ["meta/llama-3.1-8b-instruct", 16],
     ["meta/llama-3.1-405b-instruct", 16],
-    ["nvidia/nv-embedqa-e5-v5", 8],
-  ])("%s at tensor parallelism %i is valid (KV heads replicated or no KV cache)", (model, tensorParallel) => {
+  ])("%s at tensor parallelism %i is valid (KV heads replicated)", (model, tensorParallel) => {
     expect(problems(withService({ model, gpus: undefined, tensorParallel, maxModelLen: undefined }, [P4DE]))).toEqual(
       [],
     );
+  });
+
+  it("an embedding model is not split over GPUs: tensorParallel or several pinned GPUs are refused", () => {
+    const embed = { name: "embed", model: "nvidia/nv-embedqa-e5-v5", maxModelLen: undefined };
+    const fix = "and add a service per GPU for more copies";
+    expect(problems(withService({ ...embed, gpus: undefined, tensorParallel: 8 }, [P4DE]))).toEqual([
+      `gpu-fleet:services[0].tensorParallel: 8 GPUs cannot serve nvidia/nv-embedqa-e5-v5 (kind: embedding): its encoder engine runs the whole model on one GPU and does not split it; remove tensorParallel, ${fix}`,
+    ]);
+    expect(problems(withService({ ...embed, gpus: [0, 1] }, [P4DE]))).toEqual([
+      `gpu-fleet:services[0].gpus: 2 GPUs cannot serve nvidia/nv-embedqa-e5-v5 (kind: embedding): its encoder engine runs the whole model on one GPU and does not split it; pin one GPU, ${fix}`,
+    ]);
+    expect(problems(withService({ ...embed, gpus: undefined, tensorParallel: 1 }, [P4DE]))).toEqual([]);
   });
 
   it("pins tensor parallelism to the number of pinned devices", () => {

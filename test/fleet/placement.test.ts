@@ -198,8 +198,8 @@ describe("placeServices properties", () => {
 });
 
 // Whole fleets through validation and planFleet on one p4de.24xlarge (8× A100 80GB, NVSwitch).
-// nv-embedqa-e5-v5 (16 heads: TP 1, 2, 4) with a memory cap gives reservations of
-// floor(fraction × 81,920) MiB per GPU.
+// Llama 3.1 8B (32 attention heads, 8 KV heads: TP 1, 2, 4) on vLLM reserves its gpuMemoryUtilization
+// of each GPU's CUDA total and keeps its CUDA context and graphs outside, charged when engines share a GPU.
 const FRACTIONS = [0.05, 0.1, 0.2, 0.3, 0.5];
 const serviceArb = fc.record({
   pinned: fc.boolean(),
@@ -212,8 +212,9 @@ const fleetConfigArb = fc.array(serviceArb, { minLength: 1, maxLength: 10 }).map
     hosts: [{ name: "dgx", instanceType: "p4de.24xlarge" }],
     services: services.map((s, i) => ({
       name: `svc-${i}`,
-      model: "nvidia/nv-embedqa-e5-v5",
+      model: "meta/llama-3.1-8b-instruct",
       host: "dgx",
+      maxModelLen: 4096,
       gpuMemoryUtilization: s.fraction,
       ...(s.pinned ? { gpus: [...s.devices.slice(0, s.tp)].sort((a, b) => a - b) } : { tensorParallel: s.tp }),
     })),
