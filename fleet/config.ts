@@ -22,6 +22,8 @@ import {
 } from "./catalog/precision";
 import { vllmBatchDefaults } from "./estimator";
 
+export { Problems } from "./problems";
+
 export const NAMESPACE = "gpu-fleet";
 const key = (k: string) => `${NAMESPACE}:${k}`;
 
@@ -154,8 +156,6 @@ const ENGINES: readonly Engine[] = ["vllm", "trtllm", "fixed"];
 export function describeDevices(count: number): string {
   return count === 1 ? "GPU 0 only" : `GPUs 0-${count - 1}`;
 }
-
-export { Problems } from "./problems";
 
 function validateExisting(p: Problems, path: string, raw: unknown): ExistingMachine | undefined {
   if (!isObject(raw)) {
