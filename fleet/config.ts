@@ -290,10 +290,28 @@ export function unknownStackConfigKeys(keys: readonly string[]): string[] {
     });
 }
 
-function validCidr(value: unknown): boolean {
+function validCidr(value: unknown): value is string {
   if (typeof value !== "string") return false;
   const m = CIDR.exec(value);
   return !!m && IPV4.test(m[1]) && Number(m[2]) <= 32;
+}
+
+/**
+ * A list of IPv4 CIDRs (a host's sshAllowedCidrs, an EKS cluster's apiPublicAccessCidrs), each entry
+ * keyed by its index; `internet` says why a /0 is refused, when it is. Returns the valid entries.
+ */
+export function validateCidrList(p: Problems, path: string, raw: unknown, internet?: string): string[] {
+  const cidrs = raw ?? [];
+  if (!Array.isArray(cidrs)) {
+    p.add(path, `${show(cidrs)} is not allowed; expected a list of IPv4 CIDRs such as ["203.0.113.7/32"]`);
+    return [];
+  }
+  return cidrs.filter((c, j) => {
+    if (!validCidr(c)) p.add(`${path}[${j}]`, `${show(c)} is not an IPv4 CIDR such as 203.0.113.7/32`);
+    else if (internet && c.endsWith("/0")) p.add(`${path}[${j}]`, `${c} ${internet}`);
+    else return true;
+    return false;
+  });
 }
 
 /**
@@ -345,13 +363,7 @@ export function validateHostSettings(
   }
   const machine = existing !== undefined ? validateExisting(p, `${path}.existing`, existing) : undefined;
 
-  const cidrs = raw.sshAllowedCidrs ?? [];
-  if (!Array.isArray(cidrs))
-    p.add(`${path}.sshAllowedCidrs`, `${show(cidrs)} is not allowed; expected a list of IPv4 CIDRs`);
-  const sshAllowedCidrs = Array.isArray(cidrs) ? cidrs : [];
-  sshAllowedCidrs.forEach((c, j) => {
-    if (!validCidr(c)) p.add(`${path}.sshAllowedCidrs[${j}]`, `${show(c)} is not an IPv4 CIDR such as 203.0.113.7/32`);
-  });
+  const sshAllowedCidrs = validateCidrList(p, `${path}.sshAllowedCidrs`, raw.sshAllowedCidrs);
   const rootVolumeSizeGiB = positiveInt(p, `${path}.rootVolumeSizeGiB`, raw.rootVolumeSizeGiB, 100, 30, 16384);
   const dataVolumeSizeGiB = positiveInt(p, `${path}.dataVolumeSizeGiB`, raw.dataVolumeSizeGiB, 500, 50, 65536);
   const bindAddress = raw.bindAddress ?? "private";
@@ -691,6 +703,16 @@ export function validateSafetyMargin(p: Problems, path: string, raw: unknown): n
   return raw;
 }
 
+/** `maxHourlyUsd` of a stack, on hosts or on EKS: the one definition of the cost limit. */
+export function validateMaxHourlyUsd(p: Problems, path: string, raw: unknown): number | undefined {
+  if (raw === undefined) return undefined;
+  if (typeof raw !== "number" || !(raw > 0)) {
+    p.add(path, `${show(raw)} is not allowed; expected a positive number of US dollars per hour`);
+    return undefined;
+  }
+  return raw;
+}
+
 /**
  * The fleet's keys of a stack's config (hosts, services, the NGC key, the margin, the cost limit): adds
  * every problem to `p`, keyed `gpu-fleet:<key>`, and returns what was valid. The stack config's other
@@ -745,13 +767,7 @@ export function validateFleetSettings(p: Problems, raw: RawFleetConfig): FleetCo
   }
 
   const safetyMarginFraction = validateSafetyMargin(p, key("safetyMarginFraction"), raw.safetyMarginFraction);
-  let maxHourlyUsd: number | undefined;
-  if (raw.maxHourlyUsd !== undefined) {
-    const v = raw.maxHourlyUsd;
-    if (typeof v !== "number" || !(v > 0))
-      p.add(key("maxHourlyUsd"), `${show(v)} is not allowed; expected a positive number of US dollars per hour`);
-    else maxHourlyUsd = v;
-  }
+  const maxHourlyUsd = validateMaxHourlyUsd(p, key("maxHourlyUsd"), raw.maxHourlyUsd);
   return { hosts, services, ngcApiKey: raw.ngcApiKey, safetyMarginFraction, maxHourlyUsd };
 }
 

@@ -16,6 +16,9 @@ import {
   SERVICE_SETTING_KEYS,
   STACK_CONFIG_KEYS,
   ServiceSettings,
+  validateCidrList,
+  validateMaxHourlyUsd,
+  validateSafetyMargin,
   validateServiceSettings,
 } from "./config";
 import { findModel } from "./catalog/models";
@@ -806,6 +809,33 @@ export interface KubernetesStackConfig {
   readonly maxHourlyUsd?: number;
 }
 
+/** The Kubernetes version the cluster runs and Pod Security is pinned to (EKS 1.35: 2026-01-28, endoflife.date/amazon-eks). */
+export const KUBERNETES_VERSION = "1.35";
+const KUBERNETES_MINOR_VERSION = /^1\.\d{2}$/;
+
+/**
+ * The EKS cluster's own settings, one rule for `gpu-fleet:eks` and EksGpuCluster's args: the API's public
+ * CIDRs (never the whole internet) and the Kubernetes minor version. Problems are keyed under `path`.
+ */
+export function validateEksClusterSettings(
+  p: Problems,
+  path: string,
+  raw: { readonly apiPublicAccessCidrs?: unknown; readonly kubernetesVersion?: unknown },
+): void {
+  validateCidrList(
+    p,
+    `${path}.apiPublicAccessCidrs`,
+    raw.apiPublicAccessCidrs,
+    "opens the Kubernetes API to the internet; list the runner's address instead",
+  );
+  const v = raw.kubernetesVersion;
+  if (v !== undefined && (typeof v !== "string" || !KUBERNETES_MINOR_VERSION.test(v)))
+    p.add(
+      `${path}.kubernetesVersion`,
+      `${showValue(v)} is not allowed; expected a minor version such as "${KUBERNETES_VERSION}"`,
+    );
+}
+
 export const EKS_SETTING_KEYS = [
   "clusterName",
   "kubernetesVersion",
@@ -876,18 +906,13 @@ export function validateKubernetesStackConfig(raw: {
       }
     });
   }
-  const cidrs = eks.apiPublicAccessCidrs ?? [];
-  if (!Array.isArray(cidrs) || cidrs.some((c) => typeof c !== "string")) {
-    problems.push(
-      `${ns}:eks.apiPublicAccessCidrs: ${showValue(cidrs)} is not allowed; expected a list of CIDRs such as ["203.0.113.7/32"]`,
-    );
-  }
-  for (const key of ["clusterName", "kubernetesVersion", "namespace"] as const) {
+  const cluster = new Problems();
+  validateEksClusterSettings(cluster, `${ns}:eks`, eks);
+  problems.push(...cluster.list);
+  for (const key of ["clusterName", "namespace"] as const) {
     const v = eks[key];
-    if (v !== undefined && (typeof v !== "string" || (!DNS1123_LABEL.test(v) && key !== "kubernetesVersion"))) {
-      problems.push(
-        `${ns}:eks.${key}: ${showValue(v)} is not allowed; expected ${key === "kubernetesVersion" ? 'a string such as "1.35"' : "a DNS-1123 label"}`,
-      );
+    if (v !== undefined && (typeof v !== "string" || !DNS1123_LABEL.test(v))) {
+      problems.push(`${ns}:eks.${key}: ${showValue(v)} is not allowed; expected a DNS-1123 label`);
     }
   }
   const vpcId = eks.vpcId;
@@ -957,14 +982,10 @@ export function validateKubernetesStackConfig(raw: {
       `${ns}:eks.subnetIds: is required when a service's model cache is shared (${ns}:services[${shared}].cache.mode "shared"): the EFS file system needs a mount target in each of the nodes' subnets; set ${ns}:eks.vpcId and ${ns}:eks.subnetIds (private subnets, one per availability zone)`,
     );
   }
-  const margin = raw.safetyMarginFraction ?? DEFAULT_SAFETY_MARGIN_FRACTION;
-  if (typeof margin !== "number" || !(margin >= 0 && margin < 0.5)) {
-    problems.push(`${ns}:safetyMarginFraction: ${showValue(margin)} is not allowed; expected a number from 0 to 0.5`);
-  }
-  const max = raw.maxHourlyUsd;
-  if (max !== undefined && (typeof max !== "number" || !(max > 0))) {
-    problems.push(`${ns}:maxHourlyUsd: ${showValue(max)} is not allowed; expected a number above 0`);
-  }
+  const bounds = new Problems();
+  const margin = validateSafetyMargin(bounds, `${ns}:safetyMarginFraction`, raw.safetyMarginFraction);
+  const max = validateMaxHourlyUsd(bounds, `${ns}:maxHourlyUsd`, raw.maxHourlyUsd);
+  problems.push(...bounds.list);
   if (problems.length > 0) throw new ConfigError(problems);
   const config: KubernetesStackConfig = {
     eks: {
@@ -972,12 +993,12 @@ export function validateKubernetesStackConfig(raw: {
       ...(eks.kubernetesVersion !== undefined ? { kubernetesVersion: eks.kubernetesVersion as string } : {}),
       ...(eks.namespace !== undefined ? { namespace: eks.namespace as string } : {}),
       ...(vpcId !== undefined ? { vpcId: vpcId as string, subnetIds: subnetIds as string[] } : {}),
-      apiPublicAccessCidrs: cidrs as string[],
+      apiPublicAccessCidrs: (eks.apiPublicAccessCidrs ?? []) as string[],
       nodeGroups: rawGroups as unknown as NodeGroupSettings[],
     },
     services,
-    safetyMarginFraction: margin as number,
-    ...(max !== undefined ? { maxHourlyUsd: max as number } : {}),
+    safetyMarginFraction: margin,
+    ...(max !== undefined ? { maxHourlyUsd: max } : {}),
   };
   // Values: node group references, models, replicas and HPA ranges, named by their config keys.
   try {

@@ -10,7 +10,8 @@ import * as aws from "@pulumi/aws";
 import * as eks from "@pulumi/eks";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { NodeGroupPlan, NodeGroupSettings, resolveNodeGroup } from "../../fleet/kubernetes";
+import { Problems } from "../../fleet/config";
+import { NodeGroupPlan, NodeGroupSettings, resolveNodeGroup, validateEksClusterSettings } from "../../fleet/kubernetes";
 import {
   CHARTS,
   CLUSTER_AUTOSCALER_SERVICE_ACCOUNT,
@@ -36,7 +37,6 @@ export const EFS_STORAGE_CLASS = "efs";
 export const NFS_PORT = 2049;
 /** Where the access points of shared caches live on the file system. */
 export const EFS_BASE_PATH = "/gpu-fleet/model-cache";
-const CIDR = /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}\/(3[0-2]|[12]?\d)$/;
 
 export interface EksGpuClusterArgs {
   /** The GPU node groups, at least one: g5.xlarge, 1-2 nodes by default (fleet/kubernetes.ts NodeGroupSettings). */
@@ -100,19 +100,9 @@ export function validateEksGpuClusterArgs(name: string, args: EksGpuClusterArgs)
       problems.push(`nodeGroups[${i}].name: "${g.name}" is used twice; node group names must be unique`);
     }
   });
-  for (const cidr of args.apiPublicAccessCidrs ?? []) {
-    if (!CIDR.test(cidr))
-      problems.push(`apiPublicAccessCidrs: ${JSON.stringify(cidr)} is not an IPv4 CIDR such as 203.0.113.7/32`);
-    else if (cidr.endsWith("/0"))
-      problems.push(
-        `apiPublicAccessCidrs: ${cidr} opens the Kubernetes API to the internet; list the runner's address instead`,
-      );
-  }
-  const v = args.kubernetesVersion;
-  if (v !== undefined && !/^1\.\d{2}$/.test(v))
-    problems.push(
-      `kubernetesVersion: ${JSON.stringify(v)} is not allowed; expected a minor version such as "${KUBERNETES_VERSION}"`,
-    );
+  const cluster = new Problems();
+  validateEksClusterSettings(cluster, "", args);
+  problems.push(...cluster.list);
   for (const [key, value, min] of [
     ["prometheusRetentionDays", args.prometheusRetentionDays, 1],
     ["prometheusStorageGiB", args.prometheusStorageGiB, 10],

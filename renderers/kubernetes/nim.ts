@@ -7,6 +7,7 @@ import {
   DEFAULT_CACHE_SIZE_GIB,
   GPU_RESOURCE,
   GPU_TAINT,
+  KUBERNETES_VERSION,
   ModelCacheMode,
   NODE_GROUP_LABEL,
   NodeGroupPlan,
@@ -29,8 +30,8 @@ import type {
   StatefulSet,
 } from "./types";
 
-/** The Kubernetes version the cluster runs and Pod Security is pinned to (EKS 1.35: 2026-01-28, endoflife.date/amazon-eks). */
-export const KUBERNETES_VERSION = "1.35";
+// The cluster's version (fleet/kubernetes.ts, beside the rule for gpu-fleet:eks.kubernetesVersion) pins Pod Security too.
+export { KUBERNETES_VERSION } from "../../fleet/kubernetes";
 export const DEFAULT_NAMESPACE = "nim";
 export const NGC_SECRET_NAME = "ngc-api-key";
 export const NGC_PULL_SECRET_NAME = "nvcr-pull";

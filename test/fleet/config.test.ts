@@ -391,7 +391,9 @@ describe("one message per mistake", () => {
     [
       "SSH CIDRs as a string",
       withHost({ name: "gpu0", instanceType: "g5.xlarge", sshAllowedCidrs: "0.0.0.0/0" }),
-      ['gpu-fleet:hosts[0].sshAllowedCidrs: "0.0.0.0/0" is not allowed; expected a list of IPv4 CIDRs'],
+      [
+        'gpu-fleet:hosts[0].sshAllowedCidrs: "0.0.0.0/0" is not allowed; expected a list of IPv4 CIDRs such as ["203.0.113.7/32"]',
+      ],
     ],
     [
       "an address without a prefix length",

@@ -371,7 +371,7 @@ describe("a misfit is refused before anything registers", () => {
           grafanaAdminPassword: "x",
         }),
     ).toThrow(
-      'EksGpuCluster "bad": nodeGroups[0].instanceType: "m5.large" is not a catalog GPU instance type; known: g4dn.xlarge, g5.xlarge, g5.2xlarge, g5.12xlarge, g5.48xlarge, g6.xlarge, g6e.xlarge, p3.2xlarge, p4d.24xlarge, p4de.24xlarge, p5.48xlarge; apiPublicAccessCidrs: 0.0.0.0/0 opens the Kubernetes API to the internet; list the runner\'s address instead; apiPublicAccessCidrs: "10.0.0.1" is not an IPv4 CIDR such as 203.0.113.7/32',
+      'EksGpuCluster "bad": nodeGroups[0].instanceType: "m5.large" is not a catalog GPU instance type; known: g4dn.xlarge, g5.xlarge, g5.2xlarge, g5.12xlarge, g5.48xlarge, g6.xlarge, g6e.xlarge, p3.2xlarge, p4d.24xlarge, p4de.24xlarge, p5.48xlarge; apiPublicAccessCidrs[0]: 0.0.0.0/0 opens the Kubernetes API to the internet; list the runner\'s address instead; apiPublicAccessCidrs[1]: "10.0.0.1" is not an IPv4 CIDR such as 203.0.113.7/32',
     );
     expect(
       () =>

@@ -150,6 +150,27 @@ describe("Pulumi.eks.yaml", () => {
     ).toEqual([]);
   });
 
+  it("the cluster's CIDRs, version, margin and cost limit follow the rules EksGpuCluster and the host stacks apply", () => {
+    expect(
+      problems({
+        eks: {
+          nodeGroups: [{ name: "gpu", instanceType: "g5.xlarge" }],
+          apiPublicAccessCidrs: ["0.0.0.0/0", "203.0.113.7/32 $(id)"],
+          kubernetesVersion: "1.31; id",
+        },
+        services: [{ name: "llm", model: "meta/llama-2-7b-chat" }],
+        safetyMarginFraction: 0.7,
+        maxHourlyUsd: -1,
+      }),
+    ).toEqual([
+      "gpu-fleet:eks.apiPublicAccessCidrs[0]: 0.0.0.0/0 opens the Kubernetes API to the internet; list the runner's address instead",
+      'gpu-fleet:eks.apiPublicAccessCidrs[1]: "203.0.113.7/32 $(id)" is not an IPv4 CIDR such as 203.0.113.7/32',
+      'gpu-fleet:eks.kubernetesVersion: "1.31; id" is not allowed; expected a minor version such as "1.35"',
+      "gpu-fleet:safetyMarginFraction: 0.7 is not allowed; expected a fraction from 0 to below 0.5, such as 0.05",
+      "gpu-fleet:maxHourlyUsd: -1 is not allowed; expected a positive number of US dollars per hour",
+    ]);
+  });
+
   it("bad config names the key, the value and what is allowed", () => {
     expect(
       problems({
@@ -161,7 +182,7 @@ describe("Pulumi.eks.yaml", () => {
       }),
     ).toEqual([
       "gpu-fleet:eks.nodeGroups[0].maxNodes: unknown setting; allowed: name, instanceType, minSize, desiredSize, maxSize, labels, diskSizeGiB, gpuSharing",
-      'gpu-fleet:eks.apiPublicAccessCidrs: "10.0.0.0/8" is not allowed; expected a list of CIDRs such as ["203.0.113.7/32"]',
+      'gpu-fleet:eks.apiPublicAccessCidrs: "10.0.0.0/8" is not allowed; expected a list of IPv4 CIDRs such as ["203.0.113.7/32"]',
       "gpu-fleet:services[0].host: belongs to the host runtime (a stack without gpu-fleet:eks); on EKS a service runs on a node group: set nodeGroup instead",
       "gpu-fleet:services[0].autoscaling.max: unknown setting; allowed: minReplicas, maxReplicas, metric, targetAverageValue",
     ]);
