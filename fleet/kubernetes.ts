@@ -873,7 +873,8 @@ export function validateKubernetesStackConfig(raw: {
   readonly maxHourlyUsd?: unknown;
 }): KubernetesStackConfig {
   const ns = "gpu-fleet";
-  const problems: string[] = [];
+  const p = new Problems();
+  const problems = p.list;
   const unknown = (path: string, value: Record<string, unknown>, allowed: readonly string[]) => {
     for (const k of Object.keys(value))
       if (!allowed.includes(k)) problems.push(`${path}.${k}: unknown setting; allowed: ${allowed.join(", ")}`);
@@ -906,9 +907,7 @@ export function validateKubernetesStackConfig(raw: {
       }
     });
   }
-  const cluster = new Problems();
-  validateEksClusterSettings(cluster, `${ns}:eks`, eks);
-  problems.push(...cluster.list);
+  validateEksClusterSettings(p, `${ns}:eks`, eks);
   for (const key of ["clusterName", "namespace"] as const) {
     const v = eks[key];
     if (v !== undefined && (typeof v !== "string" || !DNS1123_LABEL.test(v))) {
@@ -982,10 +981,8 @@ export function validateKubernetesStackConfig(raw: {
       `${ns}:eks.subnetIds: is required when a service's model cache is shared (${ns}:services[${shared}].cache.mode "shared"): the EFS file system needs a mount target in each of the nodes' subnets; set ${ns}:eks.vpcId and ${ns}:eks.subnetIds (private subnets, one per availability zone)`,
     );
   }
-  const bounds = new Problems();
-  const margin = validateSafetyMargin(bounds, `${ns}:safetyMarginFraction`, raw.safetyMarginFraction);
-  const max = validateMaxHourlyUsd(bounds, `${ns}:maxHourlyUsd`, raw.maxHourlyUsd);
-  problems.push(...bounds.list);
+  const margin = validateSafetyMargin(p, `${ns}:safetyMarginFraction`, raw.safetyMarginFraction);
+  const max = validateMaxHourlyUsd(p, `${ns}:maxHourlyUsd`, raw.maxHourlyUsd);
   if (problems.length > 0) throw new ConfigError(problems);
   const config: KubernetesStackConfig = {
     eks: {
