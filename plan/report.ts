@@ -3,7 +3,7 @@
  * drawn as bars, and Markdown for a pull-request comment.
  */
 import type { FleetPlan, PlannedHost } from "../fleet";
-import type { ObservabilityEndpoint } from "../renderers/observability";
+import { formatObservabilityEndpoints, type ObservabilityEndpoint } from "../renderers/observability/endpoints";
 import type { Artifact, Unrendered } from "./artifacts";
 import type { RegisteredResource } from "./mockPreview";
 import type { Placeholder } from "./placeholders";
@@ -236,8 +236,11 @@ export function renderText(report: PlanReport, source: string): string {
   }
   if (report.observability) {
     lines.push("", "observability");
-    for (const e of report.observability)
-      lines.push(`  ${e.name} ${e.url} on ${e.host}; tunnel: ${e.sshTunnel}, then open ${e.localUrl}`);
+    lines.push(
+      ...formatObservabilityEndpoints(report.observability)
+        .split("\n")
+        .map((l) => `  ${l}`),
+    );
   }
   lines.push(...placeholderLines(report));
   const counts = new Map<string, number>();

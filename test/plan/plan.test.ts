@@ -178,7 +178,7 @@ describe("the text plan", () => {
     expect(r.stdout).toContain("reserves 20,334 MiB/GPU, holds 28,048 tokens; maxModelLen 8,192 fits");
     expect(r.stdout).toContain("policy violations: none");
     expect(r.stdout).toContain(
-      "  grafana http://127.0.0.1:3000/ on gpu0; tunnel: ssh -N -L 3000:127.0.0.1:3000 ubuntu@<address of gpu0>, then open http://localhost:3000/",
+      "  grafana    http://127.0.0.1:3000/       on gpu0; tunnel: ssh -N -L 3000:127.0.0.1:3000 ubuntu@<address of gpu0>, then open http://localhost:3000/",
     );
     // The README's "GPU map, as the plan prints it" is this output, line for line.
     const readme = readFileSync(join(ROOT, "README.md"), "utf8");
